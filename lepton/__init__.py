@@ -1,0 +1,13 @@
+"""lepton: composable transforms (grad, vmap, jit, ...) of pure NumPy-style functions."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import dtypes, tree  # noqa: F401
+from .core import Array, ShapedArray  # noqa: F401
+from . import numpy  # noqa: F401  (installs array operators)
+from .transforms.autodiff import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize,  # noqa: F401
+                                  value_and_grad, vjp)
+from .transforms.vmap import vmap  # noqa: F401
+from .transforms.api import eval_shape, make_jaxpr  # noqa: F401
+from .dataclasses import dataclass, field  # noqa: F401

@@ -1,0 +1,51 @@
+"""Error types that point at the user's line.
+
+Every lepton error names the first stack frame outside the lepton package, so a
+message raised deep inside a transform still says which line of *your* code
+caused it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_frame_summary() -> str:
+    """``file:line (function)`` of the innermost frame outside lepton, or ''."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not fn.startswith(_PKG_DIR + os.sep) and "/_pytest/" not in fn and "/pluggy/" not in fn:
+            return f"{f.f_code.co_filename}:{f.f_lineno} ({f.f_code.co_name})"
+        f = f.f_back
+    return ""
+
+
+class LeptonError(Exception):
+    """Base class: appends where in the user's code the problem arose."""
+
+    def __init__(self, msg: str):
+        where = user_frame_summary()
+        super().__init__(f"{msg}\n  (at {where})" if where else msg)
+
+
+class ShapeError(LeptonError, ValueError):
+    """Operand shapes do not fit an operation."""
+
+
+class DTypeError(LeptonError, TypeError):
+    """Operand dtypes do not fit an operation."""
+
+
+class ConcretizationError(LeptonError, TypeError):
+    """A traced (abstract) value was used where a concrete Python value is needed."""
+
+
+class LeakedTracerError(LeptonError, RuntimeError):
+    """A traced value escaped the transform that created it."""
+
+
+class MutationError(LeptonError, TypeError):
+    """lepton arrays are immutable."""

@@ -1,0 +1,76 @@
+"""lepton.numpy: NumPy's API over lepton's primitives, so every transform applies to it.
+
+Semantics follow NumPy, with JAX's dtype rules (float32/int32 defaults, weak Python
+scalars; see ``lepton.dtypes``).  Arrays are immutable: use ``x.at[idx].set(v)``.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from .. import dtypes as _dtypes
+from ..core import ArrayBase as ndarray  # noqa: F401  (isinstance checks)
+from ._creation import *  # noqa: F401,F403
+from ._creation import array, asarray  # noqa: F401
+from ._shape import *  # noqa: F401,F403
+from ._ufuncs import *  # noqa: F401,F403
+from ._ufuncs import abs, round  # noqa: F401
+from ._util import broadcast_shapes, broadcast_to  # noqa: F401
+
+# ----------------------------------------------------------------------------- types
+bool_ = _dtypes.bool_
+int8, int16, int32, int64 = _dtypes.int8, _dtypes.int16, _dtypes.int32, _dtypes.int64
+uint8, uint16, uint32, uint64 = _dtypes.uint8, _dtypes.uint16, _dtypes.uint32, _dtypes.uint64
+float16, float32, float64 = _dtypes.float16, _dtypes.float32, _dtypes.float64
+complex64, complex128 = _dtypes.complex64, _dtypes.complex128
+dtype = _np.dtype
+finfo = _np.finfo
+iinfo = _np.iinfo
+newaxis = None
+pi = _np.pi
+e = _np.e
+inf = _np.inf
+nan = _np.nan
+euler_gamma = _np.euler_gamma
+integer, floating, complexfloating, inexact, number, signedinteger, unsignedinteger = (
+    _np.integer, _np.floating, _np.complexfloating, _np.inexact, _np.number,
+    _np.signedinteger, _np.unsignedinteger)
+generic = _np.generic
+
+
+def result_type(*args):
+    """Promoted dtype of arrays, scalars and dtypes (JAX's lattice; see lepton.dtypes)."""
+    from ._util import result_type_of
+    return result_type_of(*args)[0]
+
+
+def promote_types(type1, type2):
+    return _dtypes.promote((_dtypes.canonicalize(type1), False),
+                           (_dtypes.canonicalize(type2), False))[0]
+
+
+def issubdtype(arg1, arg2):
+    return _np.issubdtype(arg1, arg2)
+
+
+def can_cast(from_, to, casting="safe"):
+    if isinstance(from_, ndarray):
+        from_ = from_.dtype
+    return _np.can_cast(from_, to, casting)
+
+
+def shape(a):
+    return asarray(a).shape
+
+
+def ndim(a):
+    return asarray(a).ndim
+
+
+def size(a, axis=None):
+    s = asarray(a).shape
+    return int(_np.prod(s)) if axis is None else s[axis]
+
+
+from . import _operators  # noqa: E402
+
+_operators.install(__import__(__name__, fromlist=["*"]))

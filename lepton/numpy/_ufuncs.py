@@ -1,0 +1,587 @@
+"""Elementwise NumPy functions: arithmetic, exp/log/trig, rounding, predicates, complex, logic."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from ..primitives import elementwise as ew
+from ._util import (asarray, broadcast_shapes, broadcast_to, promote_args, promote_args_inexact,
+                    scalar_like, to_dtype)
+
+
+def _unary_inexact(prim_fn, name):
+    def f(x, /):
+        (x,) = promote_args_inexact(name, x)
+        return prim_fn(x)
+
+    f.__name__ = name
+    f.__doc__ = f"Elementwise ``{name}`` (NumPy semantics; ints compute in float32)."
+    return f
+
+
+exp = _unary_inexact(ew.exp, "exp")
+expm1 = _unary_inexact(ew.expm1, "expm1")
+log = _unary_inexact(ew.log, "log")
+log1p = _unary_inexact(ew.log1p, "log1p")
+sqrt = _unary_inexact(ew.sqrt, "sqrt")
+cbrt = _unary_inexact(ew.cbrt, "cbrt")
+sin = _unary_inexact(ew.sin, "sin")
+cos = _unary_inexact(ew.cos, "cos")
+tan = _unary_inexact(ew.tan, "tan")
+arcsin = _unary_inexact(ew.asin, "arcsin")
+arccos = _unary_inexact(ew.acos, "arccos")
+arctan = _unary_inexact(ew.atan, "arctan")
+sinh = _unary_inexact(ew.sinh, "sinh")
+cosh = _unary_inexact(ew.cosh, "cosh")
+tanh = _unary_inexact(ew.tanh, "tanh")
+arcsinh = _unary_inexact(ew.asinh, "arcsinh")
+arccosh = _unary_inexact(ew.acosh, "arccosh")
+arctanh = _unary_inexact(ew.atanh, "arctanh")
+
+
+def log2(x, /):
+    (x,) = promote_args_inexact("log2", x)
+    return ew.div(ew.log(x), ew.log(scalar_like(x, 2)))
+
+
+def log10(x, /):
+    (x,) = promote_args_inexact("log10", x)
+    return ew.div(ew.log(x), ew.log(scalar_like(x, 10)))
+
+
+def exp2(x, /):
+    (x,) = promote_args_inexact("exp2", x)
+    return ew.exp(ew.mul(x, scalar_like(x, np.log(2))))
+
+
+def logaddexp(x1, x2, /):
+    """log(exp(x1) + exp(x2)) without overflow; exact at infinities (as NumPy)."""
+    x1, x2 = promote_args_inexact("logaddexp", x1, x2)
+    amax = ew.max(x1, x2)
+    delta = ew.sub(x1, x2)
+    finite = ew.eq(delta, delta)  # not nan: equal infinities give nan delta
+    safe = ew.select(finite, ew.neg(ew.abs(delta)), scalar_like(delta, 0))
+    # equal infinities (or a nan) give a nan delta: then x1 + x2 is the exact answer
+    return ew.select(finite, ew.add(amax, ew.log1p(ew.exp(safe))), ew.add(x1, x2))
+
+
+def square(x, /):
+    (x,) = promote_args("square", x)
+    return ew.mul(x, x)
+
+
+def reciprocal(x, /):
+    (x,) = promote_args("reciprocal", x)
+    return ew.div(scalar_like(x, 1), x)
+
+
+def _bool_to_int(name, x):
+    return to_dtype(x, dtypes.int32) if x.aval.dtype == dtypes.bool_ else x
+
+
+def negative(x, /):
+    (x,) = promote_args("negative", x)
+    if x.aval.dtype == dtypes.bool_:
+        raise TypeError("negative: NumPy does not support negating booleans; use "
+                        "lnp.logical_not (or ~x)")
+    return ew.neg(x)
+
+
+def positive(x, /):
+    return asarray(x)
+
+
+def absolute(x, /):
+    (x,) = promote_args("abs", x)
+    if x.aval.dtype == dtypes.bool_ or x.aval.dtype.kind == "u":
+        return x
+    return ew.abs(x)
+
+
+abs = absolute
+
+
+def sign(x, /):
+    (x,) = promote_args("sign", x)
+    if x.aval.dtype == dtypes.bool_:
+        return x
+    if x.aval.dtype.kind == "c":  # NumPy 2: x / |x|
+        mag = ew.abs(x)
+        z = ew.eq(mag, scalar_like(mag, 0))
+        mag = ew.convert_element_type(ew.select(z, scalar_like(mag, 1), mag), x.aval.dtype)
+        return ew.select(z, scalar_like(x, 0), ew.div(x, mag))
+    return ew.sign(x)
+
+
+def add(x1, x2, /):
+    x1, x2 = promote_args("add", x1, x2)
+    if x1.aval.dtype == dtypes.bool_:
+        return ew.bitwise_or(x1, x2)
+    return ew.add(x1, x2)
+
+
+def subtract(x1, x2, /):
+    x1, x2 = promote_args("subtract", x1, x2)
+    if x1.aval.dtype == dtypes.bool_:
+        raise TypeError("subtract: NumPy does not subtract booleans; use lnp.logical_xor")
+    return ew.sub(x1, x2)
+
+
+def multiply(x1, x2, /):
+    x1, x2 = promote_args("multiply", x1, x2)
+    if x1.aval.dtype == dtypes.bool_:
+        return ew.bitwise_and(x1, x2)
+    return ew.mul(x1, x2)
+
+
+def true_divide(x1, x2, /):
+    x1, x2 = promote_args_inexact("divide", x1, x2)
+    return ew.div(x1, x2)
+
+
+divide = true_divide
+
+
+def _float_divmod(x1, x2):
+    """NumPy's floor-division and modulo for floats (same sign rules as Python)."""
+    mod = ew.rem(x1, x2)
+    div = ew.div(ew.sub(x1, mod), x2)
+    zero = scalar_like(mod, 0)
+    adjust = ew.bitwise_and(ew.ne(mod, zero), ew.ne(ew.lt(x2, zero), ew.lt(mod, zero)))
+    mod = ew.select(adjust, ew.add(mod, x2), mod)
+    div = ew.select(adjust, ew.sub(div, scalar_like(div, 1)), div)
+    floordiv = ew.floor(div)
+    floordiv = ew.select(ew.gt(ew.sub(div, floordiv), scalar_like(div, 0.5)),
+                         ew.add(floordiv, scalar_like(div, 1)), floordiv)
+    floordiv = ew.select(ew.eq(div, zero), ew.mul(ew.div(x1, x2), zero), floordiv)
+    # x2 == 0: NumPy gives nan for mod and inf/nan for the quotient
+    is0 = ew.eq(x2, zero)
+    floordiv = ew.select(is0, ew.div(x1, x2), floordiv)
+    return floordiv, mod
+
+
+def floor_divide(x1, x2, /):
+    x1, x2 = promote_args("floor_divide", x1, x2)
+    dt = x1.aval.dtype
+    if dt == dtypes.bool_:
+        x1, x2 = _bool_to_int("", x1), _bool_to_int("", x2)
+        dt = x1.aval.dtype
+    if dt.kind == "c":
+        raise TypeError("floor_divide is not defined for complex numbers")
+    if dt.kind in "iu":
+        q = ew.div(x1, x2)
+        if dt.kind == "u":
+            return q
+        zero = scalar_like(x1, 0)
+        r = ew.rem(x1, x2)
+        fix = ew.bitwise_and(ew.ne(r, zero), ew.ne(ew.lt(x1, zero), ew.lt(x2, zero)))
+        return ew.select(fix, ew.sub(q, scalar_like(q, 1)), q)
+    return _float_divmod(x1, x2)[0]
+
+
+def remainder(x1, x2, /):
+    x1, x2 = promote_args("mod", x1, x2)
+    dt = x1.aval.dtype
+    if dt == dtypes.bool_:
+        x1, x2 = _bool_to_int("", x1), _bool_to_int("", x2)
+        dt = x1.aval.dtype
+    if dt.kind == "c":
+        raise TypeError("mod is not defined for complex numbers")
+    if dt.kind in "iu":
+        r = ew.rem(x1, x2)
+        if dt.kind == "u":
+            return r
+        zero = scalar_like(r, 0)
+        fix = ew.bitwise_and(ew.ne(r, zero), ew.ne(ew.lt(r, zero), ew.lt(x2, zero)))
+        return ew.select(fix, ew.add(r, x2), r)
+    return _float_divmod(x1, x2)[1]
+
+
+mod = remainder
+
+
+def fmod(x1, x2, /):
+    x1, x2 = promote_args("fmod", x1, x2)
+    return ew.rem(x1, x2)
+
+
+def divmod(x1, x2, /):
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def _int_power(x, y):
+    """Integer ``x ** y`` by binary exponentiation (bounded loop, works under every transform)."""
+    bits = y.aval.dtype.itemsize * 8
+    acc = scalar_like(x, 1)
+    base = x
+    e = y
+    one, zero = scalar_like(e, 1), scalar_like(e, 0)
+    for _ in range(bits):
+        acc = ew.select(ew.eq(ew.bitwise_and(e, one), one), ew.mul(acc, base), acc)
+        base = ew.mul(base, base)
+        e = ew.shift_right_logical(e, one)
+    if y.aval.dtype.kind == "i":  # negative exponent: 1/x**|y| truncated (0 unless |x| == 1)
+        neg = ew.lt(y, zero)
+        xneg = ew.select(ew.eq(x, scalar_like(x, -1)),
+                         ew.select(ew.eq(ew.bitwise_and(y, one), one), scalar_like(x, -1),
+                                   scalar_like(x, 1)),
+                         ew.select(ew.eq(x, scalar_like(x, 1)), scalar_like(x, 1),
+                                   scalar_like(x, 0)))
+        acc = ew.select(neg, xneg, acc)
+    return acc
+
+
+def power(x1, x2, /):
+    if isinstance(x2, int) and not isinstance(x2, bool):
+        (x1,) = promote_args("power", x1)
+        if x1.aval.dtype == dtypes.bool_:
+            x1 = to_dtype(x1, dtypes.int32, x1.aval.weak_type)
+        if x1.aval.dtype.kind in "iu" and x2 < 0:
+            return _int_power(x1, to_dtype(asarray(x2), x1.aval.dtype))
+        return ew.integer_pow(x1, x2)
+    x1, x2 = promote_args("power", x1, x2)
+    dt = x1.aval.dtype
+    if dt == dtypes.bool_:
+        x1, x2 = to_dtype(x1, dtypes.int32), to_dtype(x2, dtypes.int32)
+        dt = dtypes.int32
+    if dt.kind in "iu":
+        return _int_power(x1, x2)
+    return ew.pow(x1, x2)
+
+
+def float_power(x1, x2, /):
+    x1, x2 = promote_args("float_power", x1, x2)
+    dt = dtypes.complex128 if x1.aval.dtype.kind == "c" else dtypes.float64
+    return ew.pow(to_dtype(x1, dt), to_dtype(x2, dt))
+
+
+def maximum(x1, x2, /):
+    """Elementwise max; propagates NaN (as NumPy)."""
+    x1, x2 = promote_args("maximum", x1, x2)
+    out = ew.max(x1, x2)
+    return _propagate_nan(x1, x2, out)
+
+
+def minimum(x1, x2, /):
+    x1, x2 = promote_args("minimum", x1, x2)
+    out = ew.min(x1, x2)
+    return _propagate_nan(x1, x2, out)
+
+
+def _propagate_nan(x1, x2, out):
+    if x1.aval.dtype.kind not in "fc":
+        return out
+    out = ew.select(ew.ne(x1, x1), x1, out)
+    return ew.select(ew.ne(x2, x2), x2, out)
+
+
+def fmax(x1, x2, /):
+    x1, x2 = promote_args("fmax", x1, x2)
+    out = ew.max(x1, x2)
+    if x1.aval.dtype.kind in "fc":
+        out = ew.select(ew.ne(x1, x1), x2, ew.select(ew.ne(x2, x2), x1, out))
+    return out
+
+
+def fmin(x1, x2, /):
+    x1, x2 = promote_args("fmin", x1, x2)
+    out = ew.min(x1, x2)
+    if x1.aval.dtype.kind in "fc":
+        out = ew.select(ew.ne(x1, x1), x2, ew.select(ew.ne(x2, x2), x1, out))
+    return out
+
+
+def arctan2(x1, x2, /):
+    x1, x2 = promote_args_inexact("arctan2", x1, x2)
+    return ew.atan2(x1, x2)
+
+
+def hypot(x1, x2, /):
+    x1, x2 = promote_args_inexact("hypot", x1, x2)
+    return ew.sqrt(ew.add(ew.mul(x1, x1), ew.mul(x2, x2)))
+
+
+# ----------------------------------------------------------------------------- rounding
+def _float_only(name, fn):
+    def f(x, /):
+        (x,) = promote_args(name, x)
+        if x.aval.dtype.kind in "biu":
+            return x
+        if x.aval.dtype.kind == "c":
+            raise TypeError(f"{name} is not defined for complex numbers")
+        return fn(x)
+
+    f.__name__ = name
+    return f
+
+
+floor = _float_only("floor", ew.floor)
+ceil = _float_only("ceil", ew.ceil)
+
+
+def trunc(x, /):
+    (x,) = promote_args("trunc", x)
+    if x.aval.dtype.kind in "biu":
+        return x
+    return ew.select(ew.lt(x, scalar_like(x, 0)), ew.ceil(x), ew.floor(x))
+
+
+fix = trunc
+
+
+def round(a, decimals=0):
+    """Round half to even (as NumPy), optionally at ``decimals`` digits."""
+    (a,) = promote_args("round", a)
+    dt = a.aval.dtype
+    if dt.kind in "biu":
+        if decimals >= 0:
+            return a
+        f = scalar_like(a, 10 ** (-decimals))
+        return ew.mul(round_half_even_int(a, f), f)
+    if dt.kind == "c":
+        return ew.complex(round(ew.real(a), decimals), round(ew.imag(a), decimals))
+    if decimals == 0:
+        return ew.round(a)
+    f = scalar_like(a, 10.0 ** decimals)
+    return ew.div(ew.round(ew.mul(a, f)), f)
+
+
+def round_half_even_int(a, f):
+    q = floor_divide(a, f)
+    r = ew.sub(a, ew.mul(q, f))
+    twice = ew.mul(r, scalar_like(r, 2))
+    up = ew.bitwise_or(ew.gt(twice, f), ew.bitwise_and(
+        ew.eq(twice, f), ew.ne(remainder(q, scalar_like(q, 2)), scalar_like(q, 0))))
+    return ew.select(up, ew.add(q, scalar_like(q, 1)), q)
+
+
+around = round
+
+
+def rint(x, /):
+    return round(x)
+
+
+# ----------------------------------------------------------------------------- predicates
+def isnan(x, /):
+    (x,) = promote_args("isnan", x)
+    if x.aval.dtype.kind not in "fc":
+        return _full_bool(x, False)
+    return ew.ne(x, x)
+
+
+def isinf(x, /):
+    (x,) = promote_args("isinf", x)
+    dt = x.aval.dtype
+    if dt.kind not in "fc":
+        return _full_bool(x, False)
+    if dt.kind == "c":
+        return logical_or(isinf(ew.real(x)), isinf(ew.imag(x)))
+    return ew.eq(ew.abs(x), scalar_like(x, np.inf))
+
+
+def isfinite(x, /):
+    (x,) = promote_args("isfinite", x)
+    if x.aval.dtype.kind not in "fc":
+        return _full_bool(x, True)
+    return ew.is_finite(x)
+
+
+def isposinf(x, /):
+    (x,) = promote_args("isposinf", x)
+    return ew.eq(x, scalar_like(x, np.inf)) if x.aval.dtype.kind == "f" else _full_bool(x, False)
+
+
+def isneginf(x, /):
+    (x,) = promote_args("isneginf", x)
+    return ew.eq(x, scalar_like(x, -np.inf)) if x.aval.dtype.kind == "f" else \
+        _full_bool(x, False)
+
+
+def signbit(x, /):
+    (x,) = promote_args("signbit", x)
+    dt = x.aval.dtype
+    if dt.kind == "f":
+        bits = dtypes.canonicalize(f"i{dt.itemsize}")
+        from ._shape import bitcast
+        return ew.lt(bitcast(x, bits), scalar_like(bitcast(x, bits), 0))
+    if dt.kind == "i":
+        return ew.lt(x, scalar_like(x, 0))
+    return _full_bool(x, False)
+
+
+def _full_bool(x, value):
+    from ..primitives.structural import full
+    return full(x.aval.shape, value, dtypes.bool_)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    (x,) = promote_args("nan_to_num", x)
+    dt = x.aval.dtype
+    if dt.kind == "c":
+        return ew.complex(nan_to_num(ew.real(x), nan=nan, posinf=posinf, neginf=neginf),
+                          nan_to_num(ew.imag(x), nan=nan, posinf=posinf, neginf=neginf))
+    if dt.kind != "f":
+        return x
+    info = np.finfo(dt)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    x = ew.select(ew.ne(x, x), scalar_like(x, nan), x)
+    x = ew.select(ew.eq(x, scalar_like(x, np.inf)), scalar_like(x, posinf), x)
+    return ew.select(ew.eq(x, scalar_like(x, -np.inf)), scalar_like(x, neginf), x)
+
+
+# ----------------------------------------------------------------------------- complex
+def real(val, /):
+    (val,) = promote_args("real", val)
+    return ew.real(val) if val.aval.dtype.kind == "c" else val
+
+
+def imag(val, /):
+    (val,) = promote_args("imag", val)
+    if val.aval.dtype.kind == "c":
+        return ew.imag(val)
+    return scalar_like(val, 0)
+
+
+def conjugate(x, /):
+    (x,) = promote_args("conj", x)
+    return ew.conj(x) if x.aval.dtype.kind == "c" else x
+
+
+conj = conjugate
+
+
+def angle(z, deg=False):
+    (z,) = promote_args_inexact("angle", z)
+    if z.aval.dtype.kind == "c":
+        out = ew.atan2(ew.imag(z), ew.real(z))
+    else:
+        out = ew.atan2(scalar_like(z, 0), z)
+    if deg:
+        out = ew.mul(out, scalar_like(out, 180 / np.pi))
+    return out
+
+
+# ----------------------------------------------------------------------------- comparison/logic
+def _compare(prim_fn, name):
+    def f(x1, x2, /):
+        x1, x2 = promote_args(name, x1, x2)
+        return prim_fn(x1, x2)
+
+    f.__name__ = name
+    return f
+
+
+equal = _compare(ew.eq, "equal")
+not_equal = _compare(ew.ne, "not_equal")
+less = _compare(ew.lt, "less")
+less_equal = _compare(ew.le, "less_equal")
+greater = _compare(ew.gt, "greater")
+greater_equal = _compare(ew.ge, "greater_equal")
+
+
+def _to_bool(x):
+    x = asarray(x)
+    if x.aval.dtype == dtypes.bool_:
+        return x
+    return ew.ne(x, scalar_like(x, 0))
+
+
+def logical_and(x1, x2, /):
+    x1, x2 = promote_args("logical_and", _to_bool(x1), _to_bool(x2))
+    return ew.bitwise_and(x1, x2)
+
+
+def logical_or(x1, x2, /):
+    x1, x2 = promote_args("logical_or", _to_bool(x1), _to_bool(x2))
+    return ew.bitwise_or(x1, x2)
+
+
+def logical_xor(x1, x2, /):
+    x1, x2 = promote_args("logical_xor", _to_bool(x1), _to_bool(x2))
+    return ew.bitwise_xor(x1, x2)
+
+
+def logical_not(x, /):
+    return ew.bitwise_not(_to_bool(x))
+
+
+def _bitwise(prim_fn, name):
+    def f(x1, x2, /):
+        x1, x2 = promote_args(name, x1, x2)
+        if x1.aval.dtype.kind not in "biu":
+            raise TypeError(f"{name} requires integer or boolean arrays, got {x1.aval.dtype}")
+        return prim_fn(x1, x2)
+
+    f.__name__ = name
+    return f
+
+
+bitwise_and = _bitwise(ew.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(ew.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(ew.bitwise_xor, "bitwise_xor")
+left_shift = _bitwise(ew.shift_left, "left_shift")
+
+
+def right_shift(x1, x2, /):
+    x1, x2 = promote_args("right_shift", x1, x2)
+    if x1.aval.dtype.kind == "u":
+        return ew.shift_right_logical(x1, x2)
+    return ew.shift_right_arithmetic(x1, x2)
+
+
+def invert(x, /):
+    (x,) = promote_args("invert", x)
+    if x.aval.dtype.kind not in "biu":
+        raise TypeError(f"invert requires integer or boolean arrays, got {x.aval.dtype}")
+    return ew.bitwise_not(x)
+
+
+bitwise_not = invert
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = promote_args("isclose", a, b)
+    dt = a.aval.dtype
+    if dt.kind not in "fc":
+        if dt == dtypes.bool_:
+            return ew.eq(a, b)
+        a, b = to_dtype(a, dtypes.float32 if dt.itemsize < 8 else dtypes.float64), \
+            to_dtype(b, dtypes.float32 if dt.itemsize < 8 else dtypes.float64)
+    rdt = dtypes.real_dtype(a.aval.dtype)
+    diff = ew.abs(ew.sub(a, b))
+    from ..primitives.structural import full
+    tol = ew.add(full(diff.aval.shape, atol, rdt), ew.mul(full(diff.aval.shape, rtol, rdt),
+                                                         ew.abs(b)))
+    close = ew.le(diff, tol)
+    both_inf = ew.bitwise_and(isinf(a), ew.eq(a, b))
+    close = ew.bitwise_or(ew.bitwise_and(close, isfinite(b)), both_inf)
+    if equal_nan:
+        close = ew.bitwise_or(close, ew.bitwise_and(isnan(a), isnan(b)))
+    return close
+
+
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    """``x`` where ``condition`` else ``y``; the one-argument form is ``nonzero``."""
+    if x is None and y is None:
+        from ._indexing import nonzero
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if x is None or y is None:
+        raise ValueError("where takes either 1 or 3 arguments (condition, x, y)")
+    c = _to_bool(condition)
+    x, y = promote_args("where", x, y)
+    shape = broadcast_shapes(c.aval.shape, x.aval.shape, name="where")
+    return ew.select(broadcast_to(c, shape), broadcast_to(x, shape), broadcast_to(y, shape))
+
+
+def clip(a, a_min=None, a_max=None, /, *, min=None, max=None):
+    """Clamp into [min, max] (either may be None); NaN stays NaN."""
+    lo = a_min if min is None else min
+    hi = a_max if max is None else max
+    a = asarray(a)
+    if lo is not None:
+        a = maximum(a, lo)
+    if hi is not None:
+        a = minimum(a, hi)
+    return a

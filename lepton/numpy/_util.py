@@ -1,0 +1,189 @@
+"""The one place where NumPy semantics meet the shape-strict primitives.
+
+Conversion of user values, type promotion (JAX's lattice, see ``lepton.dtypes``),
+broadcasting (explicit ``broadcast_in_dim``) and axis normalisation live here, so
+primitive rules never unbroadcast or guess dtypes.
+"""
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from .. import dtypes
+from ..core import Array, ArrayBase, ShapedArray
+from ..errors import ShapeError
+from ..primitives import elementwise as ew
+from ..primitives.structural import broadcast_in_dim
+
+_SCALARS = (bool, int, float, complex)
+
+
+def _from_numpy(x: np.ndarray, weak=False) -> Array:
+    dt = dtypes.canonicalize(x.dtype)
+    return Array(np.array(x, dtype=dt), ShapedArray(x.shape, dt, weak))
+
+
+def _python_data_to_numpy(x):
+    """NumPy array for nested Python data, with lepton's 32-bit defaults."""
+    arr = np.array(x)
+    if arr.dtype == object:
+        raise TypeError(f"cannot build an array from {type(x).__name__} with ragged or "
+                        "non-numeric entries; nested lists must be rectangular")
+    return arr.astype(dtypes.default_for(arr.dtype), copy=False)
+
+
+def _contains_traced(x) -> bool:
+    if isinstance(x, ArrayBase):
+        return True
+    if isinstance(x, (list, tuple)):
+        return builtins.any(_contains_traced(e) for e in x)
+    return False
+
+
+def asarray(x, dtype=None) -> ArrayBase:
+    """Convert to a lepton array (no copy for lepton arrays; Python scalars stay weak)."""
+    if isinstance(x, ArrayBase):
+        out = x
+    elif isinstance(x, _SCALARS):
+        dt = dtypes.python_scalar_dtype(x)
+        out = Array(np.array(x, dtype=dt), ShapedArray((), dt, True))
+    elif isinstance(x, (np.ndarray, np.generic)):
+        out = _from_numpy(np.asarray(x))
+    elif isinstance(x, (list, tuple)):
+        if _contains_traced(x):
+            from ._shape import stack
+            out = stack([asarray(e) for e in x])
+        else:
+            out = _from_numpy(_python_data_to_numpy(x))
+    elif hasattr(x, "__array__"):
+        out = _from_numpy(np.asarray(x))
+    else:
+        raise TypeError(f"cannot convert {type(x).__name__} to a lepton array")
+    if dtype is not None:
+        out = ew.convert_element_type(out, dtypes.canonicalize(dtype))
+    return out
+
+
+def aval_of(x) -> ShapedArray:
+    if isinstance(x, ArrayBase):
+        return x.aval
+    if isinstance(x, _SCALARS):
+        return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+    return asarray(x).aval
+
+
+def result_type_of(*xs) -> tuple[np.dtype, bool]:
+    """Promoted (dtype, weak) of values: arrays, Python scalars, dtypes."""
+    typed = []
+    for x in xs:
+        if isinstance(x, (np.dtype, type)) and not isinstance(x, _SCALARS) or isinstance(x, str):
+            typed.append((dtypes.canonicalize(x), False))
+        else:
+            a = aval_of(x)
+            typed.append((a.dtype, a.weak_type))
+    return dtypes.promote(*typed)
+
+
+def to_dtype(x, dtype, weak=False):
+    x = asarray(x)
+    if x.aval.dtype == dtype and x.aval.weak_type == weak:
+        return x
+    if type(x) is Array and x.aval.ndim == 0:  # fold scalar constants right here
+        with np.errstate(all="ignore"):
+            v = x._value.astype(dtype) if dtype != dtypes.bool_ else x._value != 0
+        return Array(np.asarray(v), ShapedArray((), dtype, weak))
+    return ew.convert_element_type(x, dtype, weak)
+
+
+def broadcast_shapes(*shapes, name="broadcast"):
+    nd = builtins.max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(nd):
+        sizes = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            raise ShapeError(f"{name}: shapes {' and '.join(map(str, shapes))} cannot be "
+                             "broadcast together (sizes must match or be 1 on each axis, "
+                             "aligned from the right)")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def broadcast_to(x, shape):
+    x = asarray(x)
+    shape = tuple(shape)
+    xs = x.aval.shape
+    if xs == shape:
+        return x
+    if len(xs) > len(shape) or broadcast_shapes(xs, shape, name="broadcast_to") != shape:
+        raise ShapeError(f"broadcast_to: cannot broadcast an array of shape {xs} to {shape}")
+    return broadcast_in_dim(x, shape, tuple(range(len(shape) - len(xs), len(shape))))
+
+
+def promote_args(name, *xs):
+    """Convert, promote to a common dtype and broadcast to a common shape."""
+    arrs = [asarray(x) for x in xs]
+    avals = [a.aval for a in arrs]
+    a0 = avals[0]
+    if builtins.all(a.dtype == a0.dtype and a.weak_type == a0.weak_type for a in avals):
+        dt, weak = a0.dtype, a0.weak_type
+    else:
+        dt, weak = dtypes.promote(*((a.dtype, a.weak_type) for a in avals))
+        arrs = [to_dtype(a, dt, weak) for a in arrs]
+    if builtins.any(a.shape != a0.shape for a in avals):
+        shape = broadcast_shapes(*(a.shape for a in avals), name=name)
+        arrs = [broadcast_to(a, shape) for a in arrs]
+    return arrs
+
+
+def inexact_dtype(dtype, weak=False):
+    """The dtype a math function computes in: ints and bools become float32 (weak stays weak)."""
+    if dtypes.is_inexact(dtype):
+        return dtype, weak
+    return dtypes.promote((dtype, weak), (dtypes.float32, True))[0], weak
+
+
+def promote_args_inexact(name, *xs):
+    arrs = promote_args(name, *xs)
+    a = arrs[0].aval
+    dt, weak = inexact_dtype(a.dtype, a.weak_type)
+    if dt != a.dtype:
+        arrs = [to_dtype(x, dt, weak) for x in arrs]
+    return arrs
+
+
+def normalize_axis(axis, ndim, name="axis"):
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(axis).__name__}") from None
+    if not -builtins.max(ndim, 1) <= axis < builtins.max(ndim, 1):
+        raise ShapeError(f"{name} {axis} is out of bounds for an array of dimension {ndim}")
+    return axis % ndim if ndim else 0
+
+
+def normalize_axes(axis, ndim, name="axis"):
+    """``None`` -> all axes; int or tuple -> sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(normalize_axis(a, ndim, name) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"repeated axis in {name}={axis}")
+        return tuple(sorted(axes))
+    return (normalize_axis(axis, ndim, name),)
+
+
+def scalar_like(x, value):
+    """A constant of x's dtype, broadcast to x's shape."""
+    from ..primitives.structural import full
+    a = x.aval
+    return full(a.shape, value, a.dtype, a.weak_type)
+
+
+def check_arraylike(name, *xs):
+    for i, x in enumerate(xs):
+        if not isinstance(x, (ArrayBase, np.ndarray, np.generic, list, tuple) + _SCALARS):
+            raise TypeError(f"{name}: argument {i} must be an array or scalar, got "
+                            f"{type(x).__name__}")

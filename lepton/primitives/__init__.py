@@ -1,0 +1,2 @@
+"""The closed set of primitives; importing this package defines them all."""
+from . import base, elementwise, reductions, slicing, structural  # noqa: F401

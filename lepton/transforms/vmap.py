@@ -1,0 +1,138 @@
+"""``vmap``: vectorise a function over a batch axis of its inputs."""
+from __future__ import annotations
+
+import functools
+
+from .. import tree
+from ..core import ArrayBase, concrete, current_trace, get_aval, set_trace
+from ..errors import ShapeError
+from ..primitives.base import move_to_front
+from ..primitives.structural import moveaxis
+from .batching import BatchTrace, BatchTracer
+
+
+def broadcast_prefix(prefix, full, name):
+    """One entry of ``prefix`` per leaf of ``full`` (a prefix tree, as in_axes / out_axes)."""
+    out = []
+
+    def rec(p, x, path):
+        if p is None or isinstance(p, int):
+            out.extend([p] * len(tree.leaves(x)))
+            return
+        if isinstance(p, (tuple, list)) and isinstance(x, (tuple, list)):
+            if len(p) != len(x):
+                raise ValueError(f"{name}{tree.keystr(path)} has {len(p)} entries but the "
+                                 f"value there has {len(x)}")
+            for i, (pi, xi) in enumerate(zip(p, x)):
+                rec(pi, xi, path + (tree.SequenceKey(i),))
+            return
+        if isinstance(p, dict) and isinstance(x, dict):
+            if set(p) != set(x):
+                raise ValueError(f"{name}{tree.keystr(path)} has keys {sorted(p, key=str)} but "
+                                 f"the value there has keys {sorted(x, key=str)}")
+            for k in sorted(x, key=str):
+                rec(p[k], x[k], path + (tree.DictKey(k),))
+            return
+        p_leaves, p_tree = tree.flatten(p, is_leaf=lambda v: v is None)
+        x_children = tree.structure(x)
+        if p_tree.num_leaves and tree.structure(x) == p_tree:
+            out.extend(p_leaves)
+            return
+        raise ValueError(f"{name}{tree.keystr(path)} must be an int, None, or a tree prefix of "
+                         f"the arguments; got {p!r} for a value with structure {x_children}")
+
+    rec(prefix, full, ())
+    return out
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=None):
+    """Map ``fun`` over axis ``in_axes`` of its arguments, stacking outputs at ``out_axes``.
+
+    ``chunk_size`` evaluates the batch in chunks of that many elements (bounding memory)
+    and concatenates the results.
+    """
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+
+    @functools.wraps(fun)
+    def vmapped(*args, **kwargs):
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(f"vmap: in_axes has {len(in_axes)} entries but the function was "
+                             f"called with {len(args)} positional arguments")
+        flat_args, in_tree = tree.flatten(args)
+        prefix = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        axes = broadcast_prefix(prefix, args, "vmap in_axes")
+        flat_args = [a if ax is None else (a if isinstance(a, ArrayBase) else concrete(a))
+                     for a, ax in zip(flat_args, axes)]
+        norm_axes, sizes = [], []
+        for i, (a, ax) in enumerate(zip(flat_args, axes)):
+            if ax is None:
+                norm_axes.append(None)
+                continue
+            nd = get_aval(a).ndim
+            if not -nd <= ax < nd:
+                raise ShapeError(f"vmap: in_axes={ax} for argument leaf {i} of shape "
+                                 f"{get_aval(a).shape}, which has no axis {ax}")
+            norm_axes.append(ax % nd)
+            sizes.append((i, get_aval(a).shape[ax % nd]))
+        size = _batch_size(sizes, axis_size)
+        if chunk_size is not None and size > chunk_size:
+            return _chunked(args, kwargs, flat_args, in_tree, norm_axes, size)
+        return _vmap_flat(fun, flat_args, in_tree, norm_axes, size, kwargs)
+
+    def _vmap_flat(f, flat_args, in_tree, norm_axes, size, kwargs):
+        trace = BatchTrace(current_trace(), size, axis_name)
+        ins = [a if ax is None else BatchTracer(trace, a, ax) for a, ax in zip(flat_args, norm_axes)]
+        try:
+            with set_trace(trace):
+                out = f(*tree.unflatten(in_tree, ins), **kwargs)
+        finally:
+            trace.alive = False
+        flat_out, out_tree = tree.flatten(out)
+        oaxes = broadcast_prefix(out_axes, out, "vmap out_axes")
+        results = []
+        for o, oax in zip(flat_out, oaxes):
+            o = o if isinstance(o, ArrayBase) else concrete(o)
+            val, bd = trace.unpack(o)
+            if oax is None:
+                if bd is not None:
+                    raise ValueError("vmap: out_axes=None but the output depends on the "
+                                     "mapped axis; only unbatched outputs can use None")
+                results.append(val)
+                continue
+            val = move_to_front(val, bd, size)
+            nd = get_aval(val).ndim
+            results.append(moveaxis(val, 0, oax % nd))
+        return tree.unflatten(out_tree, results)
+
+    def _chunked(args, kwargs, flat_args, in_tree, norm_axes, size):
+        import lepton.numpy as lnp
+        pieces = []
+        for start in range(0, size, chunk_size):
+            stop = min(start + chunk_size, size)
+            chunk = [a if ax is None else lnp.take(a, lnp.arange(start, stop), axis=ax)
+                     for a, ax in zip(flat_args, norm_axes)]
+            pieces.append(_vmap_flat(fun, chunk, in_tree, norm_axes, stop - start, kwargs))
+        flat0, out_tree = tree.flatten(pieces[0])
+        oaxes = broadcast_prefix(out_axes, pieces[0], "vmap out_axes")
+        cols = [tree.leaves(p) for p in pieces]
+        merged = [lnp.concatenate([c[k] for c in cols], axis=oaxes[k]) if oaxes[k] is not None
+                  else cols[0][k] for k in range(len(flat0))]
+        return tree.unflatten(out_tree, merged)
+
+    return vmapped
+
+
+def _batch_size(sizes, axis_size):
+    distinct = {s for _, s in sizes}
+    if axis_size is not None:
+        distinct.add(axis_size)
+    if not distinct:
+        raise ValueError("vmap needs at least one mapped argument (in_axes not all None) or "
+                         "an explicit axis_size")
+    if len(distinct) > 1:
+        detail = ", ".join(f"leaf {i}: {s}" for i, s in sizes)
+        raise ShapeError(f"vmap got inconsistent sizes for the mapped axis ({detail}"
+                         f"{'; axis_size=' + str(axis_size) if axis_size is not None else ''}). "
+                         "All mapped arguments must have the same size along their in_axes.")
+    return distinct.pop()
