@@ -177,10 +177,10 @@ def get_aval(x) -> ShapedArray:
     """Abstract value of an Array, Tracer, NumPy array or Python scalar."""
     if isinstance(x, ArrayBase):
         return x.aval
+    if isinstance(x, (np.ndarray, np.generic)):  # first: np.float64 is also a Python float
+        return ShapedArray(np.shape(x), dtypes.canonicalize(x.dtype), False)
     if isinstance(x, (bool, int, float, complex)):
         return ShapedArray((), dtypes.python_scalar_dtype(x), True)
-    if isinstance(x, (np.ndarray, np.generic)):
-        return ShapedArray(np.shape(x), dtypes.canonicalize(x.dtype), False)
     raise TypeError(f"{type(x).__name__} is not a valid lepton value; expected an array or scalar")
 
 

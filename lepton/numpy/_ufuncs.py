@@ -575,7 +575,7 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     return ew.select(broadcast_to(c, shape), broadcast_to(x, shape), broadcast_to(y, shape))
 
 
-def clip(a, a_min=None, a_max=None, /, *, min=None, max=None):
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):
     """Clamp into [min, max] (either may be None); NaN stays NaN."""
     lo = a_min if min is None else min
     hi = a_max if max is None else max

@@ -46,11 +46,11 @@ def asarray(x, dtype=None) -> ArrayBase:
     """Convert to a lepton array (no copy for lepton arrays; Python scalars stay weak)."""
     if isinstance(x, ArrayBase):
         out = x
+    elif isinstance(x, (np.ndarray, np.generic)):  # before _SCALARS: np.float64 is a float
+        out = _from_numpy(np.asarray(x))
     elif isinstance(x, _SCALARS):
         dt = dtypes.python_scalar_dtype(x)
         out = Array(np.array(x, dtype=dt), ShapedArray((), dt, True))
-    elif isinstance(x, (np.ndarray, np.generic)):
-        out = _from_numpy(np.asarray(x))
     elif isinstance(x, (list, tuple)):
         if _contains_traced(x):
             from ._shape import stack
@@ -69,7 +69,7 @@ def asarray(x, dtype=None) -> ArrayBase:
 def aval_of(x) -> ShapedArray:
     if isinstance(x, ArrayBase):
         return x.aval
-    if isinstance(x, _SCALARS):
+    if isinstance(x, _SCALARS) and not isinstance(x, np.generic):
         return ShapedArray((), dtypes.python_scalar_dtype(x), True)
     return asarray(x).aval
 

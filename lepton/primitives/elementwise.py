@@ -18,7 +18,8 @@ INEXACT = "fc"
 NUMERIC = "iufc"
 INTEGRAL = "biu"
 ANY = "biufc"
-_KIND_WORDS = {FLOAT: "floating-point", INEXACT: "floating-point or complex",
+_KIND_WORDS = {FLOAT: "floating-point", INEXACT: "floating-point or complex", "c": "complex",
+               "iu": "integer",
                NUMERIC: "numeric (non-bool)", INTEGRAL: "boolean or integer", ANY: "any"}
 
 

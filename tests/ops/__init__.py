@@ -1,0 +1,143 @@
+"""The op table that drives the conformance, gradient and batching suites.
+
+Each family module (``tests/ops/<family>.py``) defines ``OPS``: a list of ``Op`` rows.
+A row names the lepton function, the NumPy reference, and how to draw arguments:
+``gen(draw, dtype, for_grad) -> (args, kwargs)``.  ``args`` are NumPy arrays or
+Python values; ``kwargs`` are static keyword arguments.  When ``for_grad`` is true,
+draw float64 values away from kinks and singularities (no inf/nan edges).
+
+``diff_args`` lists the positions of the differentiable arguments (default: every
+float array argument).  ``vmap_args`` likewise for batching (default: every array arg).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+FLOATS = ("float32", "float64")
+INTS = ("int32",)
+NUMERIC = ("float32", "float64", "int32")
+ALL = ("float32", "float64", "int32", "bool")
+
+
+@dataclasses.dataclass
+class Op:
+    name: str
+    fn: Callable
+    ref: Callable
+    gen: Callable
+    dtypes: tuple = FLOATS
+    grad: bool = True
+    vmap: bool = True
+    jit: bool = True
+    diff_args: tuple | None = None
+    vmap_args: tuple | None = None
+    rtol: float | None = None
+    atol: float | None = None
+    grad_order: int = 2
+    out_dtype: Callable | None = None  # (input dtype) -> expected output dtype
+    check_dtype: bool = True
+    id: str | None = None
+
+    def __post_init__(self):
+        if self.id is None:
+            self.id = self.name
+
+    def __repr__(self):
+        return self.id
+
+
+# ----------------------------------------------------------------------------- drawing helpers
+def shape(draw, min_dims=0, max_dims=3, min_side=0, max_side=4):
+    nd = draw(st.integers(min_dims, max_dims))
+    return tuple(draw(st.integers(min_side, max_side)) for _ in range(nd))
+
+
+def bshape(draw, s):
+    """A shape that broadcasts against ``s`` (some leading axes dropped, some sizes 1)."""
+    drop = draw(st.integers(0, len(s)))
+    out = list(s[drop:])
+    for i in range(len(out)):
+        if draw(st.booleans()) and draw(st.booleans()):
+            out[i] = 1
+    return tuple(out)
+
+
+EDGES = {"real": [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan],
+         "positive": [np.inf, 1.0], "unit": [0.0, 1.0, -1.0]}
+
+
+def array(draw, shape, dtype, kind="real", for_grad=False, low=None, high=None, salt=0):
+    """A NumPy array of ``dtype``.
+
+    kinds: real ([-3, 3]), positive ([0.1, 3]), unit ((-0.9, 0.9)), int (low..high),
+    bool, nonzero (|x| in [0.5, 3]).  Without ``for_grad``, float arrays may get edge
+    values (0, +-1, +-inf, nan) for kinds that list them in ``EDGES``.
+    """
+    dtype = np.dtype(dtype)
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng([seed, salt])
+    if dtype == np.bool_ or kind == "bool":
+        return rng.random(shape) < 0.5 if dtype == np.bool_ else \
+            (rng.random(shape) < 0.5).astype(dtype)
+    if dtype.kind in "iu" or kind == "int":
+        lo = -5 if low is None else low
+        hi = 5 if high is None else high
+        if dtype.kind == "u":
+            lo = max(lo, 0)
+        return rng.integers(lo, hi + 1, size=shape).astype(dtype)
+    if kind == "positive":
+        x = rng.uniform(0.1 if low is None else low, 3 if high is None else high, shape)
+    elif kind == "unit":
+        x = rng.uniform(-0.9, 0.9, shape)
+    elif kind == "nonzero":
+        x = rng.uniform(0.5, 3, shape) * rng.choice([-1, 1], shape)
+    else:
+        x = rng.uniform(-3 if low is None else low, 3 if high is None else high, shape)
+    if dtype.kind == "c":
+        x = x + 1j * rng.uniform(-3, 3, shape)
+    x = x.astype(dtype)
+    if not for_grad and x.size and kind in EDGES and dtype.kind == "f" and draw(st.booleans()):
+        edges = np.array(EDGES[kind], dtype=dtype)
+        mask = rng.random(shape) < 0.3
+        x = np.where(mask, rng.choice(edges, shape), x).astype(dtype)
+    return x
+
+
+def unary(name, fn, ref, kind="real", dtypes=FLOATS, **kw):
+    """Row for ``fn(x)`` with x of any shape (incl. scalars and 0-size)."""
+
+    def gen(draw, dtype, for_grad):
+        return (array(draw, shape(draw), dtype, kind, for_grad),), {}
+
+    return Op(name, fn, ref, gen, dtypes=dtypes, **kw)
+
+
+def binary(name, fn, ref, kind="real", kind2=None, dtypes=FLOATS, broadcast=True, **kw):
+    """Row for ``fn(x, y)`` with broadcast-compatible shapes."""
+
+    def gen(draw, dtype, for_grad):
+        s = shape(draw)
+        s2 = bshape(draw, s) if broadcast else s
+        if draw(st.booleans()):
+            s, s2 = s2, s
+        return (array(draw, s, dtype, kind, for_grad),
+                array(draw, s2, dtype, kind2 or kind, for_grad, salt=1)), {}
+
+    return Op(name, fn, ref, gen, dtypes=dtypes, **kw)
+
+
+def all_ops() -> list[Op]:
+    import importlib
+    import pkgutil
+    import tests.ops as pkg
+    ops = []
+    for m in pkgutil.iter_modules(pkg.__path__):
+        ops.extend(importlib.import_module(f"tests.ops.{m.name}").OPS)
+    return ops
+
+
+Any  # re-exported for row modules' annotations
