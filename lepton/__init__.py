@@ -11,3 +11,7 @@ from .transforms.autodiff import (grad, hessian, hvp, jacfwd, jacrev, jvp, linea
 from .transforms.vmap import vmap  # noqa: F401
 from .transforms.api import eval_shape, make_jaxpr  # noqa: F401
 from .dataclasses import dataclass, field  # noqa: F401
+from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residuals,  # noqa: F401
+                                stop_gradient)
+
+remat = checkpoint

@@ -1,0 +1,360 @@
+"""User-defined derivative rules: custom_jvp, custom_vjp; stop_gradient; checkpoint.
+
+Each trace decides what a custom-rule call means to it (``process_custom_jvp`` /
+``process_custom_vjp``): the eager and staging traces just run the function, the
+JVP trace applies the user's rule, the batching trace vmaps function and rule.
+
+A ``custom_vjp`` function also works in *forward* mode: its backward function is
+linear in the cotangent, so the JVP is the transpose of ``bwd``, obtained by
+differentiating ``bwd`` with respect to the cotangent.  (JAX rejects this case.)
+"""
+from __future__ import annotations
+
+import functools
+
+from .. import core, tree
+from ..core import ArrayBase, Primitive, Trace, concrete, set_trace
+from ..primitives.base import Zero, defvectorized, instantiate
+from .batching import BatchTrace, BatchTracer
+from .jvp import JVPTrace, JVPTracer
+
+
+def _flat(xs):
+    leaves, t = tree.flatten(xs)
+    return [x if isinstance(x, ArrayBase) else concrete(x) for x in leaves], t
+
+
+# ----------------------------------------------------------------------------- default handling
+def _run(self, fun, args):
+    with set_trace(self):
+        return fun(*args)
+
+
+Trace.process_custom_jvp = lambda self, fun, rule, args: _run(self, fun, args)
+Trace.process_custom_vjp = lambda self, fun, fwd, bwd, args: _run(self, fun, args)
+
+
+def _owns_any(trace, cls, args):
+    return any(type(a) is cls and a._trace is trace for a in tree.leaves(args))
+
+
+def _delegate(trace, method, *rest):
+    with set_trace(trace.parent):
+        return getattr(trace.parent, method)(*rest)
+
+
+# ----------------------------------------------------------------------------- custom_jvp
+class custom_jvp:
+    """Give ``fun`` a custom JVP rule: ``@f.defjvp def rule(primals, tangents) -> (out, t_out)``."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.rule = None
+
+    def defjvp(self, rule):
+        self.rule = rule
+        return rule
+
+    def defjvps(self, *per_arg):
+        """One rule per argument, ``rule(t, ans, *primals)``; contributions are summed."""
+
+        def rule(primals, tangents):
+            ans = self.fun(*primals)
+            out = None
+            for r, t in zip(per_arg, tangents):
+                if r is None:
+                    continue
+                c = r(t, ans, *primals)
+                out = c if out is None else tree.map(lambda a, b: a + b, out, c)
+            return ans, out if out is not None else tree.map(_zeros_like, ans)
+
+        self.rule = rule
+
+    def __call__(self, *args):
+        if self.rule is None:
+            raise AttributeError(f"custom_jvp function {self.fun.__name__} has no JVP rule; "
+                                 "define one with @f.defjvp")
+        static = {i: args[i] for i in self.nondiff_argnums}
+        dyn = [a for i, a in enumerate(args) if i not in static]
+
+        def merge(dyn_args):
+            it = iter(dyn_args)
+            return [static[i] if i in static else next(it) for i in range(len(args))]
+
+        def fun(*d):
+            return self.fun(*merge(d))
+
+        def rule(primals, tangents):
+            fixed = [static[i] for i in self.nondiff_argnums]
+            if fixed:
+                return self.rule(*fixed, tuple(primals), tuple(tangents))
+            return self.rule(tuple(primals), tuple(tangents))
+
+        return core.current_trace().process_custom_jvp(fun, rule, dyn)
+
+
+def _zeros_like(x):
+    from ..primitives.base import tangent_aval
+    from ..primitives.structural import zeros
+    return zeros(tangent_aval(core.get_aval(x)))
+
+
+def _jvp_process_custom_jvp(self, fun, rule, args):
+    if not _owns_any(self, JVPTracer, args):
+        return _delegate(self, "process_custom_jvp", fun, rule, args)
+    primals = tree.map(lambda a: a.primal if type(a) is JVPTracer and a._trace is self else a,
+                       args)
+    tangents = tree.map(lambda a: a.tangent if type(a) is JVPTracer and a._trace is self
+                        else Zero.like(a), args)
+    tangents = tree.map(lambda t: instantiate(t), tangents,
+                        is_leaf=lambda t: type(t) is Zero)
+    with set_trace(self.parent):
+        out, out_t = rule(primals, tangents)
+    out_l, out_tree = _flat(out)
+    t_l, t_tree = _flat(out_t)
+    if out_tree != t_tree:
+        raise TypeError(f"custom_jvp rule returned primal output {out_tree} and tangent output "
+                        f"{t_tree} of different structure")
+    return tree.unflatten(out_tree, [JVPTracer(self, p, t) for p, t in zip(out_l, t_l)])
+
+
+JVPTrace.process_custom_jvp = _jvp_process_custom_jvp
+
+
+def _batched_args(self, args):
+    vals = [a.val if type(a) is BatchTracer and a._trace is self else a for a in args]
+    dims = [a.bdim if type(a) is BatchTracer and a._trace is self else None for a in args]
+    return vals, dims
+
+
+def _batch_process_custom_jvp(self, fun, rule, args):
+    if not _owns_any(self, BatchTracer, args):
+        return _delegate(self, "process_custom_jvp", fun, rule, args)
+    from .vmap import vmap
+    vals, dims = _batched_args(self, args)
+    size = self.axis_size
+    fun_b = vmap(fun, in_axes=tuple(dims), axis_size=size)
+
+    def rule_b(primals, tangents):
+        return vmap(lambda p, t: rule(p, t), in_axes=(tuple(dims), tuple(dims)),
+                    axis_size=size)(tuple(primals), tuple(tangents))
+
+    with set_trace(self.parent):
+        out = self.parent.process_custom_jvp(fun_b, rule_b, vals)
+    return tree.map(lambda o: BatchTracer(self, o, 0), out)
+
+
+BatchTrace.process_custom_jvp = _batch_process_custom_jvp
+
+
+# ----------------------------------------------------------------------------- custom_vjp
+class custom_vjp:
+    """Give ``fun`` a custom VJP: ``f.defvjp(fwd, bwd)`` with ``fwd(*args) -> (out, res)`` and
+    ``bwd(res, ct) -> tuple of cotangents, one per argument``."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args):
+        if self.fwd is None:
+            raise AttributeError(f"custom_vjp function {self.fun.__name__} has no VJP; define "
+                                 "one with f.defvjp(fwd, bwd)")
+        static = {i: args[i] for i in self.nondiff_argnums}
+        fixed = [static[i] for i in self.nondiff_argnums]
+        dyn = [a for i, a in enumerate(args) if i not in static]
+
+        def merge(dyn_args):
+            it = iter(dyn_args)
+            return [static[i] if i in static else next(it) for i in range(len(args))]
+
+        def fun(*d):
+            return self.fun(*merge(d))
+
+        def fwd(*d):
+            return self.fwd(*merge(d))
+
+        def bwd(res, ct):
+            cts = self.bwd(*fixed, res, ct)
+            if not isinstance(cts, (tuple, list)) or len(cts) != len(dyn):
+                raise TypeError(f"custom_vjp bwd must return a tuple with one cotangent per "
+                                f"differentiable argument ({len(dyn)}), got {cts!r:.200}")
+            return tuple(cts)
+
+        return core.current_trace().process_custom_vjp(fun, fwd, bwd, dyn)
+
+
+def _jvp_process_custom_vjp(self, fun, fwd, bwd, args):
+    if not _owns_any(self, JVPTracer, args):
+        return _delegate(self, "process_custom_vjp", fun, fwd, bwd, args)
+    primals = [a.primal if type(a) is JVPTracer and a._trace is self else a for a in args]
+    tangents = [a.tangent if type(a) is JVPTracer and a._trace is self else Zero.like(a)
+                for a in args]
+    with set_trace(self.parent):
+        out, res = fwd(*primals)
+        out_l, out_tree = _flat(out)
+        ts = [instantiate(t) if type(t) is not Zero else _zeros_like(p)
+              for t, p in zip(tangents, primals)]
+        res_l, res_tree = _flat(res)
+        params = dict(num_res=len(res_l), bwd=bwd, res_tree=res_tree, out_tree=out_tree,
+                      out_avals=tuple(o.aval for o in out_l))
+        if _linearizing(self.parent, ts):  # record it: the backward pass will call bwd
+            out_t = custom_lin_p.bind(*res_l, *ts, **params)
+        else:
+            out_t = _custom_lin_forward(*res_l, *ts, **params)
+    return tree.unflatten(out_tree, [JVPTracer(self, p, t) for p, t in zip(out_l, out_t)])
+
+
+# The tangent map of a custom_vjp function: linear in the tangents, given residuals.
+# Transposing it runs the user's bwd (so reverse mode saves exactly fwd's residuals);
+# evaluating it forwards transposes bwd instead (forward mode from a VJP rule).
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+custom_lin_p.abstract_eval = lambda *avals, out_avals, **_: list(out_avals)
+
+
+def _custom_lin_forward(*args, num_res, bwd, res_tree, out_tree, out_avals):
+    from .autodiff import vjp
+    res = tree.unflatten(res_tree, list(args[:num_res]))
+    ts = tuple(args[num_res:])
+    from ..primitives.structural import zeros
+    ct0 = tree.unflatten(out_tree, [zeros(a) for a in out_avals])
+    _, bwd_transposed = vjp(lambda ct: bwd(res, ct), ct0)
+    (out_t,) = bwd_transposed(ts)
+    return _flat(out_t)[0]
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, res_tree, out_tree, out_avals):
+    res = tree.unflatten(res_tree, list(args[:num_res]))
+    cts = [instantiate(c) for c in cts]
+    cts_in = bwd(res, tree.unflatten(out_tree, cts))
+    return [None] * num_res + [None if c is None else c for c in cts_in]
+
+
+def _linearizing(trace, tangents):
+    from .staging import StagingTrace, StagingTracer
+    return (type(trace) is StagingTrace and not trace.stage_all and
+            any(type(t) is StagingTracer and t._trace is trace for t in tangents))
+
+
+def _custom_lin_impl(*args, **params):
+    outs = _custom_lin_forward(*(core.Array(a) for a in args), **params)
+    return [o._value for o in outs]
+
+
+def _custom_lin_jvp(primals, tangents, **params):
+    from .autodiff import jvp
+    tangents = [instantiate(t) for t in tangents]
+    return jvp(lambda *a: _custom_lin_forward(*a, **params), tuple(primals), tuple(tangents))
+
+
+def _custom_lin_batch(axis_size, vals, dims, **params):
+    from .vmap import vmap
+    outs = vmap(lambda *a: _custom_lin_forward(*a, **params), in_axes=tuple(dims),
+                axis_size=axis_size)(*vals)
+    return outs, [0] * len(outs)
+
+
+custom_lin_p.impl = _custom_lin_impl
+custom_lin_p.jvp = _custom_lin_jvp
+custom_lin_p.batch = _custom_lin_batch
+custom_lin_p.transpose = _custom_lin_transpose
+custom_lin_p.linear = True
+
+
+JVPTrace.process_custom_vjp = _jvp_process_custom_vjp
+
+
+def _batch_process_custom_vjp(self, fun, fwd, bwd, args):
+    if not _owns_any(self, BatchTracer, args):
+        return _delegate(self, "process_custom_vjp", fun, fwd, bwd, args)
+    from ..primitives.reductions import reduce_sum
+    from .vmap import vmap
+    vals, dims = _batched_args(self, args)
+    size = self.axis_size
+    fun_b = vmap(fun, in_axes=tuple(dims), axis_size=size)
+    fwd_b = vmap(fwd, in_axes=tuple(dims), axis_size=size)
+
+    def bwd_b(res, ct):
+        cts = vmap(bwd, in_axes=(0, 0), axis_size=size)(res, ct)
+        return tuple(c if d is not None else tree.map(lambda x: reduce_sum(x, (0,)), c)
+                     for c, d in zip(cts, dims))
+
+    with set_trace(self.parent):
+        out = self.parent.process_custom_vjp(fun_b, fwd_b, bwd_b, vals)
+    return tree.map(lambda o: BatchTracer(self, o, 0), out)
+
+
+BatchTrace.process_custom_vjp = _batch_process_custom_vjp
+
+
+# ----------------------------------------------------------------------------- stop_gradient
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.abstract_eval = lambda a: a
+stop_gradient_p.jvp = lambda primals, tangents: (stop_gradient_p.bind(*primals),
+                                                 Zero.like(primals[0]))
+defvectorized(stop_gradient_p)
+
+
+def stop_gradient(x):
+    """Identity whose derivative is zero (applied to every leaf of a pytree)."""
+    return tree.map(lambda v: stop_gradient_p.bind(v if isinstance(v, ArrayBase) else concrete(v)),
+                    x)
+
+
+# ----------------------------------------------------------------------------- checkpoint
+def checkpoint(fun, *, static_argnums=()):
+    """Rematerialise ``fun`` under reverse mode: save only its inputs, recompute the rest.
+
+    Trades compute for memory; see ``saved_residuals`` for what a function keeps.
+    """
+    static = tuple(static_argnums) if not isinstance(static_argnums, int) else (static_argnums,)
+
+    @functools.wraps(fun)
+    def remat(*args):
+        from .autodiff import vjp
+        f = custom_vjp(fun, nondiff_argnums=static)
+
+        def fwd(*a):
+            return fun(*a), a
+
+        def bwd(*rest):
+            *_, res, ct = rest
+            full = list(res)  # all arguments, static ones included
+            dyn_pos = [i for i in range(len(full)) if i not in static]
+
+            def g(*d):
+                x = list(full)
+                for i, v in zip(dyn_pos, d):
+                    x[i] = v
+                return fun(*x)
+
+            return vjp(g, *[full[i] for i in dyn_pos])[1](ct)
+
+        f.defvjp(fwd, bwd)
+        return f(*args)
+
+    return remat
+
+
+def saved_residuals(fun, *args):
+    """What reverse mode stores for ``fun(*args)``: ``[(shape, dtype, nbytes), ...]``, total bytes."""
+    from .autodiff import _as_values, linearize_flat
+    flat, in_tree = tree.flatten(args)
+    flat = _as_values(flat, "saved_residuals inputs")
+
+    def f_flat(*leaves):
+        out = fun(*tree.unflatten(in_tree, leaves))
+        return _as_values(tree.leaves(out), "outputs")
+
+    _, lin, _, _ = linearize_flat(f_flat, flat)
+    report = [(tuple(c.aval.shape), c.aval.dtype, int(c.aval.size * c.aval.dtype.itemsize))
+              for c in lin.consts]
+    return report, sum(r[2] for r in report)
