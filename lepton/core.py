@@ -26,8 +26,8 @@ class ShapedArray:
     __slots__ = ("shape", "dtype", "weak_type")
 
     def __init__(self, shape, dtype, weak_type=False):
-        self.shape = tuple(shape)
-        self.dtype = dtype if type(dtype) is np.dtype else np.dtype(dtype)
+        self.shape = shape if type(shape) is tuple else tuple(shape)
+        self.dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
         self.weak_type = weak_type
 
     ndim = property(lambda self: len(self.shape))
@@ -98,7 +98,7 @@ class Array(ArrayBase):
         # Callers hand over ownership of `value`; it is frozen here.
         if aval is None:
             aval = ShapedArray(value.shape, value.dtype, False)
-        value.flags.writeable = False
+        value.setflags(write=False)
         self._value = value
         self.aval = aval
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from ..core import Array
+from . import _eager
 from ..primitives import elementwise as ew
 from ._util import (asarray, broadcast_shapes, broadcast_to, promote_args, promote_args_inexact,
                     scalar_like, to_dtype)
 
 
-def _unary_inexact(prim_fn, name):
+def _unary_inexact(prim_fn, name, np_fn):
     def f(x, /):
+        r = _eager.unary(np_fn, x, inexact=True, kinds="fc")
+        if r is not None:
+            return r
         (x,) = promote_args_inexact(name, x)
         return prim_fn(x)
 
@@ -19,24 +24,24 @@ def _unary_inexact(prim_fn, name):
     return f
 
 
-exp = _unary_inexact(ew.exp, "exp")
-expm1 = _unary_inexact(ew.expm1, "expm1")
-log = _unary_inexact(ew.log, "log")
-log1p = _unary_inexact(ew.log1p, "log1p")
-sqrt = _unary_inexact(ew.sqrt, "sqrt")
-cbrt = _unary_inexact(ew.cbrt, "cbrt")
-sin = _unary_inexact(ew.sin, "sin")
-cos = _unary_inexact(ew.cos, "cos")
-tan = _unary_inexact(ew.tan, "tan")
-arcsin = _unary_inexact(ew.asin, "arcsin")
-arccos = _unary_inexact(ew.acos, "arccos")
-arctan = _unary_inexact(ew.atan, "arctan")
-sinh = _unary_inexact(ew.sinh, "sinh")
-cosh = _unary_inexact(ew.cosh, "cosh")
-tanh = _unary_inexact(ew.tanh, "tanh")
-arcsinh = _unary_inexact(ew.asinh, "arcsinh")
-arccosh = _unary_inexact(ew.acosh, "arccosh")
-arctanh = _unary_inexact(ew.atanh, "arctanh")
+exp = _unary_inexact(ew.exp, "exp", np.exp)
+expm1 = _unary_inexact(ew.expm1, "expm1", np.expm1)
+log = _unary_inexact(ew.log, "log", np.log)
+log1p = _unary_inexact(ew.log1p, "log1p", np.log1p)
+sqrt = _unary_inexact(ew.sqrt, "sqrt", np.sqrt)
+cbrt = _unary_inexact(ew.cbrt, "cbrt", np.cbrt)
+sin = _unary_inexact(ew.sin, "sin", np.sin)
+cos = _unary_inexact(ew.cos, "cos", np.cos)
+tan = _unary_inexact(ew.tan, "tan", np.tan)
+arcsin = _unary_inexact(ew.asin, "arcsin", np.arcsin)
+arccos = _unary_inexact(ew.acos, "arccos", np.arccos)
+arctan = _unary_inexact(ew.atan, "arctan", np.arctan)
+sinh = _unary_inexact(ew.sinh, "sinh", np.sinh)
+cosh = _unary_inexact(ew.cosh, "cosh", np.cosh)
+tanh = _unary_inexact(ew.tanh, "tanh", np.tanh)
+arcsinh = _unary_inexact(ew.asinh, "arcsinh", np.arcsinh)
+arccosh = _unary_inexact(ew.acosh, "arccosh", np.arccosh)
+arctanh = _unary_inexact(ew.atanh, "arctanh", np.arctanh)
 
 
 def log2(x, /):
@@ -80,6 +85,9 @@ def _bool_to_int(name, x):
 
 
 def negative(x, /):
+    r = _eager.unary(np.negative, x)
+    if r is not None:
+        return r
     (x,) = promote_args("negative", x)
     if x.aval.dtype == dtypes.bool_:
         raise TypeError("negative: NumPy does not support negating booleans; use "
@@ -114,6 +122,9 @@ def sign(x, /):
 
 
 def add(x1, x2, /):
+    r = _eager.binary(np.add, x1, x2)
+    if r is not None:
+        return r
     x1, x2 = promote_args("add", x1, x2)
     if x1.aval.dtype == dtypes.bool_:
         return ew.bitwise_or(x1, x2)
@@ -121,6 +132,9 @@ def add(x1, x2, /):
 
 
 def subtract(x1, x2, /):
+    r = _eager.binary(np.subtract, x1, x2)
+    if r is not None:
+        return r
     x1, x2 = promote_args("subtract", x1, x2)
     if x1.aval.dtype == dtypes.bool_:
         raise TypeError("subtract: NumPy does not subtract booleans; use lnp.logical_xor")
@@ -128,6 +142,9 @@ def subtract(x1, x2, /):
 
 
 def multiply(x1, x2, /):
+    r = _eager.binary(np.multiply, x1, x2)
+    if r is not None:
+        return r
     x1, x2 = promote_args("multiply", x1, x2)
     if x1.aval.dtype == dtypes.bool_:
         return ew.bitwise_and(x1, x2)
@@ -135,6 +152,9 @@ def multiply(x1, x2, /):
 
 
 def true_divide(x1, x2, /):
+    r = _eager.binary(np.true_divide, x1, x2, inexact=True, quiet=True)
+    if r is not None:
+        return r
     x1, x2 = promote_args_inexact("divide", x1, x2)
     return ew.div(x1, x2)
 
@@ -256,6 +276,9 @@ def float_power(x1, x2, /):
 
 
 def maximum(x1, x2, /):
+    r = _eager.binary(np.maximum, x1, x2, kinds="biufc")
+    if r is not None:
+        return r
     """Elementwise max; propagates NaN (as NumPy)."""
     x1, x2 = promote_args("maximum", x1, x2)
     out = ew.max(x1, x2)
@@ -263,6 +286,9 @@ def maximum(x1, x2, /):
 
 
 def minimum(x1, x2, /):
+    r = _eager.binary(np.minimum, x1, x2, kinds="biufc")
+    if r is not None:
+        return r
     x1, x2 = promote_args("minimum", x1, x2)
     out = ew.min(x1, x2)
     return _propagate_nan(x1, x2, out)
@@ -464,8 +490,11 @@ def angle(z, deg=False):
 
 
 # ----------------------------------------------------------------------------- comparison/logic
-def _compare(prim_fn, name):
+def _compare(prim_fn, name, np_fn):
     def f(x1, x2, /):
+        r = _eager.binary(np_fn, x1, x2, kinds="biufc")
+        if r is not None:
+            return r
         x1, x2 = promote_args(name, x1, x2)
         return prim_fn(x1, x2)
 
@@ -473,12 +502,12 @@ def _compare(prim_fn, name):
     return f
 
 
-equal = _compare(ew.eq, "equal")
-not_equal = _compare(ew.ne, "not_equal")
-less = _compare(ew.lt, "less")
-less_equal = _compare(ew.le, "less_equal")
-greater = _compare(ew.gt, "greater")
-greater_equal = _compare(ew.ge, "greater_equal")
+equal = _compare(ew.eq, "equal", np.equal)
+not_equal = _compare(ew.ne, "not_equal", np.not_equal)
+less = _compare(ew.lt, "less", np.less)
+less_equal = _compare(ew.le, "less_equal", np.less_equal)
+greater = _compare(ew.gt, "greater", np.greater)
+greater_equal = _compare(ew.ge, "greater_equal", np.greater_equal)
 
 
 def _to_bool(x):
@@ -569,6 +598,10 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("where takes either 1 or 3 arguments (condition, x, y)")
+    r = _eager.binary(lambda a, b: np.where(np.asarray(condition), a, b), x, y, kinds="biufc") \
+        if type(condition) is Array or isinstance(condition, np.ndarray) else None
+    if r is not None:
+        return r
     c = _to_bool(condition)
     x, y = promote_args("where", x, y)
     shape = broadcast_shapes(c.aval.shape, x.aval.shape, name="where")

@@ -190,6 +190,7 @@ def _iota_rule(*, dtype, shape, dimension):
 
 iota_p.impl = _iota_impl
 iota_p.abstract_eval = _iota_rule
+iota_p.batch = lambda axis_size, vals, dims, **params: (iota_p.bind(**params), None)  # nullary
 defnondiff(iota_p)
 
 

@@ -1,0 +1,31 @@
+"""Shared timing helpers: medians of repeated runs, ratio tables."""
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def median_seconds(fn, repeat=7, warmup=2, min_time=0.05):
+    """Median wall time of ``fn()`` over ``repeat`` runs (each run loops to at least min_time)."""
+    for _ in range(warmup):
+        fn()
+    t0 = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - t0, 1e-7)
+    number = max(1, int(min_time / one))
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - t0) / number)
+    return statistics.median(samples)
+
+
+def report(title, results, baseline="lepton"):
+    """Print ``{library: seconds}`` with ratios relative to ``baseline``."""
+    base = results.get(baseline)
+    print(f"\n{title}")
+    for lib, t in results.items():
+        ratio = f"{t / base:6.2f}x lepton" if base else ""
+        print(f"  {lib:10s} {t * 1e3:10.3f} ms   {ratio}")

@@ -1,0 +1,88 @@
+"""Eager (un-jitted) gradient of an MLP loss: 784-1024-1024-10 ReLU, softmax cross-entropy,
+batch 256, float32.  Compares lepton.grad with autograd and JAX's eager mode where installed.
+
+Target (issue #3): lepton no slower than autograd.  Run: python benchmarks/grad_eager.py
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from _harness import median_seconds, report
+
+SIZES = [784, 1024, 1024, 10]
+BATCH = 256
+
+
+def make_data():
+    rng = np.random.default_rng(0)
+    params = [(rng.standard_normal((m, n)).astype(np.float32) * np.sqrt(2 / m),
+               np.zeros(n, np.float32)) for m, n in zip(SIZES[:-1], SIZES[1:])]
+    x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, BATCH)]
+    return params, x, y
+
+
+def loss_fn(np_like, logsumexp):
+    def loss(params, x, y):
+        h = x
+        for w, b in params[:-1]:
+            h = np_like.maximum(h @ w + b, 0.0)
+        w, b = params[-1]
+        logits = h @ w + b
+        return -np_like.mean(np_like.sum(y * (logits - logsumexp(logits)), axis=1))
+    return loss
+
+
+def bench_lepton(params, x, y):
+    import lepton
+    import lepton.numpy as lnp
+
+    def lse(z):
+        m = lnp.max(z, axis=1, keepdims=True)
+        return m + lnp.log(lnp.sum(lnp.exp(z - m), axis=1, keepdims=True))
+
+    g = lepton.grad(loss_fn(lnp, lse))
+    p = lepton.tree.map(lnp.asarray, params)
+    xl, yl = lnp.asarray(x), lnp.asarray(y)
+    return median_seconds(lambda: g(p, xl, yl))
+
+
+def bench_autograd(params, x, y):
+    import autograd
+    import autograd.numpy as anp
+
+    def lse(z):
+        m = anp.max(z, axis=1, keepdims=True)
+        return m + anp.log(anp.sum(anp.exp(z - m), axis=1, keepdims=True))
+
+    g = autograd.grad(loss_fn(anp, lse))
+    return median_seconds(lambda: g(params, x, y))
+
+
+def bench_jax(params, x, y):
+    import jax
+    import jax.numpy as jnp
+
+    def lse(z):
+        m = jnp.max(z, axis=1, keepdims=True)
+        return m + jnp.log(jnp.sum(jnp.exp(z - m), axis=1, keepdims=True))
+
+    g = jax.grad(loss_fn(jnp, lse))
+    p = jax.tree_util.tree_map(jnp.asarray, params)
+    with jax.disable_jit():
+        return median_seconds(lambda: jax.block_until_ready(g(p, x, y)))
+
+
+def main():
+    params, x, y = make_data()
+    results = {"lepton": bench_lepton(params, x, y)}
+    for name, fn in (("autograd", bench_autograd), ("jax-eager", bench_jax)):
+        try:
+            results[name] = fn(params, x, y)
+        except ImportError:
+            print(f"({name} not installed; skipped)")
+    report("grad of MLP loss 784-1024-1024-10, batch 256, float32 (eager, median)", results)
+
+
+if __name__ == "__main__":
+    main()
