@@ -186,9 +186,9 @@ def test_per_example_grads_in_axes_none():
 
 def test_vmap_axes_pytrees_and_chunking():
     f = lambda d, s: {"out": d["a"] * s + d["b"]}  # noqa: E731
-    d = {"a": _r(4, 3), "b": _r(3)}
+    d = {"a": _r(4, 3), "b": _r(4)}
     out = lepton.vmap(f, in_axes=({"a": 1, "b": None}, None), out_axes={"out": -1})(d, 2.0)
-    np.testing.assert_allclose(out["out"], (d["a"] * 2.0 + d["b"][:, None]).T.T, rtol=1e-12)
+    np.testing.assert_allclose(out["out"], d["a"] * 2.0 + d["b"][:, None], rtol=1e-12)
     g = lambda x: lnp.sin(x) * 2  # noqa: E731
     x = _r(10, 3)
     np.testing.assert_allclose(lepton.vmap(g, chunk_size=3)(x), np.sin(x) * 2, rtol=1e-12)
@@ -321,7 +321,7 @@ def test_leaked_tracer_explains():
 
 
 def test_python_bool_of_traced_value_explains():
-    with pytest.raises(ConcretizationError, match=r"lnp\.where.*test_transforms\.py"):
+    with pytest.raises(ConcretizationError, match=r"(?s)lnp\.where.*test_transforms\.py"):
         lepton.vmap(lambda x: x if x > 0 else -x)(np.ones(3))
     with pytest.raises(ConcretizationError, match="float()"):
         lepton.grad(lambda x: float(x) * x)(1.0)

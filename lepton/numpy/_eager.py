@@ -59,10 +59,13 @@ def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
                             else _promoted((tx[1], tx[2], ty[1], ty[2]), True))
     if dt.kind not in kinds:
         return None
-    if quiet:  # functions whose NumPy warnings JAX users would not expect (e.g. x / 0)
-        with np.errstate(all="ignore"):
-            return _finish(np_fn(_cast(tx[0], dt), _cast(ty[0], dt)), dt, weak)
-    return _finish(np_fn(_cast(tx[0], dt), _cast(ty[0], dt)), dt, weak)
+    try:
+        if quiet:  # functions whose NumPy warnings JAX users would not expect (e.g. x / 0)
+            with np.errstate(all="ignore"):
+                return _finish(np_fn(_cast(tx[0], dt), _cast(ty[0], dt)), dt, weak)
+        return _finish(np_fn(_cast(tx[0], dt), _cast(ty[0], dt)), dt, weak)
+    except ValueError:  # e.g. shapes that do not broadcast: the primitive path explains it
+        return None
 
 
 def unary(np_fn, x, inexact=False, kinds="iufc"):

@@ -27,7 +27,10 @@ def _from_numpy(x: np.ndarray, weak=False) -> Array:
 
 def _python_data_to_numpy(x):
     """NumPy array for nested Python data, with lepton's 32-bit defaults."""
-    arr = np.array(x)
+    try:
+        arr = np.array(x)
+    except ValueError:
+        arr = np.array(None, dtype=object)
     if arr.dtype == object:
         raise TypeError(f"cannot build an array from {type(x).__name__} with ragged or "
                         "non-numeric entries; nested lists must be rectangular")

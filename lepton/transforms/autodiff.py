@@ -35,6 +35,13 @@ def _as_values(xs, what):
     return out
 
 
+def _unwrap_aux(store, trace):
+    """Auxiliary outputs are not differentiated: hand back their primal values."""
+    if "aux" in store:
+        store["aux"] = tree.map(lambda x: trace.unpack(x)[0] if isinstance(x, ArrayBase) else x,
+                                store["aux"])
+
+
 def _flat_fun(f, in_tree, out_store, has_aux=False):
     """Wrap a pytree function as a function of flat leaves returning flat leaves."""
 
@@ -54,7 +61,7 @@ def _flat_fun(f, in_tree, out_store, has_aux=False):
 
 
 # ----------------------------------------------------------------------------- forward mode
-def jvp_flat(fun, primals, tangents):
+def jvp_flat(fun, primals, tangents, store=None):
     trace = JVPTrace(current_trace())
     ins = [p if type(t) is Zero else JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
     try:
@@ -62,6 +69,8 @@ def jvp_flat(fun, primals, tangents):
             outs = fun(*ins)
     finally:
         trace.alive = False
+    if store is not None:
+        _unwrap_aux(store, trace)
     pairs = [trace.unpack(o) for o in outs]
     return [p for p, _ in pairs], [t for _, t in pairs]
 
@@ -90,7 +99,7 @@ def jvp(fun, primals, tangents, has_aux=False):
                              "and dtypes")
         ts.append(t)
     store = {}
-    outs, out_ts = jvp_flat(_flat_fun(fun, in_tree, store, has_aux), flat_p, ts)
+    outs, out_ts = jvp_flat(_flat_fun(fun, in_tree, store, has_aux), flat_p, ts, store)
     out_ts = [instantiate(t) for t in out_ts]
     out_tree = store["tree"]
     res = (tree.unflatten(out_tree, outs), tree.unflatten(out_tree, out_ts))
@@ -98,7 +107,7 @@ def jvp(fun, primals, tangents, has_aux=False):
 
 
 # ----------------------------------------------------------------------------- reverse mode
-def linearize_flat(fun, primals):
+def linearize_flat(fun, primals, store=None):
     """Run ``fun`` forward; return (outputs, linear ClosedJaxpr, zero-output mask, tangent mask)."""
     staging = StagingTrace(current_trace(), stage_all=False, name="linearize")
     trace = JVPTrace(staging)
@@ -113,6 +122,8 @@ def linearize_flat(fun, primals):
             outs = fun(*ins)
     finally:
         trace.alive = False
+    if store is not None:
+        _unwrap_aux(store, trace)
     pairs = [trace.unpack(o) for o in outs]
     out_primals = [p for p, _ in pairs]
     nonzero = [type(t) is not Zero for _, t in pairs]
@@ -121,8 +132,8 @@ def linearize_flat(fun, primals):
     return out_primals, lin, nonzero, diff_mask
 
 
-def vjp_flat(fun, primals):
-    out_primals, lin, nonzero, diff_mask = linearize_flat(fun, primals)
+def vjp_flat(fun, primals, store=None):
+    out_primals, lin, nonzero, diff_mask = linearize_flat(fun, primals, store)
     in_avals = [tangent_aval(p.aval) for p in primals]
 
     def pullback(cts):
@@ -140,7 +151,7 @@ def vjp(fun, *primals, has_aux=False):
     flat_p, in_tree = tree.flatten(primals)
     flat_p = _as_values(flat_p, "vjp primals")
     store = {}
-    outs, pullback = vjp_flat(_flat_fun(fun, in_tree, store, has_aux), flat_p)
+    outs, pullback = vjp_flat(_flat_fun(fun, in_tree, store, has_aux), flat_p, store)
     out_tree = store["tree"]
     out_avals = [o.aval for o in outs]
 
