@@ -15,3 +15,5 @@ from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residu
                                 stop_gradient)
 
 remat = checkpoint
+from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache_misses,  # noqa: F401
+                             jit)

@@ -205,7 +205,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "jvp", "transpose",
-                 "batch", "linear", "__weakref__", "__dict__")
+                 "batch", "linear", "partial_eval", "__weakref__", "__dict__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         if name in PRIMITIVES:
@@ -213,6 +213,7 @@ class Primitive:
         self.name = name
         self.multiple_results = multiple_results
         self.impl = self.abstract_eval = self.jvp = self.transpose = self.batch = None
+        self.partial_eval = None  # higher-order primitives: rule for partial evaluation
         self.linear = False
         PRIMITIVES[name] = self
 

@@ -63,9 +63,15 @@ class StagingTrace(Trace):
         return v
 
     def process(self, prim, args, params):
-        if not self.stage_all and not any(
-                type(a) is StagingTracer and a._trace is self for a in args):
-            return self.delegate(prim, args, params)
+        if not self.stage_all:
+            if not any(type(a) is StagingTracer and a._trace is self for a in args):
+                return self.delegate(prim, args, params)
+            if prim.partial_eval is not None:  # higher-order: split known from unknown work
+                return prim.partial_eval(self, args, params)
+        return self.stage(prim, args, params)
+
+    def stage(self, prim, args, params):
+        """Record ``prim`` applied to ``args`` as an equation; returns its output tracer(s)."""
         invars = [self.var_of(a) for a in args]
         out_avals = prim.abstract_eval(*(v.aval for v in invars), **params)
         if prim.multiple_results:

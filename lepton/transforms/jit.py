@@ -1,0 +1,340 @@
+"""``jit``: trace once per input signature, compile with a backend, reuse.
+
+A jitted call binds the higher-order primitive ``jit`` whose parameter is the traced
+jaxpr.  Under other transforms the primitive's own rules apply: ``jvp`` and ``batch``
+trace a transformed jaxpr and bind ``jit`` again (so the transformed program is
+compiled too), ``partial_eval`` splits it into a compiled known part and a staged
+unknown part, and ``transpose`` compiles the backward pass.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import time
+import warnings
+
+from .. import tree
+from ..backends import default_backend, get_backend
+from ..core import ArrayBase, Primitive, ShapedArray, Tracer, concrete, set_trace
+from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
+from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
+from .api import _abstractify, trace_to_jaxpr
+from .partial_eval import partial_eval_jaxpr
+
+jit_p = Primitive("jit", multiple_results=True)
+
+
+# ----------------------------------------------------------------------------- statistics
+class CacheInfo:
+    """Counters of the jit caches: traces, compiles, hits and the time spent."""
+
+    def __init__(self):
+        self.hits = self.misses = self.compiles = 0
+        self.trace_seconds = self.compile_seconds = 0.0
+        self.explanations: list[str] = []
+
+    def __repr__(self):
+        return (f"CacheInfo(hits={self.hits}, misses={self.misses}, compiles={self.compiles}, "
+                f"trace_seconds={self.trace_seconds:.3f}, "
+                f"compile_seconds={self.compile_seconds:.3f})")
+
+
+_info = CacheInfo()
+_state = threading.local()
+_executables: dict = {}
+
+
+def cache_info() -> CacheInfo:
+    return _info
+
+
+def clear_cache():
+    _executables.clear()
+    _transformed.clear()
+    global _info
+    _info = CacheInfo()
+
+
+@contextlib.contextmanager
+def disable_jit(disable: bool = True):
+    """Run jitted functions eagerly (op by op) inside this block, e.g. to debug with prints."""
+    prev = getattr(_state, "disabled", False)
+    _state.disabled = disable
+    try:
+        yield
+    finally:
+        _state.disabled = prev
+
+
+def _executable(jaxpr: Jaxpr, backend: str):
+    key = (id(jaxpr), backend)
+    hit = _executables.get(key)
+    if hit is not None and hit[0] is jaxpr:
+        return hit[1]
+    t0 = time.perf_counter()
+    exe = get_backend(backend).compile(jaxpr)
+    _info.compile_seconds += time.perf_counter() - t0
+    _info.compiles += 1
+    _executables[key] = (jaxpr, exe)
+    return exe
+
+
+# ----------------------------------------------------------------------------- the primitive
+def _jit_impl(*args, jaxpr, backend, name):
+    return _executable(jaxpr, backend)(*args)
+
+
+def _jit_abstract_eval(*avals, jaxpr, backend, name):
+    for i, (a, v) in enumerate(zip(avals, jaxpr.invars)):
+        if a.shape != v.aval.shape or a.dtype != v.aval.dtype:
+            raise TypeError(f"jit({name}): argument {i} has type {a.str_short()} but the "
+                            f"compiled program expects {v.aval.str_short()}")
+    return [v.aval for v in jaxpr.outvars]
+
+
+def bind_closed(closed: ClosedJaxpr, args, backend, name):
+    """Bind ``jit`` for a closed jaxpr: its consts travel as leading arguments."""
+    flat = _memo("flatten", closed, (), lambda: Jaxpr(
+        [], closed.jaxpr.constvars + closed.jaxpr.invars, closed.jaxpr.outvars,
+        closed.jaxpr.eqns))
+    return jit_p.bind(*closed.consts, *args, jaxpr=flat, backend=backend, name=name)
+
+
+def _avals(xs):
+    return [x.aval for x in xs]
+
+
+_transformed: dict = {}
+
+
+def _memo(kind, jaxpr, key, build):
+    """Transformed programs are traced once per (jaxpr, transform, signature) and reused,
+    so their compiled executables are reused too."""
+    k = (kind, id(jaxpr), key)
+    hit = _transformed.get(k)
+    if hit is not None and hit[0] is jaxpr:
+        return hit[1]
+    out = build()
+    _transformed[k] = (jaxpr, out)
+    return out
+
+
+def _jit_jvp(primals, tangents, *, jaxpr, backend, name):
+    nonzero = [type(t) is not Zero for t in tangents]
+    n = len(primals)
+
+    def jvp_fun(*args):
+        from .autodiff import jvp_flat
+        ps, ts = args[:n], iter(args[n:])
+        tin = [next(ts) if nz else Zero(tangent_aval(p.aval)) for p, nz in zip(ps, nonzero)]
+        outs, out_ts = jvp_flat(lambda *x: eval_jaxpr(jaxpr, [], *x), list(ps), tin)
+        return outs + [instantiate(t) for t in out_ts]
+
+    nz_tangents = [t for t in tangents if type(t) is not Zero]
+    avals = _avals(primals) + _avals(nz_tangents)
+    closed = _memo("jvp", jaxpr, (tuple(nonzero), tuple(avals)),
+                   lambda: trace_to_jaxpr(jvp_fun, avals, name="jit.jvp"))
+    outs = bind_closed(closed, list(primals) + nz_tangents, backend, f"jvp({name})")
+    k = len(jaxpr.outvars)
+    return outs[:k], outs[k:]
+
+
+def _jit_batch(axis_size, vals, dims, *, jaxpr, backend, name):
+    from .vmap import vmap
+
+    def batched(*args):
+        return vmap(lambda *x: eval_jaxpr(jaxpr, [], *x), in_axes=tuple(dims),
+                    axis_size=axis_size)(*args)
+
+    avals = _avals(vals)
+    closed = _memo("batch", jaxpr, (tuple(dims), axis_size, tuple(avals)),
+                   lambda: trace_to_jaxpr(batched, avals, name="jit.batch"))
+    outs = bind_closed(closed, list(vals), backend, f"vmap({name})")
+    return outs, [0] * len(outs)
+
+
+def _jit_partial_eval(trace, args, params):
+    jaxpr, backend, name = params["jaxpr"], params["backend"], params["name"]
+    unknowns = [trace.owns(a) for a in args]
+    known, unknown, out_unknowns, n_res = _memo(
+        "partial_eval", jaxpr, (tuple(unknowns), tuple(a.aval for a in args)),
+        lambda: partial_eval_jaxpr(jaxpr, [], unknowns))
+    known_args = [a for a, u in zip(args, unknowns) if not u]
+    with set_trace(trace.parent):
+        known_res = bind_closed(known, known_args, backend, f"known({name})")
+    n_known_out = len(known_res) - n_res
+    known_outs, residuals = known_res[:n_known_out], known_res[n_known_out:]
+    unknown_args = [a for a, u in zip(args, unknowns) if u]
+    unknown_outs = trace.stage(jit_p, residuals + unknown_args,
+                               dict(jaxpr=unknown.jaxpr, backend=backend,
+                                    name=f"unknown({name})"))
+    known_it, unknown_it = iter(known_outs), iter(unknown_outs)
+    return [next(unknown_it) if u else next(known_it) for u in out_unknowns]
+
+
+def _jit_transpose(cts, *args, jaxpr, backend, name):
+    from .transpose import backward_pass
+    linear = [is_undefined(a) for a in args]
+    known = [a for a, lin in zip(args, linear) if not lin]
+    invars = jaxpr.invars
+    body = Jaxpr([v for v, lin in zip(invars, linear) if not lin],
+                 [v for v, lin in zip(invars, linear) if lin], jaxpr.outvars, jaxpr.eqns)
+    cts = [instantiate(c) for c in cts]
+    nk = len(known)
+
+    def backward(*xs):
+        return [instantiate(c) for c in backward_pass(body, xs[:nk], list(xs[nk:]))]
+
+    avals = _avals(known) + _avals(cts)
+    closed = _memo("transpose", jaxpr, (tuple(linear), tuple(avals)),
+                   lambda: trace_to_jaxpr(backward, avals, name="jit.transpose"))
+    outs = iter(bind_closed(closed, known + cts, backend, f"transpose({name})"))
+    return [next(outs) if lin else None for lin in linear]
+
+
+jit_p.impl = _jit_impl
+jit_p.abstract_eval = _jit_abstract_eval
+jit_p.jvp = _jit_jvp
+jit_p.batch = _jit_batch
+jit_p.partial_eval = _jit_partial_eval
+jit_p.transpose = _jit_transpose
+
+
+# ----------------------------------------------------------------------------- user API
+def _describe_change(old_key, new_key, arg_names):
+    (o_tree, o_avals, o_static), (n_tree, n_avals, n_static) = old_key[1:4], new_key[1:4]
+    if o_tree != n_tree:
+        return f"the argument structure changed: {o_tree} -> {n_tree}"
+    if o_static != n_static:
+        return f"a static argument changed: {o_static!r} -> {n_static!r}"
+    for i, (a, b) in enumerate(zip(o_avals, n_avals)):
+        if a != b:
+            what = ("shape" if a.shape != b.shape else "dtype" if a.dtype != b.dtype
+                    else "weak type")
+            return f"input leaf {i} ({arg_names[i]}) changed {what}: " \
+                   f"{a.str_short()}{' weak' * a.weak_type} -> {b.str_short()}" \
+                   f"{' weak' * b.weak_type}"
+    return "the backend changed"
+
+
+class Jitted:
+    """A jitted function: call it, inspect its IR (``make_jaxpr``) or its generated source."""
+
+    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
+                 backend=None):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else \
+            tuple(static_argnums)
+        self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else \
+            tuple(static_argnames)
+        self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else \
+            tuple(donate_argnums)
+        self.backend = backend
+        self._cache: dict = {}
+        self._last_key = None
+
+    def _split(self, args, kwargs):
+        static_pos = {i % len(args) if args else i for i in self.static_argnums}
+        statics = []
+        for i in sorted(static_pos):
+            if i >= len(args):
+                raise TypeError(f"jit({self.__name__}): static_argnums={self.static_argnums} "
+                                f"but only {len(args)} positional arguments were given")
+            statics.append((i, args[i]))
+        static_kw = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
+        dyn_kw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        dyn = [a for i, a in enumerate(args) if i not in static_pos]
+        try:
+            static_key = (tuple(statics), static_kw)
+            hash(static_key)
+        except TypeError:
+            raise TypeError(f"jit({self.__name__}): static arguments must be hashable, got "
+                            f"{[v for _, v in statics] + [v for _, v in static_kw]}. "
+                            "Pass arrays as regular (traced) arguments instead.") from None
+        return dyn, dyn_kw, static_pos, static_key
+
+    def _trace(self, args, kwargs):
+        dyn, dyn_kw, static_pos, static_key = self._split(args, kwargs)
+        leaves, in_tree = tree.flatten((dyn, dyn_kw))
+        leaves = [x if isinstance(x, ArrayBase) else concrete(x) for x in leaves]
+        avals = [_abstractify(x) for x in leaves]
+        backend = self.backend or default_backend()
+        key = (self.fun, in_tree, tuple(avals), static_key, backend)
+        entry = self._cache.get(key)
+        if entry is not None:
+            _info.hits += 1
+            return entry, leaves, backend
+        _info.misses += 1
+        if self._last_key is not None and self._last_key[0] is self.fun:
+            names = [tree.keystr(p) for p, _ in tree.leaves_with_path((dyn, dyn_kw))]
+            msg = (f"jit({self.__name__}) is retracing because "
+                   f"{_describe_change(self._last_key, key, names)}")
+            _info.explanations.append(msg)
+            if _explain.enabled:
+                warnings.warn(msg, stacklevel=4)
+        store = {}
+        fixed = dict(static_key[0])
+
+        def flat_fun(*xs):
+            dyn_args, dyn_kwargs = tree.unflatten(in_tree, list(xs))
+            it = iter(dyn_args)
+            full = [fixed[i] if i in fixed else next(it) for i in range(len(args))]
+            out = self.fun(*full, **dyn_kwargs, **dict(static_key[1]))
+            out_leaves, store["tree"] = tree.flatten(out)
+            return out_leaves
+
+        t0 = time.perf_counter()
+        closed = trace_to_jaxpr(flat_fun, avals, name=f"jit({self.__name__})")
+        _info.trace_seconds += time.perf_counter() - t0
+        entry = (closed, store["tree"])
+        if not any(isinstance(c, Tracer) for c in closed.consts):
+            self._cache[key] = entry  # closures over outer tracers are traced per call
+        self._last_key = key
+        return entry, leaves, backend
+
+    def __call__(self, *args, **kwargs):
+        if getattr(_state, "disabled", False):
+            return self.fun(*args, **kwargs)
+        (closed, out_tree), leaves, backend = self._trace(args, kwargs)
+        outs = bind_closed(closed, leaves, backend, self.__name__)
+        return tree.unflatten(out_tree, outs)
+
+    def make_jaxpr(self, *args, **kwargs) -> ClosedJaxpr:
+        return self._trace(args, kwargs)[0][0]
+
+    def source(self, *args, **kwargs) -> str:
+        """The generated kernel source for these arguments (backends that generate code)."""
+        (closed, _), _, backend = self._trace(args, kwargs)
+        j = closed.jaxpr
+        exe = get_backend(backend).compile(Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns))
+        return getattr(exe, "source", None) or f"# backend {backend!r} interprets:\n{closed}"
+
+
+class _Explain:
+    enabled = False
+
+
+_explain = _Explain()
+
+
+def explain_cache_misses(enabled: bool = True):
+    """Warn with the reason whenever a jitted function retraces (recompiles)."""
+    _explain.enabled = enabled
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), backend=None):
+    """Compile ``fun``; retrace only when argument shapes/dtypes/structure or statics change.
+
+    ``donate_argnums`` is accepted for JAX compatibility; lepton arrays are immutable, so
+    donation is currently a no-op.
+    """
+    if fun is None:
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames,
+                             donate_argnums=donate_argnums, backend=backend)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend)
+
+
+__all__ = ["jit", "disable_jit", "cache_info", "clear_cache", "explain_cache_misses",
+           "ShapedArray"]
