@@ -210,12 +210,22 @@ def _describe_change(old_key, new_key, arg_names):
         return f"a static argument changed: {o_static!r} -> {n_static!r}"
     for i, (a, b) in enumerate(zip(o_avals, n_avals)):
         if a != b:
-            what = ("shape" if a.shape != b.shape else "dtype" if a.dtype != b.dtype
-                    else "weak type")
-            return f"input leaf {i} ({arg_names[i]}) changed {what}: " \
+            what = " and ".join(w for w, changed in (("shape", a.shape != b.shape),
+                                                    ("dtype", a.dtype != b.dtype),
+                                                    ("weak type", a.weak_type != b.weak_type))
+                                if changed)
+            return f"{arg_names[i]} changed {what}: " \
                    f"{a.str_short()}{' weak' * a.weak_type} -> {b.str_short()}" \
                    f"{' weak' * b.weak_type}"
     return "the backend changed"
+
+
+def _arg_name(path):
+    """'argument 0['w']' or 'keyword scale' for a leaf path into (positional, keywords)."""
+    head, rest = path[1], tree.keystr(path[2:])
+    if path[0].idx == 0:
+        return f"argument {head.idx}{rest}"
+    return f"keyword argument {head.key!r}{rest}"
 
 
 class Jitted:
@@ -268,7 +278,7 @@ class Jitted:
             return entry, leaves, backend
         _info.misses += 1
         if self._last_key is not None and self._last_key[0] is self.fun:
-            names = [tree.keystr(p) for p, _ in tree.leaves_with_path((dyn, dyn_kw))]
+            names = [_arg_name(p) for p, _ in tree.leaves_with_path((dyn, dyn_kw))]
             msg = (f"jit({self.__name__}) is retracing because "
                    f"{_describe_change(self._last_key, key, names)}")
             _info.explanations.append(msg)
