@@ -12,7 +12,7 @@ float array argument).  ``vmap_args`` likewise for batching (default: every arra
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -134,10 +134,11 @@ def all_ops() -> list[Op]:
     import importlib
     import pkgutil
     import tests.ops as pkg
+    helpers = {k: v for k, v in globals().items() if callable(v) and not k.startswith("_")}
     ops = []
     for m in pkgutil.iter_modules(pkg.__path__):
         ops.extend(importlib.import_module(f"tests.ops.{m.name}").OPS)
+        # Importing tests/ops/shape.py binds the package attribute `shape` to that module;
+        # put the drawing helper back so later row modules import the function.
+        globals().update(helpers)
     return ops
-
-
-Any  # re-exported for row modules' annotations
