@@ -17,3 +17,4 @@ from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residu
 remat = checkpoint
 from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache_misses,  # noqa: F401
                              jit)
+from . import random  # noqa: F401,E402

@@ -160,9 +160,10 @@ def _shift(fn, x, y):
     bad = (y < 0) | (y >= bits)
     safe = np.where(bad, 0, y).astype(x.dtype)
     out = fn(x, safe)
-    if fn is np.right_shift:  # arithmetic: out-of-range shifts give the sign fill
-        return np.where(bad, np.where(x < 0, np.array(-1, x.dtype), np.array(0, x.dtype)), out)
-    return np.where(bad, np.array(0, x.dtype), out)
+    zero = np.zeros((), x.dtype)
+    if fn is np.right_shift and x.dtype.kind == "i":  # out-of-range shifts give the sign fill
+        return np.where(bad, np.where(x < 0, np.array(-1, x.dtype), zero), out)
+    return np.where(bad, zero, out)
 
 
 def _shift_logical(x, y):
@@ -476,3 +477,17 @@ def _atan2_denom(x, y):
 
 defjvp(atan2_p, lambda t, x, y, ans: mul(t, div(y, _atan2_denom(x, y))),
        lambda t, x, y, ans: neg(mul(t, div(x, _atan2_denom(x, y)))))
+
+
+# ----------------------------------------------------------------------------- stop_gradient
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.abstract_eval = lambda a: a
+stop_gradient_p.jvp = lambda primals, tangents: (stop_gradient_p.bind(*primals),
+                                                 Zero.like(primals[0]))
+defvectorized(stop_gradient_p)
+
+
+def stop_gradient(x):
+    """Identity whose derivative is zero."""
+    return stop_gradient_p.bind(x)

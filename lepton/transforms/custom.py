@@ -14,7 +14,8 @@ import functools
 
 from .. import core, tree
 from ..core import ArrayBase, Primitive, Trace, concrete, set_trace
-from ..primitives.base import Zero, defvectorized, instantiate
+from ..primitives import elementwise as ew
+from ..primitives.base import Zero, instantiate
 from .batching import BatchTrace, BatchTracer
 from .jvp import JVPTrace, JVPTracer
 
@@ -295,18 +296,9 @@ BatchTrace.process_custom_vjp = _batch_process_custom_vjp
 
 
 # ----------------------------------------------------------------------------- stop_gradient
-stop_gradient_p = Primitive("stop_gradient")
-stop_gradient_p.impl = lambda x: x
-stop_gradient_p.abstract_eval = lambda a: a
-stop_gradient_p.jvp = lambda primals, tangents: (stop_gradient_p.bind(*primals),
-                                                 Zero.like(primals[0]))
-defvectorized(stop_gradient_p)
-
-
 def stop_gradient(x):
     """Identity whose derivative is zero (applied to every leaf of a pytree)."""
-    return tree.map(lambda v: stop_gradient_p.bind(v if isinstance(v, ArrayBase) else concrete(v)),
-                    x)
+    return tree.map(lambda v: ew.stop_gradient(v if isinstance(v, ArrayBase) else concrete(v)), x)
 
 
 # ----------------------------------------------------------------------------- checkpoint

@@ -1,0 +1,876 @@
+"""lepton.random: JAX's splittable, counter-based PRNG (Threefry-2x32) and its distributions.
+
+A key is a plain ``uint32[2]`` array: ``PRNGKey(seed)`` makes one, ``split`` derives new keys
+and ``fold_in`` mixes data into one.  There is no hidden state: a sampler is a pure function
+of its key, so the same key gives the same numbers, and keys work under every transform
+(``vmap`` over a batch of split keys, ``grad`` through reparameterised samples such as
+``mu + sigma * normal(key)``).  Keys, ``split``, ``fold_in``, ``bits``, ``uniform`` and
+``randint`` reproduce ``jax.random`` (threefry2x32) bit for bit, in either counter layout (see
+``set_threefry_partitionable``).  The other samplers use JAX's algorithms too, but go through
+transcendental functions (log, log1p) that XLA rounds differently from NumPy, so they agree
+with JAX to a few ulp rather than bit for bit.
+
+Reusing a key gives identical (not independent) numbers.  ``set_debug_key_reuse(True)`` (or
+the environment variable ``LEPTON_DEBUG_KEY_REUSE=1``) warns when eager code consumes a
+concrete key twice; it is off, and free, by default.
+"""
+from __future__ import annotations
+
+import collections
+import math
+import operator
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from . import dtypes
+from . import numpy as lnp
+from .core import Array, ArrayBase, Tracer
+from .errors import ConcretizationError, DTypeError, ShapeError
+from .numpy._util import asarray, broadcast_shapes, normalize_axis, to_dtype
+from .primitives import elementwise as ew
+from .primitives.random_bits import threefry2x32, threefry_2x32
+from .primitives.reductions import reduce_max, reduce_sum
+from .primitives.slicing import slice_in_dim
+from .primitives.sorting import argsort, sort
+from .primitives.structural import broadcast_in_dim, concatenate, full, iota, reshape
+
+__all__ = ["PRNGKey", "key", "key_data", "wrap_key_data", "split", "fold_in", "bits",
+           "uniform", "normal", "truncated_normal", "bernoulli", "categorical", "randint",
+           "choice", "permutation", "gamma", "loggamma", "beta", "dirichlet", "exponential",
+           "gumbel", "laplace", "logistic", "multivariate_normal", "set_debug_key_reuse",
+           "set_threefry_partitionable"]
+
+_U32 = dtypes.uint32
+
+# ----------------------------------------------------------------------------- configuration
+_partitionable = True  # JAX's default layout since jax 0.5.0
+
+
+def set_threefry_partitionable(enabled: bool) -> bool:
+    """Choose JAX's counter layout for ``split`` and ``bits``; returns the previous setting.
+
+    ``True`` (the default) is the layout JAX uses by default since 0.5.0 (each element
+    hashes its own 64-bit index).  ``False`` is the original layout,
+    ``jax_threefry_partitionable=False``: one stream of counters ``0..n-1`` hashed in two
+    halves.  Both are equally
+    good generators; only the numbers differ.  ``PRNGKey`` and ``fold_in`` do not depend on it.
+    """
+    global _partitionable
+    previous, _partitionable = _partitionable, bool(enabled)
+    return previous
+
+
+_MAX_TRACKED_KEYS = 1 << 16
+_consumed: collections.OrderedDict | None = None  # key bytes -> first consumer; None = off
+
+
+def set_debug_key_reuse(enabled: bool = True) -> None:
+    """Warn (``UserWarning``) when a sampler, ``split`` or ``fold_in`` consumes a concrete
+    key that was already consumed.  Remembers the last 65536 keys; traced keys (under
+    ``vmap``/``grad``/``jit`` tracing) are not tracked.  Off by default.
+    """
+    global _consumed
+    _consumed = collections.OrderedDict() if enabled else None
+
+
+def _note_consumed(name, key: Array):
+    data = key._value.tobytes()
+    first = _consumed.get(data)
+    if first is not None:
+        warnings.warn(
+            f"lepton.random.{name}: PRNG key {key._value.tolist()} was already consumed by "
+            f"lepton.random.{first}; reusing a key repeats the same random numbers. Split it "
+            "first: `key, subkey = lepton.random.split(key)`.", UserWarning,
+            stacklevel=_user_stacklevel())
+        return
+    _consumed[data] = name
+    if len(_consumed) > _MAX_TRACKED_KEYS:
+        _consumed.popitem(last=False)
+
+
+_LEPTON_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel():
+    """The ``stacklevel`` that makes a warning from our caller point at the user's line."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_LEPTON_DIR):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+# ----------------------------------------------------------------------------- argument checks
+def _check_key(name, key):
+    key = key if isinstance(key, ArrayBase) else asarray(key)
+    aval = key.aval
+    if aval.dtype != _U32:
+        raise DTypeError(
+            f"lepton.random.{name}: a key must be a uint32[2] array (from lepton.random.PRNGKey, "
+            f"split or fold_in), got {aval.str_short()}.")
+    if aval.shape != (2,):
+        hint = (" This is a batch of keys: map over it with lepton.vmap, e.g. "
+                f"vmap(lambda k: lepton.random.{name}(k, ...))(keys)."
+                if aval.ndim > 1 and aval.shape[-1] == 2 else "")
+        raise ShapeError(f"lepton.random.{name}: a key must have shape (2,), got "
+                         f"{aval.str_short()}.{hint}")
+    return key
+
+
+def _take_key(name, key):
+    """Validate a key argument and, in debug mode, record that ``name`` consumed it."""
+    key = _check_key(name, key)
+    if _consumed is not None and type(key) is Array:
+        _note_consumed(name, key)
+    return key
+
+
+def _shape_arg(name, shape):
+    if isinstance(shape, Tracer):
+        raise ConcretizationError(f"lepton.random.{name}: shape must be static Python ints, "
+                                  "got a traced value.")
+    try:
+        shape = (tuple(operator.index(s) for s in shape) if isinstance(shape, (tuple, list))
+                 else (operator.index(shape),))
+    except TypeError:
+        raise TypeError(f"lepton.random.{name}: shape must be a tuple of ints, got "
+                        f"{shape!r}") from None
+    if any(s < 0 for s in shape):
+        raise ShapeError(f"lepton.random.{name}: shape {shape} has a negative size.")
+    return shape
+
+
+_KIND_WORDS = {"f": "a floating-point", "fc": "a floating-point or complex",
+               "iu": "an integer", "u": "an unsigned integer"}
+
+
+def _dtype_arg(name, dtype, kinds, default=dtypes.float32):
+    dt = default if dtype is None else dtypes.canonicalize(dtype)
+    if dt.kind not in kinds:
+        raise DTypeError(f"lepton.random.{name}: dtype must be {_KIND_WORDS[kinds]} dtype, "
+                         f"got {dt}.")
+    return dt
+
+
+def _check_shape(name, shape, *param_shapes):
+    """Parameters must broadcast *to* ``shape`` (as in JAX)."""
+    try:
+        fits = broadcast_shapes(shape, *param_shapes) == shape
+    except ShapeError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"lepton.random.{name}: parameter shapes "
+                         f"{', '.join(map(str, param_shapes))} must broadcast to the requested "
+                         f"shape {shape}.")
+
+
+def _param(x, dtype):
+    return to_dtype(asarray(x), dtype)
+
+
+def _is_const(x, value):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == value
+
+
+# ----------------------------------------------------------------------------- keys
+def PRNGKey(seed) -> Array:
+    """A key from an integer seed, as ``jax.random.PRNGKey``: ``[hi, lo]`` 32-bit words.
+
+    Python ints in int32 range act as int32 (``hi`` is 0, negatives wrap into ``lo``, as JAX
+    without x64); larger ones and 64-bit integer arrays give both words of the 64-bit value.
+    Traced seeds work too (e.g. ``vmap(PRNGKey)(seeds)``).
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        s = int(seed)
+        if not -2**63 <= s < 2**64:
+            raise OverflowError(f"lepton.random.PRNGKey: seed {s} does not fit in 64 bits.")
+        if isinstance(seed, int):
+            dt = np.int32 if -2**31 <= s < 2**31 else np.int64 if s < 2**63 else np.uint64
+            seed = dt(s)
+    seed = asarray(seed)
+    aval = seed.aval
+    if aval.shape:
+        raise ShapeError(f"lepton.random.PRNGKey: the seed must be a scalar, got "
+                         f"{aval.str_short()}; map over seeds with lepton.vmap(PRNGKey).")
+    if aval.dtype.kind not in "iu":
+        raise DTypeError(f"lepton.random.PRNGKey: the seed must be an integer, got "
+                         f"{aval.str_short()}.")
+    if aval.dtype.itemsize == 8:  # the high word; unsigned division is a logical shift
+        hi = seed.astype(dtypes.uint64) // np.array(2**32, dtypes.uint64)
+    else:
+        hi = full((), 0, _U32)
+    words = [reshape(ew.convert_element_type(w, _U32), (1,)) for w in (hi, seed)]
+    return concatenate(words, 0)
+
+
+def key(seed) -> Array:
+    """Same as ``PRNGKey``: lepton keys are raw ``uint32[2]`` arrays, not typed key arrays,
+    so ``key(s)`` and ``PRNGKey(s)`` are interchangeable (and ``key_data`` is the identity)."""
+    return PRNGKey(seed)
+
+
+def key_data(keys):
+    """The uint32 data of a key or a batch of keys (``[..., 2]``): the keys themselves."""
+    return _check_key_array("key_data", keys)
+
+
+def wrap_key_data(key_bits_array):
+    """Keys from uint32 data of shape ``[..., 2]`` (the identity, as keys are raw data)."""
+    return _check_key_array("wrap_key_data", key_bits_array)
+
+
+def _check_key_array(name, keys):
+    keys = keys if isinstance(keys, ArrayBase) else asarray(keys)
+    if keys.aval.dtype != _U32 or keys.aval.shape[-1:] != (2,):
+        raise DTypeError(f"lepton.random.{name}: expected uint32 key data of shape [..., 2], "
+                         f"got {keys.aval.str_short()}.")
+    return keys
+
+
+def _key_words(key, shape):
+    """The two key words, broadcast to ``shape``."""
+    return [broadcast_in_dim(reshape(slice_in_dim(key, i, i + 1), ()), shape, ())
+            for i in (0, 1)]
+
+
+def _iota_2x32(shape):
+    """Hi and lo words of the row-major 64-bit element index (JAX's ``iota_2x32_shape``)."""
+    size = math.prod(shape)
+    _check_counter_range(size)
+    return full(shape, 0, _U32), reshape(iota(_U32, (size,)), shape)
+
+
+def _check_counter_range(n):
+    if n >= 2**32 - 1:
+        raise ValueError(f"lepton.random: {n} random words at once is more than this "
+                         "implementation supports (2**32 - 2); draw in chunks with split keys.")
+
+
+def split(key, num=2):
+    """``num`` new keys (an int or a shape tuple), stacked as ``uint32[*num, 2]``.
+    Consumes ``key``: use the returned keys instead."""
+    key = _take_key("split", key)
+    return _split(key, _shape_arg("split", num))
+
+
+def _split(key, shape):
+    if _partitionable:
+        y0, y1 = threefry2x32(*_key_words(key, shape), *_iota_2x32(shape))
+        return concatenate([reshape(y, shape + (1,)) for y in (y0, y1)], len(shape))
+    n = math.prod(shape)
+    _check_counter_range(2 * n)
+    return reshape(threefry_2x32(key, iota(_U32, (2 * n,))), shape + (2,))
+
+
+def _split_list(key, n):
+    keys = _split(key, (n,))
+    return [reshape(slice_in_dim(keys, i, i + 1), (2,)) for i in range(n)]
+
+
+def fold_in(key, data):
+    """A new key mixing the 32-bit integer ``data`` into ``key`` (consumes ``key``)."""
+    key = _take_key("fold_in", key)
+    if isinstance(data, int) and not isinstance(data, bool):
+        if not 0 <= data < 2**32:
+            raise OverflowError(f"lepton.random.fold_in: data {data} is outside the uint32 "
+                                "range [0, 2**32).")
+        data = np.uint32(data)
+    data = asarray(data)
+    if data.aval.shape or data.aval.dtype.kind not in "iu":
+        raise TypeError(f"lepton.random.fold_in: data must be an integer scalar, got "
+                        f"{data.aval.str_short()}; use lepton.vmap to fold in a batch.")
+    count = concatenate([full((1,), 0, _U32),
+                         reshape(ew.convert_element_type(data, _U32), (1,))], 0)
+    return threefry_2x32(key, count)
+
+
+# ----------------------------------------------------------------------------- bits
+def bits(key, shape=(), dtype=None):
+    """Uniform random bits as unsigned integers (uint8/16/32/64; default uint32)."""
+    key = _take_key("bits", key)
+    dtype = _dtype_arg("bits", dtype, "u", default=_U32)
+    return _random_bits(key, dtype.itemsize * 8, _shape_arg("bits", shape))
+
+
+def _random_bits(key, width, shape):
+    udt = np.dtype(f"uint{width}")
+    if _partitionable:
+        b0, b1 = threefry2x32(*_key_words(key, shape), *_iota_2x32(shape))
+        if width == 64:
+            return lnp.left_shift(b0.astype(udt), 32) | b1.astype(udt)
+        return ew.convert_element_type(ew.bitwise_xor(b0, b1), udt)
+    size = math.prod(shape)
+    n_words = -(-width * size // 32)
+    _check_counter_range(n_words)
+    words = threefry_2x32(key, iota(_U32, (n_words,)))
+    if width == 64:  # first half: high words, second half: low words
+        hi, lo = (slice_in_dim(words, i * size, (i + 1) * size).astype(udt) for i in (0, 1))
+        out = lnp.left_shift(hi, 32) | lo
+    elif width == 32:
+        out = words
+    else:  # little-endian view of the words as uint8/uint16
+        per = 32 // width
+        scales = np.array([2 ** (width * j) for j in range(per)], _U32)  # (words >> shift)
+        parts = broadcast_in_dim(words, (n_words, per), (0,)) // scales
+        parts = lnp.bitwise_and(parts, (1 << width) - 1).astype(udt)
+        out = slice_in_dim(reshape(parts, (n_words * per,)), 0, size)
+    return reshape(out, shape)
+
+
+# ----------------------------------------------------------------------------- uniform, normal
+def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
+    """Uniform floats in ``[minval, maxval)``: the top mantissa bits of ``bits``, as in JAX."""
+    key = _take_key("uniform", key)
+    shape = _shape_arg("uniform", shape)
+    dtype = _dtype_arg("uniform", dtype, "f")
+    return _uniform(key, shape, dtype, minval, maxval)
+
+
+def _uniform(key, shape, dtype, minval=0., maxval=1.):
+    finfo = np.finfo(dtype)
+    width = finfo.bits
+    udt = np.dtype(f"uint{width}")  # unsigned // 2**k is the logical shift >> k
+    mantissa = _random_bits(key, width, shape) // np.array(2 ** (width - finfo.nmant), udt)
+    # JAX ORs these bits into the pattern of 1.0 and subtracts 1; that float is exactly
+    # mantissa * 2**-nmant, which we compute directly (no bitcast needed).
+    floats = lnp.multiply(mantissa.astype(dtype), np.array(2.0 ** -finfo.nmant, dtype))
+    if _is_const(minval, 0) and _is_const(maxval, 1):
+        return floats
+    lo, hi = _param(minval, dtype), _param(maxval, dtype)
+    _check_shape("uniform", shape, lo.shape, hi.shape)
+    return lnp.maximum(lo, floats * (hi - lo) + lo)
+
+
+def normal(key, shape=(), dtype=None):
+    """Standard normal samples: ``sqrt(2) * erfinv(u)`` for ``u`` uniform on (-1, 1), as JAX.
+    Complex dtypes give ``(re + i im) / sqrt(2)`` from two split keys."""
+    key = _take_key("normal", key)
+    shape = _shape_arg("normal", shape)
+    dtype = _dtype_arg("normal", dtype, "fc")
+    return _normal(key, shape, dtype)
+
+
+def _normal(key, shape, dtype):
+    if dtype.kind == "c":
+        real = dtypes.real_dtype(dtype)
+        inv_sqrt2 = np.array(np.sqrt(0.5), real)
+        re, im = (_normal(k, shape, real) * inv_sqrt2 for k in _split_list(key, 2))
+        return ew.complex(re, im)
+    lo = np.nextafter(np.array(-1, dtype), np.array(0, dtype))
+    u = _uniform(key, shape, dtype, lo, 1.)
+    return np.array(np.sqrt(2), dtype) * _erf_inv(u)
+
+
+def truncated_normal(key, lower, upper, shape=None, dtype=None):
+    """Standard normal samples conditioned on the open interval ``(lower, upper)``
+    (inverse-CDF method, as JAX; differentiable in ``lower`` and ``upper``)."""
+    key = _take_key("truncated_normal", key)
+    dtype = _dtype_arg("truncated_normal", dtype, "f")
+    lower, upper = _param(lower, dtype), _param(upper, dtype)
+    if shape is None:
+        shape = broadcast_shapes(lower.shape, upper.shape, name="truncated_normal")
+    else:
+        shape = _shape_arg("truncated_normal", shape)
+        _check_shape("truncated_normal", shape, lower.shape, upper.shape)
+    lower, upper = lnp.broadcast_to(lower, shape), lnp.broadcast_to(upper, shape)
+    sqrt2 = np.array(np.sqrt(2), dtype)
+    u = _uniform(key, shape, dtype, _erf(lower / sqrt2), _erf(upper / sqrt2))
+    out = sqrt2 * _erf_inv(u)
+    # Rounding (or u hitting the lower end) could leave the open interval: clamp into it.
+    inf = full(shape, np.inf, dtype)
+    return lnp.clip(out, ew.nextafter(lower, inf), ew.nextafter(upper, ew.neg(inf)))
+
+
+# ----------------------------------------------------------------------------- other continuous
+def exponential(key, shape=(), dtype=None):
+    """Exponential(1) samples: ``-log1p(-u)``."""
+    key = _take_key("exponential", key)
+    return _exponential(key, _shape_arg("exponential", shape),
+                        _dtype_arg("exponential", dtype, "f"))
+
+
+def _exponential(key, shape, dtype):
+    return -lnp.log1p(-_uniform(key, shape, dtype))
+
+
+def gumbel(key, shape=(), dtype=None):
+    """Standard Gumbel samples: ``-log(-log(u))``, ``u`` uniform on ``[tiny, 1)``."""
+    key = _take_key("gumbel", key)
+    return _gumbel(key, _shape_arg("gumbel", shape), _dtype_arg("gumbel", dtype, "f"))
+
+
+def _gumbel(key, shape, dtype):
+    u = _uniform(key, shape, dtype, np.finfo(dtype).tiny, 1.)
+    return -lnp.log(-lnp.log(u))
+
+
+def laplace(key, shape=(), dtype=None):
+    """Standard Laplace samples: ``sign(u) * log1p(-|u|)``, ``u`` uniform on ``(-1, 1)``."""
+    key = _take_key("laplace", key)
+    shape, dtype = _shape_arg("laplace", shape), _dtype_arg("laplace", dtype, "f")
+    u = _uniform(key, shape, dtype, -1. + float(np.finfo(dtype).epsneg), 1.)
+    return lnp.sign(u) * lnp.log1p(-lnp.abs(u))
+
+
+def logistic(key, shape=(), dtype=None):
+    """Standard logistic samples: ``log(u) - log1p(-u)``, ``u`` uniform on ``[tiny, 1)``."""
+    key = _take_key("logistic", key)
+    shape, dtype = _shape_arg("logistic", shape), _dtype_arg("logistic", dtype, "f")
+    u = _uniform(key, shape, dtype, np.finfo(dtype).tiny, 1.)
+    return lnp.log(u) - lnp.log1p(-u)
+
+
+def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+    """Samples of N(mean, cov): ``mean + factor @ z`` with ``factor factor^T = cov`` from a
+    Cholesky ('cholesky'), SVD ('svd') or eigen ('eigh') decomposition; batch dims broadcast."""
+    key = _take_key("multivariate_normal", key)
+    dtype = _dtype_arg("multivariate_normal", dtype, "f")
+    if method not in ("cholesky", "svd", "eigh"):
+        raise ValueError(f"lepton.random.multivariate_normal: method must be 'cholesky', 'svd' "
+                         f"or 'eigh', got {method!r}.")
+    mean, cov = _param(mean, dtype), _param(cov, dtype)
+    if mean.ndim < 1 or cov.ndim < 2 or cov.shape[-2:] != mean.shape[-1:] * 2:
+        raise ShapeError(f"lepton.random.multivariate_normal: needs mean of shape (..., n) and "
+                         f"cov of shape (..., n, n), got {mean.shape} and {cov.shape}.")
+    batch = broadcast_shapes(mean.shape[:-1], cov.shape[:-2], name="multivariate_normal")
+    if shape is None:
+        shape = batch
+    else:
+        shape = _shape_arg("multivariate_normal", shape)
+        _check_shape("multivariate_normal", shape, batch)
+    if method == "cholesky":
+        factor = lnp.linalg.cholesky(cov)
+    elif method == "svd":
+        u, s, _ = lnp.linalg.svd(cov)
+        factor = u * lnp.expand_dims(lnp.sqrt(s), -2)
+    else:
+        w, v = lnp.linalg.eigh(cov)
+        factor = v * lnp.expand_dims(lnp.sqrt(w), -2)
+    z = _normal(key, shape + mean.shape[-1:], dtype)
+    y = lnp.matmul(factor, lnp.expand_dims(z, -1))
+    return mean + lnp.reshape(y, y.shape[:-1])
+
+
+# ----------------------------------------------------------------------------- gamma family
+# Marsaglia & Tsang (2000) accept a proposal with probability >= 0.95 for every alpha >= 1
+# (the worst case is alpha = 1), so the chance that all of _GAMMA_ROUNDS independent
+# proposals are rejected is below 0.05**10 ~ 1e-13.  Without a while_loop primitive we draw
+# all rounds at once and keep the first accepted one (falling back to the mode-like value
+# V = 1 in that 1e-13 case); the output is then a fixed-shape, traceable function of the key.
+_GAMMA_ROUNDS = 10
+
+
+def _marsaglia_tsang(key, a, shape, dtype):
+    """(d, V, boost, boost key): a Gamma(alpha') sample is d * V, alpha' = a (+1 if a < 1)."""
+    boost = a >= 1
+    alpha = lnp.where(boost, a, a + 1)
+    d = alpha - 1 / 3
+    c = (1 / 3) / lnp.sqrt(d)
+    k_x, k_u, k_boost = _split_list(key, 3)
+    rounds = (_GAMMA_ROUNDS,) + shape
+    x = _normal(k_x, rounds, dtype)
+    u = _uniform(k_u, rounds, dtype)
+    v = (1 + c * x) ** 3
+    x2 = x * x
+    positive = v > 0
+    log_v = lnp.log(lnp.where(positive, v, 1))
+    accept = positive & ((u < 1 - 0.0331 * (x2 * x2)) |
+                         (lnp.log(u) < 0.5 * x2 + d * (1 - v + log_v)))
+    V = lnp.ones(shape, dtype)
+    for r in reversed(range(_GAMMA_ROUNDS)):
+        V = lnp.where(_row(accept, r), _row(v, r), V)
+    return d, V, boost, k_boost
+
+
+def _row(x, r):
+    return reshape(slice_in_dim(x, r, r + 1), x.shape[1:])
+
+
+def _gamma_args(name, key, a, shape, dtype):
+    key = _take_key(name, key)
+    dtype = _dtype_arg(name, dtype, "f")
+    a = _param(a, dtype)
+    if shape is None:
+        shape = a.shape
+    else:
+        shape = _shape_arg(name, shape)
+        _check_shape(name, shape, a.shape)
+    return key, lnp.broadcast_to(a, shape), shape, dtype
+
+
+def gamma(key, a, shape=None, dtype=None):
+    """Gamma(a, 1) samples (Marsaglia-Tsang, boosted by ``u**(1/a)`` for ``a < 1``).
+
+    Gradients with respect to ``a`` are not the implicit reparameterisation gradient JAX
+    uses; differentiate ``scale * gamma(key, a)`` in ``scale`` only.
+    """
+    return _gamma(*_gamma_args("gamma", key, a, shape, dtype))
+
+
+def _gamma(key, a, shape, dtype):
+    d, V, boost, k_boost = _marsaglia_tsang(key, a, shape, dtype)
+    u = 1 - _uniform(k_boost, shape, dtype)
+    return d * V * lnp.where(boost, 1, u ** (1 / a))
+
+
+def loggamma(key, a, shape=None, dtype=None):
+    """log of Gamma(a, 1) samples, accurate for tiny ``a`` where ``gamma`` underflows to 0."""
+    return _loggamma(*_gamma_args("loggamma", key, a, shape, dtype))
+
+
+def _loggamma(key, a, shape, dtype):
+    d, V, boost, k_boost = _marsaglia_tsang(key, a, shape, dtype)
+    log_u = lnp.log1p(-_uniform(k_boost, shape, dtype))
+    log_boost = lnp.where(boost | (log_u == 0), 0, log_u * (1 / a))
+    return lnp.log(d) + lnp.log(V) + log_boost
+
+
+def beta(key, a, b, shape=None, dtype=None):
+    """Beta(a, b) samples as ``Ga / (Ga + Gb)``, computed from log-gamma samples."""
+    key = _take_key("beta", key)
+    dtype = _dtype_arg("beta", dtype, "f")
+    a, b = _param(a, dtype), _param(b, dtype)
+    if shape is None:
+        shape = broadcast_shapes(a.shape, b.shape, name="beta")
+    else:
+        shape = _shape_arg("beta", shape)
+        _check_shape("beta", shape, a.shape, b.shape)
+    key_a, key_b = _split_list(key, 2)
+    log_a = _loggamma(key_a, lnp.broadcast_to(a, shape), shape, dtype)
+    log_b = _loggamma(key_b, lnp.broadcast_to(b, shape), shape, dtype)
+    top = lnp.maximum(log_a, log_b)
+    ga, gb = lnp.exp(log_a - top), lnp.exp(log_b - top)
+    return ga / (ga + gb)
+
+
+def dirichlet(key, alpha, shape=None, dtype=None):
+    """Dirichlet(alpha) samples over the last axis: normalised log-gamma samples."""
+    key = _take_key("dirichlet", key)
+    dtype = _dtype_arg("dirichlet", dtype, "f")
+    alpha = _param(alpha, dtype)
+    if alpha.ndim < 1:
+        raise ShapeError(f"lepton.random.dirichlet: alpha must have at least one axis, got "
+                         f"{alpha.aval.str_short()}.")
+    if shape is None:
+        shape = alpha.shape[:-1]
+    else:
+        shape = _shape_arg("dirichlet", shape)
+        _check_shape("dirichlet", shape, alpha.shape[:-1])
+    full_shape = shape + alpha.shape[-1:]
+    log_g = _loggamma(key, lnp.broadcast_to(alpha, full_shape), full_shape, dtype)
+    g = lnp.exp(log_g - reduce_max(log_g, (len(shape),), keepdims=True))
+    return g / reduce_sum(g, (len(shape),), keepdims=True)
+
+
+# ----------------------------------------------------------------------------- discrete
+def bernoulli(key, p=0.5, shape=None, mode="low"):
+    """Booleans that are True with probability ``p`` (``uniform < p``).  ``mode='high'``
+    adds a second uniform draw to resolve probabilities below the float's resolution."""
+    key = _take_key("bernoulli", key)
+    if mode not in ("low", "high"):
+        raise ValueError(f"lepton.random.bernoulli: mode must be 'low' or 'high', got {mode!r}.")
+    p = asarray(p)
+    if p.dtype.kind != "f":
+        raise DTypeError(f"lepton.random.bernoulli: p must have a floating-point dtype, got "
+                         f"{p.aval.str_short()}.")
+    if shape is None:
+        shape = p.shape
+    else:
+        shape = _shape_arg("bernoulli", shape)
+        _check_shape("bernoulli", shape, p.shape)
+    if mode == "low":
+        return _uniform(key, shape, p.dtype) < p
+    u = _uniform(key, (2,) + shape, p.dtype)
+    return _row(u, 1) * 2.0 ** -np.finfo(p.dtype).nmant < p - _row(u, 0)
+
+
+def categorical(key, logits, axis=-1, shape=None, replace=True):
+    """Indices drawn with probabilities ``softmax(logits, axis)``, by the Gumbel-max trick
+    (Gumbel top-k without replacement).  ``shape`` may add leading sample axes."""
+    key = _take_key("categorical", key)
+    logits = asarray(logits)
+    if logits.dtype.kind != "f":
+        raise DTypeError(f"lepton.random.categorical: logits must be floating point, got "
+                         f"{logits.aval.str_short()}.")
+    axis = normalize_axis(axis, logits.ndim)
+    batch_shape = logits.shape[:axis] + logits.shape[axis + 1:]
+    if shape is None:
+        shape = batch_shape
+    else:
+        shape = _shape_arg("categorical", shape)
+        _check_shape("categorical", shape, batch_shape)
+    prefix = shape[:len(shape) - len(batch_shape)]
+    n = logits.shape[axis]
+    if replace:
+        sample_shape = shape[len(prefix):axis + len(prefix)] + (n,) + shape[axis + len(prefix):]
+        g = _gumbel(key, prefix + sample_shape, logits.dtype)
+        return lnp.argmax(g + logits, axis=len(prefix) + axis)
+    k = math.prod(prefix)
+    if k > n:
+        raise ValueError(f"lepton.random.categorical: cannot draw {k} samples without "
+                         f"replacement from {n} categories.")
+    g = lnp.moveaxis(logits + _gumbel(key, logits.shape, logits.dtype), axis, -1)
+    top = slice_in_dim(argsort(-g, -1), 0, k, axis=g.ndim - 1)
+    return reshape(lnp.moveaxis(top, -1, 0), shape)
+
+
+def randint(key, shape, minval, maxval, dtype=None):
+    """Integers uniform on ``[minval, maxval)`` (JAX's algorithm: two bit draws combined
+    modulo the span, so the bias is ~span**2 / 2**(2*nbits)).  ``maxval <= minval`` gives
+    ``minval``; ``maxval`` beyond the dtype's range includes its maximum."""
+    key = _take_key("randint", key)
+    shape = _shape_arg("randint", shape)
+    dtype = _dtype_arg("randint", dtype, "iu", default=dtypes.int32)
+    minval, maxval = asarray(minval), asarray(maxval)
+    _check_shape("randint", shape, minval.shape, maxval.shape)
+    return _randint(key, shape, minval, maxval, dtype)
+
+
+def _randint(key, shape, minval, maxval, dtype):
+    minval, maxval = (x if x.dtype.kind in "iu" else x.astype(dtypes.int32)
+                      for x in (minval, maxval))
+    info = np.iinfo(dtype)
+    if info.bits < 32:  # sample 8/16-bit ints in 32 bits (less modulo bias), as JAX
+        minval = lnp.clip(minval.astype(dtypes.int32), int(info.min), int(info.max))
+        maxval = lnp.clip(maxval.astype(dtypes.int32), int(info.min), int(info.max) + 1)
+        return _randint(key, shape, minval, maxval, dtypes.int32).astype(dtype)
+    top = _convert_and_clip(asarray(np.array(np.iinfo(dtype).max, dtype)), maxval.dtype)
+    maxval_out_of_range = lnp.greater(maxval, top)
+    minval, maxval = (lnp.broadcast_to(_convert_and_clip(x, dtype), shape)
+                      for x in (minval, maxval))
+    nbits = np.iinfo(dtype).bits
+    udt = np.dtype(f"uint{nbits}")
+    k1, k2 = _split_list(key, 2)
+    higher, lower = _random_bits(k1, nbits, shape), _random_bits(k2, nbits, shape)
+    span = (maxval - minval).astype(udt)  # wraps, as intended, for spans beyond int range
+    span = lnp.where(maxval <= minval, np.array(1, udt), span)
+    span = lnp.where(maxval_out_of_range & (maxval > minval), span + np.array(1, udt), span)
+    # A span that wrapped to 0 asks for every value: the offset is just the low bits
+    # (XLA's x % 0 == x gives this in JAX).  Elsewhere combine both draws modulo span,
+    # using (hi * 2**nbits + lo) % s == ((hi % s) * (2**nbits % s) + lo % s) % s.
+    whole = span == 0
+    s = lnp.where(whole, np.array(1, udt), span)
+    multiplier = lnp.remainder(np.array(2 ** (nbits // 2), udt), s)
+    multiplier = lnp.remainder(multiplier * multiplier, s)
+    offset = lnp.remainder(
+        lnp.remainder(higher, s) * multiplier + lnp.remainder(lower, s), s)
+    offset = lnp.where(whole, lower, offset)
+    return minval + offset.astype(dtype)
+
+
+def _convert_and_clip(x, dtype):
+    """``x`` as ``dtype``, clipped to the representable range rather than wrapped."""
+    info, own = np.iinfo(dtype), np.iinfo(x.dtype)
+    lo, hi = max(info.min, own.min), min(info.max, own.max)
+    return lnp.clip(x, np.array(lo, x.dtype), np.array(hi, x.dtype)).astype(dtype)
+
+
+def permutation(key, x, axis=0, independent=False):
+    """A random permutation of ``range(x)`` (int ``x``) or of ``x`` along ``axis``
+    (each slice separately if ``independent``).  Sorts by random 32-bit keys, as JAX."""
+    key = _take_key("permutation", key)
+    return _permutation(key, x, axis, independent)
+
+
+def _permutation(key, x, axis, independent):
+    if np.ndim(x) == 0:
+        return _shuffle(key, lnp.arange(_static_int("permutation", x)), 0)
+    x = asarray(x)
+    axis = normalize_axis(axis, x.ndim)
+    if independent or x.ndim == 1:
+        return _shuffle(key, x, axis)
+    order = _shuffle(key, lnp.arange(x.shape[axis]), 0)
+    return lnp.take(x, order, axis=axis)
+
+
+def _static_int(name, x):
+    if isinstance(x, Tracer):
+        raise ConcretizationError(f"lepton.random.{name}: an integer range size must be "
+                                  "static, got a traced value.")
+    x = asarray(x)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"lepton.random.{name}: x must be an integer or an array with at "
+                        f"least one axis, got {x.aval.str_short()}.")
+    return int(x)
+
+
+def _shuffle(key, x, axis):
+    # Ties between 32-bit sort keys are rare; repeating with fresh keys makes the chance
+    # of any tie negligible (JAX's heuristic: enough rounds that size**3 << 2**(32*rounds)).
+    rounds = math.ceil(3 * math.log(max(1, x.size)) / math.log(2**32 - 1))
+    for _ in range(rounds):
+        key, sub = _split_list(key, 2)
+        _, x = sort([_random_bits(sub, 32, x.shape), x], axis, is_stable=True, num_keys=1)
+    return x
+
+
+def choice(key, a, shape=(), replace=True, p=None, axis=0):
+    """Samples from ``a`` (an array along ``axis``, or ``range(a)`` for an int), with or
+    without replacement, uniformly or with probabilities ``p``."""
+    key = _take_key("choice", key)
+    shape = _shape_arg("choice", shape)
+    if np.ndim(a) == 0:
+        arr, n = None, _static_int("choice", a)
+    else:
+        arr = asarray(a)
+        axis = normalize_axis(axis, arr.ndim)
+        n = arr.shape[axis]
+    draws = math.prod(shape)
+    if n <= 0 and draws:
+        raise ValueError("lepton.random.choice: a must be positive (non-empty) unless no "
+                         "samples are taken.")
+    if not replace and draws > n:
+        raise ValueError(f"lepton.random.choice: cannot take {draws} samples from {n} "
+                         "without replacement.")
+    if p is None:
+        if replace:
+            ind = _randint(key, shape, asarray(0), asarray(n), dtypes.int32)
+        else:
+            ind = slice_in_dim(_shuffle(key, lnp.arange(n), 0), 0, draws)
+    else:
+        p = asarray(p)
+        p = p if p.dtype.kind == "f" else p.astype(dtypes.float32)
+        if p.shape != (n,):
+            raise ShapeError(f"lepton.random.choice: p must have shape ({n},) to match a, got "
+                             f"{p.shape}.")
+        if replace:
+            cdf = lnp.cumsum(p)
+            r = _row(cdf, n - 1) * (1 - _uniform(key, shape, p.dtype))
+            ind = lnp.searchsorted(cdf, r).astype(dtypes.int32)
+        else:
+            g = _gumbel(key, (n,), p.dtype) + lnp.log(p)
+            ind = slice_in_dim(argsort(-g, -1), 0, draws)
+    ind = reshape(ind, shape)
+    if arr is None:
+        return ind
+    return lnp.take(arr, ind, axis=axis)
+
+
+# ----------------------------------------------------------------------------- erf, erf_inv
+# XLA's float32/float64 approximations (which JAX uses), so that normal() and
+# truncated_normal() agree with JAX.  Written in lepton ops: they trace, batch and
+# differentiate like any other lepton code.
+_ERF_INV_F32 = (  # Giles (2010), single precision: w < 5, then w >= 5
+    (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+     -0.00125372503, -0.00417768164, 0.246640727, 1.50140941),
+    (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+     -0.0076224613, 0.00943887047, 1.00167406, 2.83297682))
+_ERF_INV_F64 = (  # Giles (2010), double precision: w < 6.25, w < 16, w >= 16
+    (-3.6444120640178196996e-21, -1.685059138182016589e-19, 1.2858480715256400167e-18,
+     1.115787767802518096e-17, -1.333171662854620906e-16, 2.0972767875968561637e-17,
+     6.6376381343583238325e-15, -4.0545662729752068639e-14, -8.1519341976054721522e-14,
+     2.6335093153082322977e-12, -1.2975133253453532498e-11, -5.4154120542946279317e-11,
+     1.051212273321532285e-09, -4.1126339803469836976e-09, -2.9070369957882005086e-08,
+     4.2347877827932403518e-07, -1.3654692000834678645e-06, -1.3882523362786468719e-05,
+     0.0001867342080340571352, -0.00074070253416626697512, -0.0060336708714301490533,
+     0.24015818242558961693, 1.6536545626831027356),
+    (2.2137376921775787049e-09, 9.0756561938885390979e-08, -2.7517406297064545428e-07,
+     1.8239629214389227755e-08, 1.5027403968909827627e-06, -4.013867526981545969e-06,
+     2.9234449089955446044e-06, 1.2475304481671778723e-05, -4.7318229009055733981e-05,
+     6.8284851459573175448e-05, 2.4031110387097893999e-05, -0.0003550375203628474796,
+     0.00095328937973738049703, -0.0016882755560235047313, 0.0024914420961078508066,
+     -0.0037512085075692412107, 0.005370914553590063617, 1.0052589676941592334,
+     3.0838856104922207635),
+    (-2.7109920616438573243e-11, -2.5556418169965252055e-10, 1.5076572693500548083e-09,
+     -3.7894654401267369937e-09, 7.6157012080783393804e-09, -1.4960026627149240478e-08,
+     2.9147953450901080826e-08, -6.7711997758452339498e-08, 2.2900482228026654717e-07,
+     -9.9298272942317002539e-07, 4.5260625972231537039e-06, -1.9681778105531670567e-05,
+     7.5995277030017761139e-05, -0.00021503011930044477347, -0.00013871931833623122026,
+     1.0103004648645343977, 4.8499064014085844221))
+_ERF_F32 = (  # rational approximation on [-c, c], c = erfinv(1 - 2**-23)
+    3.7439211627767994,
+    (0.00022905065861350646, 0.0034082910107109506, 0.050955695062380861,
+     0.18520832239976145, 1.128379143519084),
+    (-1.1791602954361697e-7, 0.000023547966471313185, 0.0010179625278914885,
+     0.014070470171167667, 0.11098505178285362, 0.49746925110067538, 1.0))
+_ERF_F64 = (  # Cephes: erf = x T(x^2) / U(x^2) for |x| < 1
+    (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
+     7.00332514112805075473E3, 5.55923013010394962768E4),
+    (1.00000000000000000000E0, 3.35617141647503099647E1, 5.21357949780152679795E2,
+     4.59432382970980127987E3, 2.26290000613890934246E4, 4.92673942608635921086E4))
+_ERFC_F64 = (  # Cephes: erfc = exp(-x^2) P(|x|)/Q(|x|) for |x| < 8, R/S beyond
+    (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+     4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
+     9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2),
+    (1.00000000000000000000E0, 1.32281951154744992508E1, 8.67072140885989742329E1,
+     3.54937778887819891062E2, 9.75708501743205489753E2, 1.82390916687909736289E3,
+     2.24633760818710981792E3, 1.65666309194161350182E3, 5.57535340817727675546E2),
+    (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
+     6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0),
+    (1.00000000000000000000E0, 2.26052863220117276590E0, 9.39603524938001434673E0,
+     1.20489539808096656605E1, 1.70814450747565897222E1, 9.60896809063285878198E0,
+     3.36907645100081516050E0))
+_MAXLOG_F64 = 7.09782712893383996843E2
+
+
+def _horner(x, coeffs):
+    """``coeffs[0] * x**(n-1) + ... + coeffs[-1]`` (highest power first)."""
+    p = x * coeffs[0] + coeffs[1]
+    for c in coeffs[2:]:
+        p = p * x + c
+    return p
+
+
+def _with_float32(fn, x):
+    """Evaluate in float32 for float16 input (as XLA does), else in x's own dtype."""
+    if x.dtype == dtypes.float16:
+        return fn(x.astype(dtypes.float32)).astype(dtypes.float16)
+    return fn(x)
+
+
+def _erf_inv(x):
+    """Inverse error function of a float array on [-1, 1] (XLA's Giles polynomials)."""
+    return _with_float32(_erf_inv_impl, x)
+
+
+def _erf_inv_impl(x):
+    w = -lnp.log1p(-x * x)
+    # Each branch sees only its own range of w (so no NaN/inf leaks into gradients).
+    if x.dtype == dtypes.float32:
+        lt5 = w < 5
+        central, tail = _ERF_INV_F32
+        p = lnp.where(lt5, _horner(w - 2.5, central),
+                      _horner(lnp.sqrt(lnp.where(lt5, 5., w)) - 3., tail))
+    else:
+        lt625, lt16 = w < 6.25, w < 16
+        central, middle, tail = _ERF_INV_F64
+        sqrt_w = lnp.sqrt(lnp.where(lt625, 6.25, w))
+        p = lnp.where(lt625, _horner(w - 3.125, central),
+                      lnp.where(lt16, _horner(sqrt_w - 3.25, middle),
+                                _horner(sqrt_w - 5., tail)))
+    return lnp.where(lnp.abs(x) == 1, lnp.where(x > 0, np.inf, -np.inf), p * x)
+
+
+def _erf(x):
+    """Error function of a float array (XLA's float32 rational / float64 Cephes forms)."""
+    return _with_float32(_erf_impl, x)
+
+
+def _erf_impl(x):
+    if x.dtype == dtypes.float32:
+        c, alpha, beta_ = _ERF_F32
+        x = lnp.clip(x, -c, c)
+        x2 = x * x
+        return x * _horner(x2, alpha) / _horner(x2, beta_)
+    small = lnp.abs(x) < 1
+    xs = lnp.clip(x, -1., 1.)
+    z = xs * xs
+    inner = xs * _horner(z, _ERF_F64[0]) / _horner(z, _ERF_F64[1])
+    return lnp.where(small, inner, 1 - _erfc_tail(lnp.where(small, 1., x)))
+
+
+def _erfc_tail(x):
+    """erfc(x) for |x| >= 1 (float64)."""
+    z = -x * x
+    ax = lnp.abs(x)
+    p, q, r, s = _ERFC_F64
+    e = lnp.exp(z)
+    y = lnp.where(ax < 8, e * _horner(ax, p) / _horner(ax, q), e * _horner(ax, r) / _horner(ax, s))
+    y = lnp.where(z < -_MAXLOG_F64, 0., y)
+    return lnp.where(x < 0, 2 - y, y)
+
+
+if os.environ.get("LEPTON_DEBUG_KEY_REUSE", "").lower() in ("1", "true", "yes"):
+    set_debug_key_reuse(True)
