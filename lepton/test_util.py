@@ -46,13 +46,13 @@ def _axpy(a, v, x):
 
 
 def _inner(a, b):
+    """Re(sum(a * b)): the bilinear pairing under which lepton's (JAX's) transposes are adjoint."""
     total = 0.0
     for x, y in zip(tree.leaves(a), tree.leaves(b)):
         x, y = np.asarray(x), np.asarray(y)
         if x.dtype.kind not in "fc" or y.dtype.kind not in "fc":
             continue
-        total = total + np.sum(np.conj(x) * y).real if x.dtype.kind == "c" else \
-            total + np.sum(x.astype(np.float64) * y.astype(np.float64))
+        total = total + np.sum(x.astype(np.complex128) * y.astype(np.complex128)).real
     return total
 
 

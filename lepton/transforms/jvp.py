@@ -7,7 +7,7 @@ of perturbation confusion.
 """
 from __future__ import annotations
 
-from ..core import Trace, Tracer, set_trace
+from ..core import Trace, Tracer, get_aval, set_trace
 from ..primitives.base import Zero, tangent_aval
 
 
@@ -42,7 +42,7 @@ class JVPTrace(Trace):
                 tangents.append(None)
         if not own:
             return self.delegate(prim, primals, params)
-        tangents = [Zero(tangent_aval(p.aval)) if t is None else t
+        tangents = [Zero(tangent_aval(get_aval(p))) if t is None else t
                     for p, t in zip(primals, tangents)]
         if prim.jvp is None:
             raise NotImplementedError(f"differentiation rule for '{prim.name}' not implemented")
@@ -61,4 +61,4 @@ class JVPTrace(Trace):
         """(primal, tangent) of an output; non-own outputs have a zero tangent."""
         if type(x) is JVPTracer and x._trace is self:
             return x.primal, x.tangent
-        return x, Zero(tangent_aval(x.aval))
+        return x, Zero(tangent_aval(get_aval(x)))
