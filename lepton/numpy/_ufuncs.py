@@ -618,3 +618,22 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):
     if hi is not None:
         a = minimum(a, hi)
     return a
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True where every element is close (``isclose``), as a boolean 0-d array."""
+    from ._reductions import all as all_
+    return all_(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """Same shape and equal elements (NaNs equal only with ``equal_nan``)."""
+    from ..primitives.structural import full
+    from ._reductions import all as all_
+    a1, a2 = asarray(a1), asarray(a2)
+    if a1.aval.shape != a2.aval.shape:
+        return full((), False, dtypes.bool_)
+    eq = equal(a1, a2)
+    if equal_nan:
+        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
+    return all_(eq)
