@@ -169,3 +169,41 @@ def test_vmap_matches_loop(op, data):
         return
     test_util.check_batching(lambda *xs: op.fn(*xs, **kwargs), batched, tuple(in_axes),
                              atol=1e-5, rtol=1e-5)
+
+
+def _nondiff_cases():
+    return [pytest.param(op, id=op.id) for op in OPS if op.nondiff
+            and any(d.startswith("float") for d in op.dtypes)]
+
+
+@pytest.mark.parametrize("op", _nondiff_cases())
+@settings(max_examples=3, **_settings)
+@given(data=st.data())
+def test_nondifferentiable_give_zero_tangents(op, data):
+    """Piecewise-constant or integer-valued functions: forward and reverse derivatives are 0."""
+    dtype = next(d for d in op.dtypes if d.startswith("float"))
+    args, kwargs = op.gen(data.draw, dtype, True)
+    pos = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    if not pos:
+        return
+    largs = list(_to_lepton(args))
+
+    def f(*xs):
+        full = list(largs)
+        for i, x in zip(pos, xs):
+            full[i] = x
+        return op.fn(*full, **kwargs)
+
+    primals = tuple(largs[i] for i in pos)
+    try:
+        out, out_t = lepton.jvp(f, primals, tuple(lnp.ones_like(p) for p in primals))
+    except (ValueError, IndexError, TypeError):
+        return  # inputs the function rejects
+    for t in tree.leaves(out_t):
+        t = np.asarray(t)
+        assert t.dtype == lepton.dtypes.float0 or not np.any(t), f"{op}: nonzero tangent {t}"
+    out, pullback = lepton.vjp(f, *primals)
+    cts = tree.map(lambda o: lnp.ones_like(o) if np.asarray(o).dtype.kind in "fc"
+                   else np.zeros(np.shape(o), lepton.dtypes.float0), out)
+    for g in tree.leaves(pullback(cts)):
+        assert not np.any(np.asarray(g)), f"{op}: nonzero cotangent"

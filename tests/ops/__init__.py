@@ -6,6 +6,8 @@ A row names the lepton function, the NumPy reference, and how to draw arguments:
 Python values; ``kwargs`` are static keyword arguments.  When ``for_grad`` is true,
 draw float64 values away from kinks and singularities (no inf/nan edges).
 
+``grad=False`` skips the finite-difference check; ``nondiff=True`` instead asserts that
+forward and reverse derivatives are zero (comparisons, rounding, argmax...).
 ``diff_args`` lists the positions of the differentiable arguments (default: every
 float array argument).  ``vmap_args`` likewise for batching (default: every array arg).
 """
@@ -31,6 +33,7 @@ class Op:
     gen: Callable
     dtypes: tuple = FLOATS
     grad: bool = True
+    nondiff: bool = False  # piecewise constant / integer valued: derivatives checked to be 0
     vmap: bool = True
     jit: bool = True
     diff_args: tuple | None = None
@@ -45,6 +48,8 @@ class Op:
     def __post_init__(self):
         if self.id is None:
             self.id = self.name
+        if self.nondiff:
+            self.grad = False
 
     def __repr__(self):
         return self.id
