@@ -1,0 +1,171 @@
+"""The op-table suite: every row is checked against NumPy, finite differences, a vmap loop
+and the staged IR.  Rows live in tests/ops/<family>.py."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import lepton
+import lepton.numpy as lnp
+from lepton import test_util, tree
+from tests.ops import all_ops
+
+import tests.ops.shape_ops as _s, tests.ops.indexing as _i
+OPS = _s.OPS + _i.OPS
+VALUE_EXAMPLES = 150
+GRAD_EXAMPLES = 25
+VMAP_EXAMPLES = 60
+_settings = dict(deadline=None, derandomize=False, database=None,
+                 suppress_health_check=list(HealthCheck))
+
+
+def _to_lepton(args):
+    return tuple(lnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args)
+
+
+def _expected_dtype(op, dtype, ref_out):
+    if op.out_dtype is not None:
+        return np.dtype(op.out_dtype(np.dtype(dtype)))
+    d = np.asarray(ref_out).dtype
+    wide = np.dtype(dtype).itemsize == 8 and np.dtype(dtype).kind != "b"
+    if not wide:
+        d = {np.dtype("float64"): np.dtype("float32"), np.dtype("int64"): np.dtype("int32"),
+             np.dtype("complex128"): np.dtype("complex64"),
+             np.dtype("uint64"): np.dtype("uint32")}.get(d, d)
+    return d
+
+
+def _tols(op, dtype):
+    if np.dtype(dtype) in (np.float64, np.complex128):
+        return op.rtol or 1e-12, op.atol or 1e-12
+    return op.rtol or 1e-5, op.atol or 1e-6
+
+
+def _compare(op, dtype, got, want):
+    rtol, atol = _tols(op, dtype)
+    g_leaves, w_leaves = tree.leaves(got), tree.leaves(want)
+    assert len(g_leaves) == len(w_leaves), f"{op}: output structure differs"
+    for g, w in zip(g_leaves, w_leaves):
+        w = np.asarray(w)
+        assert tuple(np.shape(g)) == w.shape, f"{op}: shape {np.shape(g)} != NumPy {w.shape}"
+        if op.check_dtype:
+            assert np.asarray(g).dtype == _expected_dtype(op, dtype, w), \
+                f"{op}: dtype {np.asarray(g).dtype} != expected {_expected_dtype(op, dtype, w)}"
+        g = np.asarray(g)
+        if w.dtype.kind in "fc":
+            np.testing.assert_allclose(g, w.astype(g.dtype) if g.dtype.kind in "fc" else w,
+                                       rtol=rtol, atol=atol, equal_nan=True, err_msg=str(op))
+        else:
+            np.testing.assert_array_equal(g, w, err_msg=str(op))
+
+
+def _cases(attr=None):
+    return [pytest.param(op, dt, id=f"{op.id}-{dt}") for op in OPS for dt in op.dtypes
+            if attr is None or getattr(op, attr)]
+
+
+@pytest.mark.parametrize("op,dtype", _cases())
+@settings(max_examples=VALUE_EXAMPLES, **_settings)
+@given(data=st.data())
+def test_matches_numpy(op, dtype, data):
+    args, kwargs = op.gen(data.draw, dtype, False)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            want = op.ref(*args, **kwargs)
+        except (ValueError, IndexError, TypeError, ZeroDivisionError, np.linalg.LinAlgError):
+            return  # NumPy rejects these inputs: nothing to compare
+    got = op.fn(*_to_lepton(args), **kwargs)
+    _compare(op, dtype, got, want)
+
+
+@pytest.mark.parametrize("op,dtype", _cases("jit"))
+@settings(max_examples=40, **_settings)
+@given(data=st.data())
+def test_staged_ir_matches_eager(op, dtype, data):
+    """The shape rules agree with the impls: make_jaxpr's avals and its evaluation match eager."""
+    args, kwargs = op.gen(data.draw, dtype, False)
+    largs = _to_lepton(args)
+    arr_pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
+
+    def f(*arrs):
+        full = list(largs)
+        for i, a in zip(arr_pos, arrs):
+            full[i] = a
+        return op.fn(*full, **kwargs)
+
+    try:
+        eager = f(*[largs[i] for i in arr_pos])
+    except Exception:
+        return
+    closed = lepton.make_jaxpr(f)(*[largs[i] for i in arr_pos])
+    for aval, e in zip(closed.out_avals, tree.leaves(eager)):
+        assert aval.shape == np.shape(e) and aval.dtype == np.asarray(e).dtype, \
+            f"{op}: staged {aval} vs eager {np.shape(e)} {np.asarray(e).dtype}"
+    staged = closed(*[largs[i] for i in arr_pos])
+    for s, e in zip(staged, tree.leaves(eager)):
+        np.testing.assert_array_equal(np.asarray(s), np.asarray(e), err_msg=str(op))
+
+
+def _grad_cases():
+    return [pytest.param(op, id=op.id) for op in OPS if op.grad and "float64" in op.dtypes]
+
+
+@pytest.mark.parametrize("op", _grad_cases())
+@settings(max_examples=GRAD_EXAMPLES, **_settings)
+@given(data=st.data())
+def test_grads(op, data):
+    args, kwargs = op.gen(data.draw, "float64", True)
+    diff = op.diff_args if op.diff_args is not None else tuple(
+        i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+    if not diff:
+        return
+    fixed = list(args)
+
+    def f(*xs):
+        full = list(fixed)
+        for i, x in zip(diff, xs):
+            full[i] = x
+        return op.fn(*full, **kwargs)
+
+    test_util.check_grads(f, [args[i] for i in diff], order=op.grad_order, modes=("fwd", "rev"),
+                          atol=1e-5, rtol=1e-5)
+
+
+def _permuted(rng, a):
+    flat = np.asarray(a).reshape(-1)
+    return rng.permutation(flat).reshape(np.shape(a))
+
+
+@pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in OPS if op.vmap])
+@settings(max_examples=VMAP_EXAMPLES, **_settings)
+@given(data=st.data())
+def test_vmap_matches_loop(op, data):
+    dtype = op.dtypes[0]
+    args, kwargs = op.gen(data.draw, dtype, False)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            op.ref(*args, **kwargs)
+        except Exception:
+            return
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    positions = op.vmap_args if op.vmap_args is not None else tuple(
+        i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+    if not positions:
+        return
+    in_axes = [None] * len(args)
+    batched = list(args)
+    for i in positions:
+        if data.draw(st.booleans()) or i == positions[-1]:
+            ax = data.draw(st.integers(0, np.ndim(args[i])))
+            batched[i] = np.stack([args[i], _permuted(rng, args[i])], axis=ax)
+            in_axes[i] = ax
+    if all(a is None for a in in_axes):
+        return
+    test_util.check_batching(lambda *xs: op.fn(*xs, **kwargs), batched, tuple(in_axes),
+                             atol=1e-5, rtol=1e-5)
