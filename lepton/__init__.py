@@ -18,3 +18,4 @@ remat = checkpoint
 from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache_misses,  # noqa: F401
                              jit)
 from . import random  # noqa: F401,E402
+from . import lax  # noqa: F401,E402

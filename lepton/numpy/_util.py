@@ -124,17 +124,35 @@ def broadcast_to(x, shape):
     return broadcast_in_dim(x, shape, tuple(range(len(shape) - len(xs), len(shape))))
 
 
+def _as_dtype(x, dt, weak):
+    """Convert to ``dt``; Python scalars go straight to ``dt`` (no float32 detour)."""
+    if isinstance(x, _SCALARS) and not isinstance(x, np.generic):
+        with np.errstate(all="ignore"):
+            return Array(np.array(x, dtype=dt), ShapedArray((), dt, weak))
+    return to_dtype(x, dt, weak)
+
+
 def promote_args(name, *xs):
     """Convert, promote to a common dtype and broadcast to a common shape."""
-    arrs = [asarray(x) for x in xs]
-    avals = [a.aval for a in arrs]
+    avals = [aval_of(x) for x in xs]
     a0 = avals[0]
     if builtins.all(a.dtype == a0.dtype and a.weak_type == a0.weak_type for a in avals):
         dt, weak = a0.dtype, a0.weak_type
     else:
         dt, weak = dtypes.promote(*((a.dtype, a.weak_type) for a in avals))
-        arrs = [to_dtype(a, dt, weak) for a in arrs]
+    arrs = [_as_dtype(x, dt, weak) for x in xs]
     if builtins.any(a.shape != a0.shape for a in avals):
+        shape = broadcast_shapes(*(a.shape for a in avals), name=name)
+        arrs = [broadcast_to(a, shape) for a in arrs]
+    return arrs
+
+
+def promote_args_inexact(name, *xs):
+    avals = [aval_of(x) for x in xs]
+    dt, weak = dtypes.promote(*((a.dtype, a.weak_type) for a in avals))
+    dt, weak = inexact_dtype(dt, weak)
+    arrs = [_as_dtype(x, dt, weak) for x in xs]
+    if builtins.any(a.shape != avals[0].shape for a in avals):
         shape = broadcast_shapes(*(a.shape for a in avals), name=name)
         arrs = [broadcast_to(a, shape) for a in arrs]
     return arrs
@@ -145,15 +163,6 @@ def inexact_dtype(dtype, weak=False):
     if dtypes.is_inexact(dtype):
         return dtype, weak
     return dtypes.promote((dtype, weak), (dtypes.float32, True))[0], weak
-
-
-def promote_args_inexact(name, *xs):
-    arrs = promote_args(name, *xs)
-    a = arrs[0].aval
-    dt, weak = inexact_dtype(a.dtype, a.weak_type)
-    if dt != a.dtype:
-        arrs = [to_dtype(x, dt, weak) for x in arrs]
-    return arrs
 
 
 def normalize_axis(axis, ndim, name="axis"):

@@ -20,6 +20,8 @@ from ..core import ArrayBase, Primitive, ShapedArray, Tracer, concrete, set_trac
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
 from .api import _abstractify, trace_to_jaxpr
+from .memo import LRU, memo
+from .memo import clear as clear_memo
 from .partial_eval import partial_eval_jaxpr
 
 jit_p = Primitive("jit", multiple_results=True)
@@ -30,7 +32,7 @@ class CacheInfo:
     """Counters of the jit caches: traces, compiles, hits and the time spent."""
 
     def __init__(self):
-        self.hits = self.misses = self.compiles = 0
+        self.hits = self.misses = self.compiles = self.numba_compiles = 0
         self.trace_seconds = self.compile_seconds = 0.0
         self.explanations: list[str] = []
 
@@ -42,7 +44,7 @@ class CacheInfo:
 
 _info = CacheInfo()
 _state = threading.local()
-_executables: dict = {}
+_executables = LRU(4096)
 
 
 def cache_info() -> CacheInfo:
@@ -51,7 +53,7 @@ def cache_info() -> CacheInfo:
 
 def clear_cache():
     _executables.clear()
-    _transformed.clear()
+    clear_memo()
     global _info
     _info = CacheInfo()
 
@@ -95,7 +97,7 @@ def _jit_abstract_eval(*avals, jaxpr, backend, name):
 
 def bind_closed(closed: ClosedJaxpr, args, backend, name):
     """Bind ``jit`` for a closed jaxpr: its consts travel as leading arguments."""
-    flat = _memo("flatten", closed, (), lambda: Jaxpr(
+    flat = memo("flatten", closed, (), lambda: Jaxpr(
         [], closed.jaxpr.constvars + closed.jaxpr.invars, closed.jaxpr.outvars,
         closed.jaxpr.eqns))
     return jit_p.bind(*closed.consts, *args, jaxpr=flat, backend=backend, name=name)
@@ -103,21 +105,6 @@ def bind_closed(closed: ClosedJaxpr, args, backend, name):
 
 def _avals(xs):
     return [x.aval for x in xs]
-
-
-_transformed: dict = {}
-
-
-def _memo(kind, jaxpr, key, build):
-    """Transformed programs are traced once per (jaxpr, transform, signature) and reused,
-    so their compiled executables are reused too."""
-    k = (kind, id(jaxpr), key)
-    hit = _transformed.get(k)
-    if hit is not None and hit[0] is jaxpr:
-        return hit[1]
-    out = build()
-    _transformed[k] = (jaxpr, out)
-    return out
 
 
 def _jit_jvp(primals, tangents, *, jaxpr, backend, name):
@@ -133,7 +120,7 @@ def _jit_jvp(primals, tangents, *, jaxpr, backend, name):
 
     nz_tangents = [t for t in tangents if type(t) is not Zero]
     avals = _avals(primals) + _avals(nz_tangents)
-    closed = _memo("jvp", jaxpr, (tuple(nonzero), tuple(avals)),
+    closed = memo("jvp", jaxpr, (tuple(nonzero), tuple(avals)),
                    lambda: trace_to_jaxpr(jvp_fun, avals, name="jit.jvp"))
     outs = bind_closed(closed, list(primals) + nz_tangents, backend, f"jvp({name})")
     k = len(jaxpr.outvars)
@@ -148,7 +135,7 @@ def _jit_batch(axis_size, vals, dims, *, jaxpr, backend, name):
                     axis_size=axis_size)(*args)
 
     avals = _avals(vals)
-    closed = _memo("batch", jaxpr, (tuple(dims), axis_size, tuple(avals)),
+    closed = memo("batch", jaxpr, (tuple(dims), axis_size, tuple(avals)),
                    lambda: trace_to_jaxpr(batched, avals, name="jit.batch"))
     outs = bind_closed(closed, list(vals), backend, f"vmap({name})")
     return outs, [0] * len(outs)
@@ -157,7 +144,7 @@ def _jit_batch(axis_size, vals, dims, *, jaxpr, backend, name):
 def _jit_partial_eval(trace, args, params):
     jaxpr, backend, name = params["jaxpr"], params["backend"], params["name"]
     unknowns = [trace.owns(a) for a in args]
-    known, unknown, out_unknowns, n_res = _memo(
+    known, unknown, out_unknowns, n_res = memo(
         "partial_eval", jaxpr, (tuple(unknowns), tuple(a.aval for a in args)),
         lambda: partial_eval_jaxpr(jaxpr, [], unknowns))
     known_args = [a for a, u in zip(args, unknowns) if not u]
@@ -187,7 +174,7 @@ def _jit_transpose(cts, *args, jaxpr, backend, name):
         return [instantiate(c) for c in backward_pass(body, xs[:nk], list(xs[nk:]))]
 
     avals = _avals(known) + _avals(cts)
-    closed = _memo("transpose", jaxpr, (tuple(linear), tuple(avals)),
+    closed = memo("transpose", jaxpr, (tuple(linear), tuple(avals)),
                    lambda: trace_to_jaxpr(backward, avals, name="jit.transpose"))
     outs = iter(bind_closed(closed, known + cts, backend, f"transpose({name})"))
     return [next(outs) if lin else None for lin in linear]
@@ -242,7 +229,7 @@ class Jitted:
         self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else \
             tuple(donate_argnums)
         self.backend = backend
-        self._cache: dict = {}
+        self._cache = LRU(256)
         self._last_key = None
 
     def _split(self, args, kwargs):

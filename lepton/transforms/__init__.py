@@ -1,0 +1,1 @@
+"""Transforms as interpreters: jvp, staging/partial evaluation, transpose, batching, jit."""
