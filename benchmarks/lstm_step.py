@@ -1,0 +1,122 @@
+"""One SGD step of an LSTM written with ``scan`` under jit (issue #5), lepton vs JAX.
+
+LSTM: input 28, hidden 128, 28 steps, batch 64, then Dense(10) and softmax cross-entropy.
+Also reports the compile time (first call minus a steady-state call) as the sequence length
+grows from 28 to 1000: with a loop primitive it should stay flat.  Each library runs in its own process.
+Run: python benchmarks/lstm_step.py [--backend cpu]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from _harness import median_seconds
+
+HIDDEN, INPUT, BATCH = 128, 28, 64
+
+
+def params_and_data(steps, seed=0):
+    rng = np.random.default_rng(seed)
+    p = {"wx": rng.standard_normal((INPUT, 4 * HIDDEN)).astype(np.float32) * 0.1,
+         "wh": rng.standard_normal((HIDDEN, 4 * HIDDEN)).astype(np.float32) * 0.1,
+         "b": np.zeros(4 * HIDDEN, np.float32),
+         "wo": rng.standard_normal((HIDDEN, 10)).astype(np.float32) * 0.1,
+         "bo": np.zeros(10, np.float32)}
+    x = rng.standard_normal((steps, BATCH, INPUT)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, BATCH)]
+    return p, x, y
+
+
+def make_step(np_like, scan, grad, jit, tree_map, sigmoid, log_softmax):
+    def loss(p, x, y):
+        def cell(carry, xt):
+            h, c = carry
+            z = xt @ p["wx"] + h @ p["wh"] + p["b"]
+            i, f, g, o = (z[:, k * HIDDEN:(k + 1) * HIDDEN] for k in range(4))
+            c = sigmoid(f) * c + sigmoid(i) * np_like.tanh(g)
+            h = sigmoid(o) * np_like.tanh(c)
+            return (h, c), None
+
+        h0 = np_like.zeros((x.shape[1], HIDDEN), np.float32)
+        (h, _), _ = scan(cell, (h0, h0), x)
+        logits = h @ p["wo"] + p["bo"]
+        return -np_like.mean(np_like.sum(y * log_softmax(logits), axis=-1))
+
+    def step(p, x, y):
+        g = grad(loss)(p, x, y)
+        return tree_map(lambda a, b: a - 0.01 * b, p, g)
+
+    return jit(step)
+
+
+def lepton_step(backend):
+    import lepton
+    import lepton.numpy as lnp
+
+    def log_softmax(z):
+        m = lnp.max(z, axis=-1, keepdims=True)
+        return z - m - lnp.log(lnp.sum(lnp.exp(z - m), axis=-1, keepdims=True))
+
+    return make_step(lnp, lepton.lax.scan, lepton.grad,
+                     lambda f: lepton.jit(f, backend=backend), lepton.tree.map,
+                     lambda z: 1 / (1 + lnp.exp(-z)), log_softmax), lambda t: t
+
+
+def jax_step(backend):
+    import jax
+    import jax.numpy as jnp
+    return make_step(jnp, jax.lax.scan, jax.grad, jax.jit, jax.tree_util.tree_map,
+                     jax.nn.sigmoid, jax.nn.log_softmax), jax.block_until_ready
+
+
+def run(lib, backend):
+    make = {"lepton": lepton_step, "jax": jax_step}[lib]
+    out = {}
+    for steps in (28, 100, 1000):
+        p, x, y = params_and_data(steps)
+        step, block = make(backend)  # a fresh jitted function: the first call traces+compiles
+        t0 = time.perf_counter()
+        block(step(p, x, y))
+        first = time.perf_counter() - t0
+        run_time = median_seconds(lambda: block(step(p, x, y)), repeat=3 if steps < 1000 else 1,
+                                  warmup=0, min_time=0)
+        out[f"compile_T{steps}"] = max(first - run_time, 0.0)  # trace + compile, not the run
+        if steps == 28:
+            out["step_T28"] = run_time
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lib")
+    ap.add_argument("--backend", default=os.environ.get("LEPTON_BACKEND", "cpu"))
+    args = ap.parse_args()
+    if args.lib:
+        print(json.dumps(run(args.lib, args.backend)))
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    results = {}
+    for lib in ("lepton", "jax"):
+        proc = subprocess.run([sys.executable, os.path.join(here, "lstm_step.py"), "--lib", lib,
+                               "--backend", args.backend], capture_output=True, text=True,
+                              cwd=here)
+        if proc.returncode != 0:
+            print(f"({lib}: not run: {proc.stderr.strip().splitlines()[-1:]})")
+            continue
+        results[lib] = json.loads(proc.stdout.strip().splitlines()[-1])
+    keys = ["step_T28", "compile_T28", "compile_T100", "compile_T1000"]
+    print(f"{'measure':22s}" + "".join(f"{lib:>12s}" for lib in results) + "   lepton/jax")
+    for k in keys:
+        vals = [results[lib][k] for lib in results]
+        ratio = f"{results['lepton'][k] / results['jax'][k]:8.2f}x" if len(results) == 2 else ""
+        print(f"{k:22s}" + "".join(f"{v * 1e3:10.1f}ms" for v in vals) + "   " + ratio)
+
+
+if __name__ == "__main__":
+    main()
