@@ -13,13 +13,16 @@ import builtins
 import numpy as np
 
 from .. import dtypes
-from ..core import Tracer
+from ..core import Array, ArrayBase, ShapedArray, Tracer, current_trace
 from ..primitives import elementwise as ew
 from ..primitives import reductions as red
 from ..primitives import sorting
-from ..primitives.structural import broadcast_in_dim, full, iota, reshape, transpose
-from ._shape import moveaxis, ravel
-from ._ufuncs import _to_bool, add, isnan, maximum, minimum, multiply, sqrt, subtract, where
+from ..primitives.indexing import gather
+from ..primitives.slicing import slice_in_dim
+from ..primitives.structural import broadcast_in_dim, full, reshape, transpose
+from ._shape import concatenate, moveaxis
+from ._ufuncs import (add, conj, isnan, maximum, minimum, multiply, not_equal, real, sqrt,
+                      subtract, true_divide, where)
 from ._util import asarray, broadcast_to, normalize_axes, normalize_axis, promote_args, to_dtype
 
 __all__ = ["sum", "prod", "mean", "var", "std", "max", "min", "amax", "amin", "ptp", "argmax",
@@ -61,20 +64,52 @@ def _reduced_shape(shape, axes, keepdims):
     return tuple(1 if i in axes else s for i, s in enumerate(shape) if keepdims or i not in axes)
 
 
+def _eager_value(a):
+    """The NumPy value of ``a`` if it is concrete and no transform is active, else None.
+
+    Then the hot reductions call their primitive's NumPy impl directly: the same result
+    as ``bind`` without the dispatch and shape-rule overhead (eager mode stays fast).
+    """
+    return a._value if type(a) is Array and current_trace().parent is None else None
+
+
+def _reduce(p, a, axes, keepdims=False):
+    """Reduction primitive ``p`` over ``axes`` (sorted, non-negative)."""
+    v = _eager_value(a) if axes else None
+    if v is not None:
+        out = np.asarray(p.impl(v, axes=axes))
+        if keepdims:
+            out = out.reshape(_reduced_shape(a.shape, axes, True))
+        return Array(out, ShapedArray(out.shape, out.dtype, a.weak_type))
+    return red.reduce(p, a, axes, keepdims)
+
+
+def _sum(a, axes, keepdims=False):
+    return _reduce(red.reduce_sum_p, a, axes, keepdims)
+
+
+def _or(a, axes, keepdims=False):
+    return _reduce(red.reduce_or_p, a, axes, keepdims)
+
+
+def _as_bool(x):
+    x = asarray(x)
+    return x if x.dtype == dtypes.bool_ else not_equal(x, 0)
+
+
 def _masked(a, where, fill):
     """``a`` with ``fill`` where the ``where`` mask is False (mask broadcast to ``a``)."""
     if where is None:
         return a
-    return ew.select(broadcast_to(_to_bool(where), a.shape), a, full(a.shape, fill, a.dtype))
+    return ew.select(broadcast_to(_as_bool(where), a.shape), a, full(a.shape, fill, a.dtype))
 
 
 def _count(a, axes, where, dtype, keepdims=False):
-    """Number of elements reduced over (a constant unless a ``where`` mask is given)."""
+    """Number of elements reduced over: a Python int, or an array under a ``where`` mask."""
     if where is None:
-        n = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
-        return full(_reduced_shape(a.shape, axes, keepdims), n, dtype)
-    mask = to_dtype(broadcast_to(_to_bool(where), a.shape), dtype)
-    return red.reduce_sum(mask, axes, keepdims)
+        return int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    mask = to_dtype(broadcast_to(_as_bool(where), a.shape), dtype)
+    return _sum(mask, axes, keepdims)
 
 
 def _with_initial(out, initial, combine):
@@ -92,7 +127,7 @@ def _sum_like(name, prim_reduce, identity, combine):
         a = to_dtype(a, dtypes.canonicalize(dtype) if dtype is not None
                      else _accum_dtype(a.dtype))
         axes = _axes(a, axis)
-        res = prim_reduce(_masked(a, where, identity), axes, keepdims)
+        res = _reduce(prim_reduce, _masked(a, where, identity), axes, keepdims)
         return _with_initial(res, initial, combine)
 
     f.__name__ = name
@@ -101,8 +136,8 @@ def _sum_like(name, prim_reduce, identity, combine):
     return f
 
 
-sum = _sum_like("sum", red.reduce_sum, 0, add)
-prod = _sum_like("prod", red.reduce_prod, 1, multiply)
+sum = _sum_like("sum", red.reduce_sum_p, 0, add)
+prod = _sum_like("prod", red.reduce_prod_p, 1, multiply)
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
@@ -112,8 +147,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     dt = dtypes.canonicalize(dtype) if dtype is not None else _float_dtype(a.dtype)
     a = to_dtype(a, dt)
     axes = _axes(a, axis)
-    total = red.reduce_sum(_masked(a, where, 0), axes, keepdims)
-    return ew.div(total, _count(a, axes, where, dt, keepdims))
+    total = _sum(_masked(a, where, 0), axes, keepdims)
+    return true_divide(total, _count(a, axes, where, dt, keepdims))
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -128,13 +163,13 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     a = to_dtype(a, dt)
     axes = _axes(a, axis)
     n = _count(a, axes, where, rdt, keepdims=True)
-    mu = ew.div(red.reduce_sum(_masked(a, where, 0), axes, True), to_dtype(n, dt))
-    c = ew.sub(a, broadcast_to(mu, a.shape))
-    sq = ew.real(ew.mul(c, ew.conj(c))) if dt.kind == "c" else ew.mul(c, c)
-    total = red.reduce_sum(_masked(sq, where, 0), axes, keepdims)
+    c = subtract(a, true_divide(_sum(_masked(a, where, 0), axes, True), n))
+    sq = real(multiply(c, conj(c))) if dt.kind == "c" else multiply(c, c)
+    total = _sum(_masked(sq, where, 0), axes, keepdims)
     # As NumPy: N - ddof is clipped at 0, so too few elements give inf or nan.
-    denom = ew.max(ew.sub(n, full(n.shape, ddof, rdt)), full(n.shape, 0, rdt))
-    return ew.div(total, reshape(denom, total.shape))
+    if isinstance(n, int):
+        return true_divide(total, builtins.max(n - ddof, 0))
+    return true_divide(total, reshape(maximum(subtract(n, ddof), 0), total.shape))
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -159,7 +194,7 @@ def _extremum(name, ufunc, prim_reduce, combine):
                 raise ValueError(f"zero-size array to reduction operation {ufunc} which has no "
                                  "identity (pass initial= to give empty slices a value)")
             return full(_reduced_shape(a.shape, axes, keepdims), initial, a.dtype)
-        return _with_initial(prim_reduce(a, axes, keepdims), initial, combine)
+        return _with_initial(_reduce(prim_reduce, a, axes, keepdims), initial, combine)
 
     f.__name__ = name
     f.__doc__ = (f"The {ufunc} over ``axis``; NaN propagates (as NumPy). Ties share the "
@@ -167,8 +202,8 @@ def _extremum(name, ufunc, prim_reduce, combine):
     return f
 
 
-max = amax = _extremum("max", "maximum", red.reduce_max, maximum)
-min = amin = _extremum("min", "minimum", red.reduce_min, minimum)
+max = amax = _extremum("max", "maximum", red.reduce_max_p, maximum)
+min = amin = _extremum("min", "minimum", red.reduce_min_p, minimum)
 
 
 def ptp(a, axis=None, out=None, keepdims=False):
@@ -177,22 +212,26 @@ def ptp(a, axis=None, out=None, keepdims=False):
     return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
 
-def _arg_extremum(name, prim_fn):
+def _arg_extremum(name, prim):
     def f(a, axis=None, out=None, *, keepdims=False):
         _no_out(out, name)
         a = asarray(a)
-        shape = a.shape
-        if axis is None or a.ndim == 0:
+        flat = axis is None or a.ndim == 0
+        if flat:
             if axis is not None:
                 normalize_axis(axis, 0)
-            a, ax = ravel(a), 0
-            kept = (1,) * len(shape)
+            ax, kept = 0, (1,) * a.ndim
         else:
             ax = normalize_axis(axis, a.ndim)
-            kept = _reduced_shape(shape, (ax,), True)
-        if a.shape[ax] == 0:
+            kept = _reduced_shape(a.shape, (ax,), True)
+        if (a.size if flat else a.shape[ax]) == 0:
             raise ValueError(f"attempt to get {name} of an empty sequence")
-        res = prim_fn(a, ax)
+        v = _eager_value(a)
+        if v is not None:
+            res = np.asarray(prim.impl(v.reshape(-1) if flat else v, axis=ax,
+                                       index_dtype=dtypes.int32))
+            return Array(res.reshape(kept) if keepdims else res)
+        res = prim.bind(reshape(a, (a.size,)) if flat else a, axis=ax, index_dtype=dtypes.int32)
         return reshape(res, kept) if keepdims else res
 
     f.__name__ = name
@@ -200,30 +239,30 @@ def _arg_extremum(name, prim_fn):
     return f
 
 
-argmax = _arg_extremum("argmax", red.argmax)
-argmin = _arg_extremum("argmin", red.argmin)
+argmax = _arg_extremum("argmax", red.argmax_p)
+argmin = _arg_extremum("argmin", red.argmin_p)
 
 
 # ----------------------------------------------------------------------------- logic/counting
 def _logical(name, prim_reduce, identity):
     def f(a, axis=None, out=None, keepdims=False, *, where=None):
         _no_out(out, name)
-        a = _to_bool(a)
-        return prim_reduce(_masked(a, where, identity), _axes(a, axis), keepdims)
+        a = _as_bool(a)
+        return _reduce(prim_reduce, _masked(a, where, identity), _axes(a, axis), keepdims)
 
     f.__name__ = name
     f.__doc__ = f"Whether {name} elements along ``axis`` are true (nonzero)."
     return f
 
 
-all = _logical("all", red.reduce_and, True)
-any = _logical("any", red.reduce_or, False)
+all = _logical("all", red.reduce_and_p, True)
+any = _logical("any", red.reduce_or_p, False)
 
 
 def count_nonzero(a, axis=None, *, keepdims=False):
     """Number of nonzero elements (int32)."""
-    a = _to_bool(a)
-    return red.reduce_sum(to_dtype(a, dtypes.int32), _axes(a, axis), keepdims)
+    a = _as_bool(a)
+    return _sum(to_dtype(a, dtypes.int32), _axes(a, axis), keepdims)
 
 
 # ----------------------------------------------------------------------------- cumulative
@@ -234,7 +273,7 @@ def _cumulative(name, prim_fn):
         if axis is None or a.ndim == 0:
             if axis is not None:
                 normalize_axis(axis, 0)
-            a, axis = ravel(a), 0
+            a, axis = reshape(a, (a.size,)), 0
         a = to_dtype(a, dtypes.canonicalize(dtype) if dtype is not None
                      else _accum_dtype(a.dtype))
         return prim_fn(a, normalize_axis(axis, a.ndim))
@@ -266,14 +305,9 @@ def _to_last_axis(a, axis):
 
 
 def _pick(s, idx):
-    """``s[..., idx]`` for an integer array ``idx`` of static positions along the last axis,
-    shaped ``idx.shape + s.shape[:-1]``: a one-hot select and sum (linear, vmappable)."""
-    nq, rest, n = idx.ndim, s.shape[:-1], s.shape[-1]
-    shape = idx.shape + rest + (n,)
-    hit = ew.eq(iota(idx.dtype, shape, len(shape) - 1),
-                broadcast_in_dim(idx, shape, tuple(range(nq))))
-    vals = broadcast_in_dim(s, shape, tuple(range(nq, len(shape))))
-    return red.reduce_sum(ew.select(hit, vals, full(shape, 0, s.dtype)), (len(shape) - 1,))
+    """``s[..., idx]`` for integer positions ``idx`` along the last axis, shaped
+    ``idx.shape + s.shape[:-1]`` (``idx`` may be traced)."""
+    return gather(s, [idx], (s.ndim - 1,))
 
 
 def _lerp(lo, hi, t):
@@ -284,59 +318,62 @@ def _lerp(lo, hi, t):
                      ew.add(lo, ew.mul(diff, t)))
 
 
+def _order_statistic(a, axis, keepdims, qshape, interpolate, select):
+    """Shared frame of quantile and median: sort the reduced axes into one trailing axis,
+    let ``select(sorted, n)`` read the result, make NaN slices NaN (as NumPy), keepdims."""
+    a = asarray(a)
+    if a.dtype.kind == "c":
+        raise TypeError("quantiles are not defined for complex arrays")
+    if interpolate or a.dtype == dtypes.bool_:
+        a = to_dtype(a, _float_dtype(a.dtype))
+    flat, kept = _to_last_axis(a, axis)
+    n = flat.shape[-1]
+    if n == 0:
+        out = full(qshape + flat.shape[:-1], np.nan, _float_dtype(a.dtype))
+    else:
+        out = select(sorting.sort([flat], flat.ndim - 1)[0], n)
+        if a.dtype.kind == "f":
+            has_nan = _or(isnan(flat), (flat.ndim - 1,))
+            out = where(has_nan, full((), np.nan, out.dtype), out)
+    return reshape(out, qshape + tuple(kept)) if keepdims else out
+
+
 def _quantile(a, q, axis, method, keepdims, name, scale):
     if method not in _METHODS:
         raise ValueError(f"{name}: method must be one of {_METHODS}, got {method!r}")
-    a = asarray(a)
-    interpolate = method in ("linear", "midpoint")
-    if a.dtype.kind == "c":
-        raise TypeError(f"{name} is not defined for complex arrays")
-    if interpolate or a.dtype == dtypes.bool_:
-        a = to_dtype(a, _float_dtype(a.dtype))
     # Positions are computed in float64, as NumPy does for Python-float q: in float32,
     # q * (n - 1) can land just below an integer and pick the wrong neighbour.
     qdt = dtypes.float64
-    q = to_dtype(asarray(q), qdt)
+    q = to_dtype(q if isinstance(q, ArrayBase) else asarray(np.asarray(q, qdt)), qdt)
     if not isinstance(q, Tracer) and not np.all((np.asarray(q) >= 0) & (np.asarray(q) <= scale)):
         raise ValueError(f"{'Percentiles' if scale == 100 else 'Quantiles'} must be in the "
                          f"range [0, {scale}]")
     if scale != 1:
         q = ew.div(q, full(q.shape, scale, qdt))
-    flat, kept = _to_last_axis(a, axis)
-    n = flat.shape[-1]
-    if n == 0:
-        out = full(q.shape + flat.shape[:-1], np.nan, _float_dtype(a.dtype))
-    else:
-        s = sorting.sort([flat], flat.ndim - 1)[0]
+
+    def select(s, n):
         pos = ew.mul(q, full(q.shape, n - 1, qdt))
         lo = ew.floor(pos)
-        if method == "lower":
-            out = _pick(s, to_dtype(lo, dtypes.int32))
-        elif method == "higher":
-            out = _pick(s, to_dtype(ew.ceil(pos), dtypes.int32))
-        elif method == "nearest":
-            out = _pick(s, to_dtype(ew.round(pos), dtypes.int32))
-        else:
-            i0 = to_dtype(lo, dtypes.int32)
-            i1 = ew.min(ew.add(i0, full(i0.shape, 1, i0.dtype)), full(i0.shape, n - 1, i0.dtype))
-            t = ew.sub(pos, lo)
-            if method == "midpoint":
-                t = ew.select(ew.eq(t, full(t.shape, 0, qdt)), t, full(t.shape, 0.5, qdt))
-            t = to_dtype(broadcast_in_dim(t, t.shape + flat.shape[:-1], tuple(range(t.ndim))),
-                         a.dtype)
-            out = _lerp(_pick(s, i0), _pick(s, i1), t)
-        if a.dtype.kind == "f":  # NaN anywhere in a slice makes its quantiles NaN (as NumPy)
-            has_nan = red.reduce_or(isnan(flat), (flat.ndim - 1,))
-            out = where(has_nan, full((), np.nan, out.dtype), out)
-    if keepdims:
-        out = reshape(out, q.shape + tuple(kept))
-    return out
+        index = {"lower": lo, "higher": ew.ceil(pos), "nearest": ew.round(pos)}.get(method)
+        if index is not None:
+            return _pick(s, to_dtype(index, dtypes.int32))
+        i0 = to_dtype(lo, dtypes.int32)
+        i1 = ew.min(ew.add(i0, full(i0.shape, 1, i0.dtype)), full(i0.shape, n - 1, i0.dtype))
+        t = ew.sub(pos, lo)
+        if method == "midpoint":
+            t = ew.select(ew.eq(t, full(t.shape, 0, qdt)), t, full(t.shape, 0.5, qdt))
+        t = to_dtype(broadcast_in_dim(t, t.shape + s.shape[:-1], tuple(range(t.ndim))), s.dtype)
+        return _lerp(_pick(s, i0), _pick(s, i1), t)
+
+    return _order_statistic(a, axis, keepdims, q.shape, method in ("linear", "midpoint"),
+                            select)
 
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False):
     """``q``-th quantiles (q in [0, 1], scalar or array) along ``axis``; output shape
-    ``q.shape + reduced shape``.  NaNs in a slice give NaN."""
+    ``q.shape + reduced shape``.  NaNs in a slice give NaN; an empty slice gives NaN (NumPy
+    raises IndexError)."""
     _no_out(out, "quantile")
     return _quantile(a, q, axis, method, keepdims, "quantile", 1)
 
@@ -349,15 +386,21 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """The middle value (mean of the two middle ones for even counts); empty gives nan."""
+    """The middle value, or the mean of the two middle ones for even counts (as NumPy, so
+    ``median([-inf, 0, inf])`` is 0); an empty slice gives nan."""
     _no_out(out, "median")
-    return _quantile(a, 0.5, axis, "linear", keepdims, "median", 1)
+
+    def select(s, n):
+        mid = slice_in_dim(s, (n - 1) // 2, n // 2 + 1, axis=s.ndim - 1)
+        return _sum(mid, (s.ndim - 1,)) if n % 2 else mean(mid, axis=-1)
+
+    return _order_statistic(a, axis, keepdims, (), True, select)
 
 
 # ----------------------------------------------------------------------------- nan-variants
 def _not_nan(a, where):
     ok = ew.bitwise_not(isnan(a))
-    return ok if where is None else ew.bitwise_and(ok, broadcast_to(_to_bool(where), a.shape))
+    return ok if where is None else ew.bitwise_and(ok, broadcast_to(_as_bool(where), a.shape))
 
 
 def _nan_masked(fn):
@@ -376,8 +419,26 @@ def _nan_masked(fn):
 nansum = _nan_masked(sum)
 nanprod = _nan_masked(prod)
 nanmean = _nan_masked(mean)
-nanvar = _nan_masked(var)
-nanstd = _nan_masked(std)
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           correction=None):
+    """``var`` ignoring NaNs; unlike ``var``, N - ddof <= 0 gives nan (as NumPy)."""
+    a = asarray(a)
+    if a.dtype.kind not in "fc":
+        return var(a, axis, dtype, out, ddof, keepdims, where=where, correction=correction)
+    ddof = ddof if correction is None else correction
+    mask = _not_nan(a, where)
+    res = var(a, axis, dtype, out, ddof, keepdims, where=mask)
+    n = _count(a, _axes(a, axis), mask, res.dtype, keepdims)
+    return ew.select(ew.le(n, full(n.shape, ddof, n.dtype)), full(res.shape, np.nan, res.dtype),
+                     res)
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           correction=None):
+    """``std`` ignoring NaNs: the square root of ``nanvar``."""
+    return sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, correction=correction))
 
 
 def _nan_extremum(fn, fill):
@@ -386,9 +447,11 @@ def _nan_extremum(fn, fill):
         if a.dtype.kind != "f":
             return fn(a, axis, out, keepdims, initial, where)
         nan = isnan(a)
-        res = fn(where(nan, full((), fill, a.dtype), a), axis, out, keepdims, initial, where)
-        all_nan = all(nan, axis, keepdims=keepdims, where=where)
-        return where(all_nan, full((), np.nan, a.dtype), res) if initial is None else res
+        res = fn(ew.select(nan, full(a.shape, fill, a.dtype), a), axis, out, keepdims, initial,
+                 where)
+        if initial is not None:
+            return res
+        return ew.select(all(nan, axis, keepdims=keepdims), full(res.shape, np.nan, a.dtype), res)
 
     f.__name__ = "nan" + fn.__name__
     f.__doc__ = f"``{fn.__name__}`` ignoring NaNs; an all-NaN slice gives NaN (as NumPy)."
@@ -405,9 +468,8 @@ def _nan_arg_extremum(fn, fill):
         if a.dtype.kind != "f":
             return fn(a, axis, out, keepdims=keepdims)
         nan = isnan(a)
-        res = fn(where(nan, full((), fill, a.dtype), a), axis, out, keepdims=keepdims)
-        all_nan = all(nan, axis, keepdims=keepdims)
-        return where(all_nan, full((), -1, res.dtype), res)
+        res = fn(ew.select(nan, full(a.shape, fill, a.dtype), a), axis, out, keepdims=keepdims)
+        return ew.select(all(nan, axis, keepdims=keepdims), full(res.shape, -1, res.dtype), res)
 
     f.__name__ = "nan" + fn.__name__
     f.__doc__ = (f"``{fn.__name__}`` ignoring NaNs.  An all-NaN slice gives -1 (as JAX; NumPy "
@@ -428,20 +490,21 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     """
     if weights is None:
         avg = mean(a, axis, keepdims=keepdims)
-        scl = _count(asarray(a), _axes(asarray(a), axis), None, avg.dtype, keepdims)
+        scl = full(avg.shape, _count(asarray(a), _axes(asarray(a), axis), None, None), avg.dtype)
     else:
-        a, w = promote_args("average", a, weights) if asarray(a).shape == asarray(
-            weights).shape else _weights_along(a, weights, axis)
+        a, w = asarray(a), asarray(weights)
+        a, w = promote_args("average", a, w) if a.shape == w.shape else \
+            _weights_along(a, w, axis)
         dt = _float_dtype(a.dtype)
         a, w = to_dtype(a, dt), to_dtype(w, dt)
         axes = _axes(a, axis)
-        scl = red.reduce_sum(w, axes, keepdims)
-        avg = ew.div(red.reduce_sum(ew.mul(a, w), axes, keepdims), scl)
+        scl = _sum(w, axes, keepdims)
+        avg = ew.div(_sum(ew.mul(a, w), axes, keepdims), scl)
     return (avg, broadcast_to(scl, avg.shape)) if returned else avg
 
 
-def _weights_along(a, weights, axis):
-    a, w = asarray(a), asarray(weights)
+def _weights_along(a, w, axis):
+    """1-D weights broadcast along ``axis`` of ``a`` (both promoted), as NumPy allows."""
     if axis is None:
         raise TypeError("average: axis must be specified when shapes of a and weights differ")
     if w.ndim != 1:
@@ -461,15 +524,15 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         raise ValueError("cov: m has more than 2 dimensions")
     dt = dtypes.canonicalize(dtype) if dtype is not None else _float_dtype(x.dtype)
 
-    def rows(v):  # as NumPy: at least 2-D, variables along axis 0
+    def rows(v, transposed):  # as NumPy: at least 2-D, variables along axis 0
         v = to_dtype(asarray(v), dt)
         v = reshape(v, (1, v.size)) if v.ndim < 2 else v
-        return v if rowvar or v.shape[0] == 1 else transpose(v, (1, 0))
+        return transpose(v, (1, 0)) if transposed else v
 
-    x = rows(x)
+    x = rows(x, not rowvar and x.ndim == 2)
     if y is not None:
-        from ._shape import concatenate
-        x = concatenate([x, rows(y)], axis=0)
+        y = asarray(y)
+        x = concatenate([x, rows(y, not rowvar and y.ndim == 2 and y.shape[0] != 1)], axis=0)
     ddof = (0 if bias else 1) if ddof is None else ddof
     k, nobs = x.shape
     w = aw = None
@@ -483,21 +546,21 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         fact = full((), builtins.max(nobs - ddof, 0), dt)
     else:  # NumPy's normalisation for frequency and reliability weights
         wb = broadcast_in_dim(w, x.shape, (1,))
-        w_sum = red.reduce_sum(w, (0,))
-        avg = ew.div(red.reduce_sum(ew.mul(x, wb), (1,), True), broadcast_in_dim(w_sum, (k, 1), ()))
+        w_sum = _sum(w, (0,))
+        avg = ew.div(_sum(ew.mul(x, wb), (1,), True), broadcast_in_dim(w_sum, (k, 1), ()))
         if ddof == 0:
             fact = w_sum
         elif aw is None:
             fact = ew.sub(w_sum, full((), ddof, dt))
         else:
             fact = ew.sub(w_sum, ew.div(ew.mul(full((), ddof, dt),
-                                               red.reduce_sum(ew.mul(w, aw), (0,))), w_sum))
+                                               _sum(ew.mul(w, aw), (0,))), w_sum))
         fact = ew.max(fact, full((), 0, dt))
     xc = ew.sub(x, broadcast_to(avg, x.shape))
     xw = xc if w is None else ew.mul(xc, wb)
     # c[i, j] = sum_k xc[i, k] * conj(xw[j, k]), as a broadcast product and a sum
     outer = ew.mul(broadcast_in_dim(xc, (k, k, nobs), (0, 2)),
                    ew.conj(broadcast_in_dim(xw, (k, k, nobs), (1, 2))))
-    c = red.reduce_sum(outer, (2,))
+    c = _sum(outer, (2,))
     c = ew.div(c, broadcast_in_dim(to_dtype(fact, dt), c.shape, ()))
     return reshape(c, ()) if k == 1 else c

@@ -11,16 +11,18 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..core import Tracer
+from ..core import Array, ArrayBase, Tracer
 from ..errors import ConcretizationError, ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import reductions as red
 from ..primitives import sorting
+from ..primitives.indexing import scatter_add
 from ..primitives.reductions import shift
+from ..primitives.slicing import pad, slice_in_dim
 from ..primitives.structural import broadcast_in_dim, full, iota, reshape
-from ._shape import ravel
-from ._ufuncs import _to_bool, isnan
-from ._util import asarray, normalize_axis, promote_args, to_dtype
+from ._reductions import _eager_value, _float_dtype
+from ._ufuncs import isnan
+from ._util import asarray, normalize_axis, result_type_of, to_dtype
 
 __all__ = ["sort", "argsort", "lexsort", "partition", "argpartition", "unique", "isin",
            "bincount"]
@@ -29,7 +31,10 @@ __all__ = ["sort", "argsort", "lexsort", "partition", "argpartition", "unique", 
 def _sort_axis(a, axis, name):
     """(array, axis): ``axis=None`` sorts the flattened array; 0-d arrays have no axis."""
     if axis is None:
-        return ravel(a), 0
+        v = _eager_value(a)
+        flat = (a.size,)
+        return (Array(v.reshape(flat), a.aval.update(shape=flat)) if v is not None
+                else reshape(a, flat)), 0
     if a.ndim == 0:
         raise ShapeError(f"{name}: axis {axis} is out of bounds for an array of dimension 0 "
                          "(pass axis=None to sort it as a 1-element array)")
@@ -45,6 +50,9 @@ def sort(a, axis=-1, *, kind=None, order=None, stable=True):
     """Sorted copy along ``axis`` (stable; NaNs last).  ``kind`` is accepted and ignored."""
     _check_order(order, "sort")
     a, axis = _sort_axis(asarray(a), axis, "sort")
+    v = _eager_value(a)  # the primitive's impl, without the dispatch overhead
+    if v is not None:
+        return Array(np.sort(v, axis, kind="stable"), a.aval)
     return sorting.sort([a], axis)[0]
 
 
@@ -52,28 +60,51 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True):
     """Indices (int32) that sort ``a`` along ``axis``; always stable."""
     _check_order(order, "argsort")
     a, axis = _sort_axis(asarray(a), axis, "argsort")
+    v = _eager_value(a)  # the primitive's permutation, without the dispatch overhead
+    if v is not None:
+        return Array(np.argsort(v, axis, kind="stable").astype(dtypes.int32))
     return sorting.argsort(a, axis)
 
 
 def lexsort(keys, axis=-1):
-    """Indices sorting by several keys; the last key is the primary one (as NumPy)."""
-    keys = [asarray(k) for k in (keys if isinstance(keys, (list, tuple)) else
-                                 [keys[i] for i in range(len(keys))])]
+    """Indices sorting by several keys; the last key is the primary one (as NumPy).
+
+    ``keys`` is a sequence of arrays or an array with one key per row; a 1-D array is one
+    key (NumPy would read its elements as 0-d keys)."""
+    if isinstance(keys, (ArrayBase, np.ndarray)):
+        keys = asarray(keys)
+        keys = [_row(keys, i) for i in range(keys.shape[0])] if keys.ndim > 1 else [keys]
+    keys = [asarray(k) for k in keys]
     if not keys:
-        raise TypeError("lexsort: need at least one key")
-    a, axis = _sort_axis(keys[0], axis, "lexsort")
+        raise TypeError("lexsort: need sequence of keys with len > 0")
+    _, axis = _sort_axis(keys[0], axis, "lexsort")
     return sorting.argsort(keys[::-1], axis)
+
+
+def _row(x, i):
+    return reshape(slice_in_dim(x, i, i + 1), x.shape[1:])
+
+
+def _check_kth(a, kth, axis):
+    n = a.shape[axis]
+    for k in np.atleast_1d(kth):
+        if not -n <= operator.index(k) < n:
+            raise ValueError(f"kth(={k}) out of bounds ({n})")
 
 
 def partition(a, kth, axis=-1):
     """A partition around ``kth``: here the fully sorted array, which satisfies NumPy's
     contract (smaller elements before position kth, larger after)."""
-    return sort(a, axis)
+    a, ax = _sort_axis(asarray(a), axis, "partition")
+    _check_kth(a, kth, ax)
+    return sorting.sort([a], ax)[0]
 
 
 def argpartition(a, kth, axis=-1):
     """Indices of a partition around ``kth``: here ``argsort``, which satisfies the contract."""
-    return argsort(a, axis)
+    a, ax = _sort_axis(asarray(a), axis, "argpartition")
+    _check_kth(a, kth, ax)
+    return sorting.argsort(a, ax)
 
 
 # ----------------------------------------------------------------------------- unique
@@ -81,28 +112,25 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
            equal_nan=True, size=None, fill_value=None):
     """Sorted unique elements (and first indices, inverse, counts as int32).
 
-    Concrete input is computed directly.  Traced input needs a static ``size=``: the
-    result is padded with ``fill_value`` (default: the smallest element) or truncated to
-    ``size``; padded counts are 0 and padded indices point at the first occurrence of
-    the fill.  Under tracing only ``axis=None`` is supported.
+    Concrete input is computed directly.  With a static ``size=`` (required for traced
+    input) the unique values are found by sorting and padded with ``fill_value`` (default:
+    the smallest element) or truncated to ``size``; padded indices and counts are 0.
+    ``size=`` supports only ``axis=None``.
     """
     ar = asarray(ar)
-    if not isinstance(ar, Tracer):
+    if size is None:
+        if isinstance(ar, Tracer):
+            raise ConcretizationError(
+                "unique: the number of unique elements of a traced array is not known while "
+                "tracing. Pass size= (a static maximum number of unique elements) and "
+                "optionally fill_value= for the padding.")
         outs = _unique_concrete(ar, return_index, return_inverse, return_counts, axis,
                                 equal_nan)
-        if size is not None:
-            outs = _unique_traced(ar, return_index, return_inverse, return_counts, equal_nan,
-                                  size, fill_value)
-    elif size is None:
-        raise ConcretizationError(
-            "unique: the number of unique elements of a traced array is not known while "
-            "tracing. Pass size= (a static maximum number of unique elements) and optionally "
-            "fill_value= for the padding.")
     elif axis is not None:
-        raise NotImplementedError("unique: axis= is not supported for traced arrays")
+        raise NotImplementedError("unique: axis= cannot be combined with size=")
     else:
-        outs = _unique_traced(ar, return_index, return_inverse, return_counts, equal_nan,
-                              size, fill_value)
+        outs = _unique_sized(ar, return_index, return_inverse, return_counts, equal_nan,
+                             operator.index(size), fill_value)
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
@@ -114,12 +142,11 @@ def _unique_concrete(ar, return_index, return_inverse, return_counts, axis, equa
     return [vals] + [asarray(r.astype(np.int32)) for r in res[1:]]
 
 
-def _unique_traced(ar, return_index, return_inverse, return_counts, equal_nan, size,
-                   fill_value):
+def _unique_sized(ar, return_index, return_inverse, return_counts, equal_nan, size,
+                  fill_value):
     """unique by sorting: mark where a sorted run starts, then move the run starts to the
     front with a second stable sort (keyed on "not a start")."""
-    size = operator.index(size)
-    flat = ravel(ar)
+    flat = reshape(ar, (ar.size,))
     n = flat.shape[0]
     if n == 0:
         raise ValueError("unique: size= needs a non-empty array to pad from")
@@ -134,7 +161,10 @@ def _unique_traced(ar, return_index, return_inverse, return_counts, equal_nan, s
     not_start = to_dtype(ew.bitwise_not(new), dtypes.int32)
     _, uvals, first, start = sorting.sort([not_start, vals, perm, pos], 0)
     valid = ew.lt(pos, broadcast_in_dim(count, (n,), ()))
-    fill = vals[0] if fill_value is None else to_dtype(asarray(fill_value), vals.dtype)
+    if fill_value is None:  # as JAX: pad with the smallest element
+        fill = reshape(slice_in_dim(vals, 0, 1), ())
+    else:
+        fill = to_dtype(asarray(fill_value), vals.dtype)
     uvals = _fit(ew.select(valid, uvals, broadcast_in_dim(fill, (n,), ())), size, fill)
     outs = [uvals]
     if return_index:
@@ -154,30 +184,23 @@ def _fit(x, size, fill):
     """``x`` (1-D) truncated or padded with ``fill`` to length ``size``."""
     n = x.shape[0]
     if size <= n:
-        from ..primitives.slicing import slice_in_dim
         return slice_in_dim(x, 0, size)
-    fill = fill if hasattr(fill, "aval") else full((), fill, x.dtype)
-    from ..primitives.slicing import pad
     return pad(x, fill, [(0, size - n, 0)])
 
 
 # ----------------------------------------------------------------------------- isin/bincount
 def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
     """Whether each element of ``element`` occurs in ``test_elements`` (shape of element)."""
-    e, t = promote_args("isin", *_same_rank_free(element, test_elements))
+    dt, weak = result_type_of(element, test_elements)
+    e = to_dtype(asarray(element), dt, weak)
+    t = asarray(test_elements)
+    t = to_dtype(reshape(t, (t.size,)), dt, weak)
     m = t.shape[0]
     shape = e.shape + (m,)
     hits = ew.eq(broadcast_in_dim(e, shape, tuple(range(e.ndim))),
                  broadcast_in_dim(t, shape, (e.ndim,)))
     found = red.reduce_or(hits, (e.ndim,))
     return ew.bitwise_not(found) if invert else found
-
-
-def _same_rank_free(element, test_elements):
-    """Convert without broadcasting: the test elements are flattened."""
-    from ._util import result_type_of
-    dt, weak = result_type_of(element, test_elements)
-    return to_dtype(asarray(element), dt, weak), to_dtype(ravel(asarray(test_elements)), dt, weak)
 
 
 def bincount(x, weights=None, minlength=0, *, length=None):
@@ -194,9 +217,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
     if x.ndim != 1:
         raise ValueError(f"bincount: x must be 1-dimensional, got shape {x.shape}")
     w = None if weights is None else asarray(weights)
-    out_dt = dtypes.int32 if w is None else (
-        w.dtype if dtypes.is_inexact(w.dtype) else
-        dtypes.float64 if w.dtype.itemsize == 8 else dtypes.float32)
+    out_dt = dtypes.int32 if w is None else _float_dtype(w.dtype)
     if w is not None and w.shape != x.shape:
         raise ValueError(f"bincount: weights shape {w.shape} must equal x's shape {x.shape}")
     if length is None:
@@ -211,10 +232,6 @@ def bincount(x, weights=None, minlength=0, *, length=None):
         if w is None or not isinstance(w, Tracer):
             wv = None if w is None else np.asarray(w)
             return asarray(np.bincount(xv, wv, length).astype(out_dt))
-    length = operator.index(length)
-    ones = full(x.shape, 1, out_dt) if w is None else to_dtype(w, out_dt)
-    shape = x.shape + (length,)
-    hit = ew.eq(broadcast_in_dim(to_dtype(x, dtypes.int32), shape, (0,)),
-                iota(dtypes.int32, shape, 1))
-    vals = broadcast_in_dim(ones, shape, (0,))
-    return red.reduce_sum(ew.select(hit, vals, full(shape, 0, out_dt)), (0,))
+    updates = full(x.shape, 1, out_dt) if w is None else to_dtype(w, out_dt)
+    return scatter_add(full((operator.index(length),), 0, out_dt), updates,
+                       [to_dtype(x, dtypes.int32)], (0,), mode="drop")

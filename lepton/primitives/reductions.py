@@ -23,14 +23,12 @@ def _check_axes(name, a, axes):
         fail_shape(name, f"axes {axes} must be distinct axes in range({a.ndim})", a)
 
 
-def reducer(name, np_fn, kinds="iufc", identity_required=False):
-    """Define a reduction with impl, shape rule and batching."""
+def reducer(name, ufunc, kinds="iufc", identity_required=False):
+    """Define a reduction (``ufunc.reduce`` in the input dtype) with impl, shape rule, batching."""
     p = Primitive(name)
 
     def impl(x, *, axes):
-        if identity_required and x.size == 0 and any(x.shape[a] == 0 for a in axes):
-            raise ValueError(f"{name}: zero-size reduction has no identity")
-        return np.asarray(np_fn(x, axis=axes)).astype(x.dtype, copy=False)
+        return ufunc.reduce(x, axis=axes, dtype=x.dtype)
 
     def rule(a, *, axes):
         _check_axes(name, a, axes)
@@ -51,20 +49,12 @@ def reducer(name, np_fn, kinds="iufc", identity_required=False):
     return p
 
 
-def _sum_impl(x, axis):
-    return np.sum(x, axis=axis, dtype=x.dtype)
-
-
-def _prod_impl(x, axis):
-    return np.prod(x, axis=axis, dtype=x.dtype)
-
-
-reduce_sum_p = reducer("reduce_sum", _sum_impl)
-reduce_prod_p = reducer("reduce_prod", _prod_impl)
-reduce_max_p = reducer("reduce_max", np.max, kinds="biufc", identity_required=True)
-reduce_min_p = reducer("reduce_min", np.min, kinds="biufc", identity_required=True)
-reduce_and_p = reducer("reduce_and", np.all, kinds="b")
-reduce_or_p = reducer("reduce_or", np.any, kinds="b")
+reduce_sum_p = reducer("reduce_sum", np.add)
+reduce_prod_p = reducer("reduce_prod", np.multiply)
+reduce_max_p = reducer("reduce_max", np.maximum, kinds="biufc", identity_required=True)
+reduce_min_p = reducer("reduce_min", np.minimum, kinds="biufc", identity_required=True)
+reduce_and_p = reducer("reduce_and", np.logical_and, kinds="b")
+reduce_or_p = reducer("reduce_or", np.logical_or, kinds="b")
 defnondiff(reduce_and_p)
 defnondiff(reduce_or_p)
 
@@ -111,7 +101,8 @@ def _prod_jvp(t, x, *, ans, axes):
 defjvp(reduce_prod_p, _prod_jvp)
 
 
-def _reduce(p, x, axes, keepdims=False):
+def reduce(p, x, axes, keepdims=False):
+    """Apply the reduction primitive ``p`` over ``axes`` (any order, negatives allowed)."""
     shape = get_aval(x).shape
     axes = tuple(sorted(int(a) % max(len(shape), 1) for a in axes))
     out = p.bind(x, axes=axes) if axes else x
@@ -121,27 +112,27 @@ def _reduce(p, x, axes, keepdims=False):
 
 
 def reduce_sum(x, axes, keepdims=False):
-    return _reduce(reduce_sum_p, x, axes, keepdims)
+    return reduce(reduce_sum_p, x, axes, keepdims)
 
 
 def reduce_max(x, axes, keepdims=False):
-    return _reduce(reduce_max_p, x, axes, keepdims)
+    return reduce(reduce_max_p, x, axes, keepdims)
 
 
 def reduce_min(x, axes, keepdims=False):
-    return _reduce(reduce_min_p, x, axes, keepdims)
+    return reduce(reduce_min_p, x, axes, keepdims)
 
 
 def reduce_prod(x, axes, keepdims=False):
-    return _reduce(reduce_prod_p, x, axes, keepdims)
+    return reduce(reduce_prod_p, x, axes, keepdims)
 
 
 def reduce_and(x, axes, keepdims=False):
-    return _reduce(reduce_and_p, x, axes, keepdims)
+    return reduce(reduce_and_p, x, axes, keepdims)
 
 
 def reduce_or(x, axes, keepdims=False):
-    return _reduce(reduce_or_p, x, axes, keepdims)
+    return reduce(reduce_or_p, x, axes, keepdims)
 
 
 # ----------------------------------------------------------------------------- argmax/argmin

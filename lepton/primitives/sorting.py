@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..core import Primitive, ShapedArray
+from ..core import Primitive, get_aval
 from .base import Zero, check_dtype_kind, fail_shape, instantiate, is_undefined, move_to_front
 from .structural import iota
 
@@ -97,7 +97,7 @@ sort_p.batch = _sort_batch
 def sort(operands, dimension=-1, is_stable=True, num_keys=1):
     """Sort ``operands`` (a sequence) along ``dimension`` by the first ``num_keys``; a list."""
     operands = list(operands)
-    nd = operands[0].aval.ndim
+    nd = get_aval(operands[0]).ndim
     return sort_p.bind(*operands, dimension=int(dimension) % max(nd, 1),
                        is_stable=bool(is_stable), num_keys=int(num_keys))
 
@@ -105,7 +105,7 @@ def sort(operands, dimension=-1, is_stable=True, num_keys=1):
 def argsort(keys, dimension=-1, index_dtype=dtypes.int32):
     """Indices that sort ``keys`` (one array or a sequence compared lexicographically)."""
     keys = list(keys) if isinstance(keys, (list, tuple)) else [keys]
-    shape = keys[0].aval.shape
+    shape = get_aval(keys[0]).shape
     nd = len(shape)
     dimension = int(dimension) % max(nd, 1)
     idx = iota(index_dtype, shape, dimension)

@@ -5,6 +5,8 @@ NumPy can (broadcasting is free); backends lower them to index arithmetic.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import dtypes
@@ -86,7 +88,7 @@ reshape_p = Primitive("reshape")
 
 
 def _reshape_rule(a, *, new_sizes):
-    if any(s < 0 for s in new_sizes) or int(np.prod(new_sizes, dtype=np.int64)) != a.size:
+    if any(s < 0 for s in new_sizes) or math.prod(new_sizes) != a.size:
         fail_shape("reshape", f"cannot reshape {a.size} elements into shape {new_sizes}", a,
                    fix="The new shape must have the same number of elements.")
     return ShapedArray(new_sizes, a.dtype, a.weak_type)

@@ -21,8 +21,16 @@ def _axis(draw, nd, tuples=True):
     return tuple(a - nd if draw(st.booleans()) else a for a in axes)
 
 
+def _spread(draw, s):
+    """Distinct values at least 0.5 apart: no kinks (ties, order changes) within finite
+    difference steps, and no near-zero spreads where std's higher derivatives blow up."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    n = int(np.prod(s, dtype=np.int64))
+    return ((rng.permutation(n) + rng.uniform(0, 0.5, n)) * 0.5 - n / 4).reshape(s)
+
+
 def _reduction_gen(kind="real", max_side=4, keepdims=True, extra=None, grad_min_side=0,
-                   max_dims=3):
+                   max_dims=3, spread=False):
     """``grad_min_side`` > 0 keeps gradient examples away from empty (or, with 2, single
     element) reductions, where the function is nan, raises, or has a kink (std)."""
     def gen(draw, dtype, for_grad):
@@ -34,6 +42,8 @@ def _reduction_gen(kind="real", max_side=4, keepdims=True, extra=None, grad_min_
             kw["keepdims"] = draw(st.booleans())
         if extra:
             kw.update(extra(draw, s, for_grad))
+        if for_grad and spread:
+            return (_spread(draw, s),), kw
         return (array(draw, s, dtype, kind, for_grad),), kw
 
     return gen
@@ -41,7 +51,7 @@ def _reduction_gen(kind="real", max_side=4, keepdims=True, extra=None, grad_min_
 
 def _reduction(name, fn, ref, dtypes=FLOATS, **kw):
     gen_kw = {k: kw.pop(k) for k in ("kind", "max_side", "keepdims", "extra", "grad_min_side",
-                                     "max_dims") if k in kw}
+                                     "max_dims", "spread") if k in kw}
     return Op(name, fn, ref, _reduction_gen(**gen_kw), dtypes=dtypes, **kw)
 
 
@@ -84,7 +94,8 @@ def _quantile_gen(method_choices):
                 draw(st.sampled_from([(3,), (2, 2)])))
         kw = {"axis": _axis(draw, len(s)), "keepdims": draw(st.booleans()),
               "method": draw(st.sampled_from(method_choices))}
-        return (array(draw, s, dtype, for_grad=for_grad), q), kw
+        x = _spread(draw, s) if for_grad else array(draw, s, dtype)
+        return (x, q), kw
 
     return gen
 
@@ -173,24 +184,25 @@ OPS = [
     _reduction("prod", lnp.prod, np.prod, dtypes=NUMERIC, max_side=3, max_dims=2),
     _reduction("mean", lnp.mean, np.mean, dtypes=NUMERIC, grad_min_side=1),
     _reduction("var", lnp.var, np.var, dtypes=NUMERIC, extra=_ddof, grad_min_side=2),
-    _reduction("std", lnp.std, np.std, dtypes=NUMERIC, extra=_ddof, grad_min_side=2),
-    _reduction("max", lnp.max, np.max, dtypes=ALL, extra=_initial, grad_min_side=1),
-    _reduction("min", lnp.min, np.min, dtypes=ALL, extra=_initial, grad_min_side=1),
-    _reduction("ptp", lnp.ptp, np.ptp, dtypes=NUMERIC, grad_min_side=1),
+    _reduction("std", lnp.std, np.std, dtypes=NUMERIC, extra=_ddof, grad_min_side=2, spread=True),
+    _reduction("max", lnp.max, np.max, dtypes=ALL, extra=_initial, grad_min_side=1, spread=True),
+    _reduction("min", lnp.min, np.min, dtypes=ALL, extra=_initial, grad_min_side=1, spread=True),
+    _reduction("ptp", lnp.ptp, np.ptp, dtypes=NUMERIC, grad_min_side=1, spread=True),
     _reduction("argmax", lnp.argmax, np.argmax, dtypes=ALL, grad=False, out_dtype=_I32),
     _reduction("argmin", lnp.argmin, np.argmin, dtypes=ALL, grad=False, out_dtype=_I32),
     _reduction("all", lnp.all, np.all, dtypes=ALL, grad=False),
     _reduction("any", lnp.any, np.any, dtypes=ALL, grad=False),
     _reduction("count_nonzero", lnp.count_nonzero, np.count_nonzero, dtypes=ALL, grad=False,
                out_dtype=_I32),
-    _reduction("median", lnp.median, np.median, dtypes=NUMERIC, grad_min_side=1),
+    _reduction("median", lnp.median, np.median, dtypes=NUMERIC, grad_min_side=1, spread=True),
     _reduction("nansum", lnp.nansum, np.nansum, dtypes=NUMERIC),
     _reduction("nanprod", lnp.nanprod, np.nanprod, dtypes=FLOATS, max_side=3, max_dims=2),
     _reduction("nanmean", lnp.nanmean, np.nanmean, dtypes=FLOATS, grad_min_side=1),
     _reduction("nanvar", lnp.nanvar, np.nanvar, dtypes=FLOATS, extra=_ddof, grad_min_side=2),
-    _reduction("nanstd", lnp.nanstd, np.nanstd, dtypes=FLOATS, extra=_ddof, grad_min_side=2),
-    _reduction("nanmax", lnp.nanmax, np.nanmax, dtypes=NUMERIC, grad_min_side=1),
-    _reduction("nanmin", lnp.nanmin, np.nanmin, dtypes=NUMERIC, grad_min_side=1),
+    _reduction("nanstd", lnp.nanstd, np.nanstd, dtypes=FLOATS, extra=_ddof, grad_min_side=2,
+               spread=True),
+    _reduction("nanmax", lnp.nanmax, np.nanmax, dtypes=NUMERIC, grad_min_side=1, spread=True),
+    _reduction("nanmin", lnp.nanmin, np.nanmin, dtypes=NUMERIC, grad_min_side=1, spread=True),
     _reduction("nanargmax", lnp.nanargmax, np.nanargmax, dtypes=NUMERIC, keepdims=False,
                grad=False, out_dtype=_I32),
     _reduction("nanargmin", lnp.nanargmin, np.nanargmin, dtypes=NUMERIC, keepdims=False,

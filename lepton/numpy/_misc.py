@@ -1,0 +1,170 @@
+"""diff, convolve and vectorize."""
+from __future__ import annotations
+
+import functools
+import operator
+import re
+
+from .. import dtypes
+from ..primitives import reductions as red
+from ..primitives.slicing import pad, slice_in_dim
+from ..primitives.structural import broadcast_in_dim, full, reshape
+from ._shape import concatenate
+from ._ufuncs import multiply, not_equal, subtract
+from ._util import (asarray, broadcast_shapes, broadcast_to, normalize_axis, result_type_of,
+                    to_dtype)
+
+__all__ = ["diff", "convolve", "vectorize"]
+
+
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """``n``-th discrete difference along ``axis`` (``!=`` for booleans, as NumPy)."""
+    a = asarray(a)
+    n = operator.index(n)
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n}")
+    if a.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    if n == 0:  # as NumPy: prepend/append are not applied
+        return a
+    axis = normalize_axis(axis, a.ndim)
+    parts = [_along(v, a, axis) for v in (prepend,) if v is not None] + [a] + \
+        [_along(v, a, axis) for v in (append,) if v is not None]
+    a = concatenate(parts, axis) if len(parts) > 1 else a
+    step = not_equal if a.dtype == dtypes.bool_ else subtract
+    for _ in range(n):
+        m = a.shape[axis]
+        if m == 0:
+            break
+        a = step(slice_in_dim(a, 1, m, axis=axis), slice_in_dim(a, 0, m - 1, axis=axis))
+    return a
+
+
+def _along(v, a, axis):
+    """``prepend``/``append`` value: scalars become one slice of ``a``'s shape along ``axis``."""
+    v = asarray(v)
+    if v.ndim == 0:
+        shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
+        return broadcast_to(v, shape)
+    return v
+
+
+def convolve(a, v, mode="full"):
+    """Discrete linear convolution of two 1-D arrays (modes 'full', 'same', 'valid').
+
+    Built from a broadcast product, a pad that skews row ``j`` by ``j`` places and a sum:
+    linear in each input, so it differentiates and batches like any other lepton code.
+    """
+    dt, weak = result_type_of(a, v)
+    a, v = to_dtype(asarray(a), dt, weak), to_dtype(asarray(v), dt, weak)
+    if a.ndim != 1 or v.ndim != 1:
+        raise ValueError(f"convolve: both inputs must be 1-D, got shapes {a.shape}, {v.shape}")
+    if a.shape[0] == 0 or v.shape[0] == 0:
+        raise ValueError(f"convolve: {'a' if a.shape[0] == 0 else 'v'} cannot be empty")
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"convolve: mode must be 'full', 'same' or 'valid', got {mode!r}")
+    if v.shape[0] > a.shape[0]:
+        a, v = v, a
+    n, m = a.shape[0], v.shape[0]
+    # rows[j, k] = v[j] * a[k]; padding each row to n + m and reading the flat buffer with
+    # row length n + m - 1 shifts row j right by j places.
+    rows = multiply(broadcast_in_dim(v, (m, n), (0,)), broadcast_in_dim(a, (m, n), (1,)))
+    zero = full((), False if rows.dtype == dtypes.bool_ else 0, rows.dtype)
+    flat = reshape(pad(rows, zero, [(0, 0, 0), (0, m, 0)]), (m * (n + m),))
+    skewed = reshape(slice_in_dim(flat, 0, m * (n + m - 1)), (m, n + m - 1))
+    full_conv = _sum_rows(skewed)
+    start, size = {"full": (0, n + m - 1), "same": ((m - 1) // 2, n),
+                   "valid": (m - 1, n - m + 1)}[mode]
+    return slice_in_dim(full_conv, start, start + size)
+
+
+def _sum_rows(x):
+    if x.dtype == dtypes.bool_:  # as NumPy: boolean sums are logical or
+        return red.reduce_or(x, (0,))
+    return red.reduce_sum(x, (0,))
+
+
+# ----------------------------------------------------------------------------- vectorize
+_DIM = r"\w+"
+_CORE = rf"\((?:{_DIM}(?:,{_DIM})*)?\)"
+_SIGNATURE = re.compile(rf"^{_CORE}(?:,{_CORE})*->{_CORE}(?:,{_CORE})*$")
+
+
+def _parse_signature(signature):
+    sig = signature.replace(" ", "")
+    if not _SIGNATURE.match(sig):
+        raise ValueError(f"vectorize: not a valid gufunc signature: {signature!r}")
+    ins, outs = sig.split("->")
+    parse = lambda part: [tuple(d for d in core.split(",") if d)  # noqa: E731
+                          for core in re.findall(r"\(([^)]*)\)", part)]
+    return parse(ins), parse(outs)
+
+
+def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
+    """``pyfunc`` applied over broadcast leading (loop) dimensions with ``vmap``.
+
+    Without ``signature`` every argument is looped over elementwise; with a gufunc
+    signature such as ``'(n),(n)->()'`` the named trailing core dimensions are passed
+    whole.  ``excluded`` names positions (ints) or keywords (strs) passed unchanged.
+    Other keyword arguments are vectorized like positional ones (as NumPy).
+    """
+    in_core, out_core = _parse_signature(signature) if signature is not None else (None, None)
+    for e in excluded:
+        if not isinstance(e, (int, str)):
+            raise TypeError(f"vectorize: excluded entries must be ints or strs, got {e!r}")
+
+    @functools.wraps(pyfunc)
+    def wrapped(*args, **kwargs):
+        from ..transforms.vmap import vmap
+        pos = [i for i in range(len(args)) if i not in excluded]
+        names = [k for k in kwargs if k not in excluded]
+        vals = [asarray(args[i]) for i in pos] + [asarray(kwargs[k]) for k in names]
+        cores = in_core if in_core is not None else [()] * len(vals)
+        if len(cores) != len(vals):
+            raise TypeError(f"vectorize: signature {signature!r} has {len(cores)} inputs but "
+                            f"{len(vals)} vectorized arguments were given")
+        sizes = {}
+        loops = []
+        for x, core in zip(vals, cores):
+            if x.ndim < len(core):
+                raise ValueError(f"vectorize: input of shape {x.shape} has fewer dimensions "
+                                 f"than its core dimensions {core}")
+            for d, s in zip(core, x.shape[x.ndim - len(core):]):
+                if sizes.setdefault(d, s) != s:
+                    raise ValueError(f"vectorize: core dimension {d!r} has inconsistent "
+                                     f"sizes {sizes[d]} and {s}")
+            loops.append(x.shape[:x.ndim - len(core)])
+        loop_shape = broadcast_shapes(*loops, name="vectorize")
+        vals = [broadcast_to(x, loop_shape + x.shape[len(lp):]) for x, lp in zip(vals, loops)]
+
+        def call(*xs):
+            full_args, it = list(args), iter(xs)
+            for i in pos:
+                full_args[i] = next(it)
+            kw = dict(kwargs)
+            for k in names:
+                kw[k] = next(it)
+            return pyfunc(*full_args, **kw)
+
+        f = call
+        for _ in loop_shape:
+            f = vmap(f)
+        out = f(*vals)
+        if out_core is not None:
+            _check_outputs(out, out_core, loop_shape, sizes)
+        return out
+
+    return wrapped
+
+
+def _check_outputs(out, out_core, loop_shape, sizes):
+    outs = out if isinstance(out, tuple) else (out,)
+    if len(outs) != len(out_core):
+        raise ValueError(f"vectorize: the function returned {len(outs)} outputs but the "
+                         f"signature declares {len(out_core)}")
+    for o, core in zip(outs, out_core):
+        core_shape = tuple(o.shape[len(loop_shape):])
+        if len(core_shape) != len(core) or any(
+                d in sizes and sizes[d] != s for d, s in zip(core, core_shape)):
+            raise ValueError(f"vectorize: output core shape {core_shape} does not match the "
+                             f"signature's {core}")
