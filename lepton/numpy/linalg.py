@@ -1,0 +1,310 @@
+"""lepton.numpy.linalg: NumPy's linear algebra over the host decompositions.
+
+Every function is built from the ``cholesky``, ``triangular_solve``, ``qr``, ``svd``,
+``eigh`` and ``lu`` primitives plus ``dot_general``, so all of them differentiate (to any
+order) and vmap.  ``cholesky`` and ``eigh`` read one triangle as NumPy/LAPACK do; their
+gradients flow to that triangle.  Derivatives of ``eigh`` need distinct eigenvalues and
+those of ``svd``/``pinv`` distinct non-zero singular values (the derivative is undefined
+otherwise); ``qr`` derivatives need m >= n.  Singular or non-positive-definite inputs give
+NaNs/infs rather than exceptions, as in JAX.
+"""
+from __future__ import annotations
+
+import builtins
+import operator
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import dtypes
+from ..core import ArrayBase
+from ..errors import ShapeError
+from ..primitives import elementwise as ew
+from ..primitives import linalg as la
+from ..primitives.reductions import reduce_prod, reduce_sum
+from ..primitives.structural import broadcast_in_dim, full, iota, reshape
+from ._products import matmul
+from ._reductions import any as _any
+from ._reductions import max as _max
+from ._reductions import min as _min
+from ._reductions import sum as _sum
+from ._shape import expand_dims, moveaxis
+from ._ufuncs import (absolute, greater, multiply, not_equal, power, remainder, sqrt, subtract,
+                      true_divide, where)
+from ._util import (asarray, broadcast_shapes, inexact_dtype, normalize_axis, result_type_of,
+                    to_dtype)
+
+__all__ = ["norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "eigh",
+           "eigvalsh", "pinv", "matrix_rank", "matrix_power", "EighResult", "QRResult",
+           "SVDResult", "SlogdetResult"]
+
+
+class EighResult(NamedTuple):
+    eigenvalues: ArrayBase
+    eigenvectors: ArrayBase
+
+
+class QRResult(NamedTuple):
+    Q: ArrayBase
+    R: ArrayBase
+
+
+class SVDResult(NamedTuple):
+    U: ArrayBase
+    S: ArrayBase
+    Vh: ArrayBase
+
+
+class SlogdetResult(NamedTuple):
+    sign: ArrayBase
+    logabsdet: ArrayBase
+
+
+def _inexact(*xs):
+    """Promote to one inexact dtype (ints -> float32), without broadcasting."""
+    arrs = [asarray(x) for x in xs]
+    dt, weak = result_type_of(*arrs)
+    dt, _ = inexact_dtype(dt, weak)
+    return [to_dtype(a, dt) for a in arrs]
+
+
+def _matrix(name, a, square=True):
+    (a,) = _inexact(a)
+    if a.ndim < 2:
+        raise ShapeError(f"{name}: expects a matrix (or a stack of them), got a "
+                         f"{a.ndim}-d array {a.aval.str_short()}")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"{name}: the last two axes must be square, got "
+                         f"{a.aval.str_short()}")
+    return a
+
+
+def _hermitian_from(a, lower):
+    """The Hermitian matrix LAPACK reads from one triangle of ``a`` (diagonal: real part)."""
+    off = la.tril(a, -1) if lower else la.triu(a, 1)
+    diag = ew.convert_element_type(ew.real(a), a.dtype) if a.dtype.kind == "c" else a
+    return ew.select(la.eye_like(a, dtypes.bool_), diag, ew.add(off, la.adjoint(off)))
+
+
+# ----------------------------------------------------------------------------- decompositions
+def cholesky(a, *, upper=False):
+    """Lower (or upper) Cholesky factor, reading the lower (upper) triangle of ``a``."""
+    a = _matrix("cholesky", a)
+    lower = la.cholesky(_hermitian_from(a, lower=not upper))
+    return la.adjoint(lower) if upper else lower
+
+
+def qr(a, mode="reduced"):
+    """QR factorisation; mode 'reduced', 'complete' or 'r' ('raw' is not supported)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    a = _matrix("qr", a, square=False)
+    q, r = la.qr(a, full_matrices=mode == "complete")
+    return r if mode == "r" else QRResult(q, r)
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """``(U, S, Vh)`` with ``a = U @ diag(S) @ Vh`` (``hermitian`` is accepted and ignored)."""
+    a = _matrix("svd", a, square=False)
+    if not compute_uv:
+        return la.svd(a, full_matrices=False, compute_uv=False)[0]
+    s, u, vt = la.svd(a, full_matrices=full_matrices)
+    return SVDResult(u, s, vt)
+
+
+def eigh(a, UPLO="L"):
+    """Ascending eigenvalues and eigenvectors of the Hermitian matrix in ``UPLO`` of ``a``."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    a = _matrix("eigh", a)
+    lower = UPLO == "L"
+    w, v = la.eigh(_hermitian_from(a, lower), lower=lower)  # the same LAPACK call as NumPy
+    return EighResult(w, v)
+
+
+def eigvalsh(a, UPLO="L"):
+    return eigh(a, UPLO).eigenvalues
+
+
+# ----------------------------------------------------------------------------- solving (via lu)
+def _broadcast_batch(x, batch):
+    shape = tuple(batch) + x.shape[-2:]
+    return broadcast_in_dim(x, shape, tuple(range(len(shape) - x.ndim, len(shape))))
+
+
+def solve(a, b):
+    """``x`` with ``a @ x = b``; ``b`` is a vector only when 1-d (NumPy 2 rules)."""
+    a = _matrix("solve", a)
+    a, b = _inexact(a, b)
+    vector = b.ndim == 1
+    if vector:
+        b = reshape(b, b.shape + (1,))
+    n = a.shape[-1]
+    if b.shape[-2] != n:
+        raise ShapeError(f"solve: a is {a.aval.str_short()} but b {asarray(b).aval.str_short()}"
+                         f" has {b.shape[-2]} rows; b needs {n} (its second-to-last axis, or "
+                         "its only axis for a vector)")
+    lu, _, perm = la.lu(a)
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], name="solve")
+    lu, p, b = (_broadcast_batch(x, batch) for x in (lu, la.permutation_matrix(perm, a.dtype),
+                                                     b))
+    y = la.triangular_solve(lu, la.matmul(p, b), left_side=True, lower=True,
+                            unit_diagonal=True)
+    x = la.triangular_solve(lu, y, left_side=True, lower=False)
+    return reshape(x, x.shape[:-1]) if vector else x
+
+
+def inv(a):
+    """Inverse: ``solve(a, I)``."""
+    a = _matrix("inv", a)
+    return solve(a, la.eye_like(a))
+
+
+def _lu_diag_and_sign(a):
+    """The diagonal of U and the sign (+-1) of the row permutation of a's LU."""
+    lu, pivots, _ = la.lu(a)
+    swaps = _sum(not_equal(pivots, iota(dtypes.int32, pivots.shape, pivots.ndim - 1)), axis=-1)
+    sign = subtract(1, multiply(2, remainder(swaps, 2)))
+    return la.diagonal(lu), to_dtype(sign, a.dtype)
+
+
+def det(a):
+    """Determinant from the LU factors (differentiable through them)."""
+    a = _matrix("det", a)
+    d, sign = _lu_diag_and_sign(a)
+    return ew.mul(sign, reduce_prod(d, (d.ndim - 1,)))
+
+
+def slogdet(a):
+    """``(sign, log|det|)``; a singular matrix gives (0, -inf)."""
+    a = _matrix("slogdet", a)
+    d, sign = _lu_diag_and_sign(a)
+    mag = ew.abs(d)
+    if d.dtype.kind == "c":
+        zero = ew.eq(mag, full(mag.shape, 0, mag.dtype))
+        safe = ew.convert_element_type(ew.select(zero, full(mag.shape, 1, mag.dtype), mag),
+                                       d.dtype)
+        unit = ew.select(zero, full(d.shape, 0, d.dtype), ew.div(d, safe))
+    else:
+        unit = ew.sign(d)
+    sign = ew.mul(sign, reduce_prod(unit, (d.ndim - 1,)))
+    return SlogdetResult(sign, reduce_sum(ew.log(mag), (d.ndim - 1,)))
+
+
+def matrix_power(a, n):
+    """``a`` multiplied by itself ``n`` times (inverse first for negative ``n``)."""
+    a = asarray(a)
+    n = operator.index(n)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"matrix_power: expects square matrices, got {a.aval.str_short()}")
+    if n == 0:
+        return la.eye_like(a)
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    while n:
+        if n & 1:
+            result = a if result is None else matmul(result, a)
+        n >>= 1
+        if n:
+            a = matmul(a, a)
+    return result
+
+
+# ----------------------------------------------------------------------------- via svd
+def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    """Moore-Penrose pseudo-inverse; singular values below ``rcond * max(s)`` count as zero
+    (default ``max(m, n) * eps``)."""
+    if rcond is not None and rtol is not None:
+        raise ValueError("pinv: rtol and rcond can't both be set")
+    a = _matrix("pinv", a, square=False)
+    m, n = a.shape[-2:]
+    if builtins.min(m, n) == 0:
+        return full(a.shape[:-2] + (n, m), 0, a.dtype)
+    cut = rcond if rcond is not None else rtol
+    if cut is None:
+        cut = builtins.max(m, n) * float(np.finfo(a.dtype).eps)
+    s, u, vt = la.svd(a, full_matrices=False)
+    large = greater(s, multiply(expand_dims(asarray(cut), -1), _max(s, axis=-1, keepdims=True)))
+    s_inv = where(large, true_divide(1, where(large, s, 1)), 0)
+    return matmul(multiply(la.adjoint(vt), to_dtype(expand_dims(s_inv, -2), a.dtype)),
+                  la.adjoint(u))
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """Number of singular values above ``tol`` (default ``max(s) * max(m, n) * eps``)."""
+    if tol is not None and rtol is not None:
+        raise ValueError("matrix_rank: tol and rtol can't both be set")
+    (A,) = _inexact(A)
+    if A.ndim < 2:
+        return to_dtype(_any(not_equal(A, 0)), dtypes.int32)
+    s = svd(A, compute_uv=False)
+    if tol is None:
+        r = builtins.max(A.shape[-2:]) * float(np.finfo(s.dtype).eps) if rtol is None \
+            else rtol
+        tol = multiply(_max(s, axis=-1, keepdims=True, initial=0), expand_dims(asarray(r), -1))
+    else:
+        tol = expand_dims(asarray(tol), -1)
+    return _sum(greater(s, tol), axis=-1)
+
+
+# ----------------------------------------------------------------------------- norm
+def _abs2(x):
+    if x.dtype.kind == "c":
+        return ew.real(ew.mul(ew.conj(x), x))
+    return ew.mul(x, x)
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return sqrt(_sum(_abs2(x), axis=axis, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
+    if ord == np.inf:
+        return _max(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return _min(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        nz = ew.ne(x, full(x.shape, 0, x.dtype))
+        return to_dtype(_sum(nz, axis=axis, keepdims=keepdims), dtypes.real_dtype(x.dtype))
+    if ord == 1:
+        return _sum(absolute(x), axis=axis, keepdims=keepdims)
+    p = float(ord)
+    return power(_sum(power(absolute(x), p), axis=axis, keepdims=keepdims), 1.0 / p)
+
+
+def _matrix_norm(x, ord, axes, keepdims):
+    row, col = axes
+    if ord is None or ord == "fro":
+        return sqrt(_sum(_abs2(x), axis=axes, keepdims=keepdims))
+    if ord in ("nuc", 2, -2):
+        s = svd(moveaxis(x, axes, (-2, -1)), compute_uv=False)
+        out = {"nuc": _sum, 2: _max, -2: _min}[ord](s, axis=-1)
+    elif ord in (1, -1, np.inf, -np.inf):
+        summed, other = (row, col) if ord in (1, -1) else (col, row)
+        pick = _max if ord in (1, np.inf) else _min
+        out = pick(_sum(absolute(x), axis=summed), axis=other - (other > summed))
+    else:
+        raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
+    if keepdims:
+        out = reshape(out, tuple(1 if i in axes else s for i, s in enumerate(x.shape)))
+    return out
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector norms (axis int) and matrix norms (axis pair), as numpy.linalg.norm."""
+    (x,) = _inexact(x)
+    if axis is None:
+        if ord is None:
+            return sqrt(_sum(_abs2(x), axis=None, keepdims=keepdims))
+        if x.ndim not in (1, 2):
+            raise ValueError(f"norm: ord={ord!r} needs a 1-d or 2-d input or an explicit axis, "
+                             f"got {x.aval.str_short()}")
+        axis = tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes[0], keepdims)
+    if len(axes) == 2 and axes[0] != axes[1]:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError(f"norm: axis must be an int or a pair of distinct ints, got {axis!r}")

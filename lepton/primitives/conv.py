@@ -1,0 +1,515 @@
+"""Windowed primitives: conv_general_dilated, reduce_window_{sum,max,min}, and the pair
+select_and_gather_add / select_and_scatter_add that differentiates max and min pooling.
+
+Convolutions follow XLA: ``dimension_numbers = (lhs_spec, rhs_spec, out_spec)`` give the
+axis positions of (batch, feature, spatial...) for the input and output and of
+(out-feature, in-feature, spatial...) for the kernel, so NHWC/HWIO and NCHW/OIHW are the
+same primitive.  The NumPy impl is im2col (strided window views) + one batched matmul.
+The transposes are the standard ones (JAX's derivation): the input cotangent is a
+convolution of the output cotangent with the flipped kernel, dilated by the strides; the
+kernel cotangent is a convolution of the input with the output cotangent.  Feature groups
+are folded into batch or feature axes by reshapes, so no extra primitive is needed.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..core import ArrayBase, Primitive, ShapedArray, Tracer, get_aval
+from . import elementwise as ew
+from .base import (Zero, align_batched, defjvp, deflinear, fail_dtype, fail_shape,
+                   is_undefined, move_to_front)
+from .slicing import pad, pad_p, rev
+from .structural import broadcast_in_dim, full, reshape, transpose, zeros
+
+
+def _dilate_shape(shape, dilation):
+    return tuple(0 if n == 0 else 1 + d * (n - 1) for n, d in zip(shape, dilation))
+
+
+def _windows_out(in_shape, window, strides, padding, lhs_dilation=None):
+    """Number of windows per axis (zero when the padded input is shorter than the window)."""
+    dil = _dilate_shape(in_shape, lhs_dilation or (1,) * len(in_shape))
+    return tuple(max(0, (n + lo + hi - w) // s + 1) if n + lo + hi >= w else 0
+                 for n, w, s, (lo, hi) in zip(dil, window, strides, padding))
+
+
+def padtype_to_pads(in_shape, window_shape, window_strides, padding):
+    """``'SAME'``/``'SAME_LOWER'``/``'VALID'`` as explicit ``(lo, hi)`` pairs (as XLA)."""
+    if not isinstance(padding, str):
+        return tuple((int(lo), int(hi)) for lo, hi in padding)
+    kind = padding.upper()
+    if kind == "VALID":
+        return ((0, 0),) * len(in_shape)
+    if kind not in ("SAME", "SAME_LOWER"):
+        raise ValueError(f"padding must be 'SAME', 'SAME_LOWER', 'VALID' or a sequence of "
+                         f"(lo, hi) pairs, got {padding!r}")
+    pads = []
+    for n, w, s in zip(in_shape, window_shape, window_strides):
+        total = max(0, (-(-n // s) - 1) * s + w - n)
+        lo = total // 2 if kind == "SAME" else (total + 1) // 2
+        pads.append((lo, total - lo))
+    return tuple(pads)
+
+
+def _check_window_params(name, nsp, avals, **params):
+    for what, v in params.items():
+        if len(v) != nsp:
+            fail_shape(name, f"{what} {v} needs one entry per spatial dimension ({nsp})", *avals)
+    for what in ("window_strides", "lhs_dilation", "rhs_dilation", "window_dimensions"):
+        if what in params and any(s < 1 for s in params[what]):
+            fail_shape(name, f"{what} {params[what]} must be positive", *avals)
+
+
+# ----------------------------------------------------------------------------- conv
+conv_general_dilated_p = Primitive("conv_general_dilated")
+
+
+def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+               dimension_numbers, feature_group_count):
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    nsp = len(lhs_spec) - 2
+    x = np.transpose(lhs, (lhs_spec[0],) + lhs_spec[2:] + (lhs_spec[1],))  # N, S..., C
+    w = np.transpose(rhs, rhs_spec[2:] + (rhs_spec[1], rhs_spec[0]))  # K..., I, O
+    cfg = ((0, 0, 0),) + tuple((lo, hi, d - 1) for (lo, hi), d in zip(padding, lhs_dilation)) \
+        + ((0, 0, 0),)
+    if any(c != (0, 0, 0) for c in cfg):
+        x = pad_p.impl(x, np.zeros((), x.dtype), padding_config=cfg)
+    ksz = w.shape[:nsp]
+    eff = _dilate_shape(ksz, rhs_dilation)
+    out_sp = _windows_out(x.shape[1:-1], eff, window_strides, ((0, 0),) * nsp)
+    g = feature_group_count
+    n, cg, og = x.shape[0], w.shape[-2], w.shape[-1] // g
+    if 0 in out_sp or 0 in ksz:
+        out = np.zeros((n,) + out_sp + (g * og,), x.dtype)
+    else:
+        win = sliding_window_view(x, eff, axis=tuple(range(1, nsp + 1)))  # N, P..., C, E...
+        win = win[(slice(None),) + tuple(np.s_[:(q - 1) * s + 1:s] for q, s in
+                                          zip(out_sp, window_strides))
+                  + (slice(None),) + tuple(np.s_[::d] for d in rhs_dilation)]
+        win = win.reshape((n,) + out_sp + (g, cg) + ksz)
+        sp, kk = tuple(range(1, nsp + 1)), tuple(range(nsp + 3, 2 * nsp + 3))
+        kdim = int(np.prod(ksz)) * cg
+        patches = win.transpose((nsp + 1, 0) + sp + kk + (nsp + 2,)).reshape(g, -1, kdim)
+        kern = w.reshape(ksz + (cg, g, og)).transpose(
+            (nsp + 1,) + tuple(range(nsp + 1)) + (nsp + 2,)).reshape(g, kdim, og)
+        out = np.matmul(patches, kern)  # G, N*P, Og
+        out = out.transpose(1, 0, 2).reshape((n,) + out_sp + (g * og,))
+    return out.transpose(np.argsort((out_spec[0],) + out_spec[2:] + (out_spec[1],)))
+
+
+def _conv_rule(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+               dimension_numbers, feature_group_count):
+    name = "conv_general_dilated"
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    nd = lhs.ndim
+    if rhs.ndim != nd or nd < 2:
+        fail_shape(name, "lhs and rhs need equal rank >= 2 (batch, feature, spatial...)",
+                   lhs, rhs)
+    for what, spec in (("lhs", lhs_spec), ("rhs", rhs_spec), ("out", out_spec)):
+        if sorted(spec) != list(range(nd)):
+            fail_shape(name, f"{what} spec {spec} must be a permutation of range({nd})",
+                       lhs, rhs)
+    _check_window_params(name, nd - 2, (lhs, rhs), window_strides=window_strides,
+                         padding=padding, lhs_dilation=lhs_dilation,
+                         rhs_dilation=rhs_dilation)
+    if lhs.dtype != rhs.dtype:
+        fail_dtype(name, "lhs and rhs must have equal dtypes", lhs, rhs,
+                   fix="Convert one with .astype(...).")
+    if lhs.dtype.kind not in "iufc":
+        fail_dtype(name, "operands must be numeric", lhs, rhs)
+    g = feature_group_count
+    c, i, o = lhs.shape[lhs_spec[1]], rhs.shape[rhs_spec[1]], rhs.shape[rhs_spec[0]]
+    if g < 1 or c != i * g:
+        fail_shape(name, f"the lhs has {c} input features but the kernel expects {i} x "
+                   f"feature_group_count {g} = {i * g}", lhs, rhs,
+                   fix="Check dimension_numbers (e.g. ('NHWC', 'HWIO', 'NHWC')) and the "
+                   "kernel's input-feature size.")
+    if o % g:
+        fail_shape(name, f"the kernel's {o} output features are not divisible by "
+                   f"feature_group_count {g}", lhs, rhs)
+    in_sp = [lhs.shape[d] for d in lhs_spec[2:]]
+    eff = _dilate_shape([rhs.shape[d] for d in rhs_spec[2:]], rhs_dilation)
+    for n, (lo, hi) in zip(_dilate_shape(in_sp, lhs_dilation), padding):
+        if n + lo + hi < 0:
+            fail_shape(name, f"padding {padding} crops more than the input has", lhs, rhs)
+    out_sp = _windows_out(in_sp, eff, window_strides, padding, lhs_dilation)
+    shape = [0] * nd
+    shape[out_spec[0]], shape[out_spec[1]] = lhs.shape[lhs_spec[0]], o
+    for d, s in zip(out_spec[2:], out_sp):
+        shape[d] = s
+    return ShapedArray(shape, lhs.dtype, lhs.weak_type and rhs.weak_type)
+
+
+def _swap(spec):
+    return (spec[1], spec[0]) + tuple(spec[2:])
+
+
+def _reshape_axis_into(src, dst, x):
+    """Merge axis ``src`` into axis ``dst`` (numbered without src), src-major."""
+    shape = get_aval(x).shape
+    perm = [i for i in range(len(shape)) if i != src]
+    perm.insert(dst, src)
+    new_shape = [shape[i] for i in range(len(shape)) if i != src]
+    new_shape[dst] *= shape[src]
+    return reshape(transpose(x, perm), new_shape)
+
+
+def _reshape_axis_out_of(src, size1, x):
+    """Split axis ``src`` into (size1, rest)."""
+    shape = list(get_aval(x).shape)
+    shape[src:src + 1] = [size1, shape[src] // size1]
+    return reshape(x, shape)
+
+
+def _vjp_lhs_padding(in_shape, window, strides, out_shape, padding, lhs_dilation,
+                     rhs_dilation):
+    lhs_d = _dilate_shape(in_shape, lhs_dilation)
+    rhs_d = _dilate_shape(window, rhs_dilation)
+    out_d = _dilate_shape(out_shape, strides)
+    before = [r - lo - 1 for r, (lo, _) in zip(rhs_d, padding)]
+    return tuple((b, ld + r - 1 - od - b) for b, ld, r, od in zip(before, lhs_d, rhs_d, out_d))
+
+
+def _vjp_rhs_padding(in_shape, window, strides, out_shape, padding, lhs_dilation,
+                     rhs_dilation):
+    lhs_d = _dilate_shape(in_shape, lhs_dilation)
+    rhs_d = _dilate_shape(window, rhs_dilation)
+    out_d = _dilate_shape(out_shape, strides)
+    return tuple((lo, od - ld + r - lo - 1)
+                 for (lo, _), ld, r, od in zip(padding, lhs_d, rhs_d, out_d))
+
+
+def _spatial(shape, spec):
+    return [shape[d] for d in spec[2:]]
+
+
+def _conv_transpose(ct, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                    dimension_numbers, feature_group_count):
+    if type(ct) is Zero:
+        return [None, None]
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    g = feature_group_count
+    lhs_shape, rhs_shape, ct_shape = (v.aval.shape if is_undefined(v) else get_aval(v).shape
+                                      for v in (lhs, rhs, ct))
+    in_sp, k_sp = _spatial(lhs_shape, lhs_spec), _spatial(rhs_shape, rhs_spec)
+    out_sp = _spatial(ct_shape, out_spec)
+    empty = 0 in ct_shape
+    if is_undefined(lhs):
+        if empty:
+            return [zeros(lhs.aval), None]
+        if g > 1:  # move the groups from the kernel's output features to its input features
+            rhs = _reshape_axis_into(rhs_spec[0], rhs_spec[1],
+                                     _reshape_axis_out_of(rhs_spec[0], g, rhs))
+        pads = _vjp_lhs_padding(in_sp, k_sp, window_strides, out_sp, padding, lhs_dilation,
+                                rhs_dilation)
+        return [conv_general_dilated(
+            ct, rev(rhs, rhs_spec[2:]), window_strides=lhs_dilation, padding=pads,
+            lhs_dilation=window_strides, rhs_dilation=rhs_dilation,
+            dimension_numbers=(out_spec, _swap(rhs_spec), lhs_spec),
+            feature_group_count=g), None]
+    if is_undefined(rhs):
+        if empty:
+            return [None, zeros(rhs.aval)]
+        if g > 1:  # groups move from the input's features into its batch (now features)
+            lhs = _reshape_axis_into(lhs_spec[1], lhs_spec[0],
+                                     _reshape_axis_out_of(lhs_spec[1], g, lhs))
+        pads = _vjp_rhs_padding(in_sp, k_sp, window_strides, out_sp, padding, lhs_dilation,
+                                rhs_dilation)
+        return [None, conv_general_dilated(
+            lhs, ct, window_strides=rhs_dilation, padding=pads, lhs_dilation=lhs_dilation,
+            rhs_dilation=window_strides,
+            dimension_numbers=(_swap(lhs_spec), _swap(out_spec), _swap(rhs_spec)),
+            feature_group_count=g)]
+    raise TypeError("conv_general_dilated transpose needs one undefined (linear) operand")
+
+
+def _conv_batch(axis_size, vals, dims, **params):
+    (lhs, rhs), (bl, br) = vals, dims
+    lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+    g = params["feature_group_count"]
+    if br is None:  # the vmapped axis joins the batch
+        out = conv_general_dilated_p.bind(_reshape_axis_into(bl, lhs_spec[0], lhs), rhs,
+                                          **params)
+        return _reshape_axis_out_of(out_spec[0], axis_size, out), out_spec[0]
+    if bl is None and g == 1:  # ... or the kernel's output features
+        out = conv_general_dilated_p.bind(lhs, _reshape_axis_into(br, rhs_spec[0], rhs),
+                                          **params)
+        return _reshape_axis_out_of(out_spec[1], axis_size, out), out_spec[1]
+    # Both batched (an unbatched input is broadcast, so groups stay outermost): one feature
+    # group per batch element.
+    new_lhs = _reshape_axis_into(0, lhs_spec[1], move_to_front(lhs, bl, axis_size))
+    new_rhs = _reshape_axis_into(br, rhs_spec[0], rhs)
+    out = conv_general_dilated_p.bind(new_lhs, new_rhs,
+                                      **{**params, "feature_group_count": g * axis_size})
+    return _reshape_axis_out_of(out_spec[1], axis_size, out), out_spec[1]
+
+
+conv_general_dilated_p.impl = _conv_impl
+conv_general_dilated_p.abstract_eval = _conv_rule
+conv_general_dilated_p.batch = _conv_batch
+defjvp(conv_general_dilated_p,
+       lambda t, lhs, rhs, *, ans, **params: conv_general_dilated_p.bind(t, rhs, **params),
+       lambda t, lhs, rhs, *, ans, **params: conv_general_dilated_p.bind(lhs, t, **params))
+conv_general_dilated_p.transpose = _conv_transpose
+
+
+def conv_dimension_numbers(lhs_spec, rhs_spec, out_spec):
+    """Axis-position specs from layout strings such as ('NHWC', 'HWIO', 'NHWC').
+
+    Spatial axes are paired in the order the kernel spec lists them (as JAX).
+    """
+    def spatial(spec):
+        return tuple(sorted((i for i, c in enumerate(spec) if c not in "NCIO"),
+                            key=lambda i: rhs_spec.index(spec[i])))
+
+    for spec, letters in ((lhs_spec, "NC"), (rhs_spec, "OI"), (out_spec, "NC")):
+        if len(set(spec)) != len(spec) or any(c not in spec for c in letters) \
+                or len(spec) != len(rhs_spec):
+            raise ValueError(f"invalid convolution layout {(lhs_spec, rhs_spec, out_spec)}: "
+                             "use strings like ('NHWC', 'HWIO', 'NHWC') of equal length")
+    return ((lhs_spec.index("N"), lhs_spec.index("C")) + spatial(lhs_spec),
+            (rhs_spec.index("O"), rhs_spec.index("I")) + spatial(rhs_spec),
+            (out_spec.index("N"), out_spec.index("C")) + spatial(out_spec))
+
+
+def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
+                         rhs_dilation=None, dimension_numbers=None, feature_group_count=1):
+    """N-d convolution (cross-correlation, as XLA); ``padding`` is 'SAME', 'VALID' or pairs."""
+    lhs_aval, rhs_aval = get_aval(lhs), get_aval(rhs)
+    nd = lhs_aval.ndim
+    nsp = nd - 2
+    if dimension_numbers is None:
+        dimension_numbers = (tuple(range(nd)),) * 3
+    elif isinstance(dimension_numbers[0], str):
+        dimension_numbers = conv_dimension_numbers(*dimension_numbers)
+    dn = tuple(tuple(int(d) for d in spec) for spec in dimension_numbers)
+    window_strides = tuple(int(s) for s in window_strides)
+    lhs_dilation = (1,) * nsp if lhs_dilation is None else tuple(int(d) for d in lhs_dilation)
+    rhs_dilation = (1,) * nsp if rhs_dilation is None else tuple(int(d) for d in rhs_dilation)
+    if isinstance(padding, str):
+        in_sp = _dilate_shape(_spatial(lhs_aval.shape, dn[0]), lhs_dilation)
+        eff = _dilate_shape(_spatial(rhs_aval.shape, dn[1]), rhs_dilation)
+        padding = padtype_to_pads(in_sp, eff, window_strides, padding)
+    padding = tuple((int(lo), int(hi)) for lo, hi in padding)
+    return conv_general_dilated_p.bind(
+        lhs, rhs, window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation, dimension_numbers=dn,
+        feature_group_count=int(feature_group_count))
+
+
+# ----------------------------------------------------------------------------- reduce_window
+def _identity(computation, dtype):
+    """0 for sums; the dtype's lowest (highest) value for max (min); None if unordered."""
+    if computation == "sum":
+        return np.zeros((), dtype)
+    if dtype.kind == "f":
+        lo, hi = -np.inf, np.inf
+    elif dtype.kind == "b":
+        lo, hi = False, True
+    elif dtype.kind in "iu":
+        lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
+    else:
+        return None
+    return np.asarray(lo if computation == "max" else hi, dtype)
+
+
+def _windows(x, fill, window_dimensions, window_strides, padding):
+    """View of the (padded) windows: shape ``out_shape + window_dimensions``."""
+    cfg = tuple((lo, hi, 0) for lo, hi in padding)
+    if any(lo or hi for lo, hi in padding):
+        x = pad_p.impl(x, fill, padding_config=cfg)
+    win = sliding_window_view(x, window_dimensions)
+    return win[tuple(np.s_[::s] for s in window_strides)]
+
+
+def _window_rule(name, kinds, what):
+    def rule(x, *, window_dimensions, window_strides, padding):
+        _check_window_params(name, x.ndim, (x,), window_dimensions=window_dimensions,
+                             window_strides=window_strides, padding=padding)
+        if any(lo < 0 or hi < 0 for lo, hi in padding):
+            fail_shape(name, f"padding {padding} must be non-negative", x)
+        if x.dtype.kind not in kinds:
+            fail_dtype(name, f"operand must be {what}", x)
+        out = _windows_out(x.shape, window_dimensions, window_strides, padding)
+        return ShapedArray(out, x.dtype, x.weak_type)
+
+    return rule
+
+
+def _reduce_window_prim(computation, np_reduce, kinds, what):
+    p = Primitive(f"reduce_window_{computation}")
+
+    def impl(x, *, window_dimensions, window_strides, padding):
+        out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
+        init = _identity(computation, x.dtype)
+        if 0 in out_shape or x.size == 0:
+            return np.full(out_shape, init, x.dtype)
+        win = _windows(x, init, window_dimensions, window_strides, padding)
+        return np_reduce(win, axis=tuple(range(x.ndim, 2 * x.ndim))).astype(x.dtype, copy=False)
+
+    p.impl = impl
+    p.abstract_eval = _window_rule(p.name, kinds, what)
+    p.batch = _window_batch(p)
+    return p
+
+
+def _window_batch(p):
+    """The vmapped axis gets a window of 1 (stride 1, no padding)."""
+
+    def batch(axis_size, vals, dims, *, window_dimensions, window_strides, padding, **rest):
+        vals, bd = align_batched(axis_size, vals, dims)
+
+        def ins(t, v):
+            return t[:bd] + (v,) + t[bd:]
+
+        return p.bind(*vals, window_dimensions=ins(window_dimensions, 1),
+                      window_strides=ins(window_strides, 1), padding=ins(padding, (0, 0)),
+                      **rest), bd
+
+    return batch
+
+
+reduce_window_sum_p = _reduce_window_prim("sum", np.sum, "iufc", "numeric")
+reduce_window_max_p = _reduce_window_prim("max", np.max, "biuf", "real or boolean")
+reduce_window_min_p = _reduce_window_prim("min", np.min, "biuf", "real or boolean")
+
+
+def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, padding):
+    # Each input element receives the cotangents of the windows covering it: pad ct with the
+    # strides as interior padding, then sum windows of the same size at stride 1.
+    if type(ct) is Zero:
+        return [None]
+    nd = x.aval.ndim
+    ones = (1,) * nd
+    pads = _vjp_lhs_padding(x.aval.shape, window_dimensions, window_strides,
+                            get_aval(ct).shape, padding, ones, ones)
+    cfg = [(lo, hi, s - 1) for (lo, hi), s in zip(pads, window_strides)]
+    return [reduce_window_sum_p.bind(pad(ct, 0, cfg), window_dimensions=window_dimensions,
+                                     window_strides=ones, padding=((0, 0),) * nd)]
+
+
+deflinear(reduce_window_sum_p, _reduce_window_sum_transpose)
+
+
+def _chooser_jvp(p, select):
+    # The tangent of a max (min) window is the tangent at its first argmax (argmin).
+    def jvp(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        ans = p.bind(x, **params)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, select_and_gather_add_p.bind(t, x, select=select, **params)
+
+    p.jvp = jvp
+
+
+_chooser_jvp(reduce_window_max_p, "max")
+_chooser_jvp(reduce_window_min_p, "min")
+
+# ----------------------------------------------------------------------------- select-and-*
+select_and_gather_add_p = Primitive("select_and_gather_add")
+select_and_scatter_add_p = Primitive("select_and_scatter_add")
+
+
+def _window_argselect(x, select, window_dimensions, window_strides, padding):
+    """Flat in-window index of each window's first max (min)."""
+    win = _windows(x, _identity(select, x.dtype), window_dimensions, window_strides, padding)
+    flat = win.reshape(win.shape[:x.ndim] + (-1,))
+    return (np.argmax if select == "max" else np.argmin)(flat, axis=-1)
+
+
+def _sga_impl(t, x, *, select, window_dimensions, window_strides, padding):
+    out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
+    if 0 in out_shape:
+        return np.zeros(out_shape, t.dtype)
+    idx = _window_argselect(x, select, window_dimensions, window_strides, padding)
+    tw = _windows(t, np.zeros((), t.dtype), window_dimensions, window_strides, padding)
+    return np.take_along_axis(tw.reshape(out_shape + (-1,)), idx[..., None], -1)[..., 0]
+
+
+def _ssa_impl(s, x, *, select, window_dimensions, window_strides, padding):
+    if s.size == 0 or x.size == 0:
+        return np.zeros(x.shape, s.dtype)
+    idx = _window_argselect(x, select, window_dimensions, window_strides, padding)
+    offsets = np.unravel_index(idx, window_dimensions)
+    grid = np.indices(idx.shape, sparse=True)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, padding))
+    flat = np.ravel_multi_index(tuple(g * st + o for g, st, o in
+                                      zip(grid, window_strides, offsets)), padded).ravel()
+    size = int(np.prod(padded))
+    if s.dtype.kind == "f":
+        acc = np.bincount(flat, weights=s.ravel(), minlength=size).astype(s.dtype)
+    else:
+        acc = np.zeros(size, s.dtype)
+        np.add.at(acc, flat, s.ravel())
+    crop = tuple(np.s_[lo:lo + n] for n, (lo, _) in zip(x.shape, padding))
+    return acc.reshape(padded)[crop]
+
+
+def _select_rule(name, gather):
+    base = _window_rule(name, "biuf", "real or boolean")
+
+    def rule(v, x, *, select, window_dimensions, window_strides, padding):
+        out = base(x, window_dimensions=window_dimensions, window_strides=window_strides,
+                   padding=padding)
+        want = x.shape if gather else out.shape
+        if v.shape != want:
+            fail_shape(name, f"the {'tangent' if gather else 'source'} must have shape {want}",
+                       v, x)
+        if v.dtype != x.dtype:
+            fail_dtype(name, "operands must have equal dtypes", v, x)
+        return ShapedArray(x.shape if not gather else out.shape, v.dtype)
+
+    return rule
+
+
+def _select_transpose(other):
+    def transpose(ct, v, x, **params):
+        if is_undefined(x):
+            raise TypeError("select-and-gather/scatter is not linear in the operand")
+        return [None if type(ct) is Zero else other.bind(ct, x, **params), None]
+
+    return transpose
+
+
+for _p, _impl, _gather, _other in (
+        (select_and_gather_add_p, _sga_impl, True, select_and_scatter_add_p),
+        (select_and_scatter_add_p, _ssa_impl, False, select_and_gather_add_p)):
+    _p.impl = _impl
+    _p.abstract_eval = _select_rule(_p.name, _gather)
+    _p.batch = _window_batch(_p)
+    defjvp(_p, lambda t, v, x, *, ans, _p=_p, **params: _p.bind(t, x, **params), None)
+    _p.transpose = _select_transpose(_other)
+
+_REDUCE_WINDOW = {"sum": reduce_window_sum_p, "max": reduce_window_max_p,
+                  "min": reduce_window_min_p}
+
+
+def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
+                  padding="VALID"):
+    """Reduce each window with 'sum', 'max' or 'min' (XLA's ReduceWindow).
+
+    Padding holds ``init_value`` and every window also folds ``init_value`` in; with the
+    computation's identity (0, -inf, +inf) that is the plain windowed reduction.
+    """
+    if computation not in _REDUCE_WINDOW:
+        raise ValueError(f"reduce_window: computation must be 'sum', 'max' or 'min', got "
+                         f"{computation!r}")
+    aval = get_aval(operand)
+    window_dimensions = tuple(int(w) for w in window_dimensions)
+    window_strides = (1,) * aval.ndim if window_strides is None else \
+        tuple(int(s) for s in window_strides)
+    padding = padtype_to_pads(aval.shape, window_dimensions, window_strides, padding)
+    p = _REDUCE_WINDOW[computation]
+    params = dict(window_dimensions=window_dimensions, window_strides=window_strides)
+    identity = _identity(computation, aval.dtype)
+    if identity is not None and not isinstance(init_value, Tracer) \
+            and np.asarray(init_value) == identity:
+        return p.bind(operand, padding=padding, **params)
+    init = ew.convert_element_type(init_value, aval.dtype) if isinstance(init_value, ArrayBase) \
+        else full((), init_value, aval.dtype)
+    padded = pad(operand, init, [(lo, hi, 0) for lo, hi in padding])
+    out = p.bind(padded, padding=((0, 0),) * aval.ndim, **params)
+    combine = {"sum": ew.add, "max": ew.max, "min": ew.min}[computation]
+    return combine(out, broadcast_in_dim(init, get_aval(out).shape, ()))
