@@ -15,6 +15,13 @@ from ._shape import *  # noqa: F401,F403
 from ._ufuncs import *  # noqa: F401,F403
 from ._ufuncs import abs, round  # noqa: F401
 from ._util import broadcast_shapes, broadcast_to  # noqa: F401
+from ._reductions import *  # noqa: F401,F403
+from ._sorting import *  # noqa: F401,F403
+from ._misc import *  # noqa: F401,F403
+from ._products import *  # noqa: F401,F403
+from . import linalg  # noqa: F401
+from ._indexing import *  # noqa: F401,F403
+from ._indexing import _getitem, _IndexUpdateHelper  # noqa: F401
 
 # ----------------------------------------------------------------------------- types
 bool_ = _dtypes.bool_

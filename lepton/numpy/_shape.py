@@ -1,10 +1,29 @@
-"""Shape manipulation and joining: reshape, transpose, stack, concatenate, split, pad, ..."""
+"""Shape manipulation and joining: reshape, transpose, stack, concatenate, split, tile, pad, ...
+
+Everything here lowers to structural primitives (reshape, transpose, broadcast_in_dim,
+concatenate), static slices, ``rev`` and ``pad``; only array-valued repeats and the
+non-constant pad modes read through ``gather``.
+"""
 from __future__ import annotations
 
+import builtins
 import operator
 
+import numpy as np
+
+from .. import dtypes
+from ..core import ArrayBase, Tracer
+from ..errors import ConcretizationError
+from ..primitives import slicing as sl
 from ..primitives import structural as st
-from ._util import asarray, normalize_axis
+from ..primitives.indexing import gather, scatter_add
+from ..primitives.reductions import cumsum
+from ._util import asarray, broadcast_to, normalize_axes, normalize_axis, to_dtype
+
+__all__ = ["reshape", "ravel", "transpose", "moveaxis", "swapaxes", "expand_dims", "squeeze",
+           "stack", "concatenate", "hstack", "vstack", "dstack", "column_stack", "split",
+           "array_split", "tile", "repeat", "flip", "fliplr", "flipud", "roll", "rot90", "pad",
+           "atleast_1d", "atleast_2d", "atleast_3d", "bitcast"]
 
 
 def reshape(a, newshape=None, order="C", *, shape=None):
@@ -38,17 +57,24 @@ def transpose(a, axes=None):
     if axes is None:
         axes = tuple(range(a.ndim))[::-1]
     axes = tuple(normalize_axis(ax, a.ndim, "transpose axes") for ax in axes)
+    if sorted(axes) != list(range(a.ndim)):
+        raise ValueError(f"transpose: axes {axes} must be a permutation of range({a.ndim})")
     return st.transpose(a, axes)
+
+
+def _axis_list(axis):
+    return [axis] if not isinstance(axis, (tuple, list)) else list(axis)
 
 
 def moveaxis(a, source, destination):
     a = asarray(a)
-    src = [source] if isinstance(source, int) else list(source)
-    dst = [destination] if isinstance(destination, int) else list(destination)
+    src, dst = _axis_list(source), _axis_list(destination)
     if len(src) != len(dst):
         raise ValueError("moveaxis: source and destination must have the same number of axes")
     src = [normalize_axis(s, a.ndim, "source") for s in src]
     dst = [normalize_axis(d, a.ndim, "destination") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: repeated axis in source or destination")
     order = [n for n in range(a.ndim) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -65,32 +91,368 @@ def swapaxes(a, axis1, axis2):
 
 def expand_dims(a, axis):
     a = asarray(a)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return st.expand_dims(a, axes)
+    axes = _axis_list(axis)
+    axes = normalize_axes(axes, a.ndim + len(axes), "expand_dims axis")
+    shape = list(a.shape)
+    for ax in axes:
+        shape.insert(ax, 1)
+    return st.reshape(a, shape)
 
 
-def stack(arrays, axis=0):
-    from ._util import promote_args
-    arrays = promote_args("stack", *arrays) if len(arrays) > 1 else [asarray(arrays[0])]
-    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+def squeeze(a, axis=None):
+    """Drop axes of size one (all of them, or those in ``axis``)."""
+    a = asarray(a)
+    if axis is None:
+        return st.reshape(a, [s for s in a.shape if s != 1])
+    axes = normalize_axes(axis, a.ndim, "squeeze axis")
+    for ax in axes:
+        if a.shape[ax] != 1:
+            raise ValueError(f"squeeze: cannot squeeze axis {ax} of size {a.shape[ax]} (shape "
+                             f"{a.shape}); only axes of size 1 can be removed")
+    return st.reshape(a, [s for i, s in enumerate(a.shape) if i not in axes])
+
+
+# ----------------------------------------------------------------------------- joining
+def _promoted(arrays, dtype, name):
+    if not len(arrays):
+        raise ValueError(f"{name}: need at least one array")
+    arrays = [asarray(a) for a in arrays]
+    if dtype is not None:
+        dt, weak = dtypes.canonicalize(dtype), False
+    else:
+        dt, weak = dtypes.promote(*((a.aval.dtype, a.aval.weak_type) for a in arrays))
+    return [to_dtype(a, dt, weak) for a in arrays]
 
 
 def concatenate(arrays, axis=0, dtype=None):
-    from ._util import to_dtype
-    if not len(arrays):
-        raise ValueError("need at least one array to concatenate")
-    arrays = [asarray(a) for a in arrays]
+    arrays = _promoted(arrays, dtype, "concatenate")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
     for a in arrays:
         if a.ndim == 0:
-            raise ValueError("zero-dimensional arrays cannot be concatenated; use lnp.stack")
-    # promote dtypes without broadcasting shapes
-    if len(arrays) > 1:
-        from .. import dtypes
-        dt, weak = dtypes.promote(*((a.aval.dtype, a.aval.weak_type) for a in arrays))
-        arrays = [to_dtype(a, dt, weak) for a in arrays]
-    if dtype is not None:
-        arrays = [to_dtype(a, dtype) for a in arrays]
+            raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated; "
+                             "use lnp.stack")
     axis = normalize_axis(axis, arrays[0].ndim)
     return st.concatenate(arrays, axis)
+
+
+def stack(arrays, axis=0, dtype=None):
+    arrays = _promoted(arrays, dtype, "stack")
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all input arrays must have the same shape, got "
+                         f"{sorted(shapes)}")
+    axis = normalize_axis(axis, arrays[0].ndim + 1)
+    return st.concatenate([expand_dims(a, axis) for a in arrays], axis)
+
+
+def hstack(tup, dtype=None):
+    arrays = [atleast_1d(a) for a in tup]
+    return concatenate(arrays, 0 if arrays and arrays[0].ndim == 1 else 1, dtype)
+
+
+def vstack(tup, dtype=None):
+    return concatenate([atleast_2d(a) for a in tup], 0, dtype)
+
+
+def dstack(tup, dtype=None):
+    return concatenate([atleast_3d(a) for a in tup], 2, dtype)
+
+
+def column_stack(tup):
+    arrays = [asarray(a) for a in tup]
+    return concatenate([reshape(a, (-1, 1)) if a.ndim < 2 else a for a in arrays], 1)
+
+
+def _static_ints(x, name):
+    if isinstance(x, Tracer):
+        raise ConcretizationError(f"{name} must be static (Python ints), got a traced "
+                                  f"{x.aval.str_short()} value")
+    return np.asarray(x)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """Split into pieces; an int gives that many nearly equal pieces (the first ones larger)."""
+    a = asarray(ary)
+    axis = normalize_axis(axis, a.ndim)
+    n = a.shape[axis]
+    ios = _static_ints(indices_or_sections, "split indices_or_sections")
+    if ios.ndim == 0:
+        k = operator.index(ios.item())
+        if k <= 0:
+            raise ValueError("split: number of sections must be larger than 0")
+        each, extra = divmod(n, k)
+        bounds = np.cumsum([0] + [each + 1] * extra + [each] * (k - extra)).tolist()
+    else:
+        bounds = [0] + [operator.index(i) for i in ios.tolist()] + [n]
+    pieces = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        lo, hi, _ = builtins.slice(lo, hi).indices(n)
+        pieces.append(sl.slice_in_dim(a, lo, builtins.max(lo, hi), axis=axis))
+    return pieces
+
+
+def split(ary, indices_or_sections, axis=0):
+    a = asarray(ary)
+    ios = _static_ints(indices_or_sections, "split indices_or_sections")
+    if ios.ndim == 0 and ios.item() > 0 and a.shape[normalize_axis(axis, a.ndim)] % ios.item():
+        raise ValueError(f"split: an axis of size {a.shape[axis]} does not divide into "
+                         f"{ios.item()} equal sections; use lnp.array_split")
+    return array_split(a, indices_or_sections, axis)
+
+
+# ----------------------------------------------------------------------------- tiling
+def tile(A, reps):
+    a = asarray(A)
+    reps = (reps,) if not isinstance(reps, (tuple, list)) else tuple(reps)
+    reps = tuple(operator.index(r) for r in reps)
+    nd = builtins.max(a.ndim, len(reps))
+    reps = (1,) * (nd - len(reps)) + reps
+    shape = (1,) * (nd - a.ndim) + a.shape
+    a = st.reshape(a, shape)
+    grown = [d for r, s in zip(reps, shape) for d in (r, s)]
+    b = st.broadcast_in_dim(a, grown, tuple(range(1, 2 * nd, 2)))
+    return st.reshape(b, [r * s for r, s in zip(reps, shape)])
+
+
+def gather_axis(a, idx, axis, mode="clip", fill_value=None):
+    """``a`` read at integer array ``idx`` along ``axis`` (idx's axes replace ``axis``)."""
+    out = gather(a, [idx], (axis,), mode, fill_value)
+    nb = idx.aval.ndim
+    perm = list(range(nb, nb + axis)) + list(range(nb)) + list(range(nb + axis, out.aval.ndim))
+    return st.transpose(out, perm)
+
+
+def _static_index(values):
+    values = np.asarray(values)
+    return asarray(values.astype(dtypes.int64 if values.size and values.max() >= 2**31
+                                 else dtypes.int32))
+
+
+def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    """Repeat elements; traced array ``repeats`` need a static ``total_repeat_length``.
+
+    With ``total_repeat_length``, the result is cut to that length, or padded with the
+    last element (as JAX).
+    """
+    a = asarray(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = normalize_axis(axis, a.ndim)
+    n = a.shape[axis]
+    if not isinstance(repeats, Tracer):
+        r = np.asarray(repeats)
+        if r.dtype.kind not in "iub":
+            raise TypeError(f"repeat: repeats must be integers, got {r.dtype}")
+        if (r < 0).any():
+            raise ValueError("repeat: repeats may not be negative")
+        if r.ndim == 0 and (total_repeat_length is None or total_repeat_length == n * r):
+            k = int(r)
+            shape = a.shape[:axis + 1] + (k,) + a.shape[axis + 1:]
+            dims = tuple(i for i in range(a.ndim + 1) if i != axis + 1)
+            out_shape = a.shape[:axis] + (n * k,) + a.shape[axis + 1:]
+            return st.reshape(st.broadcast_in_dim(a, shape, dims), out_shape)
+        if r.ndim > 1 or r.size not in (1, n):
+            raise ValueError(f"repeat: repeats of shape {r.shape} do not fit an axis of size {n}")
+        idx = np.repeat(np.arange(n), np.broadcast_to(r, (n,)))
+        if total_repeat_length is not None:
+            total = operator.index(total_repeat_length)
+            idx = np.concatenate([idx, np.full(builtins.max(total - idx.size, 0), n - 1)])[:total]
+        return gather_axis(a, _static_index(idx), axis)
+    if total_repeat_length is None:
+        raise ConcretizationError(
+            "repeat: traced `repeats` give a data-dependent output size; pass "
+            "total_repeat_length= (a static int) to fix the length of the result")
+    total = operator.index(total_repeat_length)
+    r = st.broadcast_in_dim(asarray(repeats), (n,), ()) if repeats.ndim == 0 else repeats
+    r = to_dtype(r, dtypes.int32)
+    # segment starts (exclusive prefix sums) mark where the source index increments
+    starts = sl.pad(cumsum(r, 0), 0, [(1, -1, 0)])
+    marks = scatter_add(st.full((total,), 0, dtypes.int32), st.full((n,), 1, dtypes.int32),
+                        [starts], (0,), mode="drop")
+    idx = cumsum(marks, 0) - 1
+    return gather_axis(a, idx, axis)
+
+
+# ----------------------------------------------------------------------------- flips and rolls
+def flip(m, axis=None):
+    a = asarray(m)
+    return sl.rev(a, normalize_axes(axis, a.ndim, "flip axis"))
+
+
+def fliplr(m):
+    a = asarray(m)
+    if a.ndim < 2:
+        raise ValueError(f"fliplr: input must be at least 2-d, got shape {a.shape}")
+    return sl.rev(a, (1,))
+
+
+def flipud(m):
+    a = asarray(m)
+    if a.ndim < 1:
+        raise ValueError("flipud: input must be at least 1-d")
+    return sl.rev(a, (0,))
+
+
+def _roll_axis(a, shift, axis):
+    n = a.shape[axis]
+    if n == 0:
+        return a
+    if not isinstance(shift, Tracer):
+        s = operator.index(shift) % n
+        if s == 0:
+            return a
+        return st.concatenate([sl.slice_in_dim(a, n - s, n, axis=axis),
+                               sl.slice_in_dim(a, 0, n - s, axis=axis)], axis)
+    # traced shift: a window of the doubled array starting at (-shift) mod n
+    from ._ufuncs import remainder
+    start = remainder(-shift, n)
+    starts = [0] * a.ndim
+    starts[axis] = start
+    return sl.dynamic_slice(st.concatenate([a, a], axis), starts, a.shape)
+
+
+def roll(a, shift, axis=None):
+    """Roll elements along ``axis`` (the flattened array if None); shift may be traced."""
+    a = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), a.shape)
+    shifts = list(shift) if isinstance(shift, (tuple, list)) else None
+    axes = _axis_list(axis)
+    if shifts is None:
+        shifts = [shift] * len(axes)
+    elif len(axes) == 1:
+        axes = axes * len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError(f"roll: shift {shift} and axis {axis} must have the same length")
+    for s, ax in zip(shifts, axes):
+        a = _roll_axis(a, s, normalize_axis(ax, a.ndim))
+    return a
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    a = asarray(m)
+    if len(axes) != 2:
+        raise ValueError("rot90: axes must name exactly two axes")
+    a0, a1 = (normalize_axis(ax, a.ndim) for ax in axes)
+    if a0 == a1:
+        raise ValueError("rot90: the two axes must be different")
+    k = operator.index(k) % 4
+    if k == 0:
+        return a
+    if k == 2:
+        return sl.rev(a, (a0, a1))
+    perm = list(range(a.ndim))
+    perm[a0], perm[a1] = a1, a0
+    if k == 1:
+        return st.transpose(sl.rev(a, (a1,)), perm)
+    return sl.rev(st.transpose(a, perm), (a1,))
+
+
+# ----------------------------------------------------------------------------- pad
+def _periodic_index(mode, lo, n, hi):
+    """Source positions along an axis for pad modes that extend periodically (or by edge)."""
+    p = np.arange(-lo, n + hi)
+    if mode == "edge":
+        return np.clip(p, 0, n - 1)
+    if mode == "wrap":
+        return p % n
+    if mode == "symmetric":
+        q = p % (2 * n)
+        return np.where(q < n, q, 2 * n - 1 - q)
+    if n == 1:  # reflect
+        return np.zeros_like(p)
+    q = p % (2 * (n - 1))
+    return np.where(q < n, q, 2 * (n - 1) - q)
+
+
+def _pairs(x, nd, name):
+    try:
+        return np.broadcast_to(np.asarray(x), (nd, 2))
+    except ValueError:
+        raise ValueError(f"pad: {name} {x!r} must be a scalar, a (before, after) pair or one "
+                         f"pair per axis ({nd} axes)") from None
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad(array, pad_width, mode="constant", **kwargs):
+    """``np.pad`` for modes constant (``constant_values``), edge, reflect, symmetric, wrap."""
+    a = asarray(array)
+    widths = _pairs(_static_ints(pad_width, "pad_width"), a.ndim, "pad_width")
+    if widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {widths.dtype}")
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use one of "
+                                  f"{_PAD_MODES}")
+    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},
+               "symmetric": {"reflect_type"}}.get(mode, set())
+    if set(kwargs) - allowed:
+        raise TypeError(f"pad: unsupported keyword(s) {sorted(set(kwargs) - allowed)} for "
+                        f"mode {mode!r}")
+    if kwargs.get("reflect_type", "even") != "even":
+        raise NotImplementedError("pad: only reflect_type='even' is supported")
+    if mode == "constant":
+        return _pad_constant(a, widths, kwargs.get("constant_values", 0))
+    for ax, (lo, hi) in enumerate(widths.tolist()):
+        if lo or hi:
+            n = a.shape[ax]
+            if n == 0:
+                raise ValueError(f"pad: cannot extend the empty axis {ax} with mode {mode!r}; "
+                                 "only mode='constant' can")
+            a = gather_axis(a, _static_index(_periodic_index(mode, lo, n, hi)), ax)
+    return a
+
+
+def _pad_constant(a, widths, values):
+    dt = a.aval.dtype
+    cfg = [(lo, hi, 0) for lo, hi in widths.tolist()]
+    if isinstance(values, ArrayBase):  # possibly traced
+        values = to_dtype(values, dt)
+        if values.ndim == 0:
+            return sl.pad(a, values, cfg)
+        vals = broadcast_to(values, (a.ndim, 2))
+        pick = vals.__getitem__
+    else:
+        with np.errstate(all="ignore"):
+            vals = _pairs(values, a.ndim, "constant_values").astype(dt)
+        if np.ndim(values) == 0:
+            return sl.pad(a, st.scalar(np.asarray(values).astype(dt), dt), cfg)
+        pick = lambda ij: st.scalar(vals[ij], dt)  # noqa: E731
+    for ax, (lo, hi, _) in enumerate(cfg):  # axis by axis: later axes own the corners
+        for side, width in ((0, lo), (1, hi)):
+            if width:
+                one = [(0, 0, 0)] * a.ndim
+                one[ax] = (width, 0, 0) if side == 0 else (0, width, 0)
+                a = sl.pad(a, pick((ax, side)), one)
+    return a
+
+
+# ----------------------------------------------------------------------------- atleast_nd
+def _atleast(arys, nd, place):
+    out = []
+    for x in arys:
+        x = asarray(x)
+        out.append(st.reshape(x, place(x.shape)) if x.ndim < nd else x)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_1d(*arys):
+    return _atleast(arys, 1, lambda s: (1,) * (1 - len(s)) + s)
+
+
+def atleast_2d(*arys):
+    return _atleast(arys, 2, lambda s: (1,) * (2 - len(s)) + s)
+
+
+def atleast_3d(*arys):
+    return _atleast(arys, 3, lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)])
+
+
+def bitcast(x, dtype):
+    """Reinterpret the bits of ``x`` as ``dtype`` (same itemsize), like ``ndarray.view``."""
+    return sl.bitcast_convert_type(asarray(x), dtype)
+

@@ -13,9 +13,10 @@ clamp (``'clip'``) or skip the update (``'drop'``).
 
 Duplicate indices: ``scatter_add``/``scatter_mul``/``scatter_min``/``scatter_max``
 combine every update; ``scatter`` keeps the last one in C order of ``B``, and its
-gradient flows to that update only.  All derivatives below are exact with
-duplicates too, except second derivatives of ``scatter_mul`` in its updates where
-two or more duplicate updates are exactly zero.
+gradient flows to that update only.  Derivatives are exact with duplicates too (ties
+of min/max split the tangent equally), with one exception: ``scatter_mul``'s second
+and higher derivatives in its updates are wrong at a location that receives several
+updates of which one is exactly zero (first derivatives are exact there).
 """
 from __future__ import annotations
 
@@ -86,14 +87,13 @@ def _gather_impl(x, *idx, axes, mode, fill_value):
     if mode == "clip" and all(sizes):
         return xt[tuple(np.clip(i, 0, n - 1) for i, n in zip(idx, sizes))]
     fill = 0 if mode == "clip" else (default_fill(x.dtype) if fill_value is None else fill_value)
+    fill = np.asarray(fill).astype(x.dtype)
     ok = _in_bounds(idx, sizes)
-    out_shape = ok.shape + xt.shape[len(axes):]
+    rest = xt.shape[len(axes):]
     if not all(sizes):
-        return np.full(out_shape, fill, x.dtype)
+        return np.full(ok.shape + rest, fill, x.dtype)
     out = xt[tuple(np.where(ok, i, 0) for i in idx)]
-    if not ok.all():
-        out[~ok] = fill
-    return out
+    return out if ok.all() else np.where(ok.reshape(ok.shape + (1,) * len(rest)), out, fill)
 
 
 def _gather_rule(a, *idx, axes, mode, fill_value):

@@ -63,7 +63,8 @@ def _indexed_shape(s, idx):
 
 def _getitem_gen(draw, dtype, for_grad):
     x = array(draw, shape(draw), dtype, for_grad=for_grad)
-    return (x,), {"idx": index_expr(draw, x.shape)}
+    idx = index_expr(draw, x.shape)
+    return (x,), {"idx": idx if _indexed_shape(x.shape, idx) is not None else ()}
 
 
 _TEMPLATES = [("A",), ("A", "A"), (slice(None), "A"), ("A", slice(1, None), "A"),
@@ -357,16 +358,16 @@ OPS = [
     Op("take", lnp.take, _np_take, _take_gen, dtypes=ALL),
     Op("take_along_axis", lnp.take_along_axis, np.take_along_axis, _take_along_gen, dtypes=ALL),
     Op("nonzero", _lepton_nonzero(lnp.nonzero), _np_nonzero, _nonzero_gen, dtypes=ALL,
-       grad=False, out_dtype=_I32),
+       nondiff=True, out_dtype=_I32),
     Op("flatnonzero", _lepton_nonzero(lnp.flatnonzero), _np_flatnonzero, _nonzero_gen,
-       dtypes=ALL, grad=False, out_dtype=_I32),
+       dtypes=ALL, nondiff=True, out_dtype=_I32),
     Op("argwhere", _lepton_nonzero(lnp.argwhere), _np_argwhere, _nonzero_gen, dtypes=ALL,
-       grad=False, out_dtype=_I32),
+       nondiff=True, out_dtype=_I32),
     Op("diagonal", lnp.diagonal, np.diagonal, _diagonal_gen, dtypes=ALL),
     Op("tril", lnp.tril, np.tril, _tri_gen, dtypes=ALL),
     Op("triu", lnp.triu, np.triu, _tri_gen, dtypes=ALL),
     Op("searchsorted", lnp.searchsorted, np.searchsorted, _searchsorted_gen, dtypes=NUMERIC,
-       grad=False, out_dtype=_I32),
+       nondiff=True, out_dtype=_I32),
     Op("indices", lnp.indices, np.indices, _indices_gen, dtypes=("int32",), grad=False),
     Op("lax.gather", lambda x, *idx, axes, mode, fill_value=None: ix.gather(
         lnp.asarray(x), [lnp.asarray(i) for i in idx], axes, mode, fill_value), _loop_gather,

@@ -376,7 +376,7 @@ OPS = [
        grad=False, vmap=False, check_dtype=False),
     Op("ndim", lambda x: lnp.asarray(lnp.ndim(x)), np.ndim, _gen(), dtypes=FLOATS,
        grad=False, vmap=False, check_dtype=False),
-    Op("bitcast", lnp.bitcast, _np_bitcast, _bitcast_gen, dtypes=NUMERIC, grad=False,
+    Op("bitcast", lnp.bitcast, _np_bitcast, _bitcast_gen, dtypes=NUMERIC, nondiff=True,
        out_dtype=_bitcast_out),
     # lax-level slicing primitives
     Op("lax.slice", sl.slice, _np_slice, _lax_slice_gen, dtypes=ALL),
