@@ -78,9 +78,14 @@ def _lepton(xs):
 def numerical_jvp(f, args, tangents, eps):
     plus = f(*_lepton(_axpy(eps, tangents, args)))
     minus = f(*_lepton(_axpy(-eps, tangents, args)))
-    return tree.map(lambda p, m: (np.asarray(p, np.complex128 if _np(p).dtype.kind == "c"
-                                              else np.float64) - np.asarray(m)) / (2 * eps),
-                    plus, minus)
+
+    def diff(p, m):
+        if not _inexact(p):  # integer outputs have no tangent space
+            return np.zeros(np.shape(p), float0)
+        wide = np.complex128 if _np(p).dtype.kind == "c" else np.float64
+        return (np.asarray(p, wide) - np.asarray(m)) / (2 * eps)
+
+    return tree.map(diff, plus, minus)
 
 
 def check_jvp(f, args, atol=None, rtol=None, eps=None, seed=0):

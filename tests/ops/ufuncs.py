@@ -54,10 +54,9 @@ OPS = [
     unary("isfinite", lnp.isfinite, np.isfinite, nondiff=True, dtypes=NUMERIC),
     # complex
     unary("real", lnp.real, np.real, dtypes=("complex64", "float32", "float64")),
-    unary("imag", lnp.imag, np.imag, dtypes=("complex64", "float32"), grad=False),
+    unary("imag", lnp.imag, np.imag, dtypes=("complex64", "float32", "float64")),
     unary("conj", lnp.conj, np.conj, dtypes=("complex64", "float32", "float64")),
-    unary("angle", lnp.angle, np.angle, kind="nonzero", dtypes=("complex64", "float32"),
-          grad=False),
+    unary("angle", lnp.angle, np.angle, kind="nonzero", dtypes=("complex64", "float32", "float64")),
     # comparison and logic
     binary("equal", lnp.equal, np.equal, dtypes=ALL, nondiff=True),
     binary("not_equal", lnp.not_equal, np.not_equal, dtypes=ALL, nondiff=True),
