@@ -40,8 +40,10 @@ def _dot_impl(x, y, *, dimension_numbers, preferred_element_type):
     if preferred_element_type is not None and preferred_element_type != x.dtype:
         x, y = x.astype(preferred_element_type), y.astype(preferred_element_type)
     if not xb:
-        if x.ndim == 2 == y.ndim and len(xc) == 1:  # dense layers: BLAS straight on the views
-            return np.matmul(x if xc[0] == 1 else x.T, y if yc[0] == 0 else y.T)
+        if len(xc) == 1 and x.ndim <= 2 and y.ndim <= 2:  # BLAS straight on the views
+            xm = x if x.ndim == 1 or xc[0] == 1 else x.T
+            ym = y if y.ndim == 1 or yc[0] == 0 else y.T
+            return np.matmul(xm, ym) if x.ndim == 2 or y.ndim == 2 else np.dot(xm, ym)
         return np.tensordot(x, y, (xc, yc))
     xf, yf = _free(x.ndim, xc, xb), _free(y.ndim, yc, yb)
     bs, ms, ns = ([x.shape[i] for i in xb], [x.shape[i] for i in xf], [y.shape[i] for i in yf])
