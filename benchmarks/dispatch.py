@@ -29,6 +29,8 @@ def main():
     xn = rng.standard_normal(10).astype(np.float32)
     yn = rng.standard_normal(10).astype(np.float32)
     xl, yl = lnp.asarray(xn), lnp.asarray(yn)
+    cn = xn > 0
+    cl = lnp.asarray(cn)
     cases = {
         "add": (lambda: np.add(xn, yn), lambda: lnp.add(xl, yl)),
         "x * y (operator)": (lambda: xn * yn, lambda: xl * yl),
@@ -36,7 +38,8 @@ def main():
         "tanh": (lambda: np.tanh(xn), lambda: lnp.tanh(xl)),
         "exp": (lambda: np.exp(xn), lambda: lnp.exp(xl)),
         "maximum": (lambda: np.maximum(xn, yn), lambda: lnp.maximum(xl, yl)),
-        "where": (lambda: np.where(xn > 0, xn, yn), lambda: lnp.where(xl > 0, xl, yl)),
+        "where": (lambda: np.where(cn, xn, yn), lambda: lnp.where(cl, xl, yl)),
+        "x > 0": (lambda: xn > 0, lambda: xl > 0),
     }
     if hasattr(lnp, "sum"):
         cases["sum"] = (lambda: np.sum(xn), lambda: lnp.sum(xl))

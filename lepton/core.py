@@ -93,15 +93,24 @@ class ArrayBase:
 class Array(ArrayBase):
     """An immutable n-dimensional array holding a read-only NumPy buffer."""
 
-    __slots__ = ("_value", "aval")
+    __slots__ = ("_value", "_aval", "_weak")
 
     def __init__(self, value: np.ndarray, aval: ShapedArray | None = None):
         # Callers hand over ownership of `value`; it is frozen here.
-        if aval is None:
-            aval = ShapedArray(value.shape, value.dtype, False)
         value.setflags(write=False)
         self._value = value
-        self.aval = aval
+        self._aval = aval
+        self._weak = aval is not None and aval.weak_type
+
+    @property
+    def aval(self) -> ShapedArray:
+        a = self._aval
+        if a is None:  # built on first use: the eager fast path never needs it
+            v = self._value
+            a = self._aval = ShapedArray(v.shape, v.dtype, self._weak)
+        return a
+
+    weak_type = property(lambda self: self._weak)
 
     # NumPy interop -----------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
@@ -146,7 +155,7 @@ class Array(ArrayBase):
 
     def __repr__(self):
         body = np.array2string(self._value, separator=", ", prefix="Array(")
-        weak = ", weak_type=True" if self.aval.weak_type else ""
+        weak = ", weak_type=True" if self._weak else ""
         return f"Array({body}, dtype={self._value.dtype}{weak})"
 
     def __str__(self):
@@ -158,7 +167,7 @@ class Array(ArrayBase):
         return format(str(self), spec)
 
     def __reduce__(self):
-        return (_rebuild_array, (np.array(self._value), self.aval.weak_type))
+        return (_rebuild_array, (np.array(self._value), self._weak))
 
     def __copy__(self):
         return self
@@ -171,7 +180,17 @@ class Array(ArrayBase):
 
 
 def _rebuild_array(value, weak):
-    return Array(value, ShapedArray(value.shape, value.dtype, weak))
+    return new_array(value, weak)
+
+
+def new_array(value: np.ndarray, weak: bool = False) -> Array:
+    """Wrap (and freeze) a fresh NumPy array; the aval is derived lazily."""
+    a = Array.__new__(Array)
+    value.setflags(write=False)
+    a._value = value
+    a._aval = None
+    a._weak = weak
+    return a
 
 
 def get_aval(x) -> ShapedArray:

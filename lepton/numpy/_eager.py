@@ -10,19 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..core import Array, ShapedArray, _ctx
+from ..core import Array, _ctx, new_array
 
-_PY_SCALARS = (bool, int, float, complex)
+_PY_DTYPES = {bool: dtypes.bool_, int: dtypes.int32, float: dtypes.float32,
+              complex: dtypes.complex64}
 _promote_cache: dict = {}
-
-
-def _typed(x):
-    t = type(x)
-    if t is Array:
-        return x._value, x.aval.dtype, x.aval.weak_type
-    if t in _PY_SCALARS:
-        return x, dtypes.python_scalar_dtype(x), True
-    return None
 
 
 def _promoted(key, inexact):
@@ -44,39 +36,57 @@ def _cast(v, dt):
 def _finish(out, dt, weak):
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    return Array(out, ShapedArray(out.shape, out.dtype, weak and out.dtype == dt))
+    return new_array(out, weak and out.dtype == dt)
 
 
 def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
     """``np_fn(x, y)`` with lepton promotion if both operands are concrete, else None."""
     if _ctx.trace.parent is not None:
         return None
-    tx, ty = _typed(x), _typed(y)
-    if tx is None or ty is None:
+    tx, ty = type(x), type(y)
+    if tx is Array:
+        xv = x._value
+        xd, xw = xv.dtype, x._weak
+    elif tx in _PY_DTYPES:
+        xv, xd, xw = x, _PY_DTYPES[tx], True
+    else:
         return None
-    dt, weak = _promoted((tx[1], tx[2], ty[1], ty[2]), inexact) if (tx[1], tx[2]) != (
-        ty[1], ty[2]) else ((tx[1], tx[2]) if not inexact or dtypes.is_inexact(tx[1])
-                            else _promoted((tx[1], tx[2], ty[1], ty[2]), True))
+    if ty is Array:
+        yv = y._value
+        yd, yw = yv.dtype, y._weak
+    elif ty in _PY_DTYPES:
+        yv, yd, yw = y, _PY_DTYPES[ty], True
+    else:
+        return None
+    if xd == yd and xw == yw and (not inexact or xd.kind in "fc"):
+        dt, weak = xd, xw
+    else:
+        dt, weak = _promoted((xd, xw, yd, yw), inexact)
     if dt.kind not in kinds:
         return None
+    if xd != dt or tx is not Array:
+        xv = _cast(xv, dt)
+    if yd != dt or ty is not Array:
+        yv = _cast(yv, dt)
     try:
         if quiet:  # functions whose NumPy warnings JAX users would not expect (e.g. x / 0)
             with np.errstate(all="ignore"):
-                return _finish(np_fn(_cast(tx[0], dt), _cast(ty[0], dt)), dt, weak)
-        return _finish(np_fn(_cast(tx[0], dt), _cast(ty[0], dt)), dt, weak)
+                return _finish(np_fn(xv, yv), dt, weak)
+        return _finish(np_fn(xv, yv), dt, weak)
     except ValueError:  # e.g. shapes that do not broadcast: the primitive path explains it
         return None
 
 
-def unary(np_fn, x, inexact=False, kinds="iufc"):
+def unary(np_fn, x, inexact=False, kinds="iufc", quiet=True):
     if _ctx.trace.parent is not None or type(x) is not Array:
         return None
-    a = x.aval
-    dt, weak = a.dtype, a.weak_type
-    if inexact and not dtypes.is_inexact(dt):
+    v = x._value
+    dt, weak = v.dtype, x._weak
+    if inexact and dt.kind not in "fc":
         dt = dtypes.promote((dt, weak), (dtypes.float32, True))[0]
     if dt.kind not in kinds:
         return None
-    with np.errstate(all="ignore"):
-        out = np_fn(_cast(x._value, dt))
-    return _finish(out, dt, weak)
+    if quiet:
+        with np.errstate(all="ignore"):
+            return _finish(np_fn(_cast(v, dt)), dt, weak)
+    return _finish(np_fn(_cast(v, dt)), dt, weak)

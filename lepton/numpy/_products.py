@@ -9,6 +9,8 @@ from __future__ import annotations
 import builtins
 import operator
 
+import numpy as np
+
 from ..errors import ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
@@ -16,6 +18,7 @@ from ..primitives.reductions import reduce_sum
 from ..primitives.structural import broadcast_in_dim, reshape, transpose
 from ._reductions import sum as _sum
 from ._shape import moveaxis, ravel
+from . import _eager
 from ._ufuncs import multiply
 from ._util import asarray, broadcast_shapes, normalize_axis, result_type_of, to_dtype
 
@@ -57,6 +60,10 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
         _size_error("matmul", a, b, sa[-1], sb[0 if nb == 1 else -2],
                     ("last axis", "first axis" if nb == 1 else "second-to-last axis"))
     pet = preferred_element_type
+    if pet is None:
+        r = _eager.binary(np.matmul, a, b, kinds="iufc")  # concrete operands: BLAS directly
+        if r is not None:
+            return r
     if nb <= 2:  # no batch on the right: one contraction, the output order is right
         return _contract(a, b, (na - 1,), (0,), pet)
     if na == 1:

@@ -12,8 +12,10 @@ from ._util import (asarray, broadcast_shapes, broadcast_to, promote_args, promo
 
 
 def _unary_inexact(prim_fn, name, np_fn):
+    quiet = np_fn not in (np.tanh, np.arctan, np.cbrt, np.sinh, np.cosh)  # these never warn
+
     def f(x, /):
-        r = _eager.unary(np_fn, x, inexact=True, kinds="fc")
+        r = _eager.unary(np_fn, x, inexact=True, kinds="fc", quiet=quiet)
         if r is not None:
             return r
         (x,) = promote_args_inexact(name, x)
