@@ -345,3 +345,30 @@ def test_pytree_structure_errors_name_paths():
     with pytest.raises(ShapeError, match="shape"):
         pullback({"a": np.ones(3)})
     assert tree.structure({"a": 1}) != tree.structure({"b": 1})
+
+
+def conv_net_loss(p, x, y):
+    """Conv(2 filters 3x3 SAME) + ReLU + MaxPool 2x2 + Dense: the CNN of the product, small."""
+    h = lepton.lax.conv_general_dilated(x, p["k"], (1, 1), "SAME",
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    h = lnp.maximum(h + p["kb"], 0.0)
+    h = lepton.lax.reduce_window(h, -np.inf, "max", (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+    logits = h.reshape((h.shape[0], -1)) @ p["w"]
+    return lnp.mean((logits - y) ** 2)
+
+
+CONV_P = {"k": _r(3, 3, 1, 2), "kb": _r(2) * 0.1, "w": _r(2 * 2 * 2, 3)}
+CONV_X, CONV_Y = _r(3, 4, 4, 1), _r(3, 3)
+
+
+def test_conv_net_grads_and_compositions():
+    test_util.check_grads(lambda p: conv_net_loss(p, CONV_X, CONV_Y), (CONV_P,), order=1)
+    g = lepton.grad(conv_net_loss)(CONV_P, CONV_X, CONV_Y)
+    gj = lepton.jit(lepton.grad(conv_net_loss))(CONV_P, CONV_X, CONV_Y)
+    tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12), g, gj)
+    per_ex = lepton.vmap(lepton.grad(conv_net_loss), in_axes=(None, 0, 0))(
+        CONV_P, CONV_X[:, None], CONV_Y[:, None])
+    for i in range(3):
+        gi = lepton.grad(conv_net_loss)(CONV_P, CONV_X[i:i + 1], CONV_Y[i:i + 1])
+        tree.map(lambda a, b: np.testing.assert_allclose(a[i], b, rtol=1e-10, atol=1e-12),
+                 per_ex, gi)
