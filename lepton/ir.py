@@ -11,7 +11,6 @@ import itertools
 
 import numpy as np
 
-from . import core
 from .core import ShapedArray
 
 _counter = itertools.count()

@@ -11,7 +11,7 @@ import pytest
 import lepton
 import lepton.numpy as lnp
 from lepton import dtypes
-from lepton.core import Array, ShapedArray
+from lepton.core import ShapedArray
 from lepton.errors import DTypeError, ShapeError
 
 

@@ -182,14 +182,18 @@ def _float_divmod(x1, x2):
     return floordiv, mod
 
 
+def _real_division_operands(name, x1, x2):
+    """Promoted operands of floor division / modulo: bools count as ints, complex is an error."""
+    x1, x2 = promote_args(name, x1, x2)
+    if x1.aval.dtype == dtypes.bool_:
+        x1, x2 = _bool_to_int(name, x1), _bool_to_int(name, x2)
+    if x1.aval.dtype.kind == "c":
+        raise TypeError(f"{name} is not defined for complex numbers")
+    return x1, x2, x1.aval.dtype
+
+
 def floor_divide(x1, x2, /):
-    x1, x2 = promote_args("floor_divide", x1, x2)
-    dt = x1.aval.dtype
-    if dt == dtypes.bool_:
-        x1, x2 = _bool_to_int("", x1), _bool_to_int("", x2)
-        dt = x1.aval.dtype
-    if dt.kind == "c":
-        raise TypeError("floor_divide is not defined for complex numbers")
+    x1, x2, dt = _real_division_operands("floor_divide", x1, x2)
     if dt.kind in "iu":
         q = ew.div(x1, x2)
         if dt.kind == "u":
@@ -202,13 +206,7 @@ def floor_divide(x1, x2, /):
 
 
 def remainder(x1, x2, /):
-    x1, x2 = promote_args("mod", x1, x2)
-    dt = x1.aval.dtype
-    if dt == dtypes.bool_:
-        x1, x2 = _bool_to_int("", x1), _bool_to_int("", x2)
-        dt = x1.aval.dtype
-    if dt.kind == "c":
-        raise TypeError("mod is not defined for complex numbers")
+    x1, x2, dt = _real_division_operands("mod", x1, x2)
     if dt.kind in "iu":
         r = ew.rem(x1, x2)
         if dt.kind == "u":

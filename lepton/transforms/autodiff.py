@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from .. import dtypes, tree
 from ..core import ArrayBase, concrete, current_trace, set_trace
-from ..errors import DTypeError, LeptonError, ShapeError
+from ..errors import DTypeError, ShapeError
 from ..primitives.base import Zero, instantiate, tangent_aval
 from ..primitives.structural import full, zeros
 from .jvp import JVPTrace, JVPTracer
@@ -216,6 +214,18 @@ def _split_args(args, argnums):
     return dyn, rebuild
 
 
+def _dyn_fun(fname, fun, argnums, args, kwargs):
+    """``fun`` as a function of the differentiated arguments only, and those arguments."""
+    nums = _argnums_tuple(argnums, len(args), fname)
+    dyn, rebuild = _split_args(args, nums)
+    _check_differentiable(fname, dyn, nums)
+
+    def f_dyn(*dyn_vals):
+        return fun(*rebuild(dyn_vals), **kwargs)
+
+    return f_dyn, dyn
+
+
 def _check_differentiable(fname, dyn, argnums):
     for i, arg in zip(argnums, dyn):
         for path, leaf in tree.leaves_with_path(arg):
@@ -234,13 +244,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
 
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "grad")
-        dyn, rebuild = _split_args(args, nums)
-        _check_differentiable("grad", dyn, nums)
-
-        def f_dyn(*dyn_vals):
-            return fun(*rebuild(dyn_vals), **kwargs)
-
+        f_dyn, dyn = _dyn_fun("grad", fun, argnums, args, kwargs)
         res = vjp(f_dyn, *dyn, has_aux=has_aux)
         ans, pullback = res[0], res[1]
         if not isinstance(ans, ArrayBase):
@@ -298,16 +302,13 @@ def jacfwd(fun, argnums=0, has_aux=False):
     from .vmap import vmap
 
     def jac_f(*args, **kwargs):
-        import lepton.numpy as lnp
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        dyn, rebuild = _split_args(args, nums)
-        _check_differentiable("jacfwd", dyn, nums)
+        f_dyn, dyn = _dyn_fun("jacfwd", fun, argnums, args, kwargs)
         flat_dyn, dyn_tree = tree.flatten(dyn)
         flat_dyn = _as_values(flat_dyn, "jacfwd inputs")
         basis, n = _std_basis([x.aval for x in flat_dyn])
 
         def f_flat(*leaves):
-            return fun(*rebuild(tree.unflatten(dyn_tree, leaves)), **kwargs)
+            return f_dyn(*tree.unflatten(dyn_tree, leaves))
 
         def push(*ts):
             res = jvp(f_flat, tuple(flat_dyn), ts, has_aux=has_aux)
@@ -328,7 +329,6 @@ def jacfwd(fun, argnums=0, has_aux=False):
             return per_leaf[0] if isinstance(argnums, int) else tuple(per_leaf)
 
         jac = tree.map(split, jac)
-        del lnp
         return (jac, aux) if has_aux else jac
 
     return jac_f
@@ -339,13 +339,7 @@ def jacrev(fun, argnums=0, has_aux=False):
     from .vmap import vmap
 
     def jac_f(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        dyn, rebuild = _split_args(args, nums)
-        _check_differentiable("jacrev", dyn, nums)
-
-        def f_dyn(*dyn_vals):
-            return fun(*rebuild(dyn_vals), **kwargs)
-
+        f_dyn, dyn = _dyn_fun("jacrev", fun, argnums, args, kwargs)
         res = vjp(f_dyn, *dyn, has_aux=has_aux)
         out, pullback = res[0], res[1]
         flat_out, out_tree = tree.flatten(out)
@@ -388,4 +382,4 @@ def hvp(fun, primals, tangents):
 
 
 __all__ = ["jvp", "linearize", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian",
-           "hvp", "LeptonError", "np"]
+           "hvp"]
