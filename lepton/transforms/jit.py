@@ -97,10 +97,15 @@ def _jit_abstract_eval(*avals, jaxpr, backend, name):
 
 def bind_closed(closed: ClosedJaxpr, args, backend, name):
     """Bind ``jit`` for a closed jaxpr: its consts travel as leading arguments."""
-    flat = memo("flatten", closed, (), lambda: Jaxpr(
-        [], closed.jaxpr.constvars + closed.jaxpr.invars, closed.jaxpr.outvars,
-        closed.jaxpr.eqns))
-    return jit_p.bind(*closed.consts, *args, jaxpr=flat, backend=backend, name=name)
+    return jit_p.bind(*closed.consts, *args, jaxpr=_flat_jaxpr(closed), backend=backend,
+                      name=name)
+
+
+def _flat_jaxpr(closed: ClosedJaxpr) -> Jaxpr:
+    """The jaxpr with its constvars turned into leading invars (memoised per closed jaxpr)."""
+    j = closed.jaxpr
+    return memo("flatten", closed, (),
+                lambda: Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns))
 
 
 def _avals(xs):
@@ -304,8 +309,7 @@ class Jitted:
     def source(self, *args, **kwargs) -> str:
         """The generated kernel source for these arguments (backends that generate code)."""
         (closed, _), _, backend = self._trace(args, kwargs)
-        j = closed.jaxpr
-        exe = get_backend(backend).compile(Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns))
+        exe = _executable(_flat_jaxpr(closed), backend)
         return getattr(exe, "source", None) or f"# backend {backend!r} interprets:\n{closed}"
 
 
