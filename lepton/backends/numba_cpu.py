@@ -1,0 +1,183 @@
+"""The Numba CPU backend: fused, optionally parallel loop-nest kernels plus host ops.
+
+``compile(jaxpr)`` schedules the equations (``schedule``), renders each fused group as a
+Numba kernel (``codegen``), loads or compiles it (``cache``) and returns a driver that
+runs the steps in order on NumPy arrays.  Each group picks its serial or ``prange``
+variant from its size and cost once, here, because a jaxpr's shapes are static; only
+the chosen variant is ever compiled.  The driver calls compiled entry points directly
+(no Numba dispatch) with precomputed reshapes, so a call costs microseconds.
+"""
+from __future__ import annotations
+
+import os
+
+# Parallel kernels' OpenMP threads sleep between launches instead of spinning: spinning
+# workers compete with the Python thread on busy or small machines (measured on 2 shared
+# cores: 8 ms per launch when spinning, 10 us when passive).  Set before Numba loads its
+# OpenMP layer; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import numpy as np  # noqa: E402
+from numba import types  # noqa: E402
+from numba.np.numpy_support import from_dtype  # noqa: E402
+
+from ..ir import Jaxpr, Literal, _Namer  # noqa: E402
+from . import cache, codegen, kernels_cpu, schedule  # noqa: E402
+from .reference import _as_dtype  # noqa: E402
+
+#: Domain elements x per-element cost (``codegen.cost``) above which a kernel runs its
+#: prange variant: about 1M elements for one cheap op, 2k for a transcendental one.
+#: ``LEPTON_PARALLEL_WORK`` overrides it (0: always parallel, a huge value: never).
+PARALLEL_WORK = int(os.environ.get("LEPTON_PARALLEL_WORK", 1 << 21))
+
+
+def compile(jaxpr: Jaxpr):
+    """A callable ``f(*numpy_arrays) -> list of numpy arrays`` evaluating ``jaxpr``."""
+    if jaxpr.constvars:
+        raise ValueError("the cpu backend takes consts as leading arguments; "
+                         "pass a jaxpr without constvars")
+    before = cache.stats.numba_compiles
+    slots: dict = {}
+    template: list = []
+
+    def slot(v):
+        if v not in slots:
+            slots[v] = len(template)
+            template.append(v.value._value if type(v) is Literal else None)
+        return slots[v]
+
+    for v in jaxpr.invars:
+        slot(v)
+    name_of = _Namer()  # the names make_jaxpr prints
+    for v in jaxpr.invars + [v for e in jaxpr.eqns for v in e.outvars]:
+        name_of(v)
+
+    def names(vs):
+        return ", ".join(name_of(v) for v in vs)
+
+    steps, listing, sources = [], [], []
+    for s in schedule.schedule(jaxpr):
+        if isinstance(s, schedule.Group):
+            k = kernel_for(s)
+            name = f"kernel_{len(sources)}"
+            steps.append(_kernel_step(cache.entry_point(k.source, _signature(k)), k, slot))
+            sources.append(f"# {name}: {', '.join(e.prim.name for e in s.eqns)} over "
+                           f"{s.domain}{' (parallel)' if k.parallel else ''}\n"
+                           + k.source.replace("def kernel(", f"def {name}(", 1))
+            listing.append(f"{names(v for v, _ in k.outputs)} = "
+                           f"{name}({names(v for v, _ in k.inputs)})")
+        elif _windowed(s.eqn):
+            steps.append(_window_step(s.eqn, slot))
+            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
+                           f"({names(s.eqn.invars)})  # direct kernel")
+        else:
+            steps.append(_host_step(s.eqn, slot))
+            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
+                           f"({names(s.eqn.invars)})  # host: NumPy impl")
+    outs = [slot(v) for v in jaxpr.outvars]
+    checks = [(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
+    n_in = len(jaxpr.invars)
+    _report(cache.stats.numba_compiles - before)
+
+    def run(*args):
+        if len(args) != n_in:
+            raise TypeError(f"compiled program takes {n_in} arguments, got {len(args)}")
+        for a, (shape, dtype) in zip(args, checks):
+            if a.shape != shape or a.dtype != dtype:
+                raise TypeError(f"argument of shape {a.shape} and dtype {a.dtype} where the "
+                                f"program was compiled for {shape} {dtype}")
+        env = template.copy()
+        env[:n_in] = args
+        for step in steps:
+            step(env)
+        return [env[i] for i in outs]
+
+    run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
+    return run
+
+
+def kernel_for(group) -> codegen.Kernel:
+    nest = schedule.Nest(group)
+    work = int(np.prod(group.domain, dtype=np.int64)) * codegen.cost(group)
+    return codegen.render(group, nest, work >= PARALLEL_WORK)
+
+
+def _signature(k: codegen.Kernel) -> tuple:
+    arrays = [types.Array(from_dtype(v.aval.dtype), len(shape), "C")
+              for v, shape in k.inputs + k.outputs]
+    return (types.UniTuple(types.int64, len(k.sizes)), *arrays)
+
+
+def _kernel_step(entry, k: codegen.Kernel, slot):
+    sizes = tuple(int(n) for n in k.sizes)
+    ins = [(slot(v), shape if shape != v.aval.shape else None) for v, shape in k.inputs]
+    outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
+            for v, shape in k.outputs]
+
+    def step(env):
+        args = [sizes]
+        for s, shape in ins:
+            a = env[s]
+            if not a.flags.c_contiguous:
+                a = np.ascontiguousarray(a)
+            args.append(a if shape is None else a.reshape(shape))
+        results = [np.empty(shape, dtype) for _, shape, dtype, _ in outs]
+        entry(*args, *results)
+        for (s, _, _, full), r in zip(outs, results):
+            env[s] = r if full is None else r.reshape(full)
+
+    return step
+
+
+def _windowed(eqn) -> bool:
+    return (eqn.prim.name in kernels_cpu.WINDOW_OPS
+            and all(v.aval.dtype.kind in "biuf" for v in eqn.invars))
+
+
+def _window_step(eqn, slot):
+    """reduce_window_* and select_and_* (pooling and its gradients) as direct kernels."""
+    name, p = eqn.prim.name, eqn.params
+    x = eqn.invars[-1].aval
+    kind = p.get("select") or name[len("reduce_window_"):]
+    source = kernels_cpu.window_source(name, x.ndim, codegen.identity(kind, x.dtype),
+                                       p.get("select", "max"))
+    out = eqn.outvars[0].aval
+    dims = types.UniTuple(types.int64, x.ndim)
+    arrays = [types.Array(from_dtype(v.aval.dtype), v.aval.ndim, "C")
+              for v in eqn.invars + eqn.outvars]
+    entry = cache.entry_point(source, (*arrays[:-1], dims, dims, dims, arrays[-1]))
+    windows = tuple(tuple(int(n) for n in t) for t in (
+        p["window_dimensions"], p["window_strides"], (lo for lo, _ in p["padding"])))
+    ins = [slot(v) for v in eqn.invars]
+    so = slot(eqn.outvars[0])
+    alloc = np.zeros if name == "select_and_scatter_add" else np.empty
+
+    def step(env):
+        args = [np.ascontiguousarray(env[i]) for i in ins]
+        o = alloc(out.shape, out.dtype)
+        entry(*args, *windows, o)
+        env[so] = o
+
+    return step
+
+
+def _host_step(eqn, slot):
+    impl, params = eqn.prim.impl, eqn.params
+    ins = [slot(v) for v in eqn.invars]
+    outs = [(slot(v), v) for v in eqn.outvars]
+    if eqn.prim.multiple_results:
+        def step(env):
+            res = impl(*[env[i] for i in ins], **params)
+            for (s, v), r in zip(outs, res):
+                env[s] = _as_dtype(r, v)
+    else:
+        (s0, v0), = outs
+
+        def step(env):
+            env[s0] = _as_dtype(impl(*[env[i] for i in ins], **params), v0)
+    return step
+
+
+def _report(numba_compiles: int):
+    from ..transforms import jit
+    jit.cache_info().numba_compiles += numba_compiles

@@ -1,0 +1,376 @@
+"""The Numba cpu backend: every op-table row against the reference backend, kernel caching
+(in-process and across processes), fusion structure, parallel variants, transforms of
+jitted functions, and lowering coverage of every primitive."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import lepton
+import lepton.numpy as lnp
+from lepton import tree
+from lepton.backends import numba_cpu, schedule
+from lepton.primitives import elementwise as ew
+from tests.ops import all_ops
+
+_settings = dict(deadline=None, derandomize=True, database=None,
+                 suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernel_cache_dir(tmp_path_factory):
+    """A fresh persistent cache for this session, so the tests compile (and count) for real."""
+    path = str(tmp_path_factory.mktemp("lepton-cache"))
+    old = os.environ.get("LEPTON_CACHE_DIR")
+    os.environ["LEPTON_CACHE_DIR"] = path
+    yield path
+    if old is None:
+        del os.environ["LEPTON_CACHE_DIR"]
+    else:
+        os.environ["LEPTON_CACHE_DIR"] = old
+
+
+def _numba_compiles():
+    return lepton.cache_info().numba_compiles
+
+
+def _assert_same(got, want, dtype_hint=None, ulps=None):
+    """Ints and bools bit for bit; floats to a few ulps of the larger magnitude (or to
+    ``ulps`` units of float32/64 eps relative to the values' scale)."""
+    g_leaves, w_leaves = tree.leaves(got), tree.leaves(want)
+    assert len(g_leaves) == len(w_leaves)
+    for g, w in zip(g_leaves, w_leaves):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)
+        if w.dtype.kind in "fc":
+            eps = np.finfo(w.dtype).eps
+            tol = (ulps or 64) * eps
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True)
+        else:
+            np.testing.assert_array_equal(g, w)
+
+
+# ----------------------------------------------------------------------------- op table
+OPS = [op for op in all_ops() if op.jit]
+
+
+def _lepton_args(args):
+    return tuple(lnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args)
+
+
+@pytest.mark.parametrize("op,dtype", [pytest.param(op, dt, id=f"{op.id}-{dt}")
+                                      for op in OPS for dt in op.dtypes])
+@settings(max_examples=1, **_settings)
+@given(data=st.data())
+def test_op_table_matches_reference(op, dtype, data):
+    args, kwargs = op.gen(data.draw, dtype, False)
+    largs = _lepton_args(args)
+    pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
+
+    def f(*arrs):
+        full = list(largs)
+        for i, a in zip(pos, arrs):
+            full[i] = a
+        return op.fn(*full, **kwargs)
+
+    arrs = [largs[i] for i in pos]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            want = lepton.jit(f, backend="reference")(*arrs)
+        except Exception:
+            return  # inputs the op rejects: nothing to compare
+        got = lepton.jit(f, backend="cpu")(*arrs)
+    _assert_same(got, want)
+
+
+# ----------------------------------------------------------------------------- caching
+def test_new_size_of_same_rank_compiles_nothing():
+    f = lepton.jit(lambda x, b: lnp.sum(lnp.exp(x) * b + 1.0, axis=1), backend="cpu")
+    rng = np.random.default_rng(0)
+    for i, (m, n) in enumerate([(5, 7), (9, 11), (3, 2)]):
+        x = rng.standard_normal((m, n)).astype(np.float32)
+        b = rng.standard_normal(n).astype(np.float32)
+        before = _numba_compiles()
+        got = f(x, b)
+        if i:
+            assert _numba_compiles() == before, "a new size recompiled a kernel"
+        _assert_same(got, lepton.jit(f.fun, backend="reference")(x, b))
+
+
+_SUBPROCESS = textwrap.dedent("""
+    import numpy as np, lepton, lepton.numpy as lnp
+    from lepton.backends import cache
+    f = lepton.jit(lambda x, y: lnp.sum(lnp.tanh(x) * y, axis=0), backend="cpu")
+    out = f(np.ones((3, 4), np.float32), np.full((3, 4), 2, np.float32))
+    assert np.allclose(out, 3 * 2 * np.tanh(1.0))
+    print(lepton.cache_info().numba_compiles, cache.stats.disk_loads)
+""")
+
+
+def test_persistent_cache_serves_a_fresh_process(tmp_path):
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(tmp_path))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", _SUBPROCESS], env=env, cwd=root,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        return [int(t) for t in out.stdout.split()]
+
+    compiles, loads = run()
+    assert compiles > 0 and loads == 0
+    compiles, loads = run()
+    assert compiles == 0 and loads > 0, "the second process recompiled"
+    assert all(not p.name.endswith(".tmp") for p in (tmp_path / "numba_cpu").iterdir())
+
+
+def test_importing_lepton_does_not_import_numba():
+    code = ("import sys, numpy as np, lepton, lepton.numpy as lnp\n"
+            "lepton.jit(lambda x: x + 1, backend='reference')(np.ones(3))\n"
+            "assert 'numba' not in sys.modules, 'lepton imported numba'")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+
+
+# ----------------------------------------------------------------------------- transforms
+def _mlp_loss(w, b, x):
+    return lnp.mean(lnp.tanh(x @ w + b) ** 2)
+
+
+def test_grad_and_vmap_of_jitted_functions():
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((4, 3))
+    b = rng.standard_normal(3)
+    x = rng.standard_normal((5, 4))
+    ref, cpu = (lambda f: lepton.jit(f, backend="reference")), \
+        (lambda f: lepton.jit(f, backend="cpu"))
+    cases = [
+        lambda j: lepton.grad(j(_mlp_loss), argnums=(0, 1))(w, b, x),
+        lambda j: j(lepton.grad(_mlp_loss))(w, b, x),
+        lambda j: lepton.vmap(j(_mlp_loss), in_axes=(None, None, 0))(w, b, x[:, None, :]),
+        lambda j: j(lepton.vmap(lepton.grad(_mlp_loss), in_axes=(None, None, 0)))(
+            w, b, x[:, None, :]),
+        lambda j: lepton.jvp(j(lambda x: lnp.sum(lnp.sin(x) * x, axis=1)), (x,), (x,)),
+    ]
+    for case in cases:
+        _assert_same(case(cpu), case(ref))
+
+
+# ----------------------------------------------------------------------------- structure
+def test_fused_kernel_source_is_visible():
+    f = lepton.jit(lambda x: lnp.sum(lnp.tanh(x) * 2 + lnp.sin(x) ** 2 - lnp.exp(-x * x)),
+                   backend="cpu")
+    src = f.source(np.ones(8, np.float32))
+    assert src.count("@njit(") == 1, "the chain and its reduction should be one kernel"
+    assert "def kernel_0(n, a0, o0)" in src and "K.tanh_f32" in src and "prange" not in src
+    big = f.source(np.ones(1 << 16, np.float32))
+    assert "prange" in big and "parallel=True" in big
+
+
+def test_broadcasts_reshapes_and_transposes_are_index_arithmetic():
+    def f(x, b, y):
+        h = lnp.maximum(x + b, 0.0) * y.T                    # bias broadcast, transposed read
+        return h - lnp.max(h, axis=1, keepdims=True), lnp.sum(h, axis=0)
+
+    x = np.random.default_rng(2).standard_normal((6, 5)).astype(np.float32)
+    b = np.arange(5, dtype=np.float32)
+    y = np.random.default_rng(3).standard_normal((5, 6)).astype(np.float32)
+    jf = lepton.jit(f, backend="cpu")
+    src = jf.source(x, b, y)
+    assert "host" not in src.split("\n\n")[0], src
+    _assert_same(jf(x, b, y), lepton.jit(f, backend="reference")(x, b, y))
+
+
+def test_host_ops_and_kernels_interleave():
+    def f(w, x):
+        h = lnp.tanh(x @ w)                                  # dot_general is a host op
+        return lnp.sort(h * 2, axis=-1)[:, ::2] + lnp.cumsum(h, axis=0)[:, ::2]
+
+    w = np.random.default_rng(4).standard_normal((4, 6))
+    x = np.random.default_rng(5).standard_normal((3, 4))
+    jf = lepton.jit(f, backend="cpu")
+    driver = jf.source(w, x).split("\n\n")[0]
+    for name in ("dot_general", "sort", "cumsum"):
+        assert f"{name}(" in driver and "host" in driver
+    _assert_same(jf(w, x), lepton.jit(f, backend="reference")(w, x))
+
+
+def test_transposed_products_are_computed_in_the_reading_layout():
+    def sgd(w, x):
+        g = lepton.grad(lambda w: lnp.sum(lnp.tanh(x @ w) ** 2))(w)   # dW = (g^T x)^T
+        return w - 0.1 * g
+
+    w = np.random.default_rng(11).standard_normal((5, 7)).astype(np.float32)
+    x = np.random.default_rng(12).standard_normal((4, 5)).astype(np.float32)
+    jf = lepton.jit(sgd, backend="cpu")
+    src = jf.source(w, x)
+    assert "transpose" not in src and "[i1, i0]" not in src, src
+    _assert_same(jf(w, x), lepton.jit(sgd, backend="reference")(w, x), ulps=256)
+
+
+# ----------------------------------------------------------------------------- parallel
+@pytest.mark.parametrize("name,fn", [
+    ("elementwise", lambda x: lnp.exp(x) * lnp.cos(x) + x),
+    ("full_sum", lambda x: lnp.sum(lnp.sin(x))),
+    ("rows", lambda x: lnp.max(lnp.tanh(x), axis=1)),
+    ("columns", lambda x: lnp.sum(lnp.exp(-x * x), axis=0)),
+    ("middle", lambda x: lnp.min(lnp.cos(x.reshape(64, 16, -1)), axis=1)),
+])
+def test_parallel_variants_match_reference(name, fn):
+    x = np.random.default_rng(6).standard_normal((64, 1024)).astype(np.float32)
+    x[3, 5], x[7, 9] = np.nan, 3e7                           # NaN propagation, exact fallback
+    jf = lepton.jit(fn, backend="cpu")
+    assert "parallel=True" in jf.source(x) or name in ("columns", "middle")
+    _assert_same(jf(x), lepton.jit(fn, backend="reference")(x), ulps=256)
+
+
+# ----------------------------------------------------------------------------- accuracy
+def _ulps(got, exact):
+    """Distance in float32 ulps of the correctly rounded value."""
+    want = exact.astype(np.float32)
+    with np.errstate(all="ignore"):
+        d = np.abs(got.astype(np.float64) - exact) / np.spacing(np.abs(want)).astype(np.float64)
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    return np.where(same, 0.0, d)
+
+
+_APPROXIMATED = {  # lepton function, float64 reference
+    "exp": (lnp.exp, np.exp), "tanh": (lnp.tanh, np.tanh), "sin": (lnp.sin, np.sin),
+    "cos": (lnp.cos, np.cos), "logistic": (ew.logistic, lambda v: 1 / (1 + np.exp(-v))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_APPROXIMATED))
+def test_float32_approximations_are_within_one_ulp(name):
+    rng = np.random.default_rng(7)
+    x = np.concatenate([
+        rng.standard_normal(1 << 18) * 4, np.linspace(-110, 95, 1 << 18),
+        rng.standard_normal(1 << 16) * 10.0 ** rng.uniform(-40, 6, 1 << 16),
+        [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 88.72, 88.73, -103.9, -104.5],
+    ]).astype(np.float32)
+    fn, exact_fn = _APPROXIMATED[name]
+    jf = lepton.jit(fn, backend="cpu")
+    assert f"K.{name}_f32" in jf.source(x)
+    got = np.asarray(jf(x))
+    with np.errstate(all="ignore"):
+        exact = exact_fn(x.astype(np.float64))
+    assert _ulps(got, exact).max() <= 1.0
+    ref = np.asarray(lepton.jit(fn, backend="reference")(x))  # NumPy: not exact itself
+    assert _ulps(got, ref.astype(np.float64)).max() <= _ulps(ref, exact).max() + 1.0
+
+
+def test_huge_sine_arguments_fall_back_to_libm():
+    x = np.array([1.0, 3e7, 1e20, -3.4e38, 0.5], np.float32)
+    got = np.asarray(lepton.jit(lambda v: lnp.sin(v) + lnp.cos(v), backend="cpu")(x))
+    want = (np.sin(x.astype(np.float64)) + np.cos(x.astype(np.float64))).astype(np.float32)
+    np.testing.assert_allclose(got, want, rtol=4e-7, atol=1e-7)
+
+
+# ----------------------------------------------------------------------------- edge cases
+@pytest.mark.parametrize("fn,args", [
+    (lambda x, y: (x // y, x % y, x / y), (np.array([7, -7, 5, 0, -8], np.int32),
+                                           np.array([2, 2, 0, 3, -3], np.int32))),
+    (lambda x, y: (x << y, x >> y), (np.array([1, -8, 3, 5], np.int32),
+                                     np.array([3, 1, 40, -1], np.int32))),
+    (lambda x: (lnp.max(x), lnp.min(x, axis=0), lnp.argmax(x)),
+     (np.array([[1.0, np.nan], [3.0, -np.inf]], np.float32),)),
+    (lambda b: (lnp.all(b, axis=1), lnp.any(b), ~b, b.astype(np.int8)),
+     (np.array([[True, False], [True, True]]),)),
+    (lambda x: (lnp.sum(x), lnp.max(x, axis=1) if x.shape[1] else x, x * 2),
+     (np.zeros((0, 3), np.float32),)),
+    (lambda x: (lnp.sum(x), x + 1, lnp.arange(4) * x),
+     (np.array(2.5, np.float64),)),
+    (lambda x: lnp.where(x > 0, x, lnp.arange(x.size).reshape(x.shape) * 1.0),
+     (np.random.default_rng(8).standard_normal((3, 4)),)),
+    (lambda x: (x.astype(np.int32), x.astype(np.uint8), x.astype(bool)),
+     (np.array([1.7, -2.5, 300.0, 0.0, -0.0], np.float32),)),
+    (lambda x: x.T * 2, (np.arange(12.0).reshape(3, 4).T,)),  # non-contiguous input
+])
+def test_edge_cases_match_reference(fn, args):
+    _assert_same(lepton.jit(fn, backend="cpu")(*args),
+                 lepton.jit(fn, backend="reference")(*args))
+
+
+def test_compiled_program_checks_its_arguments():
+    jaxpr = lepton.make_jaxpr(lambda x: x * 2)(np.ones(3, np.float32)).jaxpr
+    run = numba_cpu.compile(jaxpr)
+    np.testing.assert_array_equal(run(np.ones(3, np.float32))[0], 2 * np.ones(3))
+    with pytest.raises(TypeError, match="compiled for"):
+        run(np.ones(4, np.float32))
+
+
+# ----------------------------------------------------------------------------- coverage
+def test_every_primitive_has_a_cpu_lowering():
+    import importlib
+    import pkgutil
+    for m in pkgutil.walk_packages(lepton.__path__, "lepton."):  # every defined primitive
+        importlib.import_module(m.name)
+    from lepton.core import PRIMITIVES
+    missing = sorted(name for name in PRIMITIVES if schedule.lowering(name) is None)
+    assert not missing, (f"primitives without a cpu lowering: {missing}; give them a "
+                         "template in lepton/backends/codegen.py or list them in "
+                         "lepton/backends/schedule.py HOST_OPS")
+    for kind in ("fused", "view", "direct", "host"):
+        names = sorted(n for n in PRIMITIVES if schedule.lowering(n) == kind)
+        print(f"\ncpu backend, {kind} ({len(names)}): {' '.join(names)}")
+
+
+def test_a_primitive_without_lowering_is_reported():
+    from lepton.core import PRIMITIVES, Primitive, ShapedArray
+    p = Primitive("test_unlowered_op")
+    try:
+        p.impl = lambda x: x
+        p.abstract_eval = lambda a: ShapedArray(a.shape, a.dtype)
+        f = lepton.jit(lambda x: p.bind(x) + 1, backend="cpu")
+        with pytest.raises(NotImplementedError, match="test_unlowered_op"):
+            f(np.ones(3, np.float32))
+    finally:
+        del PRIMITIVES["test_unlowered_op"]
+
+
+# ----------------------------------------------------------------------------- windows
+_POOLS = [  # window, strides, padding
+    ((1, 2, 2, 1), (1, 2, 2, 1), "VALID"),
+    ((1, 3, 3, 1), (1, 2, 2, 1), "SAME"),
+    ((2, 3, 1, 2), (1, 1, 2, 1), ((1, 0), (2, 1), (0, 0), (0, 1))),
+]
+
+
+@pytest.mark.parametrize("window,strides,padding", _POOLS)
+@pytest.mark.parametrize("computation,init", [("max", -np.inf), ("min", np.inf), ("sum", 0.0)])
+def test_window_kernels_match_reference(window, strides, padding, computation, init):
+    from lepton.primitives import conv
+    x = np.random.default_rng(9).standard_normal((3, 7, 6, 4)).astype(np.float32)
+    x[0, 1, 1, 0] = np.nan
+    x[1, :3, :3, 1] = x[1, 0, 0, 1]                         # ties pick the first
+    xi = np.random.default_rng(10).integers(-5, 5, (3, 7, 6, 4)).astype(np.int32)
+
+    def pool(v):
+        return conv.reduce_window(v, init if v.dtype.kind == "f" else
+                                  {"max": -9, "min": 9, "sum": 0}[computation],
+                                  computation, window, strides, padding)
+
+    def pool_grad(v):                                        # select_and_scatter_add
+        return lepton.grad(lambda u: lnp.sum(pool(u) ** 2))(v)
+
+    def pool_jvp(v):                                         # select_and_gather_add
+        return lepton.jvp(pool, (v,), (v * 2 + 1,))
+
+    fns = [(pool, x), (pool, xi)] + ([(pool_grad, x), (pool_jvp, x)]
+                                     if computation != "sum" else [])
+    for fn, arg in fns:
+        jf = lepton.jit(fn, backend="cpu")
+        if computation != "sum" or fn is pool:
+            assert "direct kernel" in jf.source(arg)
+        _assert_same(jf(arg), lepton.jit(fn, backend="reference")(arg))
