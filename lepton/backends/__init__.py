@@ -6,7 +6,12 @@ imported lazily, so importing lepton never imports Numba.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
+import importlib.util
+import os
+import threading
 
 _BACKENDS = {"reference": "lepton.backends.reference", "cpu": "lepton.backends.numba_cpu"}
 
@@ -19,6 +24,33 @@ def get_backend(name: str):
     return importlib.import_module(module)
 
 
+@functools.lru_cache(maxsize=None)
+def _numba_installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
 def default_backend() -> str:
-    import os
-    return os.environ.get("LEPTON_BACKEND", "reference")
+    """``$LEPTON_BACKEND`` if set, else the Numba CPU backend (the NumPy reference without Numba)."""
+    name = os.environ.get("LEPTON_BACKEND")
+    if name:
+        return name
+    return "cpu" if _numba_installed() else "reference"
+
+
+_running = threading.local()
+
+
+def running_backend() -> str:
+    """The backend executing the current jitted program ('reference' outside any)."""
+    return getattr(_running, "name", "reference")
+
+
+@contextlib.contextmanager
+def running(name: str):
+    """Mark ``name`` as executing, so nested loop bodies compile with the same backend."""
+    prev = getattr(_running, "name", "reference")
+    _running.name = name
+    try:
+        yield
+    finally:
+        _running.name = prev

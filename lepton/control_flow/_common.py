@@ -9,7 +9,7 @@ leading operands, so they can travel through any transform as ordinary arguments
 from __future__ import annotations
 
 from .. import dtypes, tree
-from ..backends import get_backend
+from ..backends import get_backend, running_backend
 from ..core import ArrayBase, ShapedArray, concrete, current_trace, set_trace
 from ..errors import DTypeError, ShapeError
 from ..ir import ClosedJaxpr, Jaxpr, Var, eval_jaxpr
@@ -19,12 +19,15 @@ from ..transforms.batching import BatchTrace, BatchTracer
 from ..transforms.memo import memo  # noqa: F401  (re-exported for the loop modules)
 from ..transforms.partial_eval import partial_eval_jaxpr
 
-REFERENCE = "reference"  # eager loops run bodies on NumPy; compiled backends lower loops themselves
 
 
 def executable(jaxpr: Jaxpr):
-    """The body compiled once per loop, so a loop's cost does not grow with its trip count."""
-    return memo("compile", jaxpr, (), lambda: get_backend(REFERENCE).compile(jaxpr))
+    """The body compiled once per loop, so a loop's cost does not grow with its trip count.
+
+    Eager loops use the NumPy reference (no compile latency); inside a jitted program the
+    body is compiled by that program's backend."""
+    backend = running_backend()
+    return memo("compile", jaxpr, (backend,), lambda: get_backend(backend).compile(jaxpr))
 
 
 

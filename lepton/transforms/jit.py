@@ -15,7 +15,7 @@ import time
 import warnings
 
 from .. import tree
-from ..backends import default_backend, get_backend
+from ..backends import default_backend, get_backend, running
 from ..core import ArrayBase, Primitive, ShapedArray, Tracer, concrete, set_trace
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
@@ -84,7 +84,11 @@ def _executable(jaxpr: Jaxpr, backend: str):
 
 # ----------------------------------------------------------------------------- the primitive
 def _jit_impl(*args, jaxpr, backend, name):
-    return _executable(jaxpr, backend)(*args)
+    exe = _executable(jaxpr, backend)
+    if backend == "reference":
+        return exe(*args)
+    with running(backend):  # loops inside compile their bodies with this backend too
+        return exe(*args)
 
 
 def _jit_abstract_eval(*avals, jaxpr, backend, name):
