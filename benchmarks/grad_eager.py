@@ -15,7 +15,7 @@ BATCH = 256
 
 def make_data():
     rng = np.random.default_rng(0)
-    params = [(rng.standard_normal((m, n)).astype(np.float32) * np.sqrt(2 / m),
+    params = [((rng.standard_normal((m, n)) * np.sqrt(2 / m)).astype(np.float32),
                np.zeros(n, np.float32)) for m, n in zip(SIZES[:-1], SIZES[1:])]
     x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, BATCH)]

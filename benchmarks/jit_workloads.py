@@ -27,9 +27,9 @@ LR = 0.01
 
 def data(seed=0):
     rng = np.random.default_rng(seed)
-    mlp = [(rng.standard_normal((m, n)).astype(np.float32) * np.sqrt(2 / m),
+    mlp = [((rng.standard_normal((m, n)) * np.sqrt(2 / m)).astype(np.float32),
             np.zeros(n, np.float32)) for m, n in zip([784, 1024, 1024], [1024, 1024, 10])]
-    small = [(rng.standard_normal((m, n)).astype(np.float32) * np.sqrt(2 / m),
+    small = [((rng.standard_normal((m, n)) * np.sqrt(2 / m)).astype(np.float32),
               np.zeros(n, np.float32)) for m, n in zip([784, 128], [128, 10])]
     cnn = {"k": rng.standard_normal((5, 5, 1, 6)).astype(np.float32) * 0.2,
            "kb": np.zeros(6, np.float32),

@@ -300,6 +300,11 @@ class EvalTrace(Trace):
         return _wrap(out, out_aval)
 
 
+def wrap_value(value, aval: ShapedArray) -> Array:
+    """An Array of ``aval`` around a NumPy result (cast to the aval's dtype if needed)."""
+    return _wrap(value, aval)
+
+
 def _wrap(value, aval: ShapedArray) -> Array:
     if type(value) is not np.ndarray or value.dtype != aval.dtype:
         value = np.asarray(value, dtype=aval.dtype)

@@ -14,9 +14,12 @@ import threading
 import time
 import warnings
 
+import numpy as np
+
 from .. import tree
 from ..backends import default_backend, get_backend, running
-from ..core import ArrayBase, Primitive, ShapedArray, Tracer, concrete, set_trace
+from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, _ctx, concrete,
+                    set_trace, wrap_value)
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
 from .api import _abstractify, trace_to_jaxpr
@@ -216,6 +219,16 @@ def _describe_change(old_key, new_key, arg_names):
     return "the backend changed"
 
 
+def _run_ready(entry, vals):
+    exe, backend, consts, out_avals, out_tree = entry
+    if backend == "reference":
+        outs = exe(*consts, *vals)
+    else:
+        with running(backend):
+            outs = exe(*consts, *vals)
+    return tree.unflatten(out_tree, [wrap_value(o, a) for o, a in zip(outs, out_avals)])
+
+
 def _arg_name(path):
     """'argument 0['w']' or 'keyword scale' for a leaf path into (positional, keywords)."""
     head, rest = path[1], tree.keystr(path[2:])
@@ -239,6 +252,7 @@ class Jitted:
             tuple(donate_argnums)
         self.backend = backend
         self._cache = LRU(256)
+        self._fast: dict = {}  # eager calls: signature -> ready-to-run executable
         self._last_key = None
 
     def _split(self, args, kwargs):
@@ -303,9 +317,43 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if getattr(_state, "disabled", False):
             return self.fun(*args, **kwargs)
+        fast_key = self._fast_key(args, kwargs)
+        if fast_key is not None:
+            hit = self._fast.get(fast_key[0])
+            if hit is not None:
+                _info.hits += 1
+                return _run_ready(hit, fast_key[1])
         (closed, out_tree), leaves, backend = self._trace(args, kwargs)
         outs = bind_closed(closed, leaves, backend, self.__name__)
+        if fast_key is not None and all(type(c) is Array for c in closed.consts):
+            if len(self._fast) >= 256:
+                self._fast.clear()
+            flat = _flat_jaxpr(closed)
+            self._fast[fast_key[0]] = (_executable(flat, backend), backend,
+                                       [c._value for c in closed.consts],
+                                       [v.aval for v in flat.outvars], out_tree)
         return tree.unflatten(out_tree, outs)
+
+    def _fast_key(self, args, kwargs):
+        """(signature, leaf values) for an eager call on concrete arrays, else None.
+
+        Such a call needs no tracing machinery at all once its executable exists."""
+        if kwargs or self.static_argnums or _ctx.trace.parent is not None:
+            return None
+        leaves, treedef = tree.flatten(args)
+        sig, vals = [treedef, self.backend or default_backend()], []
+        for x in leaves:
+            t = type(x)
+            if t is Array:
+                v = x._value
+                sig.append((v.shape, v.dtype, x._weak))
+            elif t is np.ndarray:
+                v = x
+                sig.append((v.shape, v.dtype, False))
+            else:
+                return None
+            vals.append(v)
+        return tuple(sig), vals
 
     def make_jaxpr(self, *args, **kwargs) -> ClosedJaxpr:
         return self._trace(args, kwargs)[0][0]
