@@ -22,8 +22,10 @@ from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
 from ..ir import Jaxpr, Literal, _Namer  # noqa: E402
-from . import cache, codegen, kernels_cpu, schedule  # noqa: E402
+from . import allocator, cache, codegen, kernels_cpu, schedule  # noqa: E402
 from .reference import _as_dtype  # noqa: E402
+
+allocator.tune()
 
 #: Domain elements x per-element cost (``codegen.cost``) above which a kernel runs its
 #: prange variant: about 1M elements for one cheap op, 2k for a transcendental one.
