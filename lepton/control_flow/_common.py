@@ -9,7 +9,7 @@ leading operands, so they can travel through any transform as ordinary arguments
 from __future__ import annotations
 
 from .. import dtypes, tree
-from ..backends import get_backend, running_backend
+from ..backends import running_backend
 from ..core import ArrayBase, ShapedArray, concrete, current_trace, set_trace
 from ..errors import DTypeError, ShapeError
 from ..ir import ClosedJaxpr, Jaxpr, Var, eval_jaxpr
@@ -26,8 +26,8 @@ def executable(jaxpr: Jaxpr):
 
     Eager loops use the NumPy reference (no compile latency); inside a jitted program the
     body is compiled by that program's backend."""
-    backend = running_backend()
-    return memo("compile", jaxpr, (backend,), lambda: get_backend(backend).compile(jaxpr))
+    from ..transforms.jit import _executable  # cached per program, counted in cache_info()
+    return _executable(jaxpr, running_backend())
 
 
 
