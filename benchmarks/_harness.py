@@ -22,6 +22,18 @@ def median_seconds(fn, repeat=7, warmup=2, min_time=0.05):
     return statistics.median(samples)
 
 
+def median_us(fn, repeat=15, number=2000):
+    """Median microseconds per call of a fast ``fn`` (after one warm-up call)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - t0) / number * 1e6)
+    return statistics.median(samples)
+
+
 def report(title, results, baseline="lepton"):
     """Print ``{library: seconds}`` with ratios relative to ``baseline``."""
     base = results.get(baseline)

@@ -5,23 +5,13 @@ Target (issue #2): at most 5 us above NumPy per op.  Run: python benchmarks/disp
 """
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 
 import numpy as np
 
+from _harness import median_us
+
 import lepton.numpy as lnp
-
-
-def median_us(f, repeat=15, number=2000):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            f()
-        times.append((time.perf_counter() - t0) / number * 1e6)
-    return statistics.median(times)
 
 
 def main():

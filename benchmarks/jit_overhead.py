@@ -7,21 +7,10 @@ Run: python benchmarks/jit_overhead.py
 """
 from __future__ import annotations
 
-import statistics
-import time
 
 import numpy as np
 
-
-def median_us(f, repeat=15, number=2000):
-    f()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            f()
-        times.append((time.perf_counter() - t0) / number * 1e6)
-    return statistics.median(times)
+from _harness import median_us
 
 
 def main():

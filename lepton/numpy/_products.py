@@ -50,6 +50,10 @@ def _size_error(name, a, b, ka, kb, what):
 def matmul(a, b, *, precision=None, preferred_element_type=None):
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the
     promoted axis dropped; leading (batch) axes broadcast."""
+    if preferred_element_type is None:
+        r = _eager.binary(np.matmul, a, b, kinds="iufc")  # concrete operands: BLAS directly
+        if r is not None:
+            return r
     a, b = _promote(a, b)
     sa, sb = a.aval.shape, b.aval.shape
     na, nb = len(sa), len(sb)
@@ -60,10 +64,6 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
         _size_error("matmul", a, b, sa[-1], sb[0 if nb == 1 else -2],
                     ("last axis", "first axis" if nb == 1 else "second-to-last axis"))
     pet = preferred_element_type
-    if pet is None:
-        r = _eager.binary(np.matmul, a, b, kinds="iufc")  # concrete operands: BLAS directly
-        if r is not None:
-            return r
     if nb <= 2:  # no batch on the right: one contraction, the output order is right
         return _contract(a, b, (na - 1,), (0,), pet)
     if na == 1:
