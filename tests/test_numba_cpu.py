@@ -19,7 +19,7 @@ import lepton.numpy as lnp
 from lepton import tree
 from lepton.backends import numba_cpu, schedule
 from lepton.primitives import elementwise as ew
-from tests.ops import all_ops
+from tests.ops import all_ops, partial_fn
 
 _settings = dict(deadline=None, derandomize=True, database=None,
                  suppress_health_check=list(HealthCheck))
@@ -74,12 +74,7 @@ def test_op_table_matches_reference(op, dtype, data):
     args, kwargs = op.gen(data.draw, dtype, False)
     largs = _lepton_args(args)
     pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
-
-    def f(*arrs):
-        full = list(largs)
-        for i, a in zip(pos, arrs):
-            full[i] = a
-        return op.fn(*full, **kwargs)
+    f = partial_fn(op, largs, kwargs, pos)
 
     arrs = [largs[i] for i in pos]
     with np.errstate(all="ignore"), warnings.catch_warnings():

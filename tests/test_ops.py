@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import lepton
 import lepton.numpy as lnp
 from lepton import test_util, tree
-from tests.ops import all_ops
+from tests.ops import all_ops, partial_fn
 
 OPS = all_ops()
 VALUE_EXAMPLES = 12
@@ -92,12 +92,7 @@ def test_jit_matches_eager(op, dtype, data):
     args, kwargs = op.gen(data.draw, dtype, False)
     largs = _to_lepton(args)
     arr_pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
-
-    def f(*arrs):
-        full = list(largs)
-        for i, a in zip(arr_pos, arrs):
-            full[i] = a
-        return op.fn(*full, **kwargs)
+    f = partial_fn(op, largs, kwargs, arr_pos)
 
     try:
         eager = f(*[largs[i] for i in arr_pos])
@@ -126,14 +121,7 @@ def test_grads(op, data):
         i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f")
     if not diff:
         return
-    fixed = list(args)
-
-    def f(*xs):
-        full = list(fixed)
-        for i, x in zip(diff, xs):
-            full[i] = x
-        return op.fn(*full, **kwargs)
-
+    f = partial_fn(op, args, kwargs, diff)
     test_util.check_grads(f, [args[i] for i in diff], order=op.grad_order, modes=("fwd", "rev"),
                           atol=1e-5, rtol=1e-5)
 
@@ -189,12 +177,7 @@ def test_nondifferentiable_give_zero_tangents(op, data):
     if not pos:
         return
     largs = list(_to_lepton(args))
-
-    def f(*xs):
-        full = list(largs)
-        for i, x in zip(pos, xs):
-            full[i] = x
-        return op.fn(*full, **kwargs)
+    f = partial_fn(op, largs, kwargs, pos)
 
     primals = tuple(largs[i] for i in pos)
     try:

@@ -135,6 +135,19 @@ def binary(name, fn, ref, kind="real", kind2=None, dtypes=FLOATS, broadcast=True
     return Op(name, fn, ref, gen, dtypes=dtypes, **kw)
 
 
+def partial_fn(op, args, kwargs, positions):
+    """``op.fn`` as a function of the arguments at ``positions`` (the others fixed)."""
+    fixed = list(args)
+
+    def f(*xs):
+        full = list(fixed)
+        for i, x in zip(positions, xs):
+            full[i] = x
+        return op.fn(*full, **kwargs)
+
+    return f
+
+
 def all_ops() -> list[Op]:
     import importlib
     import pkgutil
