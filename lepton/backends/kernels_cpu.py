@@ -148,12 +148,15 @@ WINDOW_OPS = frozenset({"reduce_window_sum", "reduce_window_max", "reduce_window
                         "select_and_gather_add", "select_and_scatter_add"})
 
 
-def window_source(name: str, ndim: int, init: str, select: str = "max") -> str:
+def window_source(name: str, ndim: int, init: str, select: str, wd, ws, lo) -> str:
     """Source of the direct kernel for window primitive ``name`` on rank ``ndim``:
-    ``kernel(x, wd, ws, lo, o)`` for reduce_window_*, ``kernel(v, x, wd, ws, lo, o)`` for
-    select_and_* (``o`` zero-filled by the caller for the scatter).  ``init`` is the
-    identity, which is also the value of padding; select_and_* pick each window's first
-    max (min) in row-major window order, NaN first, as the NumPy impl's argmax does."""
+    ``kernel(x, o)`` for reduce_window_*, ``kernel(v, x, o)`` for select_and_* (``o``
+    zero-filled by the caller for the scatter).  The window's sizes, strides and low
+    padding are static primitive parameters, so they are written into the source as
+    constants (LLVM then unrolls the small window loops); array sizes stay run-time.
+    ``init`` is the identity, which is also the value of padding; select_and_* pick each
+    window's first max (min) in row-major window order, NaN first, as the NumPy impl's
+    argmax does."""
     j = ", ".join(f"j{d}" for d in range(ndim))
     i = ", ".join(f"i{d}" for d in range(ndim))
     reduce = name.startswith("reduce")
@@ -178,13 +181,23 @@ def window_source(name: str, ndim: int, init: str, select: str = "max") -> str:
     lines += ["    " * ndim + ln for ln in pre]
     for d in range(ndim):
         depth = ndim + d
-        lines += ["    " * depth + f"for k{d} in range(wd[{d}]):",
-                  "    " * (depth + 1) + f"i{d} = j{d} * ws[{d}] + k{d} - lo[{d}]"]
-        if reduce:  # padding is the identity: skip it
+        index = _affine(f"j{d}", ws[d], f"k{d}" if wd[d] > 1 else None, lo[d])
+        lines += ["    " * depth + f"for k{d} in range({wd[d]}):",
+                  "    " * (depth + 1) + f"i{d} = {index}"]
+        if reduce and (wd[d] > 1 or lo[d] != 0 or ws[d] != 1):  # padding is the identity
             lines += ["    " * (depth + 1) + f"if i{d} < 0 or i{d} >= x.shape[{d}]:",
                       "    " * (depth + 2) + "continue"]
     lines += ["    " * (2 * ndim) + ln for ln in body]
     lines += ["    " * ndim + ln for ln in post]
-    args = "x, wd, ws, lo, o" if reduce else "v, x, wd, ws, lo, o"
+    args = "x, o" if reduce else "v, x, o"
     return "\n".join(["@njit(cache=True, error_model='numpy')", f"def kernel({args}):"]
                      + ["    " + ln for ln in lines]) + "\n"
+
+
+def _affine(j: str, stride: int, k: str | None, lo: int) -> str:
+    """``j * stride + k - lo`` with the constant terms folded away."""
+    terms = [j if stride == 1 else f"{j} * {stride}"]
+    if k is not None:
+        terms.append(k)
+    text = " + ".join(terms)
+    return text if lo == 0 else f"{text} - {lo}" if lo > 0 else f"{text} + {-lo}"

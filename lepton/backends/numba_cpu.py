@@ -141,15 +141,14 @@ def _window_step(eqn, slot):
     name, p = eqn.prim.name, eqn.params
     x = eqn.invars[-1].aval
     kind = p.get("select") or name[len("reduce_window_"):]
+    wd, ws, lo = (tuple(int(n) for n in t) for t in (
+        p["window_dimensions"], p["window_strides"], (lo for lo, _ in p["padding"])))
     source = kernels_cpu.window_source(name, x.ndim, codegen.identity(kind, x.dtype),
-                                       p.get("select", "max"))
+                                       p.get("select", "max"), wd, ws, lo)
     out = eqn.outvars[0].aval
-    dims = types.UniTuple(types.int64, x.ndim)
     arrays = [types.Array(from_dtype(v.aval.dtype), v.aval.ndim, "C")
               for v in eqn.invars + eqn.outvars]
-    entry = cache.entry_point(source, (*arrays[:-1], dims, dims, dims, arrays[-1]))
-    windows = tuple(tuple(int(n) for n in t) for t in (
-        p["window_dimensions"], p["window_strides"], (lo for lo, _ in p["padding"])))
+    entry = cache.entry_point(source, tuple(arrays))
     ins = [slot(v) for v in eqn.invars]
     so = slot(eqn.outvars[0])
     alloc = np.zeros if name == "select_and_scatter_add" else np.empty
@@ -157,7 +156,7 @@ def _window_step(eqn, slot):
     def step(env):
         args = [np.ascontiguousarray(env[i]) for i in ins]
         o = alloc(out.shape, out.dtype)
-        entry(*args, *windows, o)
+        entry(*args, o)
         env[so] = o
 
     return step
