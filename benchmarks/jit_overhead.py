@@ -26,6 +26,8 @@ def main():
     rows = {}
     for backend in ("cpu", "reference"):
         f = lepton.jit(fn, backend=backend)
+        f(xl, yl)
+        lepton.wait_for_compilation()
         rows[f"lepton.jit {backend}"] = median_us(lambda: f(xl, yl))
     from lepton.backends import numba_cpu
     f = lepton.jit(fn, backend="cpu")

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from .. import tree
-from ..backends import default_backend, get_backend, running
+from ..backends import default_backend, get_backend, running, tiered
 from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, _ctx, concrete,
                     set_trace, wrap_value)
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
@@ -77,12 +77,24 @@ def _executable(jaxpr: Jaxpr, backend: str):
     hit = _executables.get(key)
     if hit is not None and hit[0] is jaxpr:
         return hit[1]
-    t0 = time.perf_counter()
-    exe = get_backend(backend).compile(jaxpr)
-    _info.compile_seconds += time.perf_counter() - t0
     _info.compiles += 1
+    if backend != "reference" and tiered.enabled():
+        exe = tiered.Tiered(jaxpr, backend, _count_compile_seconds)
+    else:
+        t0 = time.perf_counter()
+        exe = get_backend(backend).compile(jaxpr)
+        _count_compile_seconds(time.perf_counter() - t0)
     _executables[key] = (jaxpr, exe)
     return exe
+
+
+def _count_compile_seconds(seconds):
+    _info.compile_seconds += seconds
+
+
+def wait_for_compilation():
+    """Block until background compiles finish, so later calls run fully compiled code."""
+    tiered.wait_for_compilation()
 
 
 # ----------------------------------------------------------------------------- the primitive
