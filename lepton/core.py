@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import dtypes
-from .errors import ConcretizationError, DTypeError, LeakedTracerError, MutationError
+from .errors import ConcretizationError, LeakedTracerError, MutationError
 
 
 # ----------------------------------------------------------------------------- avals
@@ -344,14 +344,6 @@ def set_trace(trace: Trace):
         _ctx.trace = prev
 
 
-def eval_trace() -> Trace:
-    """The root (eager) trace of this thread."""
-    t = _ctx.trace
-    while t.parent is not None:
-        t = t.parent
-    return t
-
-
 # ----------------------------------------------------------------------------- tracers
 class Tracer(ArrayBase):
     """A stand-in for an array while a trace records or transforms a computation."""
@@ -404,8 +396,3 @@ class Tracer(ArrayBase):
 
     def block_until_ready(self):
         return self
-
-
-def check_dtype(cond: bool, msg: str):
-    if not cond:
-        raise DTypeError(msg)

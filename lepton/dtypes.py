@@ -158,10 +158,6 @@ def default_for(dtype: np.dtype) -> np.dtype:
     return dtype
 
 
-def is_float(dtype) -> bool:
-    return np.dtype(dtype).kind == "f"
-
-
 def is_complex(dtype) -> bool:
     return np.dtype(dtype).kind == "c"
 
@@ -172,11 +168,6 @@ def is_inexact(dtype) -> bool:
 
 def is_integer(dtype) -> bool:
     return np.dtype(dtype).kind in "iu"
-
-
-def is_differentiable(dtype) -> bool:
-    """Only inexact dtypes carry tangents; ints and bools get symbolic zeros (float0)."""
-    return np.dtype(dtype).kind in "fc"
 
 
 def real_dtype(dtype) -> np.dtype:

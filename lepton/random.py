@@ -154,6 +154,16 @@ def _dtype_arg(name, dtype, kinds, default=dtypes.float32):
     return dt
 
 
+def _sample_shape(name, shape, *param_shapes):
+    """The output shape: the parameters' broadcast shape by default, else ``shape``, which
+    the parameters must broadcast *to* (as in JAX)."""
+    if shape is None:
+        return broadcast_shapes(*param_shapes, name=name)
+    shape = _shape_arg(name, shape)
+    _check_shape(name, shape, *param_shapes)
+    return shape
+
+
 def _check_shape(name, shape, *param_shapes):
     """Parameters must broadcast *to* ``shape`` (as in JAX)."""
     try:
@@ -369,11 +379,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     key = _take_key("truncated_normal", key)
     dtype = _dtype_arg("truncated_normal", dtype, "f")
     lower, upper = _param(lower, dtype), _param(upper, dtype)
-    if shape is None:
-        shape = broadcast_shapes(lower.shape, upper.shape, name="truncated_normal")
-    else:
-        shape = _shape_arg("truncated_normal", shape)
-        _check_shape("truncated_normal", shape, lower.shape, upper.shape)
+    shape = _sample_shape("truncated_normal", shape, lower.shape, upper.shape)
     lower, upper = lnp.broadcast_to(lower, shape), lnp.broadcast_to(upper, shape)
     sqrt2 = np.array(np.sqrt(2), dtype)
     u = _uniform(key, shape, dtype, _erf(lower / sqrt2), _erf(upper / sqrt2))
@@ -435,11 +441,7 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
         raise ShapeError(f"lepton.random.multivariate_normal: needs mean of shape (..., n) and "
                          f"cov of shape (..., n, n), got {mean.shape} and {cov.shape}.")
     batch = broadcast_shapes(mean.shape[:-1], cov.shape[:-2], name="multivariate_normal")
-    if shape is None:
-        shape = batch
-    else:
-        shape = _shape_arg("multivariate_normal", shape)
-        _check_shape("multivariate_normal", shape, batch)
+    shape = _sample_shape("multivariate_normal", shape, batch)
     if method == "cholesky":
         factor = lnp.linalg.cholesky(cov)
     elif method == "svd":
@@ -492,11 +494,7 @@ def _gamma_args(name, key, a, shape, dtype):
     key = _take_key(name, key)
     dtype = _dtype_arg(name, dtype, "f")
     a = _param(a, dtype)
-    if shape is None:
-        shape = a.shape
-    else:
-        shape = _shape_arg(name, shape)
-        _check_shape(name, shape, a.shape)
+    shape = _sample_shape(name, shape, a.shape)
     return key, lnp.broadcast_to(a, shape), shape, dtype
 
 
@@ -532,11 +530,7 @@ def beta(key, a, b, shape=None, dtype=None):
     key = _take_key("beta", key)
     dtype = _dtype_arg("beta", dtype, "f")
     a, b = _param(a, dtype), _param(b, dtype)
-    if shape is None:
-        shape = broadcast_shapes(a.shape, b.shape, name="beta")
-    else:
-        shape = _shape_arg("beta", shape)
-        _check_shape("beta", shape, a.shape, b.shape)
+    shape = _sample_shape("beta", shape, a.shape, b.shape)
     key_a, key_b = _split_list(key, 2)
     log_a = _loggamma(key_a, lnp.broadcast_to(a, shape), shape, dtype)
     log_b = _loggamma(key_b, lnp.broadcast_to(b, shape), shape, dtype)
@@ -553,11 +547,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     if alpha.ndim < 1:
         raise ShapeError(f"lepton.random.dirichlet: alpha must have at least one axis, got "
                          f"{alpha.aval.str_short()}.")
-    if shape is None:
-        shape = alpha.shape[:-1]
-    else:
-        shape = _shape_arg("dirichlet", shape)
-        _check_shape("dirichlet", shape, alpha.shape[:-1])
+    shape = _sample_shape("dirichlet", shape, alpha.shape[:-1])
     full_shape = shape + alpha.shape[-1:]
     log_g = _loggamma(key, lnp.broadcast_to(alpha, full_shape), full_shape, dtype)
     g = lnp.exp(log_g - reduce_max(log_g, (len(shape),), keepdims=True))
@@ -575,11 +565,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
     if p.dtype.kind != "f":
         raise DTypeError(f"lepton.random.bernoulli: p must have a floating-point dtype, got "
                          f"{p.aval.str_short()}.")
-    if shape is None:
-        shape = p.shape
-    else:
-        shape = _shape_arg("bernoulli", shape)
-        _check_shape("bernoulli", shape, p.shape)
+    shape = _sample_shape("bernoulli", shape, p.shape)
     if mode == "low":
         return _uniform(key, shape, p.dtype) < p
     u = _uniform(key, (2,) + shape, p.dtype)
@@ -596,11 +582,7 @@ def categorical(key, logits, axis=-1, shape=None, replace=True):
                          f"{logits.aval.str_short()}.")
     axis = normalize_axis(axis, logits.ndim)
     batch_shape = logits.shape[:axis] + logits.shape[axis + 1:]
-    if shape is None:
-        shape = batch_shape
-    else:
-        shape = _shape_arg("categorical", shape)
-        _check_shape("categorical", shape, batch_shape)
+    shape = _sample_shape("categorical", shape, batch_shape)
     prefix = shape[:len(shape) - len(batch_shape)]
     n = logits.shape[axis]
     if replace:

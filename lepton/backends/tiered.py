@@ -32,6 +32,7 @@ class Tiered:
 
     def __init__(self, jaxpr, backend: str, on_compiled):
         self._fallback = reference.compile(jaxpr)
+        self.reference_calls = 0  # calls answered before the compiled program was ready
         self._compiled = None
         self._error = None
         self._thread = threading.Thread(target=self._build, args=(jaxpr, backend, on_compiled),
@@ -59,6 +60,7 @@ class Tiered:
             return exe(*args)
         if self._error is not None:
             raise self._error
+        self.reference_calls += 1
         return self._fallback(*args)
 
     def wait(self):

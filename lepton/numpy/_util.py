@@ -192,10 +192,3 @@ def scalar_like(x, value):
     from ..primitives.structural import full
     a = x.aval
     return full(a.shape, value, a.dtype, a.weak_type)
-
-
-def check_arraylike(name, *xs):
-    for i, x in enumerate(xs):
-        if not isinstance(x, (ArrayBase, np.ndarray, np.generic, list, tuple) + _SCALARS):
-            raise TypeError(f"{name}: argument {i} must be an array or scalar, got "
-                            f"{type(x).__name__}")

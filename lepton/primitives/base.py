@@ -7,8 +7,6 @@ batching helpers keep rules short.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import dtypes
 from ..core import Primitive, ShapedArray, get_aval
 from ..errors import DTypeError, ShapeError
@@ -169,19 +167,10 @@ def defvectorized(prim: Primitive):
 
 def align_batched(axis_size, vals, dims):
     """Give every operand the same batched shape (batch dim first if they disagree)."""
-    batched = [d for d in dims if d is not None]
-    first = batched[0]
+    first = next(d for d in dims if d is not None)
     if all(d == first for d in dims):
         return list(vals), first
-    from .structural import broadcast_in_dim, moveaxis
-    out = []
-    for v, d in zip(vals, dims):
-        if d is None:
-            shape = get_aval(v).shape
-            out.append(broadcast_in_dim(v, (axis_size,) + shape, tuple(range(1, len(shape) + 1))))
-        else:
-            out.append(moveaxis(v, d, 0))
-    return out, 0
+    return [move_to_front(v, d, axis_size) for v, d in zip(vals, dims)], 0
 
 
 def move_to_front(x, d, axis_size):
@@ -191,13 +180,3 @@ def move_to_front(x, d, axis_size):
         shape = get_aval(x).shape
         return broadcast_in_dim(x, (axis_size,) + shape, tuple(range(1, len(shape) + 1)))
     return moveaxis(x, d, 0)
-
-
-def simple_impl(fn):
-    """impl that ignores params (for NumPy ufuncs)."""
-    return lambda *args, **params: fn(*args)
-
-
-def as_np_dtype(x, dtype):
-    x = np.asarray(x)
-    return x if x.dtype == dtype else x.astype(dtype)

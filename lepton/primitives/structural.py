@@ -77,12 +77,6 @@ def broadcast_in_dim(x, shape, broadcast_dimensions):
     return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=bd)
 
 
-def broadcast_to_rank_right(x, shape):
-    """NumPy-style broadcast (trailing axes aligned) of x to ``shape``."""
-    nd = get_aval(x).ndim
-    return broadcast_in_dim(x, shape, tuple(range(len(shape) - nd, len(shape))))
-
-
 # ----------------------------------------------------------------------------- reshape
 reshape_p = Primitive("reshape")
 
