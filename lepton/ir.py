@@ -115,6 +115,17 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
     return [read(v) for v in jaxpr.outvars]
 
 
+def live_eqns(jaxpr: Jaxpr):
+    """The equations some output depends on (all primitives are pure)."""
+    needed = {v for v in jaxpr.outvars if type(v) is Var}
+    keep = []
+    for e in reversed(jaxpr.eqns):
+        if any(v in needed for v in e.outvars):
+            keep.append(e)
+            needed.update(v for v in e.invars if type(v) is Var)
+    return keep[::-1]
+
+
 def typecheck(jaxpr: Jaxpr):
     """Re-run every equation's shape rule and check it matches the recorded avals."""
     defined = set(jaxpr.constvars) | set(jaxpr.invars)

@@ -126,6 +126,42 @@ def test_scan_residuals_hoist_loop_invariants():
     assert shapes.count((3, 3)) == 1 and all(len(s) < 3 for s in shapes)
 
 
+def _batched_rnn(p, xs, loop):
+    wx, wh, b = p
+    cell = lambda h, x: (lnp.tanh(x @ wx + h @ wh.T + b),) * 2  # noqa: E731
+    h = lnp.zeros((xs.shape[1], wh.shape[0]), xs.dtype)
+    if loop:
+        ys = []
+        for x in xs:
+            h, y = cell(h, x)
+            ys.append(y)
+        ys = lnp.stack(ys)
+    else:
+        h, ys = lax.scan(cell, h, xs)
+    return lnp.sum(ys[:, :, 0] ** 2) + lnp.sum(h)
+
+
+def test_weight_gradients_are_hoisted_out_of_the_backward_scan():
+    """Each weight's cotangent is one product of stacked operands after the loop (a bias's
+    one sum), not a carry updated by a small product every step; values are unchanged."""
+    rng = np.random.default_rng(1)
+    p = (rng.standard_normal((4, 5)), rng.standard_normal((5, 5)) * 0.3, rng.standard_normal(5))
+    xs = rng.standard_normal((7, 2, 4))
+    want = lepton.grad(lambda p: _batched_rnn(p, xs, loop=True))(p)
+    g = lepton.grad(lambda p: _batched_rnn(p, xs, loop=False))
+    close(g(p), want)
+    for backend in ("reference", "cpu"):
+        close(lepton.jit(g, backend=backend)(p), want)
+    close(lepton.hessian(lambda b: _batched_rnn((p[0], p[1], b), xs, False))(p[2]),
+          lepton.hessian(lambda b: _batched_rnn((p[0], p[1], b), xs, True))(p[2]))
+    jaxpr = lepton.make_jaxpr(g)(p).jaxpr
+    backward = [e for e in jaxpr.eqns if e.prim.name == "scan" and e.params["reverse"]]
+    assert len(backward) == 1 and backward[0].params["num_carry"] == 1  # only dh is carried
+    stacked = [e for e in jaxpr.eqns if e.prim.name == "dot_general"
+               and e.invars[0].aval.ndim == 3 and e.invars[1].aval.ndim == 3]
+    assert len(stacked) == 2, jaxpr
+
+
 def test_scan_integer_carry_and_grad():
     def f(x):
         (i, y), _ = lax.scan(lambda c, _: ((c[0] + 1, c[1] * lnp.sin(x) + c[0]), None),

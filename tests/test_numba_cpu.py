@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import lepton
 import lepton.numpy as lnp
+from lepton import lax
 from lepton import tree
 from lepton.backends import numba_cpu, schedule
 from lepton.primitives import elementwise as ew
@@ -185,6 +186,43 @@ def test_broadcasts_reshapes_and_transposes_are_index_arithmetic():
     src = jf.source(x, b, y)
     assert "host" not in src.split("\n\n")[0], src
     _assert_same(jf(x, b, y), lepton.jit(f, backend="reference")(x, b, y))
+
+
+_VIEW_CHAINS = {
+    "slices": lambda x: lnp.tanh(x[:, 1:5]) + x[:, :4] * 2 - x[:, 1::2] * x[:, 1:][:, 2:6],
+    "pad_of_slice": lambda x: x[:, :6] + lnp.pad(x[:, 2:4], ((0, 0), (1, 3))),
+    "negative_pad": lambda x: lax.pad(x, 0.5, ((-1, 2, 0), (1, -3, 0))) * 3,
+    "pad_of_pad": lambda x: lnp.pad(lnp.pad(x[:3], ((1, 0), (0, 2))), ((0, 1), (2, 0))) + 1,
+    "pad_with_nonzero": lambda x: lnp.pad(lnp.exp(x), 1, constant_values=-2.0) * 2,
+    "slice_of_transpose": lambda x: x.T[1:4, ::3][:, :1] * 2 + x[:1, 1:4].T,
+    "broadcast_slice": lambda x: x[:, 2:3] * x + lnp.pad(x[:1, :], ((2, 2), (0, 0)))[2:3, :],
+    "reduce_over_slices": lambda x: (lnp.sum(x[:, 1:] * x[:, :-1], axis=1),
+                                     lnp.max(lnp.pad(x, 1), axis=0)),
+    "stacked_gates": lambda x: sum(lnp.tanh(x[:, k * 2:(k + 1) * 2]) for k in range(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_VIEW_CHAINS))
+def test_slices_and_pads_are_offset_reads(name):
+    """Slices and constant pads fuse into their readers (no host op, no copy) and match the
+    reference, at two sizes of the same rank without a new Numba compile."""
+    f = _VIEW_CHAINS[name]
+    jf, ref = lepton.jit(f, backend="cpu"), lepton.jit(f, backend="reference")
+    for rows, dtype in ((5, np.float32), (9, np.float64)):
+        x = np.random.default_rng(rows).standard_normal((rows, 8)).astype(dtype)
+        driver = jf.source(x).split("\n\n")[0]
+        assert "slice(" not in driver and "pad(" not in driver, driver
+        _assert_same(jf(x), ref(x))
+    before = _numba_compiles()
+    x = np.random.default_rng(0).standard_normal((7, 8)).astype(np.float64)
+    _assert_same(jf(x), ref(x))
+    assert _numba_compiles() == before, "new slice offsets recompiled a kernel"
+
+
+def test_slices_read_by_host_ops_still_run_on_the_host():
+    f = lambda x: (lnp.sort(x[:, 1:], axis=1), x[::2], lnp.pad(x, ((0, 0), (1, 0)))[0])
+    x = np.random.default_rng(1).standard_normal((4, 5)).astype(np.float32)
+    _assert_same(lepton.jit(f, backend="cpu")(x), lepton.jit(f, backend="reference")(x))
 
 
 def test_host_ops_and_kernels_interleave():

@@ -258,11 +258,12 @@ def fusable(eqn) -> bool:
 # ----------------------------------------------------------------------------- rendering
 class Kernel:
     """Generated source plus how the driver calls it: ``inputs`` and ``outputs`` are
-    (var, kernel shape) pairs in argument order; ``sizes`` is the loop-size tuple."""
+    (var, kernel shape) pairs in argument order; ``sizes`` is the loop-size tuple and
+    ``params`` the offsets tuple ``q`` of slice/pad reads (passed only when non-empty)."""
 
-    def __init__(self, source, inputs, outputs, sizes, parallel):
+    def __init__(self, source, inputs, outputs, sizes, parallel, params=()):
         self.source, self.inputs, self.outputs = source, inputs, outputs
-        self.sizes, self.parallel = sizes, parallel
+        self.sizes, self.parallel, self.params = sizes, parallel, tuple(params)
 
 
 def cost(group) -> int:
@@ -282,6 +283,8 @@ class _Renderer:
         self.g, self.nest = group, nest
         self.args: dict = {}        # (var, loop axes) -> argument name
         self.inputs: list = []      # (var, kernel shape) per argument
+        self.params: list = []      # run-time ints of offset reads, the kernel's ``q``
+        self.offset_reads: dict = {}  # offset leaf contents -> (index, guard) source
 
     def idx(self, axes):
         return ", ".join(f"i{a}" for a in axes) or "0"
@@ -293,6 +296,35 @@ class _Renderer:
             self.args[key] = f"a{len(self.args)}"
             self.inputs.append((leaf.base, self.nest.shape(leaf.amap)))
         return self.args[key], axes
+
+    def offset_load(self, leaf):
+        """(index, guard) source of an offset read: slice starts and pad bounds come from
+        the run-time tuple ``q``; the stride is part of the source."""
+        content = (leaf.base, leaf.amap, leaf.start, leaf.step, leaf.bounds)
+        if content not in self.offset_reads:
+            self.offset_reads[content] = self._offset_read(leaf)
+        return self.offset_reads[content]
+
+    def _offset_read(self, leaf):
+        key = (leaf.base, "base shape")
+        if key not in self.args:
+            self.args[key] = f"a{len(self.args)}"
+            self.inputs.append((leaf.base, leaf.base.aval.shape))
+        index, guard = [], []
+        for a, d in enumerate(leaf.amap):
+            ax = self.nest.axis(d)
+            expr = f"q[{self.param(leaf.start[a])}]"
+            if ax is not None:
+                expr += f" + i{ax}" if leaf.step[a] == 1 else f" + {leaf.step[a]} * i{ax}"
+            index.append(expr)
+            if leaf.bounds[a] is not None:
+                lo, hi = leaf.bounds[a]
+                guard.append(f"q[{self.param(lo)}] <= {expr} < q[{self.param(hi)}]")
+        return f"{self.args[key]}[{', '.join(index)}]", " and ".join(guard)
+
+    def param(self, value) -> int:
+        self.params.append(int(value))
+        return len(self.params) - 1
 
     def body(self, fast: bool):
         """The innermost-loop statements; returns (lines, accumulators, guarded)."""
@@ -306,11 +338,17 @@ class _Renderer:
                 _, dtype, _, dim = base
                 ax = self.nest.axis(x.amap[dim])
                 return f"{ty(dtype)}({'0' if ax is None else f'i{ax}'})"
-            name, axes = self.arg(x)
-            if (name, axes) not in loads:
-                loads[(name, axes)] = t = f"x{len(loads)}"
-                lines.append(f"{t} = {name}[{self.idx(axes)}]")
-            return loads[(name, axes)]
+            if x.offset:
+                read, guard = self.offset_load(x)
+                if guard:
+                    read = f"({read} if {guard} else {const(x.fill, x.base.aval.dtype)})"
+            else:
+                name, axes = self.arg(x)
+                read = f"{name}[{self.idx(axes)}]"
+            if read not in loads:
+                loads[read] = t = f"x{len(loads)}"
+                lines.append(f"{t} = {read}")
+            return loads[read]
 
         for e in self.g.eqns:
             ops = [names[x] if kind == "val" else leaf(x) for kind, x in self.g.operands[e]]
@@ -347,7 +385,8 @@ class _Renderer:
             exact, accs, _ = self.body(fast=False)
             lines = (["nbig = 0"] + lines + ["if nbig > 0:"]
                      + ["    " + ln for ln in self.structure(exact, accs, finals, False)[0]])
-        args = ["n"] + list(self.args.values()) + [f"o{i}" for i in range(len(outputs))]
+        args = (["n"] + (["q"] if self.params else []) + list(self.args.values())
+                + [f"o{i}" for i in range(len(outputs))])
         flags = "cache=True, error_model='numpy'"
         if accs:
             flags += ", fastmath={'reassoc'}"
@@ -355,7 +394,7 @@ class _Renderer:
             flags += ", parallel=True"
         src = "\n".join([f"@njit({flags})", f"def kernel({', '.join(args)}):"]
                         + ["    " + ln for ln in lines]) + "\n"
-        return Kernel(src, self.inputs, outputs, nest.sizes, parallel)
+        return Kernel(src, self.inputs, outputs, nest.sizes, parallel, self.params)
 
     def structure(self, body, accs, finals, parallel):
         """The loop nest around ``body``; returns (lines, whether it is parallel)."""

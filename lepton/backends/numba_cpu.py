@@ -81,18 +81,34 @@ def compile(jaxpr: Jaxpr):
     n_in = len(jaxpr.invars)
     _report(cache.stats.numba_compiles - before)
 
-    def run(*args):
+    def run(*args, out=None):
+        """``out``: a destination array (or None) per output, which kernels then write
+        directly.  Loop drivers pass it for stacked outputs; they also guarantee the
+        arguments' types, so their calls skip the checks."""
+        if out is None:
+            _check(args)
+        env = template.copy()
+        env[:n_in] = args
+        if out is not None:
+            for i, d in zip(outs, out):
+                if env[i] is None and d is not None and d.flags.c_contiguous:
+                    env[i] = d
+        for step in steps:
+            step(env)
+        results = [env[i] for i in outs]
+        if out is not None:
+            for r, d in zip(results, out):
+                if d is not None and r is not d:
+                    d[...] = r
+        return results
+
+    def _check(args):
         if len(args) != n_in:
             raise TypeError(f"compiled program takes {n_in} arguments, got {len(args)}")
         for a, (shape, dtype) in zip(args, checks):
             if a.shape != shape or a.dtype != dtype:
                 raise TypeError(f"argument of shape {a.shape} and dtype {a.dtype} where the "
                                 f"program was compiled for {shape} {dtype}")
-        env = template.copy()
-        env[:n_in] = args
-        for step in steps:
-            step(env)
-        return [env[i] for i in outs]
 
     run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
     return run
@@ -107,26 +123,29 @@ def kernel_for(group) -> codegen.Kernel:
 def _signature(k: codegen.Kernel) -> tuple:
     arrays = [types.Array(from_dtype(v.aval.dtype), len(shape), "C")
               for v, shape in k.inputs + k.outputs]
-    return (types.UniTuple(types.int64, len(k.sizes)), *arrays)
+    params = (types.UniTuple(types.int64, len(k.params)),) if k.params else ()
+    return (types.UniTuple(types.int64, len(k.sizes)), *params, *arrays)
 
 
 def _kernel_step(entry, k: codegen.Kernel, slot):
-    sizes = tuple(int(n) for n in k.sizes)
+    prefix = (tuple(int(n) for n in k.sizes),) + ((k.params,) if k.params else ())
     ins = [(slot(v), shape if shape != v.aval.shape else None) for v, shape in k.inputs]
     outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
             for v, shape in k.outputs]
 
     def step(env):
-        args = [sizes]
+        args = list(prefix)
         for s, shape in ins:
             a = env[s]
             if not a.flags.c_contiguous:
                 a = np.ascontiguousarray(a)
             args.append(a if shape is None else a.reshape(shape))
-        results = [np.empty(shape, dtype) for _, shape, dtype, _ in outs]
+        results = [np.empty(shape, dtype) if env[s] is None else env[s].reshape(shape)
+                   for s, shape, dtype, _ in outs]  # a set slot is a destination (``out=``)
         entry(*args, *results)
         for (s, _, _, full), r in zip(outs, results):
-            env[s] = r if full is None else r.reshape(full)
+            if env[s] is None:
+                env[s] = r if full is None else r.reshape(full)
 
     return step
 

@@ -12,7 +12,8 @@ def compile(jaxpr: Jaxpr, consts=()):
     eqns = [(e.prim, e.invars, e.outvars, e.params, e.prim.multiple_results) for e in jaxpr.eqns]
     invars, constvars, outvars = jaxpr.invars, jaxpr.constvars, jaxpr.outvars
 
-    def run(*args):
+    def run(*args, out=None):
+        """``out``: destination arrays (or None) to copy the outputs into."""
         env = dict(zip(constvars, const_vals))
         env.update(zip(invars, args))
 
@@ -26,7 +27,11 @@ def compile(jaxpr: Jaxpr, consts=()):
                     env[v] = _as_dtype(r, v)
             else:
                 env[outs[0]] = _as_dtype(res, outs[0])
-        return [read(v) for v in outvars]
+        results = [read(v) for v in outvars]
+        for r, d in zip(results, out or ()):
+            if d is not None:
+                d[...] = r
+        return results
 
     run.source = None  # interpreted: there is no generated source
     return run

@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Eqn, Jaxpr, Literal, Var
+from ..ir import Eqn, Jaxpr, Literal, Var, live_eqns
 from . import codegen, kernels_cpu
 
-#: Primitives lowered to index arithmetic on the arrays a kernel reads.
-VIEW_OPS = frozenset({"broadcast_in_dim", "transpose", "reshape", "iota"})
+#: Primitives lowered to index arithmetic on the arrays a kernel reads (``slice`` as an
+#: offset and stride, ``pad`` as a bounds check that reads the padding value outside).
+VIEW_OPS = frozenset({"broadcast_in_dim", "transpose", "reshape", "iota", "slice", "pad"})
 
 #: Primitives that always run as host ops (the primitive's NumPy impl, called by the driver).
 HOST_OPS = frozenset({
     "dot_general",                                         # BLAS via NumPy
     "conv_general_dilated",                                # im2col + GEMM in NumPy
     "gather", "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
-    "slice", "dynamic_slice", "dynamic_update_slice", "pad", "rev", "concatenate",
+    "dynamic_slice", "dynamic_update_slice", "rev", "concatenate",
     "sort", "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin",
     "cholesky", "eigh", "lu", "qr", "svd", "triangular_solve",
     "threefry2x32", "bitcast_convert_type",
@@ -54,26 +55,46 @@ class Leaf:
     """A value read by a kernel at each domain index: an array, a constant or an iota.
 
     ``amap`` maps each axis of the base to the axis of the reading value that indexes it,
-    or None where the index is 0 (size-1 axes).  ``base`` is a Var (a materialised array),
-    a Literal, or an ``("iota", dtype, shape, dimension)`` tuple.
+    or None where that index is constant (size-1 axes).  ``base`` is a Var (a materialised
+    array), a Literal, or an ``("iota", dtype, shape, dimension)`` tuple.
+
+    Slices and pads of an array make an *offset* leaf: base axis ``a`` is read at
+    ``start[a] + step[a] * i`` (``i`` the reading index, 0 where ``amap[a]`` is None), and
+    where ``bounds[a] = (lo, hi)`` is set, a read outside ``lo <= . < hi`` yields ``fill``.
+    Starts and bounds are passed to the kernel at run time, so they never change its source.
     """
 
-    __slots__ = ("base", "amap", "shape")
+    __slots__ = ("base", "amap", "shape", "start", "step", "bounds", "fill")
 
-    def __init__(self, base, amap, shape):
+    def __init__(self, base, amap, shape, start=None, step=None, bounds=None, fill=None):
         self.base, self.amap, self.shape = base, amap, shape
+        self.start, self.step, self.bounds, self.fill = start, step, bounds, fill
 
     @classmethod
     def of(cls, v):
         shape = v.aval.shape
         return cls(v, tuple(None if s == 1 else k for k, s in enumerate(shape)), shape)
 
+    @property
+    def offset(self) -> bool:
+        return self.start is not None
+
+    def _with(self, amap, shape, start=None, step=None, bounds=None, fill=None):
+        if start is None and self.start is None:
+            return Leaf(self.base, amap, shape)
+        return Leaf(self.base, amap, shape, start or self.start, step or self.step,
+                    bounds or self.bounds, self.fill if fill is None else fill)
+
     def view(self, eqn) -> "Leaf | None":
         """This leaf seen through a structural equation, or None if that is not index
-        arithmetic (a reshape that merges or splits axes)."""
+        arithmetic (a reshape that merges or splits axes, interior padding, ...)."""
         name, p = eqn.prim.name, eqn.params
         out = eqn.outvars[0].aval.shape
         shape = self.shape
+        if name == "slice":
+            return self._slice(p["start_indices"], p["strides"] or (1,) * len(shape), out)
+        if name == "pad":
+            return self._pad(p["padding_config"], eqn.invars[1], out)
         if name == "broadcast_in_dim":
             bd = p["broadcast_dimensions"]
             amap = tuple(None if a is None or shape[a] == 1 else bd[a] for a in self.amap)
@@ -87,7 +108,47 @@ class Leaf:
                 return None
             to = dict(zip(src, dst))
             amap = tuple(None if a is None or shape[a] == 1 else to[a] for a in self.amap)
-        return Leaf(self.base, amap, out)
+        return self._with(amap, out)
+
+    def _offsets(self):
+        n = len(self.amap)
+        return (list(self.start or (0,) * n), list(self.step or (1,) * n),
+                list(self.bounds or (None,) * n))
+
+    def _slice(self, starts, strides, out):
+        if type(self.base) is not Var:
+            return Leaf(self.base, self.amap, out) if type(self.base) is Literal else None
+        if tuple(out) == tuple(self.shape):  # the whole array
+            return self._with(self.amap, out)
+        start, step, bounds = self._offsets()
+        for a, k in enumerate(self.amap):
+            if k is not None:
+                start[a] += step[a] * starts[k]
+                step[a] *= strides[k]
+        return self._with(self.amap, out, tuple(start), tuple(step), tuple(bounds))
+
+    def _pad(self, config, padval, out):
+        if type(self.base) is not Var or type(padval) is not Literal:
+            return None
+        fill = padval.value._value
+        if self.fill is not None and not np.array_equal(self.fill, fill):
+            return None
+        start, step, bounds = self._offsets()
+        for k, (lo, hi, interior) in enumerate(config):
+            if interior:
+                return None
+            if lo == hi == 0:
+                continue
+            axes = [a for a, m in enumerate(self.amap) if m == k]
+            if len(axes) != 1:  # a broadcast axis has no base index to check
+                return None
+            a, = axes
+            valid = (start[a], start[a] + step[a] * self.shape[k])
+            if bounds[a] is not None:
+                valid = (max(valid[0], bounds[a][0]), min(valid[1], bounds[a][1]))
+            bounds[a] = valid
+            start[a] -= step[a] * lo
+        return self._with(self.amap, out, tuple(start), tuple(step), tuple(bounds), fill)
 
 
 # ----------------------------------------------------------------------------- groups
@@ -151,17 +212,6 @@ class HostOp:
 
 
 # ----------------------------------------------------------------------------- scheduling
-def live_eqns(jaxpr: Jaxpr):
-    """The equations some output depends on (all primitives are pure)."""
-    needed = {v for v in jaxpr.outvars if type(v) is Var}
-    keep = []
-    for e in reversed(jaxpr.eqns):
-        if any(v in needed for v in e.outvars):
-            keep.append(e)
-            needed.update(v for v in e.invars if type(v) is Var)
-    return keep[::-1]
-
-
 def fold_transposed_products(eqns, outvars):
     """``transpose(dot_general(a, b))`` swapping the two free blocks is ``dot_general(b, a)``.
 
@@ -286,7 +336,22 @@ class _Scheduler:
             hosts.append(h)
             for v in e.outvars:
                 self.host_of[v] = h
+        self.merge_siblings()
         return self.finish(hosts)
+
+    def merge_siblings(self):
+        """Independent groups over the same domain become one kernel: one launch instead of
+        several (an LSTM cell's gate gradients are typical)."""
+        by_domain: dict = {}
+        for g in list(self.groups):
+            for other in by_domain.get(g.domain, []):
+                if (other.red_axes == g.red_axes and not self.group_depends(g, other)
+                        and not self.group_depends(other, g)):
+                    self.merge(other, g)
+                    other.pos = max(other.pos, g.pos)
+                    break
+            else:
+                by_domain.setdefault(g.domain, []).append(g)
 
     def structural(self, e):
         if e.prim.name == "iota":
@@ -360,10 +425,12 @@ class Nest:
     def __init__(self, group: Group):
         domain, red = group.domain, group.red_axes or ()
         keep = [d for d in range(len(domain)) if domain[d] != 1]
-        accesses = [l.amap for l in group.leaves() if type(l.base) is Var]
+        leaves = group.leaves()
+        accesses = [l.amap for l in leaves if type(l.base) is Var and not l.offset]
         accesses.append(tuple(keep))                                               # outputs
         accesses.append(tuple(d for d in keep if d not in red))                    # reduced
-        pinned = {l.amap[l.base[3]] for l in group.leaves() if type(l.base) is tuple}
+        pinned = {l.amap[l.base[3]] for l in leaves if type(l.base) is tuple}
+        pinned.update(d for l in leaves if l.offset for d in l.amap)  # read at base shape
         runs: list[list[int]] = []
         for d in keep:
             if runs and self._mergeable(runs[-1][-1], d, red, pinned, accesses):

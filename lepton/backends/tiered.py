@@ -54,14 +54,14 @@ class Tiered:
                 if self in _pending:
                     _pending.remove(self)
 
-    def __call__(self, *args):
+    def __call__(self, *args, out=None):
         exe = self._compiled
         if exe is not None:
-            return exe(*args)
+            return exe(*args, out=out)
         if self._error is not None:
             raise self._error
         self.reference_calls += 1
-        return self._fallback(*args)
+        return self._fallback(*args, out=out)
 
     def wait(self):
         self._thread.join()

@@ -22,6 +22,7 @@ from ..primitives.base import (Zero, add_tangents, instantiate, is_undefined, mo
 from ..primitives.slicing import slice_in_dim
 from ..primitives.structural import concatenate, moveaxis, reshape, zeros
 from ..transforms.transpose import backward_pass
+from .hoist import hoist_sums, total
 from ._common import (as_values, batch_call, batched_aval, check_carry, check_operands, executable,
                       jvp_call, memo, open_jaxpr, partial_eval_inst, promote_weak_carry, split,
                       trace_jaxpr, zero_tangents)
@@ -33,11 +34,10 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     run = executable(jaxpr)
     consts, carry, xs = split(args, num_consts, num_carry)
     ys = [np.empty((length,) + v.aval.shape, v.aval.dtype) for v in jaxpr.outvars[num_carry:]]
+    no_dest = [None] * num_carry
     for i in range(length - 1, -1, -1) if reverse else range(length):
-        outs = run(*consts, *carry, *(x[i] for x in xs))
+        outs = run(*consts, *carry, *[x[i] for x in xs], out=no_dest + [y[i, ...] for y in ys])
         carry = outs[:num_carry]
-        for y, o in zip(ys, outs[num_carry:]):
-            y[i] = o
     return list(carry) + ys
 
 
@@ -235,22 +235,35 @@ def _transpose_body(jaxpr, nc, ncar, c_lin, x_lin, y_nz):
     return trace_jaxpr(body, [a for part in layout for a in part], "scan.transpose")
 
 
+def _hoisted_transpose_body(jaxpr, nc, ncar, c_lin, x_lin, y_nz):
+    """The transposed body with its const-cotangent sums of products hoisted (``hoist``)."""
+    body, bconsts = _transpose_body(jaxpr, nc, ncar, c_lin, x_lin, y_nz)
+    first_carry = len(bconsts) + c_lin.count(False)
+    n_acc = c_lin.count(True)
+    body, plans = hoist_sums(body, first_carry, n_acc, first_carry + n_acc + ncar)
+    return body, bconsts, plans
+
+
 def _scan_transpose(cts, *args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     consts, init, xs = split(args, num_consts, num_carry)
     c_lin = [is_undefined(a) for a in consts]
     x_lin = [is_undefined(a) for a in xs]
     ct_carry, ct_ys = split(cts, num_carry)
     y_nz = [type(t) is not Zero for t in ct_ys]
-    body, bconsts = memo("scan.transpose", jaxpr, (tuple(c_lin), tuple(x_lin), tuple(y_nz)),
-                         lambda: _transpose_body(jaxpr, num_consts, num_carry, c_lin, x_lin,
-                                                 y_nz))
-    acc = [zeros(a.aval) for a in consts if is_undefined(a)]
+    body, bconsts, plans = memo(
+        "scan.transpose", jaxpr, (tuple(c_lin), tuple(x_lin), tuple(y_nz)),
+        lambda: _hoisted_transpose_body(jaxpr, num_consts, num_carry, c_lin, x_lin, y_nz))
+    lin_consts = [a for a in consts if is_undefined(a)]
+    acc = [zeros(a.aval) for a, plan in zip(lin_consts, plans) if plan is None]
+    xs_ops = [x for x in xs if not is_undefined(x)] + [t for t in ct_ys if type(t) is not Zero]
     outs = _bind(bconsts + [a for a in consts if not is_undefined(a)],
-                 acc + [instantiate(t) for t in ct_carry],
-                 [x for x in xs if not is_undefined(x)] + [t for t in ct_ys if type(t) is not Zero],
-                 body, length, not reverse, unroll)
-    ct_c, ct_init, ct_x = split(outs, len(acc), num_carry)
-    ct_c, ct_x = iter(ct_c), iter(ct_x)
+                 acc + [instantiate(t) for t in ct_carry], xs_ops, body, length, not reverse,
+                 unroll)
+    ct_kept, ct_init, ct_x, stacked = split(outs, len(acc), num_carry, x_lin.count(True))
+    ct_kept = iter(ct_kept)
+    ct_c = iter([next(ct_kept) if plan is None else total(plan, xs_ops, stacked)
+                 for plan in plans])
+    ct_x = iter(ct_x)
     return ([next(ct_c) if lin else None for lin in c_lin] +
             [t if is_undefined(a) else None for a, t in zip(init, ct_init)] +
             [next(ct_x) if lin else None for lin in x_lin])
