@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -106,26 +107,36 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib")
     ap.add_argument("--backend", default=os.environ.get("LEPTON_BACKEND", "cpu"))
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate the libraries' processes this many times (the shared "
+                         "machine's speed drifts; alternating exposes both to it)")
     args = ap.parse_args()
     if args.lib:
         print(json.dumps(run(args.lib, args.backend)))
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    results = {}
-    for lib in ("lepton", "jax"):
-        proc = subprocess.run([sys.executable, os.path.join(here, "lstm_step.py"), "--lib", lib,
-                               "--backend", args.backend], capture_output=True, text=True,
-                              cwd=here)
-        if proc.returncode != 0:
-            print(f"({lib}: not run: {proc.stderr.strip().splitlines()[-1:]})")
-            continue
-        results[lib] = json.loads(proc.stdout.strip().splitlines()[-1])
+    rounds: dict = {}
+    for _ in range(args.rounds):
+        for lib in ("lepton", "jax"):
+            proc = subprocess.run([sys.executable, os.path.join(here, "lstm_step.py"), "--lib",
+                                   lib, "--backend", args.backend], capture_output=True,
+                                  text=True, cwd=here)
+            if proc.returncode != 0:
+                print(f"({lib}: not run: {proc.stderr.strip().splitlines()[-1:]})")
+                continue
+            rounds.setdefault(lib, []).append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    # Steady state: the median over rounds; compile times: the first (coldest) round.
+    results = {lib: dict(rs[0], step_T28=statistics.median(r["step_T28"] for r in rs),
+                         steps=[r["step_T28"] for r in rs]) for lib, rs in rounds.items()}
     keys = ["step_T28", "compile_T28", "compile_T100", "compile_T1000"]
     print(f"{'measure':22s}" + "".join(f"{lib:>12s}" for lib in results) + "   lepton/jax")
     for k in keys:
         vals = [results[lib][k] for lib in results]
         ratio = f"{results['lepton'][k] / results['jax'][k]:8.2f}x" if len(results) == 2 else ""
         print(f"{k:22s}" + "".join(f"{v * 1e3:10.1f}ms" for v in vals) + "   " + ratio)
+    for lib in results:
+        print(f"{lib} step_T28 per round: "
+              + ", ".join(f"{t * 1e3:.1f}ms" for t in results[lib]["steps"]))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..ir import Literal
+from .kernels_cpu import KERNEL_OPTIONS
 
 _NUMBA_DTYPES = frozenset(np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
@@ -387,7 +388,7 @@ class _Renderer:
                      + ["    " + ln for ln in self.structure(exact, accs, finals, False)[0]])
         args = (["n"] + (["q"] if self.params else []) + list(self.args.values())
                 + [f"o{i}" for i in range(len(outputs))])
-        flags = "cache=True, error_model='numpy'"
+        flags = KERNEL_OPTIONS
         if accs:
             flags += ", fastmath={'reassoc'}"
         if parallel:

@@ -12,7 +12,7 @@ from .. import dtypes, tree
 from ..backends import running_backend
 from ..core import ArrayBase, ShapedArray, concrete, current_trace, set_trace
 from ..errors import DTypeError, ShapeError
-from ..ir import ClosedJaxpr, Jaxpr, Var, eval_jaxpr
+from ..ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, eval_jaxpr
 from ..primitives.base import Zero, move_to_front, tangent_aval
 from ..transforms.api import trace_to_jaxpr
 from ..transforms.batching import BatchTrace, BatchTracer
@@ -188,3 +188,32 @@ def promote_weak_carry(leaves, out_avals):
             x, changed = convert_element_type(x, b.dtype), True
         out.append(x)
     return out if changed else None
+
+
+def sink_fills(hoist: ClosedJaxpr, n_first: int, first: Jaxpr, second: Jaxpr):
+    """Rebuild filled constants inside the loop bodies instead of storing them.
+
+    ``hoist`` computes loop-invariant values once, before the loop: its first ``n_first``
+    outputs feed ``first``'s leading invars, the rest ``second``'s.  An output that is
+    only a scalar broadcast (a JVP's ``1``s, say) would become an array that the compiled
+    body reads from memory every step; rebuilt in the body it is a constant in registers.
+    Returns (hoist, n_first, first, second) without those outputs.
+    """
+    j = hoist.jaxpr
+    defn = {v: e for e in j.eqns for v in e.outvars}
+    outs, bodies, counts = [], [], []
+    for (lo, hi), body in zip(((0, n_first), (n_first, len(j.outvars))), (first, second)):
+        prologue, kept = [], []
+        for v, inv in zip(j.outvars[lo:hi], body.invars):
+            e = defn.get(v)
+            if (e is not None and e.prim.name == "broadcast_in_dim"
+                    and type(e.invars[0]) is Literal):
+                prologue.append(Eqn(e.prim, e.invars, [inv], e.params))
+            else:
+                kept.append((v, inv))
+        outs += [v for v, _ in kept]
+        bodies.append(Jaxpr(body.constvars, [inv for _, inv in kept] + body.invars[hi - lo:],
+                            body.outvars, prologue + body.eqns))
+        counts.append(len(kept))
+    return (ClosedJaxpr(Jaxpr(j.constvars, j.invars, outs, j.eqns), hoist.consts), counts[0],
+            *bodies)

@@ -23,7 +23,7 @@ from ..primitives.slicing import slice_in_dim
 from ..primitives.structural import concatenate, moveaxis, reshape, zeros
 from ..transforms.transpose import backward_pass
 from .hoist import hoist_sums, total
-from ._common import (as_values, batch_call, batched_aval, check_carry, check_operands, executable,
+from ._common import (as_values, sink_fills, batch_call, batched_aval, check_carry, check_operands, executable,
                       jvp_call, memo, open_jaxpr, partial_eval_inst, promote_weak_carry, split,
                       trace_jaxpr, zero_tangents)
 
@@ -177,9 +177,10 @@ class _Split:
                                   carry_uk.count(True))
         inv = [v for v, s in zip(res, varying) if not s]
         per_step = [v for v, s in zip(res, varying) if s]
-        self.n_inv, self.n_uc = len(inv), len(uc)
-        self.unknown_body = Jaxpr([], inv + uc + ucar + per_step + ux, unknown.outvars,
-                                  unknown.eqns)
+        self.n_uc = len(uc)
+        unknown_body = Jaxpr([], inv + uc + ucar + per_step + ux, unknown.outvars, unknown.eqns)
+        self.hoist, self.n_inv, self.unknown_body, self.known_body = sink_fills(
+            self.hoist, len(inv), unknown_body, self.known_body)
 
 
 def _pick(vals, flags, want):

@@ -1,7 +1,8 @@
 """Transposition of linear jaxprs: the backward pass of reverse mode.
 
 The linear jaxpr comes from partially evaluating a JVP: its invars are the input
-tangents, its constvars the residuals.  Walking its equations backwards, each
+tangents, its constvars the residuals; equations that read no tangent (constants rebuilt
+in a loop body) are evaluated first.  Walking its equations backwards, each
 linear primitive's ``transpose`` rule maps output cotangents to input cotangents;
 cotangents of a variable read twice are summed.
 """
@@ -15,8 +16,13 @@ def backward_pass(jaxpr: Jaxpr, consts, cts_out):
     """Cotangents of ``jaxpr.invars`` given cotangents of its outputs (``Zero`` allowed)."""
     primal_env = dict(zip(jaxpr.constvars, consts))
     linear = set(jaxpr.invars)
-    for eqn in jaxpr.eqns:  # every staged equation depends on some linear input
-        linear.update(eqn.outvars)
+    for eqn in jaxpr.eqns:
+        if any(type(v) is not Literal and v in linear for v in eqn.invars):
+            linear.update(eqn.outvars)
+        else:  # a constant built inside the linear program (a filled array): evaluate it
+            args = [v.value if type(v) is Literal else primal_env[v] for v in eqn.invars]
+            outs = eqn.prim.bind(*args, **eqn.params)
+            primal_env.update(zip(eqn.outvars, outs if eqn.prim.multiple_results else [outs]))
     ct_env = {}
 
     def add_ct(v, ct):
