@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -186,22 +187,29 @@ def main():
     ap.add_argument("--lib")
     ap.add_argument("--backend", default=os.environ.get("LEPTON_BACKEND", "cpu"))
     ap.add_argument("--first-call-only", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3, help="alternations of the libraries")
     args = ap.parse_args()
     if args.lib:
         print(json.dumps(run_one(args.lib, args.backend, args.first_call_only)))
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    results = {}
     cache = tempfile.mkdtemp(prefix="lepton-bench-cache-")
-    for lib in ("lepton", "jax", "torch"):
-        env = dict(os.environ, LEPTON_CACHE_DIR=cache)
-        proc = subprocess.run([sys.executable, os.path.join(here, "jit_workloads.py"), "--lib",
-                               lib, "--backend", args.backend], capture_output=True, text=True,
-                              env=env, cwd=here)
-        if proc.returncode != 0:
-            print(f"({lib}: not run: {proc.stderr.strip().splitlines()[-1:]})")
-            continue
-        results[lib] = json.loads(proc.stdout.strip().splitlines()[-1])
+    rounds: dict = {}
+    for _ in range(args.rounds):  # alternate the libraries: the shared machine's speed drifts
+        for lib in ("lepton", "jax", "torch"):
+            env = dict(os.environ, LEPTON_CACHE_DIR=cache)
+            proc = subprocess.run([sys.executable, os.path.join(here, "jit_workloads.py"),
+                                   "--lib", lib, "--backend", args.backend],
+                                  capture_output=True, text=True, env=env, cwd=here)
+            if proc.returncode != 0:
+                print(f"({lib}: not run: {proc.stderr.strip().splitlines()[-1:]})")
+                continue
+            rounds.setdefault(lib, []).append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    # Steady-state rows: the median over rounds; first calls: the first round (the only
+    # one with a cold kernel cache for lepton).
+    results = {lib: {k: (v if k.startswith("first_call") else
+                         statistics.median(r[k] for r in rs)) for k, v in rs[0].items()}
+               for lib, rs in rounds.items()}
     if "lepton" in results:  # warm persistent cache: a second fresh process
         proc = subprocess.run([sys.executable, os.path.join(here, "jit_workloads.py"), "--lib",
                                "lepton", "--backend", args.backend, "--first-call-only"],

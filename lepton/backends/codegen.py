@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..ir import Literal
-from .kernels_cpu import KERNEL_OPTIONS
+from .kernels_cpu import KERNEL_OPTIONS, PARALLEL_KERNEL_OPTIONS
 
 _NUMBA_DTYPES = frozenset(np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
@@ -388,11 +388,9 @@ class _Renderer:
                      + ["    " + ln for ln in self.structure(exact, accs, finals, False)[0]])
         args = (["n"] + (["q"] if self.params else []) + list(self.args.values())
                 + [f"o{i}" for i in range(len(outputs))])
-        flags = KERNEL_OPTIONS
+        flags = PARALLEL_KERNEL_OPTIONS if parallel else KERNEL_OPTIONS
         if accs:
             flags += ", fastmath={'reassoc'}"
-        if parallel:
-            flags += ", parallel=True"
         src = "\n".join([f"@njit({flags})", f"def kernel({', '.join(args)}):"]
                         + ["    " + ln for ln in lines]) + "\n"
         return Kernel(src, self.inputs, outputs, nest.sizes, parallel, self.params)

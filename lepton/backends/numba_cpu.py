@@ -22,7 +22,7 @@ from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
 from ..ir import Jaxpr, Literal, _Namer  # noqa: E402
-from . import allocator, cache, codegen, kernels_cpu, schedule  # noqa: E402
+from . import allocator, cache, codegen, conv_cpu, kernels_cpu, schedule  # noqa: E402
 from .reference import _as_dtype  # noqa: E402
 
 allocator.tune()
@@ -70,6 +70,10 @@ def compile(jaxpr: Jaxpr):
                            f"{name}({names(v for v, _ in k.inputs)})")
         elif _windowed(s.eqn):
             steps.append(_window_step(s.eqn, slot))
+            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
+                           f"({names(s.eqn.invars)})  # direct kernel")
+        elif conv_cpu.handles(s.eqn):
+            steps.append(conv_cpu.conv_step(s.eqn, slot))
             listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
                            f"({names(s.eqn.invars)})  # direct kernel")
         else:

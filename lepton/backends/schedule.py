@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Eqn, Jaxpr, Literal, Var, live_eqns
-from . import codegen, kernels_cpu
+from . import codegen, conv_cpu, kernels_cpu
 
 #: Primitives lowered to index arithmetic on the arrays a kernel reads (``slice`` as an
 #: offset and stride, ``pad`` as a bounds check that reads the padding value outside).
@@ -27,7 +27,6 @@ VIEW_OPS = frozenset({"broadcast_in_dim", "transpose", "reshape", "iota", "slice
 #: Primitives that always run as host ops (the primitive's NumPy impl, called by the driver).
 HOST_OPS = frozenset({
     "dot_general",                                         # BLAS via NumPy
-    "conv_general_dilated",                                # im2col + GEMM in NumPy
     "gather", "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
     "dynamic_slice", "dynamic_update_slice", "rev", "concatenate",
     "sort", "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin",
@@ -45,7 +44,7 @@ def lowering(name: str) -> str | None:
         return "fused"
     if name in VIEW_OPS:
         return "view"
-    if name in kernels_cpu.WINDOW_OPS:
+    if name in kernels_cpu.WINDOW_OPS or name in conv_cpu.DIRECT_OPS:
         return "direct"
     return "host" if name in HOST_OPS else None
 
