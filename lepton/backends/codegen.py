@@ -288,7 +288,10 @@ class _Renderer:
         self.offset_reads: dict = {}  # offset leaf contents -> (index, guard) source
 
     def idx(self, axes):
-        return ", ".join(f"i{a}" for a in axes) or "0"
+        """An index tuple.  Indices are cast to unsigned: Numba then skips its negative-index
+        wraparound, which LLVM cannot prove dead for loops that start past 0 (chunks of a
+        parallel reduction, slice offsets) and which stops them vectorising (2x measured)."""
+        return ", ".join(f"np.uint64(i{a})" for a in axes) or "0"
 
     def arg(self, leaf):
         axes = self.nest.index(leaf.amap)
@@ -317,7 +320,7 @@ class _Renderer:
             expr = f"q[{self.param(leaf.start[a])}]"
             if ax is not None:
                 expr += f" + i{ax}" if leaf.step[a] == 1 else f" + {leaf.step[a]} * i{ax}"
-            index.append(expr)
+            index.append(f"np.uint64({expr})")  # non-negative where read: see ``idx``
             if leaf.bounds[a] is not None:
                 lo, hi = leaf.bounds[a]
                 guard.append(f"q[{self.param(lo)}] <= {expr} < q[{self.param(hi)}]")
@@ -427,6 +430,11 @@ class _Renderer:
         lines += self.loops(range(1, r), False, 2)
         lines += ["    " * (r + 1) + ln for ln in body]
         lines += [f"    p{k}[c] = {acc}" for k, (_, acc, _) in enumerate(stores)]
+        if any(ln.startswith("nbig += ") for ln in body):  # count per chunk, add once
+            lines = [ln.replace("nbig += ", "nb += ") for ln in lines]
+            at = lines.index("for c in prange(nc):") + 1
+            lines[at:at] = ["    nb = 0"]
+            lines.append("    nbig += nb")
         for k, ((o, i), acc, e) in enumerate(stores):
             comb = REDUCERS[e.prim.name][0].format(a=acc, v=f"p{k}[c]")
             lines += [f"{acc} = {_init(e)}", "for c in range(nc):",
