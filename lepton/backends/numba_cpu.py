@@ -58,11 +58,14 @@ def compile(jaxpr: Jaxpr):
         return ", ".join(name_of(v) for v in vs)
 
     steps, listing, sources = [], [], []
+    contiguous: set = set()  # slots whose arrays are C-contiguous by construction
     for s in schedule.schedule(jaxpr):
         if isinstance(s, schedule.Group):
             k = kernel_for(s)
             name = f"kernel_{len(sources)}"
-            steps.append(_kernel_step(cache.entry_point(k.source, _signature(k)), k, slot))
+            steps.append(_kernel_step(cache.entry_point(k.source, _signature(k)), k, slot,
+                                      contiguous))
+            contiguous.update(slot(v) for v, _ in k.outputs)
             sources.append(f"# {name}: {', '.join(e.prim.name for e in s.eqns)} over "
                            f"{s.domain}{' (parallel)' if k.parallel else ''}\n"
                            + k.source.replace("def kernel(", f"def {name}(", 1))
@@ -76,6 +79,11 @@ def compile(jaxpr: Jaxpr):
             steps.append(conv_cpu.conv_step(s.eqn, slot))
             listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
                            f"({names(s.eqn.invars)})  # direct kernel")
+        elif _plain_product(s.eqn):
+            steps.append(_product_step(s.eqn, slot))
+            contiguous.add(slot(s.eqn.outvars[0]))
+            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
+                           f"({names(s.eqn.invars)})  # host: BLAS")
         else:
             steps.append(_host_step(s.eqn, slot))
             listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
@@ -131,17 +139,18 @@ def _signature(k: codegen.Kernel) -> tuple:
     return (types.UniTuple(types.int64, len(k.sizes)), *params, *arrays)
 
 
-def _kernel_step(entry, k: codegen.Kernel, slot):
+def _kernel_step(entry, k: codegen.Kernel, slot, contiguous):
     prefix = (tuple(int(n) for n in k.sizes),) + ((k.params,) if k.params else ())
-    ins = [(slot(v), shape if shape != v.aval.shape else None) for v, shape in k.inputs]
+    ins = [(slot(v), shape if shape != v.aval.shape else None, slot(v) not in contiguous)
+           for v, shape in k.inputs]
     outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
             for v, shape in k.outputs]
 
     def step(env):
         args = list(prefix)
-        for s, shape in ins:
+        for s, shape, check in ins:
             a = env[s]
-            if not a.flags.c_contiguous:
+            if check and not a.flags.c_contiguous:
                 a = np.ascontiguousarray(a)
             args.append(a if shape is None else a.reshape(shape))
         results = [np.empty(shape, dtype) if env[s] is None else env[s].reshape(shape)
@@ -181,6 +190,33 @@ def _window_step(eqn, slot):
         o = alloc(out.shape, out.dtype)
         entry(*args, o)
         env[so] = o
+
+    return step
+
+
+def _plain_product(eqn) -> bool:
+    """A matrix (or matrix-vector) product that ``np.matmul`` computes as it stands."""
+    if eqn.prim.name != "dot_general":
+        return False
+    x, y = (v.aval for v in eqn.invars)
+    (xc, yc), batch = eqn.params["dimension_numbers"]
+    return (batch == ((), ()) and len(xc) == 1 and 1 <= x.ndim <= 2 and 1 <= y.ndim <= 2
+            and x.ndim + y.ndim > 2 and x.dtype == y.dtype == eqn.outvars[0].aval.dtype)
+
+
+def _product_step(eqn, slot):
+    """``dot_general`` of matrices as one BLAS call on (transposed) views, without the impl's
+    per-call dimension bookkeeping (loop bodies run it at every step)."""
+    (xc, yc), _ = eqn.params["dimension_numbers"]
+    x, y = eqn.invars
+    tx = x.aval.ndim == 2 and xc[0] == 0
+    ty = y.aval.ndim == 2 and yc[0] == 1
+    a, b, o = slot(x), slot(y), slot(eqn.outvars[0])
+    matmul = np.matmul
+
+    def step(env):
+        xa, ya = env[a], env[b]
+        env[o] = matmul(xa.T if tx else xa, ya.T if ty else ya)
 
     return step
 

@@ -1,4 +1,10 @@
-"""Hoist a loop's accumulated sums of products out of the loop.
+"""Hoist products out of loops: per-step inputs times weights, and accumulated sums.
+
+``hoist_products``: a step's ``x_t @ W`` (an xs operand times a loop-invariant one, the
+input projection of an RNN) is one product of the stacked xs computed before the loop, a
+large GEMM instead of T small ones; the body reads its rows as an extra xs.
+
+``hoist_sums``, the reverse-mode counterpart:
 
 Reverse mode through ``scan`` accumulates each loop-invariant operand's cotangent in a
 carry: an RNN's weight gradient is ``acc = acc + x_t^T @ dz_t`` at every step.  Summed over
@@ -14,10 +20,65 @@ A plan is a small expression over stacked operands, evaluated after the loop by 
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..ir import Jaxpr, Var, live_eqns
 from ..primitives.linalg import dot_general
 from ..primitives.reductions import reduce_sum
 from ..primitives.structural import transpose
+
+#: Largest stacked product (bytes) hoisted before a loop: beyond it, memory wins over speed.
+MAX_STACKED_BYTES = 64 << 20
+
+
+def hoist_products(body: Jaxpr, n_consts: int, n_carry: int, length: int):
+    """Split ``dot_general(xs, const)`` equations out of a scan body.
+
+    Returns (new body, plans, kept consts): the new body reads each hoisted product as an
+    extra xs (appended) and drops the consts only they read (``kept consts`` flags the
+    consts it still takes; None when nothing was hoisted); ``plans`` gives, per extra xs,
+    (equation, xs index, const index, whether xs is the left operand) for
+    ``stacked_product``.
+    """
+    first_xs = n_consts + n_carry
+    position = {v: i for i, v in enumerate(body.invars)}
+    plans, kept, extra = [], [], []
+    for e in body.eqns:
+        plan = None
+        if e.prim.name == "dot_general" and e.params["dimension_numbers"][1] == ((), ()):
+            out = e.outvars[0].aval
+            size = length * int(np.prod(out.shape, dtype=np.int64)) * out.dtype.itemsize
+            i, j = (position.get(v, -1) if type(v) is Var else -1 for v in e.invars)
+            if size <= MAX_STACKED_BYTES:
+                if i >= first_xs and 0 <= j < n_consts:
+                    plan = (e, i - first_xs, j, True)
+                elif j >= first_xs and 0 <= i < n_consts:
+                    plan = (e, j - first_xs, i, False)
+        if plan is None:
+            kept.append(e)
+        else:
+            plans.append(plan)
+            extra.append(e.outvars[0])
+    if not plans:
+        return body, plans, None
+    used = {v for e in kept for v in e.invars} | set(body.outvars)
+    keep = [i >= n_consts or v in used for i, v in enumerate(body.invars)]  # consts in use
+    invars = [v for v, k in zip(body.invars, keep) if k]
+    return Jaxpr([], invars + extra, body.outvars, kept), plans, keep[:n_consts]
+
+
+def stacked_product(plan, consts, xs):
+    """Every step's product of a ``hoist_products`` plan, stacked along axis 0."""
+    e, xi, ci, xs_left = plan
+    (lc, rc), _ = e.params["dimension_numbers"]
+    pref = e.params["preferred_element_type"]
+    if xs_left:
+        return dot_general(xs[xi], consts[ci], ((tuple(c + 1 for c in lc), rc), ((), ())),
+                           preferred_element_type=pref)
+    out = dot_general(consts[ci], xs[xi], ((lc, tuple(c + 1 for c in rc)), ((), ())),
+                      preferred_element_type=pref)
+    n_free = consts[ci].ndim - len(lc)  # the step axis follows the const's free axes
+    return transpose(out, (n_free,) + tuple(a for a in range(out.ndim) if a != n_free))
 
 
 def hoist_sums(body: Jaxpr, first_carry: int, n_acc: int, first_xs: int):

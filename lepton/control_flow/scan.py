@@ -22,7 +22,7 @@ from ..primitives.base import (Zero, add_tangents, instantiate, is_undefined, mo
 from ..primitives.slicing import slice_in_dim
 from ..primitives.structural import concatenate, moveaxis, reshape, zeros
 from ..transforms.transpose import backward_pass
-from .hoist import hoist_sums, total
+from .hoist import hoist_products, hoist_sums, stacked_product, total
 from ._common import (as_values, sink_fills, batch_call, batched_aval, check_carry, check_operands, executable,
                       jvp_call, memo, open_jaxpr, partial_eval_inst, promote_weak_carry, split,
                       trace_jaxpr, zero_tangents)
@@ -50,6 +50,11 @@ def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse, u
 
 
 def _bind(consts, carry, xs, jaxpr, length, reverse, unroll):
+    jaxpr, plans, kept = memo("scan.hoist_products", jaxpr, (len(consts), len(carry), length),
+                              lambda: hoist_products(jaxpr, len(consts), len(carry), length))
+    if plans:
+        xs = list(xs) + [stacked_product(plan, consts, xs) for plan in plans]
+        consts = [c for c, k in zip(consts, kept) if k]
     return scan_p.bind(*consts, *carry, *xs, jaxpr=jaxpr, num_consts=len(consts),
                        num_carry=len(carry), length=length, reverse=reverse, unroll=unroll)
 
