@@ -6,4 +6,20 @@ tests/test_tiered.py covers the tiered (default) mode explicitly.
 """
 import os
 
+import pytest
+
 os.environ.setdefault("LEPTON_TIERED", "0")
+
+
+@pytest.fixture(scope="module")
+def fresh_kernel_cache(tmp_path_factory):
+    """A fresh persistent kernel cache for a test module, so its tests compile (and count
+    compilations) for real."""
+    path = str(tmp_path_factory.mktemp("lepton-cache"))
+    old = os.environ.get("LEPTON_CACHE_DIR")
+    os.environ["LEPTON_CACHE_DIR"] = path
+    yield path
+    if old is None:
+        del os.environ["LEPTON_CACHE_DIR"]
+    else:
+        os.environ["LEPTON_CACHE_DIR"] = old

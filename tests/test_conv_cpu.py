@@ -5,7 +5,6 @@ each kernel kind serial and parallel; the cost model's choices; no recompiles fo
 batch size."""
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
@@ -18,17 +17,7 @@ from lepton.backends import conv_cpu
 from lepton.primitives.conv import conv_general_dilated
 
 
-@pytest.fixture(scope="module", autouse=True)
-def kernel_cache_dir(tmp_path_factory):
-    """A fresh persistent cache for this module, so the tests compile (and count) for real."""
-    path = str(tmp_path_factory.mktemp("lepton-cache"))
-    old = os.environ.get("LEPTON_CACHE_DIR")
-    os.environ["LEPTON_CACHE_DIR"] = path
-    yield path
-    if old is None:
-        del os.environ["LEPTON_CACHE_DIR"]
-    else:
-        os.environ["LEPTON_CACHE_DIR"] = old
+pytestmark = pytest.mark.usefixtures("fresh_kernel_cache")
 
 
 @pytest.fixture

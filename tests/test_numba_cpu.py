@@ -26,17 +26,7 @@ _settings = dict(deadline=None, derandomize=True, database=None,
                  suppress_health_check=list(HealthCheck))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def kernel_cache_dir(tmp_path_factory):
-    """A fresh persistent cache for this session, so the tests compile (and count) for real."""
-    path = str(tmp_path_factory.mktemp("lepton-cache"))
-    old = os.environ.get("LEPTON_CACHE_DIR")
-    os.environ["LEPTON_CACHE_DIR"] = path
-    yield path
-    if old is None:
-        del os.environ["LEPTON_CACHE_DIR"]
-    else:
-        os.environ["LEPTON_CACHE_DIR"] = old
+pytestmark = pytest.mark.usefixtures("fresh_kernel_cache")
 
 
 def _numba_compiles():
