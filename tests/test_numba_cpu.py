@@ -333,6 +333,27 @@ def test_compiled_program_checks_its_arguments():
         run(np.ones(4, np.float32))
 
 
+def test_destinations_receive_outputs_in_place_or_by_copy():
+    """``run(..., out=...)`` (how loop bodies stack their outputs): kernel outputs land in
+    their destination directly; inputs, host results and repeated outputs are copied."""
+    def f(x, w):
+        t = lnp.tanh(x) * 2
+        return x, t, t, lnp.sort(t), t @ w
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    w = np.ones((4, 2), np.float32)
+    run = numba_cpu.compile(lepton.make_jaxpr(f)(x, w).jaxpr)
+    want = run(x, w)
+    dests = [np.empty_like(r) for r in want]
+    got = run(x, w, out=dests)
+    assert got[1] is dests[1], "a kernel output should be written in place"
+    for g, d, r in zip(got, dests, want):
+        np.testing.assert_allclose(d, r, rtol=1e-6)
+        np.testing.assert_allclose(g, r, rtol=1e-6)
+    strided = np.empty((3, 8), np.float32)[:, ::2]  # not contiguous: filled by a copy
+    run(x, w, out=[None, strided, None, None, None])
+    np.testing.assert_allclose(strided, want[1], rtol=1e-6)
+
+
 # ----------------------------------------------------------------------------- coverage
 def test_every_primitive_has_a_cpu_lowering():
     import importlib

@@ -1,11 +1,12 @@
 """The Numba CPU backend: fused, optionally parallel loop-nest kernels plus host ops.
 
 ``compile(jaxpr)`` schedules the equations (``schedule``), renders each fused group as a
-Numba kernel (``codegen``), loads or compiles it (``cache``) and returns a driver that
-runs the steps in order on NumPy arrays.  Each group picks its serial or ``prange``
-variant from its size and cost once, here, because a jaxpr's shapes are static; only
-the chosen variant is ever compiled.  The driver calls compiled entry points directly
-(no Numba dispatch) with precomputed reshapes, so a call costs microseconds.
+Numba kernel (``codegen``), loads or compiles it (``cache``) and returns a driver
+(``driver``: generated Python) that runs the steps in order on NumPy arrays.  Each group
+picks its serial or ``prange`` variant from its size and cost once, here, because a
+jaxpr's shapes are static; only the chosen variant is ever compiled.  The driver calls
+compiled entry points directly (no Numba dispatch) with precomputed shapes, so a call
+costs microseconds.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
 from ..ir import Jaxpr, Literal, _Namer  # noqa: E402
-from . import allocator, cache, codegen, conv_cpu, kernels_cpu, schedule  # noqa: E402
+from . import allocator, cache, codegen, conv_cpu, driver, kernels_cpu, schedule  # noqa: E402
 from .reference import _as_dtype  # noqa: E402
 
 allocator.tune()
@@ -57,64 +58,39 @@ def compile(jaxpr: Jaxpr):
     def names(vs):
         return ", ".join(name_of(v) for v in vs)
 
-    steps, listing, sources = [], [], []
-    contiguous: set = set()  # slots whose arrays are C-contiguous by construction
+    listing, sources = [], []
+    outs = [slot(v) for v in jaxpr.outvars]
+    drive = driver.Driver(len(jaxpr.invars), template)
+    drive.outputs(outs)
     for s in schedule.schedule(jaxpr):
         if isinstance(s, schedule.Group):
             k = kernel_for(s)
             name = f"kernel_{len(sources)}"
-            steps.append(_kernel_step(cache.entry_point(k.source, _signature(k)), k, slot,
-                                      contiguous))
-            contiguous.update(slot(v) for v, _ in k.outputs)
+            _add_kernel(drive, cache.entry_point(k.source, _signature(k)), k, slot)
             sources.append(f"# {name}: {', '.join(e.prim.name for e in s.eqns)} over "
                            f"{s.domain}{' (parallel)' if k.parallel else ''}\n"
                            + k.source.replace("def kernel(", f"def {name}(", 1))
             listing.append(f"{names(v for v, _ in k.outputs)} = "
                            f"{name}({names(v for v, _ in k.inputs)})")
-        elif _windowed(s.eqn):
-            steps.append(_window_step(s.eqn, slot))
-            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
-                           f"({names(s.eqn.invars)})  # direct kernel")
-        elif conv_cpu.handles(s.eqn):
-            steps.append(conv_cpu.conv_step(s.eqn, slot))
-            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
-                           f"({names(s.eqn.invars)})  # direct kernel")
-        elif _plain_product(s.eqn):
-            steps.append(_product_step(s.eqn, slot))
-            contiguous.add(slot(s.eqn.outvars[0]))
-            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
-                           f"({names(s.eqn.invars)})  # host: BLAS")
+            continue
+        eqn = s.eqn
+        if _plain_product(eqn):
+            _add_product(drive, eqn, slot)
+            how = "host: BLAS"
         else:
-            steps.append(_host_step(s.eqn, slot))
-            listing.append(f"{names(s.eqn.outvars)} = {s.eqn.prim.name}"
-                           f"({names(s.eqn.invars)})  # host: NumPy impl")
-    outs = [slot(v) for v in jaxpr.outvars]
+            if _windowed(eqn):
+                step, how = _window_step(eqn, slot), "direct kernel"
+            elif conv_cpu.handles(eqn):
+                step, how = conv_cpu.conv_step(eqn, slot), "direct kernel"
+            else:
+                step, how = _host_step(eqn, slot), "host: NumPy impl"
+            drive.call(step, [slot(v) for v in eqn.invars], [slot(v) for v in eqn.outvars])
+        listing.append(f"{names(eqn.outvars)} = {eqn.prim.name}({names(eqn.invars)})  # {how}")
     checks = [(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
     n_in = len(jaxpr.invars)
     _report(cache.stats.numba_compiles - before)
 
-    def run(*args, out=None):
-        """``out``: a destination array (or None) per output, which kernels then write
-        directly.  Loop drivers pass it for stacked outputs; they also guarantee the
-        arguments' types, so their calls skip the checks."""
-        if out is None:
-            _check(args)
-        env = template.copy()
-        env[:n_in] = args
-        if out is not None:
-            for i, d in zip(outs, out):
-                if env[i] is None and d is not None and d.flags.c_contiguous:
-                    env[i] = d
-        for step in steps:
-            step(env)
-        results = [env[i] for i in outs]
-        if out is not None:
-            for r, d in zip(results, out):
-                if d is not None and r is not d:
-                    d[...] = r
-        return results
-
-    def _check(args):
+    def check(args):
         if len(args) != n_in:
             raise TypeError(f"compiled program takes {n_in} arguments, got {len(args)}")
         for a, (shape, dtype) in zip(args, checks):
@@ -122,6 +98,7 @@ def compile(jaxpr: Jaxpr):
                 raise TypeError(f"argument of shape {a.shape} and dtype {a.dtype} where the "
                                 f"program was compiled for {shape} {dtype}")
 
+    run = drive.build(check)
     run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
     return run
 
@@ -139,28 +116,12 @@ def _signature(k: codegen.Kernel) -> tuple:
     return (types.UniTuple(types.int64, len(k.sizes)), *params, *arrays)
 
 
-def _kernel_step(entry, k: codegen.Kernel, slot, contiguous):
+def _add_kernel(drive, entry, k: codegen.Kernel, slot):
     prefix = (tuple(int(n) for n in k.sizes),) + ((k.params,) if k.params else ())
-    ins = [(slot(v), shape if shape != v.aval.shape else None, slot(v) not in contiguous)
-           for v, shape in k.inputs]
+    ins = [(slot(v), shape if shape != v.aval.shape else None) for v, shape in k.inputs]
     outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
             for v, shape in k.outputs]
-
-    def step(env):
-        args = list(prefix)
-        for s, shape, check in ins:
-            a = env[s]
-            if check and not a.flags.c_contiguous:
-                a = np.ascontiguousarray(a)
-            args.append(a if shape is None else a.reshape(shape))
-        results = [np.empty(shape, dtype) if env[s] is None else env[s].reshape(shape)
-                   for s, shape, dtype, _ in outs]  # a set slot is a destination (``out=``)
-        entry(*args, *results)
-        for (s, _, _, full), r in zip(outs, results):
-            if env[s] is None:
-                env[s] = r if full is None else r.reshape(full)
-
-    return step
+    drive.kernel(entry, prefix, ins, outs)
 
 
 def _windowed(eqn) -> bool:
@@ -204,21 +165,17 @@ def _plain_product(eqn) -> bool:
             and x.ndim + y.ndim > 2 and x.dtype == y.dtype == eqn.outvars[0].aval.dtype)
 
 
-def _product_step(eqn, slot):
+def _add_product(drive, eqn, slot):
     """``dot_general`` of matrices as one BLAS call on (transposed) views, without the impl's
     per-call dimension bookkeeping (loop bodies run it at every step)."""
     (xc, yc), _ = eqn.params["dimension_numbers"]
     x, y = eqn.invars
-    tx = x.aval.ndim == 2 and xc[0] == 0
-    ty = y.aval.ndim == 2 and yc[0] == 1
-    a, b, o = slot(x), slot(y), slot(eqn.outvars[0])
-    matmul = np.matmul
-
-    def step(env):
-        xa, ya = env[a], env[b]
-        env[o] = matmul(xa.T if tx else xa, ya.T if ty else ya)
-
-    return step
+    a, b = f"s{slot(x)}", f"s{slot(y)}"
+    if x.aval.ndim == 2 and xc[0] == 0:
+        a += ".T"
+    if y.aval.ndim == 2 and yc[0] == 1:
+        b += ".T"
+    drive.product(a, b, slot(eqn.outvars[0]))
 
 
 def _host_step(eqn, slot):
