@@ -187,7 +187,7 @@ def main():
     ap.add_argument("--lib")
     ap.add_argument("--backend", default=os.environ.get("LEPTON_BACKEND", "cpu"))
     ap.add_argument("--first-call-only", action="store_true")
-    ap.add_argument("--rounds", type=int, default=3, help="alternations of the libraries")
+    ap.add_argument("--rounds", type=int, default=5, help="alternations of the libraries")
     args = ap.parse_args()
     if args.lib:
         print(json.dumps(run_one(args.lib, args.backend, args.first_call_only)))

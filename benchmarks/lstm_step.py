@@ -108,7 +108,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib")
     ap.add_argument("--backend", default=os.environ.get("LEPTON_BACKEND", "cpu"))
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="alternate the libraries' processes this many times (the shared "
                          "machine's speed drifts; alternating exposes both to it)")
     args = ap.parse_args()
