@@ -162,6 +162,43 @@ def test_weight_gradients_are_hoisted_out_of_the_backward_scan():
     assert len(stacked) == 2, jaxpr
 
 
+def test_input_products_are_hoisted_before_the_scan():
+    """``W @ x_t`` (xs on either side of a product with a loop-invariant operand) becomes
+    one product of the stacked xs before the loop; values and gradients are unchanged,
+    and a product too large to stack stays in the loop."""
+    from lepton.control_flow import hoist
+    rng = np.random.default_rng(2)
+    w, u = rng.standard_normal((3, 4)), rng.standard_normal((4, 3))
+    xs = rng.standard_normal((5, 4))
+
+    def f(w, u, xs, loop):
+        cell = lambda h, x: (lnp.tanh(w @ x + x @ u + h), lnp.sum(h))  # noqa: E731
+        if loop:
+            h, ys = lnp.zeros(3, xs.dtype), []
+            for x in xs:
+                h, y = cell(h, x)
+                ys.append(y)
+            return lnp.sum(h) + lnp.sum(lnp.stack(ys) ** 2)
+        h, ys = lax.scan(cell, lnp.zeros(3, xs.dtype), xs)
+        return lnp.sum(h) + lnp.sum(ys ** 2)
+
+    want = lepton.grad(f, argnums=(0, 1, 2))(w, u, xs, True)
+    close(lepton.grad(f, argnums=(0, 1, 2))(w, u, xs, False), want)
+    close(lepton.jit(lepton.grad(f, argnums=(0, 1, 2)), static_argnums=3)(w, u, xs, False), want)
+    scan = [e for e in lepton.make_jaxpr(f, static_argnums=3)(w, u, xs, False).jaxpr.eqns
+            if e.prim.name == "scan"][0]
+    assert not any(e.prim.name == "dot_general" for e in scan.params["jaxpr"].eqns)
+    old = hoist.MAX_STACKED_BYTES
+    hoist.MAX_STACKED_BYTES = 0
+    try:
+        scan = [e for e in lepton.make_jaxpr(f, static_argnums=3)(w, u, xs[:4], False).jaxpr.eqns
+                if e.prim.name == "scan"][0]
+        assert sum(e.prim.name == "dot_general" for e in scan.params["jaxpr"].eqns) == 2
+        close(lepton.grad(f, argnums=(0, 1, 2))(w, u, xs, False), want)
+    finally:
+        hoist.MAX_STACKED_BYTES = old
+
+
 def test_scan_integer_carry_and_grad():
     def f(x):
         (i, y), _ = lax.scan(lambda c, _: ((c[0] + 1, c[1] * lnp.sin(x) + c[0]), None),
