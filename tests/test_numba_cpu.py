@@ -209,6 +209,57 @@ def test_slices_and_pads_are_offset_reads(name):
     assert _numba_compiles() == before, "new slice offsets recompiled a kernel"
 
 
+@st.composite
+def _view_chain(draw):
+    """A random chain of slices, constant pads (negative ones crop), transposes and
+    broadcasts of a 2-D array, ending in an elementwise op that fuses them."""
+    shape = (draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    ops = []
+    cur = shape
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["slice", "pad", "slice", "pad", "transpose", "broadcast"]))
+        if kind == "slice":
+            starts = tuple(draw(st.integers(0, n - 1)) for n in cur)
+            limits = tuple(draw(st.integers(a + 1, n)) for a, n in zip(starts, cur))
+            strides = tuple(draw(st.integers(1, 2)) for _ in cur)
+            ops.append(("slice", starts, limits, strides))
+            cur = tuple(-(-(l - a) // t) for a, l, t in zip(starts, limits, strides))
+        elif kind == "pad":
+            cfg = tuple((draw(st.integers(-(n - 1) // 2, 2)), draw(st.integers(-(n - 1) // 2, 2)),
+                         0) for n in cur)
+            ops.append(("pad", cfg, draw(st.sampled_from([0.0, 1.5]))))
+            cur = tuple(n + lo + hi for n, (lo, hi, _) in zip(cur, cfg))
+        elif kind == "transpose":
+            ops.append(("transpose",))
+            cur = cur[::-1]
+        else:
+            ops.append(("broadcast", draw(st.integers(1, 3))))
+            cur = (ops[-1][1],) + cur
+    return shape, ops
+
+
+def _apply_chain(x, ops):
+    for op in ops:
+        if op[0] == "slice":
+            x = lax.slice(x, op[1], op[2], op[3])
+        elif op[0] == "pad":
+            x = lax.pad(x, np.array(op[2], x.dtype), op[1])
+        elif op[0] == "transpose":
+            x = x.T if x.ndim == 2 else x
+        else:
+            x = lnp.broadcast_to(x, (op[1],) + x.shape)
+    return lnp.tanh(x) * 2 + 1
+
+
+@settings(max_examples=60, **_settings)
+@given(chain=_view_chain())
+def test_random_view_chains_match_reference(chain):
+    shape, ops = chain
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    f = lambda x: _apply_chain(x, ops)  # noqa: E731
+    _assert_same(lepton.jit(f, backend="cpu")(x), lepton.jit(f, backend="reference")(x))
+
+
 def test_slices_read_by_host_ops_still_run_on_the_host():
     f = lambda x: (lnp.sort(x[:, 1:], axis=1), x[::2], lnp.pad(x, ((0, 0), (1, 0)))[0])
     x = np.random.default_rng(1).standard_normal((4, 5)).astype(np.float32)
