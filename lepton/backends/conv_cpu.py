@@ -37,7 +37,7 @@ from ..primitives.slicing import pad_p
 from . import cache
 
 #: Primitives with a direct kernel here (``schedule.lowering`` reports them as 'direct');
-#: the driver runs the NumPy impl instead where ``handles`` declines.
+#: the driver runs the NumPy impl instead where ``direct_plan`` declines.
 DIRECT_OPS = frozenset({"conv_general_dilated"})
 
 #: Modelled kernel time (``_Plan.direct_ns``) above which a conv runs its ``prange``
@@ -68,18 +68,21 @@ _PATCH_NS, _GEMM_NS = 0.64, 0.020                       # per patch element, per
 _FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 
-def handles(eqn) -> bool:
-    """Whether a direct kernel runs this conv: real floats, at least one spatial axis,
-    and cheaper than im2col + BLAS (``_Plan.direct_wins``)."""
+def direct_plan(eqn):
+    """The plan of a direct kernel for ``eqn``, or None where the NumPy impl should run it:
+    not a conv, not real floats, no spatial axis, or im2col + BLAS is cheaper
+    (``_Plan.direct_wins``)."""
     if eqn.prim.name not in DIRECT_OPS:
-        return False
+        return None
     lhs = eqn.invars[0].aval
-    return lhs.dtype in _FLOATS and lhs.ndim > 2 and _Plan(eqn).direct_wins()
-
-
-def conv_step(eqn, slot):
-    """The driver step running ``eqn`` (a conv that ``handles`` accepts) as a direct kernel."""
+    if lhs.dtype not in _FLOATS or lhs.ndim <= 2:
+        return None
     plan = _Plan(eqn)
+    return plan if plan.direct_wins() else None
+
+
+def conv_step(plan, eqn, slot):
+    """The driver step running ``eqn`` as the direct kernel of ``plan`` (``direct_plan``)."""
     entry = None if plan.empty else cache.entry_point(plan.source(), plan.signature())
     ia, ib, io = slot(eqn.invars[0]), slot(eqn.invars[1]), slot(eqn.outvars[0])
     out = eqn.outvars[0].aval

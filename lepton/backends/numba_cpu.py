@@ -78,10 +78,11 @@ def compile(jaxpr: Jaxpr):
             _add_product(drive, eqn, slot)
             how = "host: BLAS"
         else:
+            conv = conv_cpu.direct_plan(eqn)
             if _windowed(eqn):
                 step, how = _window_step(eqn, slot), "direct kernel"
-            elif conv_cpu.handles(eqn):
-                step, how = conv_cpu.conv_step(eqn, slot), "direct kernel"
+            elif conv is not None:
+                step, how = conv_cpu.conv_step(conv, eqn, slot), "direct kernel"
             else:
                 step, how = _host_step(eqn, slot), "host: NumPy impl"
             drive.call(step, [slot(v) for v in eqn.invars], [slot(v) for v in eqn.outvars])
