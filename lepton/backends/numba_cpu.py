@@ -78,13 +78,7 @@ def compile(jaxpr: Jaxpr):
             _add_product(drive, eqn, slot)
             how = "host: BLAS"
         else:
-            conv = conv_cpu.direct_plan(eqn)
-            if _windowed(eqn):
-                step, how = _window_step(eqn, slot), "direct kernel"
-            elif conv is not None:
-                step, how = conv_cpu.conv_step(conv, eqn, slot), "direct kernel"
-            else:
-                step, how = _host_step(eqn, slot), "host: NumPy impl"
+            step, how = _called_step(eqn, slot)
             drive.call(step, [slot(v) for v in eqn.invars], [slot(v) for v in eqn.outvars])
         listing.append(f"{names(eqn.outvars)} = {eqn.prim.name}({names(eqn.invars)})  # {how}")
     checks = [(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
@@ -123,6 +117,17 @@ def _add_kernel(drive, entry, k: codegen.Kernel, slot):
     outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
             for v, shape in k.outputs]
     drive.kernel(entry, prefix, ins, outs)
+
+
+def _called_step(eqn, slot):
+    """(step closure, listing note) of an equation the driver calls out to: a direct
+    window or convolution kernel, else the primitive's NumPy impl."""
+    if _windowed(eqn):
+        return _window_step(eqn, slot), "direct kernel"
+    conv = conv_cpu.direct_plan(eqn)  # the window check first: it is the cheaper one
+    if conv is not None:
+        return conv_cpu.conv_step(conv, eqn, slot), "direct kernel"
+    return _host_step(eqn, slot), "host: NumPy impl"
 
 
 def _windowed(eqn) -> bool:
