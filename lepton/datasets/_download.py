@@ -207,7 +207,7 @@ def _transfer(url: str, fh, have: int, timeout: float, progress: Progress,
         got = 0
         try:
             while True:
-                chunk = resp.read(_CHUNK)
+                chunk = resp.read1(_CHUNK)  # what has arrived: a stall loses nothing
                 if not chunk:
                     break
                 fh.write(chunk)
@@ -285,14 +285,14 @@ def download(urls, dest: str, *, sha256: str | None, size: int | None = None,
                 if digest != sha256:
                     failures.append((url, f"checksum mismatch: got sha256 {digest}, "
                                           f"expected {sha256} ({have} bytes)"))
-                    outcome = "checksum mismatch"
+                    outcome = "failed: checksum mismatch"
                     continue
             if validate is not None:
                 try:
                     validate(tmp)
                 except Exception as e:  # noqa: BLE001 - any rejection moves to the next mirror
                     failures.append((url, f"invalid content: {e}"))
-                    outcome = "invalid content"
+                    outcome = "failed: invalid content"
                     continue
             os.chmod(tmp, 0o644)  # mkstemp made it 0600
             os.replace(tmp, dest)

@@ -92,3 +92,23 @@ def read_idx(path: str | os.PathLike, *, dtype: int | None = None,
     if dt.itemsize > 1 and sys.byteorder == "little":
         out.byteswap(inplace=True)  # the file's bytes are big-endian
     return out
+
+
+def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -> None:
+    """Write ``array`` as an IDX file (gzipped when ``compress`` or when ``path`` ends in
+    ``.gz``). The inverse of :func:`read_idx`, for making datasets in the MNIST format."""
+    arr = np.asarray(array)
+    codes = {dt.newbyteorder("=").str: code for code, dt in IDX_DTYPES.items()}
+    code = codes.get(arr.dtype.newbyteorder("=").str)
+    if code is None:
+        raise TypeError(f"IDX files hold uint8, int8, int16, int32, float32 or float64; "
+                        f"got {arr.dtype}")
+    if arr.ndim > 255:
+        raise ValueError(f"IDX files hold at most 255 dimensions, got {arr.ndim}")
+    header = bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    body = np.ascontiguousarray(arr, dtype=IDX_DTYPES[code]).tobytes()
+    path = os.fspath(path)
+    if compress is None:
+        compress = path.endswith(".gz")
+    with (gzip.open(path, "wb") if compress else open(path, "wb")) as f:
+        f.write(header + body)

@@ -68,7 +68,7 @@ def files(path=None) -> dict:
     return _base.locate(SPEC, path)
 
 
-def load_sample():
+def load_sample(path=None):
     """The embedded MNIST sample: ``(x_train, y_train), (x_test, y_test)``, 8,000 / 2,000.
 
     The 10,000 digits are the official MNIST test set. Its first 5,000 digits were written
@@ -77,11 +77,17 @@ def load_sample():
     digit (indices 4, 9, 14, ...) is a test digit and the rest train: a deterministic split
     (no RNG, same on every NumPy) whose both halves mix both writer groups and hold every
     class in about MNIST's proportions. Needs no files and no network.
+
+    ``path`` reads the two ``t10k-*`` files from another directory instead of the copy
+    shipped in the package (same split).
     """
-    x = read_idx(os.path.join(SAMPLE_DIR, "t10k-images-idx3-ubyte.gz"), dtype=0x08, ndim=3)
-    y = read_idx(os.path.join(SAMPLE_DIR, "t10k-labels-idx1-ubyte.gz"), dtype=0x08, ndim=1)
-    if x.shape != (10000, 28, 28) or y.shape != (10000,):
-        raise DatasetCorruptError(f"the embedded MNIST sample in {SAMPLE_DIR} is damaged "
-                                  f"(shapes {x.shape}, {y.shape}); reinstall lepton")
+    d = SAMPLE_DIR if path is None else os.path.expanduser(os.fspath(path))
+    x = read_idx(os.path.join(d, "t10k-images-idx3-ubyte.gz"), dtype=0x08, ndim=3)
+    y = read_idx(os.path.join(d, "t10k-labels-idx1-ubyte.gz"), dtype=0x08, ndim=1)
+    if x.shape != (10000, 28, 28) or y.shape != (10000,) or int(y.max()) > 9:
+        raise DatasetCorruptError(f"the MNIST test split in {d} is damaged (shapes "
+                                  f"{x.shape}, {y.shape}; expected (10000, 28, 28), "
+                                  f"(10000,))" + ("; reinstall lepton" if path is None
+                                                  else ""))
     test = np.arange(10000) % 5 == 4
     return (x[~test], y[~test]), (x[test], y[test])
