@@ -183,6 +183,8 @@ def _transfer(url: str, fh, have: int, timeout: float, progress: Progress,
     try:
         resp = _open(url, have, timeout)
     except Exception as e:  # noqa: BLE001 - classified below, unknown ones re-raised
+        if isinstance(e, urllib.error.HTTPError):
+            e.close()  # it holds the response's socket
         if isinstance(e, urllib.error.HTTPError) and e.code == 416 and have:
             fh.seek(0)
             fh.truncate()
