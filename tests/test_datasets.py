@@ -251,6 +251,11 @@ def test_path_dir_subdir_and_itself(tmp_path, gz):
         np.testing.assert_array_equal(xte, x[:30])
         np.testing.assert_array_equal(yte, y[:30])
         assert xtr.flags.writeable
+    if not gz:  # Kaggle's spelling of the uncompressed names
+        for f in os.listdir(tmp_path / "root" / "mnist"):
+            os.rename(tmp_path / "root" / "mnist" / f,
+                      tmp_path / "root" / "mnist" / f.replace("-idx", ".idx"))
+        np.testing.assert_array_equal(mnist.load_data(tmp_path / "root")[1][1], y[:30])
 
 
 def test_lookup_order(monkeypatch, tmp_path):
