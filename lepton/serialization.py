@@ -392,7 +392,7 @@ def _verify(path, buf) -> tuple[dict, memoryview]:
         raise SaveFormatError(path, "corrupted", f"implausible header length {header_len}")
     try:
         header = json.loads(bytes(mv[_PREFIX.size:_PREFIX.size + header_len]).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise SaveFormatError(path, "corrupted", f"header is not valid JSON: {e}") from None
     return header, mv[_PREFIX.size + header_len:]
 
@@ -568,7 +568,7 @@ def _decode(path, buf, on_unknown_type):
         _expect(isinstance(table, list) and all(isinstance(t, dict) for t in table), "bad array table")
         reader = _Reader(table, payload, on_unknown_type)
         result = reader.node(header["tree"])
-    except (_Malformed, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+    except (_Malformed, KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as e:
         raise SaveFormatError(path, "corrupted", f"malformed contents ({type(e).__name__}: {e})") from None
     if reader.unknown:
         listing = "; ".join(f"{name} ({why})" for name, why in reader.unknown.items())

@@ -416,6 +416,7 @@ def test_checksum_valid_but_malformed_contents(saved):
         raw.replace(b'"lepton":1', b'"lepton":7', 1),
         raw[:64] + b"{not json" + raw[73:],
         raw[:64] + b"\xff\xfe" + raw[66:],
+        raw[:64] + b"[" * 100_000,  # nesting too deep for the JSON parser
     ]
     for damaged in cases:
         assert damaged != raw
