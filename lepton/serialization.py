@@ -4,8 +4,8 @@
     state = lepton.load("ckpt.lepton")
 
 What a file holds: any pytree of lepton arrays, NumPy arrays and scalars, Python
-``int``/``float``/``complex``/``bool``/``str``/``bytes``/``None``, nested in dicts (keys: str,
-int, float, bool, None or tuples of these), lists, tuples, OrderedDicts, defaultdicts
+``int``/``float``/``complex``/``bool``/``str``/``bytes``/``None``, dtypes and PyTreeDefs,
+nested in dicts (keys: str, int, float, bool, None or tuples of these), lists, tuples, OrderedDicts, defaultdicts
 (builtin factories), namedtuples, lepton dataclasses and other registered pytree nodes whose
 aux data is made of such plain values, dtypes and PyTreeDefs (so an optimizer state saves as
 is). PRNG keys are plain ``uint32[2]`` arrays and need nothing special. Arrays keep dtype,
@@ -212,11 +212,11 @@ class _Writer:
                             f"({obj.aval.str_short()}); save concrete values, outside jit/grad/vmap.")
         treedef, kids = _children(obj)
         if treedef.is_leaf():
-            if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
+            if isinstance(obj, (bool, int, float, complex, str, bytes, np.dtype, tree.PyTreeDef)):
                 return {"k": "value", "v": self.value(obj, where)}
             raise TypeError(f"lepton.save: cannot store a leaf of type {type(obj).__module__}."
-                            f"{type(obj).__qualname__} at {where or 'the root'}; leaves must be arrays "
-                            "or Python/NumPy scalars, str, bytes or None. Register its type as a "
+                            f"{type(obj).__qualname__} at {where or 'the root'}; leaves must be arrays, "
+                            "Python/NumPy scalars, str, bytes, dtypes or PyTreeDefs. Register its type as a "
                             "pytree node (lepton.dataclass or lepton.tree.register_pytree_node).")
         cls, aux = treedef.node_data
         c = [self.node(child, where + str(key)) for key, child in kids]
@@ -242,7 +242,7 @@ class _Writer:
                  "aux": self.value(aux, f"{where} (aux data of {cls.__qualname__})"),
                  "names": [self.value(_key_name(k), where) for k, _ in kids], "c": c}
         if dataclasses.is_dataclass(cls):
-            names = set(entry["names"])
+            names = {n for n in entry["names"] if isinstance(n, str)}
             static = {f.name: getattr(obj, f.name) for f in dataclasses.fields(cls)
                       if f.name not in names and hasattr(obj, f.name)}
             try:

@@ -144,6 +144,7 @@ def test_python_scalars_and_containers(tmp_path):
         "ddict": collections.defaultdict(list, {"k": [1, 2]}),
         "ddict_none": collections.defaultdict(None, {1: 1}),
         "empties": [(), [], {}, [None, ()]],
+        "dtype": np.dtype(np.int16), "structure": lepton.tree.structure({"a": [1, 2], "b": Batch(3, None)}),
     }
     back = roundtrip(tmp_path, tree)
     assert_same(back, tree)
