@@ -220,6 +220,14 @@ def test_keeps_param_dtypes():
     assert {x.dtype for x in lepton.tree.leaves(s)} == {np.dtype(np.float16), np.dtype(np.float32)}
 
 
+def test_integer_params_promote_as_in_jax():
+    init, update, get_params = opt.sgd(0.25)
+    s = update(0, {"n": lnp.asarray([1.0, 2.0])}, init({"n": lnp.asarray([4, 4], dtype=np.int32)}))
+    got = get_params(s)["n"]
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(got), [3.75, 3.5])
+
+
 def test_sm3_zero_d_and_empty_params():
     init, update, get_params = opt.sm3(0.5, momentum=0.0)
     p = {"s": lnp.asarray(1.0), "e": lnp.zeros((0, 3))}

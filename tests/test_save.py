@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 import types
 import warnings
 from typing import Any
@@ -491,6 +492,38 @@ def test_write_killed_midway_leaves_previous_file(tmp_path, where):
         assert lepton.load(tmp)["step"] == 999  # complete, just never renamed
 
 
+_LOOPING_CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import lepton
+
+    path = sys.argv[1]
+    version = 0
+    print("READY", flush=True)
+    while True:
+        version += 1
+        lepton.save(path, {"version": version, "w": np.full((1000, 1000), float(version))})
+""")
+
+
+def test_write_killed_at_random_times_leaves_a_complete_file(tmp_path):
+    # no hooks: a process saving in a loop is killed at random moments
+    rng = np.random.default_rng()
+    path = tmp_path / "loop.lepton"
+    lepton.save(path, {"version": 0, "w": np.zeros((1000, 1000))})
+    for _ in range(2):
+        with subprocess.Popen([sys.executable, "-c", _LOOPING_CHILD, str(path)], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+            try:
+                assert proc.stdout.readline().strip() == "READY", proc.stderr.read()
+                time.sleep(rng.uniform(0.05, 0.6))
+            finally:
+                proc.kill()
+                proc.wait()
+        state = lepton.load(path)
+        assert state["w"].shape == (1000, 1000) and np.all(state["w"] == state["version"])
+
+
 def test_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
     path = tmp_path / "ckpt"
     lepton.save(path, {"v": 1})
@@ -503,3 +536,15 @@ def test_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left"):
         lepton.save(path, {"v": 2, "w": np.ones(100)})
     assert os.listdir(tmp_path) == ["ckpt"] and lepton.load(path) == {"v": 1}
+
+
+def test_tree_node_lookup_api():
+    # the two helpers lepton.tree gained for load: rebuild a node by type, with no instance at hand
+    assert lepton.tree.is_node_type(dict) and lepton.tree.is_node_type(Batch) and lepton.tree.is_node_type(Dense)
+    assert not lepton.tree.is_node_type(lepton.Array) and not lepton.tree.is_node_type(int)
+    assert lepton.tree.unflatten_node(Batch, None, [1, 2]) == Batch(1, 2)
+    assert lepton.tree.unflatten_node(dict, ("a", "b"), [1, 2]) == {"a": 1, "b": 2}
+    layer = lepton.tree.unflatten_node(Dense, ("gelu", np.dtype(np.float16)), [1, 2])
+    assert (layer.w, layer.b, layer.activation, layer.dtype) == (1, 2, "gelu", np.float16)
+    with pytest.raises(TypeError, match="not a pytree node type"):
+        lepton.tree.unflatten_node(float, None, [])

@@ -59,13 +59,14 @@ def _as_triple(made, maker):
 
 
 def _keep_dtype(new, old):
-    """Cast an updated state leaf back to its previous dtype (a state is a loop carry).
+    """Cast an updated floating (or complex) state leaf back to its previous precision.
 
-    Deviation from JAX, which lets e.g. a float32 schedule promote float16 parameters:
-    here the state keeps its dtypes, so a jitted or scanned training step stays stable.
+    Deviation from JAX, which lets e.g. a float32 schedule promote float16 parameters: here
+    the state keeps its dtypes, so a jitted or scanned training step stays stable. Integer
+    leaves still promote as in JAX (casting back would truncate the update).
     """
     if isinstance(old, (ArrayBase, np.ndarray)) and isinstance(new, (ArrayBase, np.ndarray)):
-        if new.dtype != old.dtype:
+        if new.dtype != old.dtype and new.dtype.kind == old.dtype.kind and old.dtype.kind in "fc":
             return new.astype(old.dtype)
     return new
 
