@@ -175,10 +175,12 @@ class _Writer:
             return {"fs": sorted(items, key=lambda e: json.dumps(e, sort_keys=True))}
         if isinstance(v, tree.PyTreeDef):
             return {"treedef": self.node(v.unflatten([_HOLE] * v.num_leaves), where)}
+        hint = (" A file never refers to code: keep a function's name (a str) in the static field "
+                "and look it up when you use it." if callable(v) else "")
         raise TypeError(f"lepton.save: cannot store {type(v).__module__}.{type(v).__qualname__} "
                         f"value {v!r:.80} at {where or 'the root'}; static data (aux data, dict keys) "
                         "must be None, bool, int, float, complex, str, bytes, dtypes, PyTreeDefs or "
-                        "tuples/frozensets of these.")
+                        f"tuples/frozensets of these.{hint}")
 
     def dtype_str(self, dt, where):
         dt = np.dtype(dt)

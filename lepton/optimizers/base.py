@@ -161,7 +161,11 @@ class JoinPoint:
 
 
 def unpack_optimizer_state(opt_state) -> Any:
-    """OptimizerState -> the parameter tree with a ``JoinPoint(state of that leaf)`` per leaf."""
+    """OptimizerState -> the parameter tree with a ``JoinPoint(state of that leaf)`` per leaf.
+
+    JAX code calls this before pickling a state; with lepton, ``lepton.save`` stores an
+    ``OptimizerState`` as is (JoinPoints, being opaque leaves, cannot be saved).
+    """
     states_flat, treedef, subtrees = _unpack(opt_state, "unpack_optimizer_state")
     return treedef.unflatten([JoinPoint(sub.unflatten(leaves)) for sub, leaves in zip(subtrees, states_flat)])
 
