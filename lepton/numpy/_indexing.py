@@ -599,10 +599,10 @@ def _promote_no_broadcast(a, v):
     return to_dtype(a, dt, weak), to_dtype(v, dt, weak)
 
 
-def indices(dimensions, dtype=dtypes.int32, sparse=False):
-    """Index grids of a given shape: ``out[k][i0, i1, ...] == ik``."""
+def indices(dimensions, dtype=None, sparse=False):
+    """Index grids of a given shape: ``out[k][i0, i1, ...] == ik`` (int32; int64 in x64)."""
     dims = tuple(operator.index(d) for d in dimensions)
-    dt = dtypes.canonicalize(dtype)
+    dt = dtypes.default_int() if dtype is None else dtypes.canonicalize(dtype)
     if sparse:
         return tuple(st.reshape(st.iota(dt, (n,)), tuple(n if j == k else 1 for j in
                                                           range(len(dims))))

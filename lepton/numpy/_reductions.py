@@ -39,19 +39,22 @@ def _no_out(out, name):
 
 
 def _accum_dtype(dt):
-    """Sums and products: small integers (and bools) accumulate in int32 / uint32."""
-    if dt == dtypes.bool_ or dt.kind == "i" and dt.itemsize < 4:
-        return dtypes.int32
-    if dt.kind == "u" and dt.itemsize < 4:
-        return dtypes.uint32
+    """Sums and products: small integers (and bools) accumulate in int32 / uint32 (int64 /
+    uint64 in x64 mode, as JAX's default integer)."""
+    i, u = dtypes.default_int(), dtypes.default_uint()
+    if dt == dtypes.bool_ or dt.kind == "i" and dt.itemsize < i.itemsize:
+        return i
+    if dt.kind == "u" and dt.itemsize < u.itemsize:
+        return u
     return dt
 
 
 def _float_dtype(dt):
-    """Means and variances: integers become float32, 64-bit integers float64."""
+    """Means and variances: integers become float32, 64-bit integers (and every integer
+    in x64 mode) float64."""
     if dtypes.is_inexact(dt):
         return dt
-    return dtypes.float64 if dt.itemsize == 8 else dtypes.float32
+    return dtypes.float64 if dt.itemsize == 8 else dtypes.default_float()
 
 
 def _axes(a, axis):

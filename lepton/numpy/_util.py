@@ -25,8 +25,9 @@ def _from_numpy(x: np.ndarray, weak=False) -> Array:
     return Array(np.array(x, dtype=dt), ShapedArray(x.shape, dt, weak))
 
 
-def _python_data_to_numpy(x):
-    """NumPy array for nested Python data, with lepton's 32-bit defaults."""
+def _python_data_to_numpy(x, dtype=None):
+    """NumPy array for nested Python data: lepton's defaults, or ``dtype`` straight from
+    NumPy's exact 64-bit values (never through float32: ``[0.1]`` as float64 is 0.1)."""
     try:
         arr = np.array(x)
     except ValueError:
@@ -34,7 +35,9 @@ def _python_data_to_numpy(x):
     if arr.dtype == object:
         raise TypeError(f"cannot build an array from {type(x).__name__} with ragged or "
                         "non-numeric entries; nested lists must be rectangular")
-    return arr.astype(dtypes.default_for(arr.dtype), copy=False)
+    target = dtypes.default_for(arr.dtype) if dtype is None else dtype
+    with np.errstate(all="ignore"):
+        return arr.astype(target, copy=False)
 
 
 def _contains_traced(x) -> bool:
@@ -46,12 +49,18 @@ def _contains_traced(x) -> bool:
 
 
 def asarray(x, dtype=None) -> ArrayBase:
-    """Convert to a lepton array (no copy for lepton arrays; Python scalars stay weak)."""
+    """Convert to a lepton array (no copy for lepton arrays; Python scalars stay weak).
+
+    Python numbers and lists given with a ``dtype`` convert from their exact values
+    straight to it, so ``asarray(0.1, float64)`` is exactly 0.1."""
     if isinstance(x, ArrayBase):
         out = x
     elif isinstance(x, (np.ndarray, np.generic)):  # before _SCALARS: np.float64 is a float
         out = _from_numpy(np.asarray(x))
     elif isinstance(x, _SCALARS):
+        if dtype is not None:
+            dt = dtypes.canonicalize(dtype)
+            return Array(_python_data_to_numpy(x, dt), ShapedArray((), dt, False))
         dt = dtypes.python_scalar_dtype(x)
         out = Array(np.array(x, dtype=dt), ShapedArray((), dt, True))
     elif isinstance(x, (list, tuple)):
@@ -59,7 +68,8 @@ def asarray(x, dtype=None) -> ArrayBase:
             from ._shape import stack
             out = stack([asarray(e) for e in x])
         else:
-            out = _from_numpy(_python_data_to_numpy(x))
+            dt = None if dtype is None else dtypes.canonicalize(dtype)
+            out = _from_numpy(_python_data_to_numpy(x, dt))
     elif hasattr(x, "__array__"):
         out = _from_numpy(np.asarray(x))
     else:

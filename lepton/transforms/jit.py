@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from .. import tree
+from .. import config, tree
 from ..backends import default_backend, get_backend, running, tiered
 from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, _ctx, concrete,
                     set_trace, wrap_value)
@@ -228,6 +228,8 @@ def _describe_change(old_key, new_key, arg_names):
             return f"{arg_names[i]} changed {what}: " \
                    f"{a.str_short()}{' weak' * a.weak_type} -> {b.str_short()}" \
                    f"{' weak' * b.weak_type}"
+    if old_key[5] != new_key[5]:
+        return f"64-bit mode changed: jax_enable_x64 {old_key[5]} -> {new_key[5]}"
     return "the backend changed"
 
 
@@ -293,7 +295,7 @@ class Jitted:
         leaves = [x if isinstance(x, ArrayBase) else concrete(x) for x in leaves]
         avals = [_abstractify(x) for x in leaves]
         backend = self.backend or default_backend()
-        key = (self.fun, in_tree, tuple(avals), static_key, backend)
+        key = (self.fun, in_tree, tuple(avals), static_key, backend, config.x64)
         entry = self._cache.get(key)
         if entry is not None:
             _info.hits += 1
@@ -353,7 +355,7 @@ class Jitted:
         if kwargs or self.static_argnums or _ctx.trace.parent is not None:
             return None
         leaves, treedef = tree.flatten(args)
-        sig, vals = [treedef, self.backend or default_backend()], []
+        sig, vals = [treedef, self.backend or default_backend(), config.x64], []
         for x in leaves:
             t = type(x)
             if t is Array:
