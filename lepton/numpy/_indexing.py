@@ -355,8 +355,7 @@ class _IndexUpdateRef:
         return self._scatter(ix.scatter_add, values, mode)
 
     def subtract(self, values, *, mode=None):
-        v = asarray(values)
-        return self._scatter(ix.scatter_add, ew.neg(to_dtype(v, asarray(self.array).dtype)),
+        return self._scatter(ix.scatter_add, ew.neg(to_dtype(values, asarray(self.array).dtype)),
                              mode)
 
     def multiply(self, values, *, mode=None):

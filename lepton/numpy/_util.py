@@ -66,7 +66,7 @@ def asarray(x, dtype=None) -> ArrayBase:
     elif isinstance(x, (list, tuple)):
         if _contains_traced(x):
             from ._shape import stack
-            out = stack([asarray(e) for e in x])
+            out = stack(list(x))  # promotes first: Python floats beside float64 stay exact
         else:
             dt = None if dtype is None else dtypes.canonicalize(dtype)
             out = _from_numpy(_python_data_to_numpy(x, dt))
@@ -99,7 +99,19 @@ def result_type_of(*xs) -> tuple[np.dtype, bool]:
     return dtypes.promote(*typed)
 
 
+def _is_python_data(x) -> bool:
+    """A Python number, or nested lists/tuples of them (no arrays inside)."""
+    if isinstance(x, (list, tuple)):
+        return not _contains_traced(x)
+    return isinstance(x, _SCALARS) and not isinstance(x, np.generic)
+
+
 def to_dtype(x, dtype, weak=False):
+    """``x`` as ``dtype``; Python numbers and lists convert from their exact values (a
+    Python float never detours through float32 on its way to float64)."""
+    if _is_python_data(x):
+        v = _python_data_to_numpy(x, dtype)
+        return Array(v, ShapedArray(v.shape, dtype, weak))
     x = asarray(x)
     if x.aval.dtype == dtype and x.aval.weak_type == weak:
         return x
