@@ -38,6 +38,13 @@ EXACT_F64 = {
     "linspace_stop": lambda v: lnp.linspace(0.0, v, 5, dtype=lnp.float64)[-1],
     "arange": lambda v: lnp.arange(v, 2.5 * v, v, dtype=lnp.float64)[0],
     "uniform_minval": lambda v: lr.uniform(lr.PRNGKey(0), (), lnp.float64, v, v),
+    "at_set": lambda v: lnp.zeros(2, lnp.float64).at[0].set(v)[0],
+    "at_add": lambda v: lnp.zeros(2, lnp.float64).at[1].add(v)[1],
+    "at_set_jit": lambda v: lepton.jit(lambda z: z.at[0].set(v))(np.zeros(2))[0],
+    "array_mixed": lambda v: lnp.array([lnp.zeros((), lnp.float64), v])[1],
+    "stack": lambda v: lnp.stack([lnp.zeros((), lnp.float64), v])[1],
+    "concatenate": lambda v: lnp.concatenate([lnp.zeros(1, lnp.float64), [v]])[1],
+    "where": lambda v: lnp.where(True, v, lnp.zeros((), lnp.float64)),
 }
 
 
