@@ -116,6 +116,15 @@ def test_jit_misspelled_static_argnames_warn_with_parameter_names():
     np.testing.assert_array_equal(jf(np.ones(2), 2.0), [2.0, 2.0])
 
 
+def test_jit_static_argnames_positional_only_raise():
+    def f(x, n, /):
+        return x * n
+
+    with pytest.raises(ValueError, match=r"\['n'\] are positional-only.*static_argnums"):
+        lepton.jit(f, static_argnames="n")
+    np.testing.assert_array_equal(lepton.jit(f, static_argnums=1)(np.ones(2), 3), [3.0, 3.0])
+
+
 def test_jit_static_argnames_and_argnums_complete_each_other():
     calls = []
 

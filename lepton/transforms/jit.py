@@ -295,6 +295,10 @@ def _resolve_static(fun, argnums, argnames):
                 f"static_argnums must be in [{-n}, {n - 1}].")
     keywordable = [p.name for p in params if p.kind in (
         inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    pos_only = [k for k in argnames if k in positional and k not in keywordable]
+    if pos_only:
+        raise ValueError(f"jit({name}): static_argnames {pos_only} are positional-only "
+                         f"parameters of {name}; name them in static_argnums instead.")
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         unknown = [k for k in argnames if k not in keywordable]
         if unknown:
