@@ -18,11 +18,12 @@ F32, F64, I32, I64 = (np.dtype(t) for t in ("float32", "float64", "int32", "int6
 
 
 @pytest.fixture(autouse=True)
-def _restore_mode():
-    """Every test starts and ends in the default (32-bit) mode."""
-    assert not lepton.config.jax_enable_x64
-    yield
+def _default_mode():
+    """Every test starts in the default (32-bit) mode; the session's mode is restored after."""
+    prev = lepton.config.jax_enable_x64
     lepton.config.update("jax_enable_x64", False)
+    yield
+    lepton.config.update("jax_enable_x64", prev)
 
 
 # ----------------------------------------------------------------------------- defect 9
