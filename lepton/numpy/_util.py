@@ -35,9 +35,12 @@ def _python_data_to_numpy(x, dtype=None):
     if arr.dtype == object:
         raise TypeError(f"cannot build an array from {type(x).__name__} with ragged or "
                         "non-numeric entries; nested lists must be rectangular")
-    target = dtypes.default_for(arr.dtype) if dtype is None else dtype
-    with np.errstate(all="ignore"):
-        return arr.astype(target, copy=False)
+    if dtype is None:
+        return arr.astype(dtypes.default_for(arr.dtype), copy=False)
+    if arr.dtype == dtype:
+        return arr
+    with np.errstate(all="ignore"):  # explicit narrowing wraps/saturates as NumPy's astype
+        return arr.astype(dtype)
 
 
 def _contains_traced(x) -> bool:
