@@ -25,9 +25,8 @@ def _from_numpy(x: np.ndarray, weak=False) -> Array:
     return Array(np.array(x, dtype=dt), ShapedArray(x.shape, dt, weak))
 
 
-def _python_data_to_numpy(x, dtype=None):
-    """NumPy array for nested Python data: lepton's defaults, or ``dtype`` straight from
-    NumPy's exact 64-bit values (never through float32: ``[0.1]`` as float64 is 0.1)."""
+def _exact_numpy(x):
+    """Nested Python data as NumPy's exact (64-bit) array, or a clear error."""
     try:
         arr = np.array(x)
     except ValueError:
@@ -35,6 +34,13 @@ def _python_data_to_numpy(x, dtype=None):
     if arr.dtype == object:
         raise TypeError(f"cannot build an array from {type(x).__name__} with ragged or "
                         "non-numeric entries; nested lists must be rectangular")
+    return arr
+
+
+def _python_data_to_numpy(x, dtype=None):
+    """NumPy array for nested Python data: lepton's defaults, or ``dtype`` straight from
+    NumPy's exact 64-bit values (never through float32: ``[0.1]`` as float64 is 0.1)."""
+    arr = _exact_numpy(x)
     if dtype is None:
         return arr.astype(dtypes.default_for(arr.dtype), copy=False)
     if arr.dtype == dtype:
@@ -87,6 +93,9 @@ def aval_of(x) -> ShapedArray:
         return x.aval
     if isinstance(x, _SCALARS) and not isinstance(x, np.generic):
         return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+    if isinstance(x, (list, tuple)) and not _contains_traced(x):  # no float32 copy made
+        arr = _exact_numpy(x)
+        return ShapedArray(arr.shape, dtypes.canonicalize(dtypes.default_for(arr.dtype)))
     return asarray(x).aval
 
 
