@@ -3,7 +3,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import dtypes, tree  # noqa: F401
+from . import config, dtypes, tree  # noqa: F401
+from .config import disable_x64, enable_x64  # noqa: F401
 from .core import Array, ShapedArray  # noqa: F401
 from . import numpy  # noqa: F401  (installs array operators)
 from .transforms.autodiff import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize,  # noqa: F401

@@ -6,8 +6,9 @@ lepton follows JAX's promotion semantics rather than NumPy's value-based ones:
   ``x_u8 + 1`` stays uint8.  A weak value joins the lattice at the category
   nodes ``i*``, ``f*`` and ``c*`` below.
 * Python floats and creation functions default to float32, Python ints to
-  int32 (as JAX does), but explicitly 64-bit inputs stay 64-bit: there is no
-  global x64 flag.
+  int32 (as JAX does), but explicitly 64-bit inputs stay 64-bit.  In 64-bit mode
+  (``lepton.config``, ``jax_enable_x64``) the defaults are float64, int64 and
+  complex128 instead; ``default_float()`` and friends read the mode.
 * The result of combining dtypes is the least upper bound in this lattice
   (arrows point to wider types)::
 
@@ -18,7 +19,7 @@ lepton follows JAX's promotion semantics rather than NumPy's value-based ones:
       f64 -> c128           c* -> c64           c64 -> c128
 
   A result at a weak node (``i*``, ``f*``, ``c*``) is the default dtype of that
-  category (int32, float32, complex64), marked weak.  So ``int8 + uint8`` is
+  category (int32, float32, complex64; 64-bit in x64 mode), marked weak.  So ``int8 + uint8`` is
   int16, ``int32 + float16`` is float16, ``int64 + uint64`` is float32 (weak)
   and ``float32 + complex64`` is complex64.
 """
@@ -27,6 +28,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+
+from . import config as _config
 
 bool_ = np.dtype(np.bool_)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
@@ -37,10 +40,37 @@ complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
 #: dtype of the tangent of an integer or boolean value (as in JAX): zero-sized.
 float0 = np.dtype([("float0", np.void, 0)])
 
+#: Defaults outside 64-bit mode (see ``default_float()`` etc. for the current ones).
 DEFAULT_INT = int32
 DEFAULT_UINT = uint32
 DEFAULT_FLOAT = float32
 DEFAULT_COMPLEX = complex64
+
+
+def x64_enabled() -> bool:
+    """Whether 64-bit mode is on (``lepton.config``)."""
+    return _config.x64
+
+
+def default_int() -> np.dtype:
+    """int64 in 64-bit mode, else int32."""
+    return int64 if _config.x64 else int32
+
+
+def default_uint() -> np.dtype:
+    """uint64 in 64-bit mode, else uint32."""
+    return uint64 if _config.x64 else uint32
+
+
+def default_float() -> np.dtype:
+    """float64 in 64-bit mode, else float32."""
+    return float64 if _config.x64 else float32
+
+
+def default_complex() -> np.dtype:
+    """complex128 in 64-bit mode, else complex64."""
+    return complex128 if _config.x64 else complex64
+
 
 SUPPORTED = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
              float16, float32, float64, complex64, complex128)
@@ -59,6 +89,7 @@ _EDGES = {
     _C: [complex64], complex64: [complex128], complex128: [],
 }
 _WEAK_DEFAULT = {_I: int32, _F: float32, _C: complex64}
+_WEAK_DEFAULT_X64 = {_I: int64, _F: float64, _C: complex128}
 
 
 def _upper_sets():
@@ -103,22 +134,22 @@ def promote(*typed) -> tuple[np.dtype, bool]:
     """Promote ``(dtype, weak)`` pairs; return ``(result dtype, result weak)``."""
     node = _join(tuple(_node(d, w) for d, w in typed))
     if isinstance(node, str):
-        return _WEAK_DEFAULT[node], True
+        return (_WEAK_DEFAULT_X64 if _config.x64 else _WEAK_DEFAULT)[node], True
     return node, False
 
 
 def canonicalize(dtype) -> np.dtype:
     """Turn a user dtype spec (``float``, ``'f4'``, ``np.float64``...) into a supported ``np.dtype``.
 
-    Python's ``float``/``int``/``complex`` map to lepton's defaults (float32, int32, complex64),
-    as in JAX.  ``None`` is not accepted here: callers decide the default.
+    Python's ``float``/``int``/``complex`` map to lepton's defaults (float32, int32, complex64;
+    64-bit in x64 mode), as in JAX.  ``None`` is not accepted here: callers decide the default.
     """
     if dtype is float:
-        return DEFAULT_FLOAT
+        return default_float()
     if dtype is int:
-        return DEFAULT_INT
+        return default_int()
     if dtype is complex:
-        return DEFAULT_COMPLEX
+        return default_complex()
     if dtype is bool:
         return bool_
     try:
@@ -135,20 +166,24 @@ def canonicalize(dtype) -> np.dtype:
 
 
 def python_scalar_dtype(x) -> np.dtype:
-    """Default dtype of a Python scalar (weak): bool, int32, float32 or complex64."""
+    """Default dtype of a Python scalar (weak): bool, int32, float32 or complex64 (the
+    64-bit ones in x64 mode)."""
     if isinstance(x, bool):
         return bool_
     if isinstance(x, int):
-        return DEFAULT_INT
+        return default_int()
     if isinstance(x, float):
-        return DEFAULT_FLOAT
+        return default_float()
     if isinstance(x, complex):
-        return DEFAULT_COMPLEX
+        return default_complex()
     raise TypeError(f"not a Python scalar: {type(x).__name__}")
 
 
 def default_for(dtype: np.dtype) -> np.dtype:
-    """Map NumPy's 64-bit defaults from *Python-built* data to lepton's 32-bit defaults."""
+    """Map NumPy's 64-bit defaults from *Python-built* data to lepton's defaults (32-bit,
+    unchanged in x64 mode)."""
+    if _config.x64:
+        return dtype
     if dtype == float64:
         return float32
     if dtype == int64:

@@ -23,6 +23,14 @@ def user_frame_summary() -> str:
     return ""
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised by our caller point at the user's line."""
+    level, f = 1, sys._getframe(1)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR + os.sep):
+        level, f = level + 1, f.f_back
+    return level
+
+
 class LeptonError(Exception):
     """Base class: appends where in the user's code the problem arose."""
 

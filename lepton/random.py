@@ -146,8 +146,12 @@ _KIND_WORDS = {"f": "a floating-point", "fc": "a floating-point or complex",
                "iu": "an integer", "u": "an unsigned integer"}
 
 
-def _dtype_arg(name, dtype, kinds, default=dtypes.float32):
-    dt = default if dtype is None else dtypes.canonicalize(dtype)
+def _dtype_arg(name, dtype, kinds, default=None):
+    """The sampler's dtype: ``default`` (float32; float64 in x64 mode, as JAX) if None."""
+    if dtype is None:
+        dt = dtypes.default_float() if default is None else default
+    else:
+        dt = dtypes.canonicalize(dtype)
     if dt.kind not in kinds:
         raise DTypeError(f"lepton.random.{name}: dtype must be {_KIND_WORDS[kinds]} dtype, "
                          f"got {dt}.")
@@ -177,6 +181,9 @@ def _check_shape(name, shape, *param_shapes):
 
 
 def _param(x, dtype):
+    """A parameter as ``dtype``; Python numbers convert exactly (no float32 detour)."""
+    if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+        return asarray(x, dtype)
     return to_dtype(asarray(x), dtype)
 
 
@@ -189,7 +196,8 @@ def PRNGKey(seed) -> Array:
     """A key from an integer seed, as ``jax.random.PRNGKey``: ``[hi, lo]`` 32-bit words.
 
     Python ints in int32 range act as int32 (``hi`` is 0, negatives wrap into ``lo``, as JAX
-    without x64); larger ones and 64-bit integer arrays give both words of the 64-bit value.
+    without x64); larger ones, every Python int in x64 mode, and 64-bit integer arrays give
+    both words of the 64-bit value.
     Traced seeds work too (e.g. ``vmap(PRNGKey)(seeds)``).
     """
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
@@ -197,7 +205,8 @@ def PRNGKey(seed) -> Array:
         if not -2**63 <= s < 2**64:
             raise OverflowError(f"lepton.random.PRNGKey: seed {s} does not fit in 64 bits.")
         if isinstance(seed, int):
-            dt = np.int32 if -2**31 <= s < 2**31 else np.int64 if s < 2**63 else np.uint64
+            small = -2**31 <= s < 2**31 and not dtypes.x64_enabled()  # x64: int64, as JAX
+            dt = np.int32 if small else np.int64 if s < 2**63 else np.uint64
             seed = dt(s)
     seed = asarray(seed)
     aval = seed.aval
@@ -298,9 +307,10 @@ def fold_in(key, data):
 
 # ----------------------------------------------------------------------------- bits
 def bits(key, shape=(), dtype=None):
-    """Uniform random bits as unsigned integers (uint8/16/32/64; default uint32)."""
+    """Uniform random bits as unsigned integers (uint8/16/32/64; default uint32, uint64 in
+    x64 mode as in JAX)."""
     key = _take_key("bits", key)
-    dtype = _dtype_arg("bits", dtype, "u", default=_U32)
+    dtype = _dtype_arg("bits", dtype, "u", default=dtypes.default_uint())
     return _random_bits(key, dtype.itemsize * 8, _shape_arg("bits", shape))
 
 
@@ -604,7 +614,7 @@ def randint(key, shape, minval, maxval, dtype=None):
     ``minval``; ``maxval`` beyond the dtype's range includes its maximum."""
     key = _take_key("randint", key)
     shape = _shape_arg("randint", shape)
-    dtype = _dtype_arg("randint", dtype, "iu", default=dtypes.int32)
+    dtype = _dtype_arg("randint", dtype, "iu", default=dtypes.default_int())
     minval, maxval = asarray(minval), asarray(maxval)
     _check_shape("randint", shape, minval.shape, maxval.shape)
     return _randint(key, shape, minval, maxval, dtype)
@@ -708,12 +718,12 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
                          "without replacement.")
     if p is None:
         if replace:
-            ind = _randint(key, shape, asarray(0), asarray(n), dtypes.int32)
+            ind = _randint(key, shape, asarray(0), asarray(n), dtypes.default_int())
         else:
             ind = slice_in_dim(_shuffle(key, lnp.arange(n), 0), 0, draws)
     else:
         p = asarray(p)
-        p = p if p.dtype.kind == "f" else p.astype(dtypes.float32)
+        p = p if p.dtype.kind == "f" else p.astype(dtypes.default_float())
         if p.shape != (n,):
             raise ShapeError(f"lepton.random.choice: p must have shape ({n},) to match a, got "
                              f"{p.shape}.")

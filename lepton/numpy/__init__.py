@@ -24,11 +24,18 @@ from ._indexing import *  # noqa: F401,F403
 from ._indexing import _getitem, _IndexUpdateHelper  # noqa: F401
 
 # ----------------------------------------------------------------------------- types
-bool_ = _dtypes.bool_
-int8, int16, int32, int64 = _dtypes.int8, _dtypes.int16, _dtypes.int32, _dtypes.int64
-uint8, uint16, uint32, uint64 = _dtypes.uint8, _dtypes.uint16, _dtypes.uint32, _dtypes.uint64
-float16, float32, float64 = _dtypes.float16, _dtypes.float32, _dtypes.float64
-complex64, complex128 = _dtypes.complex64, _dtypes.complex128
+# Scalar types as in jax.numpy: lnp.float32(1.0) is a 0-d float32 array, and lnp.float32
+# is accepted as a dtype everywhere (dtype=..., np.dtype(...), x.dtype == lnp.float32).
+from ._creation import _scalar_type  # noqa: E402
+
+bool_ = _scalar_type(_dtypes.bool_)
+int8, int16, int32, int64 = (_scalar_type(d) for d in (
+    _dtypes.int8, _dtypes.int16, _dtypes.int32, _dtypes.int64))
+uint8, uint16, uint32, uint64 = (_scalar_type(d) for d in (
+    _dtypes.uint8, _dtypes.uint16, _dtypes.uint32, _dtypes.uint64))
+float16, float32, float64 = (_scalar_type(d) for d in (
+    _dtypes.float16, _dtypes.float32, _dtypes.float64))
+complex64, complex128 = _scalar_type(_dtypes.complex64), _scalar_type(_dtypes.complex128)
 dtype = _np.dtype
 finfo = _np.finfo
 iinfo = _np.iinfo

@@ -8,11 +8,11 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..core import ArrayBase, Tracer
+from ..core import Array, ArrayBase, ShapedArray, Tracer
 from ..errors import ConcretizationError
 from ..primitives import elementwise as ew
 from ..primitives.structural import broadcast_in_dim, full as _full, iota
-from ._util import asarray, broadcast_to, to_dtype
+from ._util import _as_dtype, _python_data_to_numpy, aval_of, asarray, broadcast_to, to_dtype
 
 
 def _shape_tuple(shape, name="shape"):
@@ -46,21 +46,32 @@ def copy(a):
 
 
 def zeros(shape, dtype=None):
-    return _full(_shape_tuple(shape), 0, _dtype_or(dtype, dtypes.float32))
+    """Zeros of ``dtype`` (default float32; float64 in x64 mode)."""
+    return _full(_shape_tuple(shape), 0, _dtype_or(dtype, dtypes.default_float()))
 
 
 def ones(shape, dtype=None):
-    return _full(_shape_tuple(shape), 1, _dtype_or(dtype, dtypes.float32))
+    """Ones of ``dtype`` (default float32; float64 in x64 mode)."""
+    return _full(_shape_tuple(shape), 1, _dtype_or(dtype, dtypes.default_float()))
 
 
 empty = zeros
 
 
+def _fill(fill_value, dt, weak=False):
+    """``fill_value`` as ``dt``; Python numbers convert exactly (no float32 detour)."""
+    if isinstance(fill_value, (list, tuple)):
+        return asarray(fill_value, dt)
+    if isinstance(fill_value, (bool, int, float, complex)) and \
+            not isinstance(fill_value, np.generic):
+        return Array(_python_data_to_numpy(fill_value, dt), ShapedArray((), dt, weak))
+    return to_dtype(fill_value, dt, weak)
+
+
 def full(shape, fill_value, dtype=None):
     shape = _shape_tuple(shape)
-    v = asarray(fill_value)
-    dt = _dtype_or(dtype, v.aval.dtype)
-    return broadcast_to(to_dtype(v, dt), shape)
+    dt = _dtype_or(dtype, aval_of(fill_value).dtype)
+    return broadcast_to(_fill(fill_value, dt), shape)
 
 
 def _like(a, dtype, shape):
@@ -85,7 +96,7 @@ empty_like = zeros_like
 
 def full_like(a, fill_value, dtype=None, shape=None):
     shape, dt, weak = _like(a, dtype, shape)
-    return broadcast_to(to_dtype(asarray(fill_value), dt, weak), shape)
+    return broadcast_to(_fill(fill_value, dt, weak), shape)
 
 
 def _static_number(x, name):
@@ -99,7 +110,8 @@ def _static_number(x, name):
 
 
 def arange(start, stop=None, step=None, dtype=None):
-    """Evenly spaced values in [start, stop); int arguments give int32, floats float32."""
+    """Evenly spaced values in [start, stop); int arguments give int32, floats float32
+    (int64 / float64 in x64 mode).  Float ranges are computed in float64, then cast."""
     start = _static_number(start, "start")
     stop = _static_number(stop, "stop") if stop is not None else None
     step = _static_number(step, "step") if step is not None else None
@@ -110,8 +122,8 @@ def arange(start, stop=None, step=None, dtype=None):
         raise ValueError("arange: step must not be zero")
     if dtype is None:
         vals = (start, stop, step)
-        dt = dtypes.float32 if builtins.any(isinstance(v, float) or (
-            isinstance(v, np.floating)) for v in vals) else dtypes.int32
+        dt = dtypes.default_float() if builtins.any(isinstance(v, float) or (
+            isinstance(v, np.floating)) for v in vals) else dtypes.default_int()
         for v in vals:
             if isinstance(v, np.generic) and np.dtype(type(v)).itemsize == 8:
                 dt = dtypes.float64 if np.dtype(type(v)).kind == "f" or dt.kind == "f" \
@@ -134,13 +146,14 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
-    start, stop = asarray(start), asarray(stop)
-    comp_dt = dtypes.promote((start.aval.dtype, start.aval.weak_type),
-                             (stop.aval.dtype, stop.aval.weak_type), (dtypes.float32, True))[0]
+    sa, ea = aval_of(start), aval_of(stop)
+    comp_dt = dtypes.promote((sa.dtype, sa.weak_type), (ea.dtype, ea.weak_type),
+                             (dtypes.float32, True))[0]
     if dtype is not None and dtypes.is_inexact(dtype):
         comp_dt = dtypes.promote((comp_dt, False), (dtypes.canonicalize(dtype), False))[0]
     out_dt = comp_dt if dtype is None else dtypes.canonicalize(dtype)
-    start, stop = to_dtype(start, comp_dt), to_dtype(stop, comp_dt)
+    # Python endpoints go straight to comp_dt: linspace(0, 0.1, dtype=float64) ends at 0.1.
+    start, stop = _as_dtype(start, comp_dt, False), _as_dtype(stop, comp_dt, False)
     from ._util import broadcast_shapes
     bshape = broadcast_shapes(start.aval.shape, stop.aval.shape)
     start, stop = broadcast_to(start, bshape), broadcast_to(stop, bshape)
@@ -174,7 +187,7 @@ def eye(N, M=None, k=0, dtype=None):
     N = operator.index(N)
     M = N if M is None else operator.index(M)
     k = operator.index(k)
-    dt = _dtype_or(dtype, dtypes.float32)
+    dt = _dtype_or(dtype, dtypes.default_float())
     rows = iota(dtypes.int32, (N, M), 0)
     cols = iota(dtypes.int32, (N, M), 1)
     on = ew.eq(ew.add(rows, _full((N, M), k, dtypes.int32)), cols)
@@ -205,3 +218,37 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         else:
             out.append(broadcast_in_dim(x, tuple(shape), (axis,)))
     return out
+
+
+class _ScalarMeta(type):
+    """``lnp.float32`` and friends, as in ``jax.numpy``: calling one makes a 0-d array of
+    that dtype (``lnp.float32(1.0)``), and it works wherever a dtype is accepted:
+    ``dtype=lnp.float32``, ``np.dtype(lnp.float32)``, ``x.dtype == lnp.float32``."""
+
+    dtype: np.dtype
+
+    def __hash__(cls):
+        return hash(cls.dtype.type)
+
+    def __eq__(cls, other):
+        return cls is other or cls.dtype.type == other
+
+    def __ne__(cls, other):
+        return not cls == other
+
+    def __call__(cls, x):
+        return asarray(x, dtype=cls.dtype)
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, cls.dtype.type)
+
+    def __repr__(cls):
+        return f"<class 'lepton.numpy.{cls.__name__}'>"
+
+
+def _scalar_type(dtype) -> _ScalarMeta:
+    dtype = np.dtype(dtype)
+    name = "bool_" if dtype == np.bool_ else dtype.name
+    t = _ScalarMeta(name, (object,), {"dtype": dtype, "__module__": "lepton.numpy"})
+    t.__qualname__ = name
+    return t

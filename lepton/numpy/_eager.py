@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
+from .. import config as _config, dtypes
 from ..core import Array, _ctx, new_array
 
 _PY_DTYPES = {bool: dtypes.bool_, int: dtypes.int32, float: dtypes.float32,
               complex: dtypes.complex64}
 _promote_cache: dict = {}
+
+
+def _x64_changed():
+    """Python scalars' dtypes and weak promotion results depend on the x64 mode."""
+    _PY_DTYPES.update({int: dtypes.default_int(), float: dtypes.default_float(),
+                       complex: dtypes.default_complex()})
+    _promote_cache.clear()
+
+
+_config.on_change(_x64_changed)
+_x64_changed()
 
 
 def _promoted(key, inexact):

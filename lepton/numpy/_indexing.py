@@ -355,8 +355,7 @@ class _IndexUpdateRef:
         return self._scatter(ix.scatter_add, values, mode)
 
     def subtract(self, values, *, mode=None):
-        v = asarray(values)
-        return self._scatter(ix.scatter_add, ew.neg(to_dtype(v, asarray(self.array).dtype)),
+        return self._scatter(ix.scatter_add, ew.neg(to_dtype(values, asarray(self.array).dtype)),
                              mode)
 
     def multiply(self, values, *, mode=None):
@@ -599,10 +598,10 @@ def _promote_no_broadcast(a, v):
     return to_dtype(a, dt, weak), to_dtype(v, dt, weak)
 
 
-def indices(dimensions, dtype=dtypes.int32, sparse=False):
-    """Index grids of a given shape: ``out[k][i0, i1, ...] == ik``."""
+def indices(dimensions, dtype=None, sparse=False):
+    """Index grids of a given shape: ``out[k][i0, i1, ...] == ik`` (int32; int64 in x64)."""
     dims = tuple(operator.index(d) for d in dimensions)
-    dt = dtypes.canonicalize(dtype)
+    dt = dtypes.default_int() if dtype is None else dtypes.canonicalize(dtype)
     if sparse:
         return tuple(st.reshape(st.iota(dt, (n,)), tuple(n if j == k else 1 for j in
                                                           range(len(dims))))

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import dtypes
 from ..core import Array, ArrayBase, ShapedArray, Tracer, current_trace
+from ..errors import ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import reductions as red
 from ..primitives import sorting
@@ -39,19 +40,22 @@ def _no_out(out, name):
 
 
 def _accum_dtype(dt):
-    """Sums and products: small integers (and bools) accumulate in int32 / uint32."""
-    if dt == dtypes.bool_ or dt.kind == "i" and dt.itemsize < 4:
-        return dtypes.int32
-    if dt.kind == "u" and dt.itemsize < 4:
-        return dtypes.uint32
+    """Sums and products: small integers (and bools) accumulate in int32 / uint32 (int64 /
+    uint64 in x64 mode, as JAX's default integer)."""
+    i, u = dtypes.default_int(), dtypes.default_uint()
+    if dt == dtypes.bool_ or dt.kind == "i" and dt.itemsize < i.itemsize:
+        return i
+    if dt.kind == "u" and dt.itemsize < u.itemsize:
+        return u
     return dt
 
 
 def _float_dtype(dt):
-    """Means and variances: integers become float32, 64-bit integers float64."""
+    """Means and variances: integers become float32, 64-bit integers (and every integer
+    in x64 mode) float64."""
     if dtypes.is_inexact(dt):
         return dt
-    return dtypes.float64 if dt.itemsize == 8 else dtypes.float32
+    return dtypes.float64 if dt.itemsize == 8 else dtypes.default_float()
 
 
 def _axes(a, axis):
@@ -191,8 +195,16 @@ def _extremum(name, ufunc, prim_reduce, combine):
             a = _masked(a, where, initial)
         if builtins.any(a.shape[i] == 0 for i in axes):
             if initial is None:
-                raise ValueError(f"zero-size array to reduction operation {ufunc} which has no "
-                                 "identity (pass initial= to give empty slices a value)")
+                empty = [i for i in axes if a.shape[i] == 0]
+                lowest = name == "max"
+                example = (("-" if lowest else "") + "lnp.inf" if a.dtype.kind in "fc" else
+                           f"lnp.iinfo(x.dtype).{'min' if lowest else 'max'}"
+                           if a.dtype.kind in "iu" else str(not lowest))
+                raise ShapeError(
+                    f"zero-size array to reduction operation {ufunc} which has no identity: "
+                    f"the array {a.aval.str_short()} is empty along the reduced axis "
+                    f"{empty[0] if len(empty) == 1 else tuple(empty)}. Pass initial= to give "
+                    f"empty slices a value, e.g. lnp.{name}(x, axis, initial={example}).")
             return full(_reduced_shape(a.shape, axes, keepdims), initial, a.dtype)
         return _with_initial(_reduce(prim_reduce, a, axes, keepdims), initial, combine)
 
@@ -225,7 +237,10 @@ def _arg_extremum(name, prim):
             ax = normalize_axis(axis, a.ndim)
             kept = _reduced_shape(a.shape, (ax,), True)
         if (a.size if flat else a.shape[ax]) == 0:
-            raise ValueError(f"attempt to get {name} of an empty sequence")
+            where = "" if flat else f" along axis {ax}"
+            raise ShapeError(f"attempt to get {name} of an empty sequence: the array "
+                             f"{a.aval.str_short()} is empty{where}, so there is no index "
+                             f"to return. Check the size first (e.g. x.shape[axis] > 0).")
         v = _eager_value(a)
         if v is not None:
             res = np.asarray(prim.impl(v.reshape(-1) if flat else v, axis=ax,

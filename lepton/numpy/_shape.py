@@ -18,7 +18,8 @@ from ..primitives import slicing as sl
 from ..primitives import structural as st
 from ..primitives.indexing import gather, scatter_add
 from ..primitives.reductions import cumsum
-from ._util import asarray, broadcast_to, normalize_axes, normalize_axis, to_dtype
+from ._util import (asarray, aval_of, broadcast_to, normalize_axes, normalize_axis,
+                    to_dtype)
 
 __all__ = ["reshape", "ravel", "transpose", "moveaxis", "swapaxes", "expand_dims", "squeeze",
            "stack", "concatenate", "hstack", "vstack", "dstack", "column_stack", "split",
@@ -116,12 +117,13 @@ def squeeze(a, axis=None):
 def _promoted(arrays, dtype, name):
     if not len(arrays):
         raise ValueError(f"{name}: need at least one array")
-    arrays = [asarray(a) for a in arrays]
+    arrays = list(arrays)
     if dtype is not None:
         dt, weak = dtypes.canonicalize(dtype), False
     else:
-        dt, weak = dtypes.promote(*((a.aval.dtype, a.aval.weak_type) for a in arrays))
-    return [to_dtype(a, dt, weak) for a in arrays]
+        avals = [aval_of(a) for a in arrays]
+        dt, weak = dtypes.promote(*((a.dtype, a.weak_type) for a in avals))
+    return [to_dtype(a, dt, weak) for a in arrays]  # Python data converts exactly
 
 
 def concatenate(arrays, axis=0, dtype=None):

@@ -25,8 +25,8 @@ def _from_numpy(x: np.ndarray, weak=False) -> Array:
     return Array(np.array(x, dtype=dt), ShapedArray(x.shape, dt, weak))
 
 
-def _python_data_to_numpy(x):
-    """NumPy array for nested Python data, with lepton's 32-bit defaults."""
+def _exact_numpy(x):
+    """Nested Python data as NumPy's exact (64-bit) array, or a clear error."""
     try:
         arr = np.array(x)
     except ValueError:
@@ -34,7 +34,19 @@ def _python_data_to_numpy(x):
     if arr.dtype == object:
         raise TypeError(f"cannot build an array from {type(x).__name__} with ragged or "
                         "non-numeric entries; nested lists must be rectangular")
-    return arr.astype(dtypes.default_for(arr.dtype), copy=False)
+    return arr
+
+
+def _python_data_to_numpy(x, dtype=None):
+    """NumPy array for nested Python data: lepton's defaults, or ``dtype`` straight from
+    NumPy's exact 64-bit values (never through float32: ``[0.1]`` as float64 is 0.1)."""
+    arr = _exact_numpy(x)
+    if dtype is None:
+        return arr.astype(dtypes.default_for(arr.dtype), copy=False)
+    if arr.dtype == dtype:
+        return arr
+    with np.errstate(all="ignore"):  # explicit narrowing wraps/saturates as NumPy's astype
+        return arr.astype(dtype)
 
 
 def _contains_traced(x) -> bool:
@@ -46,20 +58,27 @@ def _contains_traced(x) -> bool:
 
 
 def asarray(x, dtype=None) -> ArrayBase:
-    """Convert to a lepton array (no copy for lepton arrays; Python scalars stay weak)."""
+    """Convert to a lepton array (no copy for lepton arrays; Python scalars stay weak).
+
+    Python numbers and lists given with a ``dtype`` convert from their exact values
+    straight to it, so ``asarray(0.1, float64)`` is exactly 0.1."""
     if isinstance(x, ArrayBase):
         out = x
     elif isinstance(x, (np.ndarray, np.generic)):  # before _SCALARS: np.float64 is a float
         out = _from_numpy(np.asarray(x))
     elif isinstance(x, _SCALARS):
+        if dtype is not None:
+            dt = dtypes.canonicalize(dtype)
+            return Array(_python_data_to_numpy(x, dt), ShapedArray((), dt, False))
         dt = dtypes.python_scalar_dtype(x)
         out = Array(np.array(x, dtype=dt), ShapedArray((), dt, True))
     elif isinstance(x, (list, tuple)):
         if _contains_traced(x):
             from ._shape import stack
-            out = stack([asarray(e) for e in x])
+            out = stack(list(x))  # promotes first: Python floats beside float64 stay exact
         else:
-            out = _from_numpy(_python_data_to_numpy(x))
+            dt = None if dtype is None else dtypes.canonicalize(dtype)
+            out = _from_numpy(_python_data_to_numpy(x, dt))
     elif hasattr(x, "__array__"):
         out = _from_numpy(np.asarray(x))
     else:
@@ -74,6 +93,9 @@ def aval_of(x) -> ShapedArray:
         return x.aval
     if isinstance(x, _SCALARS) and not isinstance(x, np.generic):
         return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+    if isinstance(x, (list, tuple)) and not _contains_traced(x):  # no float32 copy made
+        arr = _exact_numpy(x)
+        return ShapedArray(arr.shape, dtypes.canonicalize(dtypes.default_for(arr.dtype)))
     return asarray(x).aval
 
 
@@ -89,7 +111,19 @@ def result_type_of(*xs) -> tuple[np.dtype, bool]:
     return dtypes.promote(*typed)
 
 
+def _is_python_data(x) -> bool:
+    """A Python number, or nested lists/tuples of them (no arrays inside)."""
+    if isinstance(x, (list, tuple)):
+        return not _contains_traced(x)
+    return isinstance(x, _SCALARS) and not isinstance(x, np.generic)
+
+
 def to_dtype(x, dtype, weak=False):
+    """``x`` as ``dtype``; Python numbers and lists convert from their exact values (a
+    Python float never detours through float32 on its way to float64)."""
+    if _is_python_data(x):
+        v = _python_data_to_numpy(x, dtype)
+        return Array(v, ShapedArray(v.shape, dtype, weak))
     x = asarray(x)
     if x.aval.dtype == dtype and x.aval.weak_type == weak:
         return x

@@ -8,6 +8,7 @@ linear jaxpr; ``vjp`` transposes that jaxpr.
 from __future__ import annotations
 
 import functools
+import operator
 
 from .. import dtypes, tree
 from ..core import ArrayBase, concrete, current_trace, set_trace
@@ -194,12 +195,26 @@ def linearize(fun, *primals):
 
 
 def _argnums_tuple(argnums, nargs, fname):
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    """Non-negative argnums, checked: ints in range and no argument named twice (JAX gives
+    a meaningless result for ``argnums=(0, 0)``; we raise instead)."""
+    try:
+        nums = (operator.index(argnums),) if not isinstance(argnums, (tuple, list)) else \
+            tuple(operator.index(n) for n in argnums)
+    except TypeError:
+        raise TypeError(f"{fname}: argnums must be an int or a tuple of ints, got "
+                        f"{argnums!r}") from None
     for n in nums:
         if not -nargs <= n < nargs:
             raise TypeError(f"{fname}: argnums={argnums} but the function was called with "
                             f"{nargs} positional argument(s)")
-    return tuple(n % nargs for n in nums)
+    out = tuple(n % nargs for n in nums)
+    if len(set(out)) != len(out):
+        dup = sorted({n for n in out if out.count(n) > 1})
+        raise ValueError(
+            f"{fname}: argnums={argnums} names positional argument(s) {dup} more than once "
+            f"(with {nargs} argument(s), negative argnums count from the end). Each argument "
+            "is differentiated once: list it once and reuse that result.")
+    return out
 
 
 def _split_args(args, argnums):

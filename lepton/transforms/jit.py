@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
+import operator
 import threading
 import time
 import warnings
 
 import numpy as np
 
-from .. import tree
+from .. import config, tree
 from ..backends import default_backend, get_backend, running, tiered
 from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, _ctx, concrete,
                     set_trace, wrap_value)
+from ..errors import user_stacklevel
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
 from .api import _abstractify, trace_to_jaxpr
@@ -228,6 +231,8 @@ def _describe_change(old_key, new_key, arg_names):
             return f"{arg_names[i]} changed {what}: " \
                    f"{a.str_short()}{' weak' * a.weak_type} -> {b.str_short()}" \
                    f"{' weak' * b.weak_type}"
+    if old_key[5] != new_key[5]:
+        return f"64-bit mode changed: jax_enable_x64 {old_key[5]} -> {new_key[5]}"
     return "the backend changed"
 
 
@@ -249,6 +254,66 @@ def _arg_name(path):
     return f"keyword argument {head.key!r}{rest}"
 
 
+def _index_tuple(x, name):
+    try:
+        return (operator.index(x),) if not isinstance(x, (tuple, list)) else \
+            tuple(operator.index(i) for i in x)
+    except TypeError:
+        raise TypeError(f"jit: {name} must be an int or a sequence of ints, got {x!r}") from None
+
+
+def _name_tuple(x, name):
+    names = (x,) if isinstance(x, str) else tuple(x)
+    if not all(isinstance(k, str) for k in names):
+        raise TypeError(f"jit: {name} must be a str or a sequence of str, got {x!r}")
+    return names
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _resolve_static(fun, argnums, argnames):
+    """Check static argnums/argnames against ``fun``'s signature and complete each from the
+    other (as JAX), so a static parameter stays static whether passed by position or name.
+
+    Out-of-range argnums raise; unknown argnames warn, naming the parameters."""
+    try:
+        sig = inspect.signature(fun)
+    except (TypeError, ValueError):  # some builtins have no signature: nothing to check
+        return argnums, argnames
+    params = list(sig.parameters.values())
+    name = getattr(fun, "__name__", "fun")
+    kinds = {p.kind for p in params}
+    positional = [p.name for p in params if p.kind in _POSITIONAL]
+    if argnums and inspect.Parameter.VAR_POSITIONAL not in kinds:
+        n = len(positional)
+        bad = [i for i in argnums if not -n <= i < n]
+        if bad:
+            raise ValueError(
+                f"jit({name}): static_argnums={argnums} is out of range: {name} accepts "
+                f"{n} positional argument(s) ({', '.join(positional) or 'none'}), so "
+                f"static_argnums must be in [{-n}, {n - 1}].")
+    keywordable = [p.name for p in params if p.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    pos_only = [k for k in argnames if k in positional and k not in keywordable]
+    if pos_only:
+        raise ValueError(f"jit({name}): static_argnames {pos_only} are positional-only "
+                         f"parameters of {name}; name them in static_argnums instead.")
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        unknown = [k for k in argnames if k not in keywordable]
+        if unknown:
+            warnings.warn(
+                f"jit({name}): static_argnames {unknown} do not name a parameter of {name}, "
+                f"whose parameters are ({', '.join(p.name for p in params)}); they are "
+                "ignored. Check the spelling.", UserWarning, stacklevel=user_stacklevel())
+    pos_or_kw = [p.name for p in params if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    n = len(positional)
+    nums = set(argnums) | {positional.index(k) for k in argnames if k in pos_or_kw}
+    names = set(argnames) | {positional[i] for i in argnums
+                             if -n <= i < n and positional[i] in pos_or_kw}
+    return tuple(sorted(nums)), tuple(sorted(names))
+
+
 class Jitted:
     """A jitted function: call it, inspect its IR (``make_jaxpr``) or its generated source."""
 
@@ -256,25 +321,22 @@ class Jitted:
                  backend=None):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else \
-            tuple(static_argnums)
-        self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else \
-            tuple(static_argnames)
-        self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else \
-            tuple(donate_argnums)
+        self.static_argnums, self.static_argnames = _resolve_static(
+            fun, _index_tuple(static_argnums, "static_argnums"),
+            _name_tuple(static_argnames, "static_argnames"))
+        self.donate_argnums = _index_tuple(donate_argnums, "donate_argnums")
         self.backend = backend
         self._cache = LRU(256)
         self._fast: dict = {}  # eager calls: signature -> ready-to-run executable
         self._last_key = None
 
     def _split(self, args, kwargs):
-        static_pos = {i % len(args) if args else i for i in self.static_argnums}
-        statics = []
-        for i in sorted(static_pos):
-            if i >= len(args):
-                raise TypeError(f"jit({self.__name__}): static_argnums={self.static_argnums} "
-                                f"but only {len(args)} positional arguments were given")
-            statics.append((i, args[i]))
+        # As JAX: negative argnums count from the end of this call's positional arguments,
+        # and static argnums beyond them (left to defaults or *args) are ignored.
+        n = len(args)
+        static_pos = {i + n if i < 0 else i for i in self.static_argnums}
+        static_pos = {i for i in static_pos if 0 <= i < n}
+        statics = [(i, args[i]) for i in sorted(static_pos)]
         static_kw = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
         dyn_kw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         dyn = [a for i, a in enumerate(args) if i not in static_pos]
@@ -293,7 +355,7 @@ class Jitted:
         leaves = [x if isinstance(x, ArrayBase) else concrete(x) for x in leaves]
         avals = [_abstractify(x) for x in leaves]
         backend = self.backend or default_backend()
-        key = (self.fun, in_tree, tuple(avals), static_key, backend)
+        key = (self.fun, in_tree, tuple(avals), static_key, backend, config.x64)
         entry = self._cache.get(key)
         if entry is not None:
             _info.hits += 1
@@ -353,7 +415,7 @@ class Jitted:
         if kwargs or self.static_argnums or _ctx.trace.parent is not None:
             return None
         leaves, treedef = tree.flatten(args)
-        sig, vals = [treedef, self.backend or default_backend()], []
+        sig, vals = [treedef, self.backend or default_backend(), config.x64], []
         for x in leaves:
             t = type(x)
             if t is Array:

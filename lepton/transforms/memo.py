@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from .. import config
+
 
 class LRU(OrderedDict):
     """A dict that forgets its least recently used entries beyond ``capacity``."""
@@ -34,8 +36,9 @@ _table = LRU(4096)
 
 
 def memo(kind, obj, key, build):
-    """``build()``, reused while ``obj`` (a jaxpr, or a tuple of them) and ``key`` repeat."""
-    k = (kind, id(obj), key)
+    """``build()``, reused while ``obj`` (a jaxpr, or a tuple of them), ``key`` and the x64
+    mode (which sets the dtypes of the constants a rule creates) repeat."""
+    k = (kind, id(obj), key, config.x64)
     hit = _table.get(k)
     if hit is not None and hit[0] is obj:
         return hit[1]

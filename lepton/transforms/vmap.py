@@ -45,14 +45,52 @@ def broadcast_prefix(prefix, full, name):
     return out
 
 
+_AXES_FORMS = {
+    "in_axes": "an int, None, or a tuple with one entry per positional argument, each an int, "
+               "None or a (nested) tuple/list/dict of those matching that argument "
+               "(e.g. in_axes=0, in_axes=(0, None), in_axes=({'w': 0, 'b': None}, 0))",
+    "out_axes": "an int, None, or a (nested) tuple/list/dict of ints and Nones matching the "
+                "function's output (e.g. out_axes=0, out_axes=(0, None), "
+                "out_axes={'loss': None, 'grads': 0})",
+}
+
+
+def _check_axes_spec(name, spec, top_level=True):
+    """JAX's rule: every leaf of an axis spec is an int or None (bools are not axes), and
+    ``in_axes`` itself is an int, None or a tuple."""
+    if top_level and not (spec is None or type(spec) in (int, tuple)):
+        bad = spec
+    else:
+        bad = next((leaf for leaf in tree.leaves(spec) if type(leaf) is not int), None)
+    if bad is not None:
+        entry = f" (the entry {bad!r} is not an int or None)" if bad is not spec else ""
+        raise TypeError(f"vmap {name} must be {_AXES_FORMS[name]}; got {spec!r}{entry}")
+
+
+def _place_out_axis(val, oax, index, out_tree_paths):
+    """Move the batch axis (at the front) of output leaf ``index`` to ``oax``, checked."""
+    nd = get_aval(val).ndim
+    if not -nd <= oax < nd:
+        where = f"output{out_tree_paths[index]}" if out_tree_paths[index] else "the output"
+        raise ShapeError(
+            f"vmap: out_axes={oax} is out of range for {where}, which has rank {nd - 1} "
+            f"per example ({nd} with the mapped axis, shape {get_aval(val).shape}); "
+            f"out_axes must be in [{-nd}, {nd - 1}]")
+    return moveaxis(val, 0, oax % nd)
+
+
 def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=None):
     """Map ``fun`` over axis ``in_axes`` of its arguments, stacking outputs at ``out_axes``.
 
     ``chunk_size`` evaluates the batch in chunks of that many elements (bounding memory)
-    and concatenates the results.
+    and concatenates the results.  As in JAX, ``in_axes`` is an int, None or a tuple (a
+    list is read as a tuple) with one entry per positional argument, and every leaf of
+    ``in_axes`` / ``out_axes`` is an int or None.
     """
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
+    _check_axes_spec("in_axes", in_axes)
+    _check_axes_spec("out_axes", out_axes, top_level=False)
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
@@ -90,8 +128,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=
             trace.alive = False
         flat_out, out_tree = tree.flatten(out)
         oaxes = broadcast_prefix(out_axes, out, "vmap out_axes")
+        paths = [tree.keystr(p) for p, _ in tree.leaves_with_path(out)]
         results = []
-        for o, oax in zip(flat_out, oaxes):
+        for i, (o, oax) in enumerate(zip(flat_out, oaxes)):
             o = o if isinstance(o, ArrayBase) else concrete(o)
             val, bd = trace.unpack(o)
             if oax is None:
@@ -100,9 +139,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=
                                      "mapped axis; only unbatched outputs can use None")
                 results.append(val)
                 continue
-            val = move_to_front(val, bd, size)
-            nd = get_aval(val).ndim
-            results.append(moveaxis(val, 0, oax % nd))
+            results.append(_place_out_axis(move_to_front(val, bd, size), oax, i, paths))
         return tree.unflatten(out_tree, results)
 
     def _chunked(args, kwargs, flat_args, in_tree, norm_axes, size):
