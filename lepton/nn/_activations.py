@@ -145,7 +145,8 @@ def _gelu_exact(x):
 def _gelu_exact_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     cdf = _normal_cdf(x)
-    pdf = lnp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    xc = lnp.clip(x, -40., 40.)  # the density is 0 beyond; keeps x * x finite
+    pdf = lnp.exp(-0.5 * xc * xc) * (1 / math.sqrt(2 * math.pi))
     return x * cdf, t * (cdf + x * pdf)
 
 
@@ -156,7 +157,9 @@ def gelu(x, approximate: bool = True):
     x = _float("gelu", x)
     if approximate:
         c = math.sqrt(2 / math.pi)
-        return 0.5 * x * (1 + lnp.tanh(c * (x + 0.044715 * (x * x * x))))
+        # tanh saturates to +-1 beyond |x| = 10; clipping keeps x**3 from overflowing.
+        u = lnp.clip(x, -10., 10.)
+        return 0.5 * x * (1 + lnp.tanh(c * (u + 0.044715 * (u * u * u))))
     return _gelu_exact(x)
 
 

@@ -38,15 +38,15 @@ def _reduce(name, losses, reduction):
 
 
 def _same_shape(name, labels, preds, what="labels and predictions"):
-    if labels.shape != preds.shape:
+    if lnp.shape(labels) != lnp.shape(preds):
         raise ShapeError(f"{name}: {what} must have the same shape, got labels "
                          f"{labels.shape} and predictions {preds.shape}")
 
 
 def mse(labels, predictions, *, reduction="mean"):
     """Mean of ``(predictions - labels) ** 2``."""
-    labels, predictions = promote_args_inexact("mse", labels, predictions)
     _same_shape("mse", labels, predictions)
+    labels, predictions = promote_args_inexact("mse", labels, predictions)
     d = predictions - labels
     return _reduce("mse", d * d, reduction)
 
@@ -67,15 +67,15 @@ def categorical_crossentropy(labels, predictions, *, from_logits=False, axis=-1,
     otherwise they are probabilities along ``axis``, renormalised to sum to 1 and clipped.
     """
     name = "categorical_crossentropy"
-    labels, predictions = promote_args_inexact(name, labels, predictions)
     _same_shape(name, labels, predictions)
+    labels, predictions = promote_args_inexact(name, labels, predictions)
     if from_logits:
         logp = log_softmax(predictions, axis=axis)
     else:
         p = predictions / lnp.sum(predictions, axis=axis, keepdims=True)
         logp = lnp.log(_clip_probs(p))
     # labels == 0 contributes 0 even where logp is -inf (a -inf logit).
-    terms = lnp.where(labels == 0, lnp.zeros((), logp.dtype), labels * logp)
+    terms = labels * lnp.where(labels == 0, lnp.zeros((), logp.dtype), logp)
     return _reduce(name, -lnp.sum(terms, axis=axis), reduction)
 
 
@@ -118,8 +118,8 @@ def binary_crossentropy(labels, predictions, *, from_logits=False, reduction="me
     From logits ``x`` it is ``softplus(x) - z x``: exact, with gradient
     ``sigmoid(x) - z``, finite for any ``x``."""
     name = "binary_crossentropy"
-    labels, predictions = promote_args_inexact(name, labels, predictions)
     _same_shape(name, labels, predictions)
+    labels, predictions = promote_args_inexact(name, labels, predictions)
     if from_logits:
         terms = softplus(predictions) - labels * predictions
     else:

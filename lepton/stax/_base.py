@@ -24,6 +24,11 @@ class Layer(tuple):
         self.stateful = bool(stateful)
         self.config = dict(config or {})
         self._rebuild = rebuild
+        for f in (init_fun, apply_fun):  # survives ``init, apply = layer; (init, apply)``
+            try:
+                f._stax_layer = (name, self.stateful)
+            except (AttributeError, TypeError):
+                pass
         return self
 
     def rebuild(self, **overrides):
@@ -46,12 +51,27 @@ class ConfigurableLayer(Layer):
         return self._rebuild(*args, **kwargs)
 
 
+def _meta(layer):
+    try:
+        return getattr(layer[0], "_stax_layer", None)
+    except (TypeError, IndexError, KeyError):
+        return None
+
+
 def is_stateful(layer) -> bool:
-    return bool(getattr(layer, "stateful", False))
+    """Whether ``layer`` uses the stateful protocol (known before init).  Works on the
+    Layer object and on a plain ``(init_fun, apply_fun)`` tuple rebuilt from it."""
+    if isinstance(layer, Layer):
+        return layer.stateful
+    meta = _meta(layer)
+    return bool(meta and meta[1])
 
 
 def layer_name(layer) -> str:
-    return getattr(layer, "name", None) or "layer"
+    if isinstance(layer, Layer):
+        return layer.name
+    meta = _meta(layer)
+    return meta[0] if meta else "layer"
 
 
 def as_layer(layer, where):
