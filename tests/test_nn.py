@@ -87,7 +87,7 @@ HUGE = np.array([-1e30, -1e4, -100., 0., 100., 1e4, 1e30], np.float32)
 def test_huge_inputs_are_finite_in_value_and_gradient(fn):
     x = lnp.asarray(HUGE)
     y = np.asarray(fn(x))
-    assert not np.any(np.isnan(y)) and np.all(np.abs(y) <= 1e30 * 1.06)
+    assert np.all(np.isfinite(y)), y
     g = np.asarray(lepton.grad(lambda v: lnp.sum(fn(v)))(x))
     assert np.all(np.isfinite(g)), g
 
