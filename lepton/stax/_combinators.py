@@ -72,7 +72,8 @@ def parallel(*layers):
     names = [layer_name(l) for l in layers]
 
     def check_inputs(what, xs):
-        if not isinstance(xs, (list, tuple)) or len(xs) != n:
+        if not isinstance(xs, (list, tuple)) or len(xs) != n or (
+                what == "input shapes" and not all(isinstance(s, (list, tuple)) for s in xs)):
             got = f"{len(xs)} items" if isinstance(xs, (list, tuple)) else \
                 f"a single {fmt_shape(shape_of(xs)) if what == 'inputs' else xs}"
             raise ValueError(f"parallel: {what} must be a list of {n} (one per branch), got "
