@@ -336,3 +336,55 @@ def test_losses_under_jit_and_vmap():
     g = lepton.jit(lepton.grad(f))(logits, labels)
     np.testing.assert_allclose(np.asarray(g), np.asarray(lepton.grad(f)(logits, labels)),
                                rtol=1e-4, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- JAX
+@pytest.fixture
+def jax64():
+    jax = pytest.importorskip("jax")
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", old)
+
+
+def test_activations_match_jax_nn(jax64):
+    jnn = jax64.nn
+    x = np.concatenate([X64, [-50., 0., 50.]]).reshape(2, 10)
+    pairs = [("relu", {}), ("relu6", {}), ("gelu", {}), ("gelu", dict(approximate=False)),
+             ("elu", {}), ("celu", {}), ("selu", {}), ("leaky_relu", {}), ("softplus", {}),
+             ("sigmoid", {}), ("log_sigmoid", {}), ("silu", {}), ("hard_tanh", {}),
+             ("soft_sign", {}), ("softmax", {}), ("log_softmax", dict(axis=0)),
+             ("logsumexp", dict(axis=1)), ("standardize", {}), ("glu", {})]
+
+    def all_of(mod, grad, v):
+        return [(getattr(mod, n)(v, **kw), grad(lambda u: getattr(mod, n)(u, **kw).sum())(v))
+                for n, kw in pairs]
+
+    want = jax64.jit(lambda v: all_of(jnn, jax64.grad, v))(x)  # one compile, not op by op
+    got = all_of(nn, lepton.grad, lnp.asarray(x))
+    for (name, _), (v_l, g_l), (v_j, g_j) in zip(pairs, got, want):
+        np.testing.assert_allclose(np.asarray(v_l), np.asarray(v_j), rtol=1e-12, atol=1e-14,
+                                   err_msg=name)
+        np.testing.assert_allclose(np.asarray(g_l), np.asarray(g_j), rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+    np.testing.assert_array_equal(np.asarray(nn.one_hot(np.array([0, 3, 1]), 3)),
+                                  np.asarray(jnn.one_hot(np.array([0, 3, 1]), 3)))
+
+
+def test_initializers_match_jax():
+    jax = pytest.importorskip("jax")
+    cases = [("glorot_uniform", ()), ("glorot_normal", ()), ("he_uniform", ()),
+             ("he_normal", ()), ("lecun_uniform", ()), ("lecun_normal", ()),
+             ("normal", (0.3,)), ("uniform", (2.,)), ("truncated_normal", (0.5,)),
+             ("orthogonal", ())]
+
+    def shape(name):
+        return (3, 3, 4, 6) if name != "orthogonal" else (8, 5)
+
+    want = jax.jit(lambda k: [getattr(jax.nn.initializers, n)(*a)(k, shape(n))
+                              for n, a in cases])(jax.random.PRNGKey(7))
+    for (name, args), w in zip(cases, want):
+        got = np.asarray(getattr(init, name)(*args)(random.PRNGKey(7), shape(name)))
+        assert got.dtype == np.asarray(w).dtype == np.float32
+        np.testing.assert_allclose(got, np.asarray(w), rtol=2e-5, atol=2e-6, err_msg=name)
