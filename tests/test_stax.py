@@ -171,6 +171,9 @@ def ref_conv_transpose_nhwc(x, w, strides, padding):
         if padding == "SAME":
             pad_len = k + s - 2
             lo = k - 1 if s > k - 1 else int(np.ceil(pad_len / 2))
+        elif not isinstance(padding, str):  # the forward conv's explicit (lo, hi)
+            p_lo, p_hi = padding[len(dims)]
+            lo, pad_len = k - p_lo - 1, 2 * k - p_lo - p_hi - 2
         else:
             pad_len = k + s - 2 + max(k - s, 0)
             lo = k - 1
@@ -240,7 +243,7 @@ def test_conv1d_and_nchw_match_loops():
 
 @pytest.mark.parametrize("kernel,strides,padding", [
     ((3, 3), (2, 2), "VALID"), ((3, 2), (2, 1), "SAME"), ((2, 2), (2, 2), "SAME"),
-    ((1, 2), (3, 3), "VALID"), ((4, 3), (1, 2), "SAME")])
+    ((1, 2), (3, 3), "VALID"), ((4, 3), (1, 2), "SAME"), ((3, 3), (2, 2), ((1, 1), (0, 2)))])
 def test_conv_transpose_matches_loops(kernel, strides, padding):
     x = rand(2, 4, 3, 3, dtype=np.float64)
     init, apply = stax.ConvTranspose(2, kernel, strides, padding)
@@ -267,6 +270,19 @@ def test_pools_match_loops(kind, window, strides, padding):
     assert got.shape == shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(lepton.jit(layer[1])((), x)), want, rtol=1e-10)
+
+
+def test_mixed_dtypes_promote():
+    """float64 NumPy data into a float32 model computes in float64 (no dtype error)."""
+    init, apply = stax.serial(stax.Conv(2, (2, 2)), stax.ConvTranspose(2, (2, 2)),
+                              stax.Flatten, stax.Dense(3))
+    _, params = init(KEY, (-1, 4, 4, 1))
+    x = RNG.standard_normal((2, 4, 4, 1))
+    y64 = apply(params, x)
+    assert y64.dtype == np.float64
+    np.testing.assert_allclose(np.asarray(y64), np.asarray(apply(params, x.astype(np.float32))),
+                               rtol=1e-4, atol=1e-5)
+    assert apply(params, x.astype(np.int32)).dtype == np.float32
 
 
 def test_global_pools():
@@ -519,6 +535,17 @@ def test_no_overhead_over_handwritten_numpy():
     a = str(lepton.make_jaxpr(apply)(params, x))
     b = str(lepton.make_jaxpr(by_hand)(params, x))
     assert a == b
+
+
+def test_traced_train_flag_error():
+    init, apply = stax.serial(stax.Dense(3), stax.BatchNorm(axis=(0,)), stax.Dropout(0.5))
+    _, params, state = init(KEY, (-1, 2))
+    x = rand(4, 2)
+    with pytest.raises(lepton.errors.ConcretizationError, match="static_argnames='train'"):
+        lepton.jit(apply)(params, state, x, train=False)
+    y, _ = lepton.jit(apply, static_argnames="train")(params, state, x, train=False)
+    np.testing.assert_allclose(np.asarray(y), np.asarray(apply(params, state, x, train=False)[0]),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_stateful_protocol_helpers():

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..core import Tracer
+from ..errors import ConcretizationError, ShapeError
 
 
 class Layer(tuple):
@@ -172,3 +173,14 @@ def check_count(where, what, values, n):
         raise ValueError(f"{where}: {what} must be a list/tuple with one entry per layer "
                          f"({n}), got {got}; pass the {what} that this model's init "
                          "returned")
+
+
+def static_train(layer, train):
+    """``train`` as a Python bool; a traced value gets an error that says how to fix it."""
+    if isinstance(train, Tracer):
+        raise ConcretizationError(
+            f"stax layer {layer}: train must be a Python bool, but it is a traced value "
+            "(it was passed as an argument of a jitted function). Use lepton.jit(apply_fun, "
+            "static_argnames='train'), or close over it: lepton.jit(lambda p, s, x: "
+            "apply_fun(p, s, x, train=False)).")
+    return bool(train)

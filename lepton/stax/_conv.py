@@ -57,6 +57,16 @@ def _check_conv_input(name, shape, lhs_spec, in_ch=None):
                               f"kernel was built for.")
 
 
+def _same_dtype(x, w):
+    """Promote input and kernel to one dtype (lax.conv is strict; float64 NumPy data fed
+    to a float32 model computes in float64, as Dense's dot does)."""
+    x, w = lnp.asarray(x), lnp.asarray(w)
+    if x.dtype == w.dtype:
+        return x, w
+    dt = lnp.result_type(x, w)
+    return x.astype(dt), w.astype(dt)
+
+
 def _spatial_out(in_sp, k_sp, strides, padding, dilation=None):
     dilation = dilation or (1,) * len(k_sp)
     eff = [(k - 1) * d + 1 for k, d in zip(k_sp, dilation)]
@@ -111,6 +121,7 @@ def GeneralConv(dimension_numbers, out_chan, filter_shape, strides=None, padding
     def apply_fun(params, inputs, **kwargs):
         W, b = params
         _check_conv_input(name, shape_of(inputs), lhs_spec, shape_of(W)[rhs_spec.index("I")])
+        inputs, W = _same_dtype(inputs, W)
         return lax.conv_general_dilated(inputs, W, strides, padding, one, dilation,
                                         dimension_numbers=dimension_numbers) + b
 
@@ -193,6 +204,7 @@ def GeneralConvTranspose(dimension_numbers, out_chan, filter_shape, strides=None
     def apply_fun(params, inputs, **kwargs):
         W, b = params
         _check_conv_input(name, shape_of(inputs), lhs_spec, shape_of(W)[rhs_spec.index("I")])
+        inputs, W = _same_dtype(inputs, W)
         return conv_transpose(inputs, W, strides, padding, dimension_numbers) + b
 
     return Layer(init_fun, apply_fun, name, config=dict(

@@ -6,7 +6,7 @@ from .. import numpy as lnp
 from .. import random
 from ..nn.initializers import ones, zeros
 from ..transforms.custom import stop_gradient
-from ._base import Layer, LayerShapeError, fmt_shape, shape_of
+from ._base import Layer, LayerShapeError, shape_of, static_train
 
 
 def _norm_axes(name, shape, axis):
@@ -32,7 +32,7 @@ def BatchNorm(axis=(0, 1, 2), epsilon=1e-5, center=True, scale=True, beta_init=z
     the batch statistics normalise ``x`` and the running ones move towards them:
     ``running = momentum * running + (1 - momentum) * batch`` (Keras/Flax convention; the
     biased batch variance is used).  ``train=False`` normalises with the running statistics
-    and returns the state unchanged.
+    and returns the state unchanged.  ``train`` must be a Python bool (static under jit).
 
     ``track_running_stats=False`` is exactly ``jax.example_libraries.stax.BatchNorm``:
     stateless, always normalising with the batch statistics.
@@ -101,7 +101,7 @@ def BatchNorm(axis=(0, 1, 2), epsilon=1e-5, center=True, scale=True, beta_init=z
     def apply_fun(params, state, x, *, train=True, rng=None, **kwargs):
         mean_r, var_r = state
         axes, nd = check(shape_of(mean_r), x)
-        if train:
+        if static_train("BatchNorm", train):
             mean = lnp.mean(x, axis=axes, keepdims=True)
             centered = x - mean
             var = lnp.mean(centered * centered, axis=axes, keepdims=True)
@@ -183,7 +183,8 @@ def Dropout(rate=None, mode="train", *, keep_prob=None):
         return input_shape, ()
 
     def apply_fun(params, inputs, **kwargs):
-        if mode == "test" or not kwargs.get("train", True) or rate == 0.0:
+        if mode == "test" or not static_train("Dropout", kwargs.get("train", True)) \
+                or rate == 0.0:
             return inputs
         rng = kwargs.get("rng")
         if rng is None:

@@ -18,6 +18,10 @@ right padding) or ``mask`` ((batch, time) bool); padded steps leave the state un
 output zeros, so the final state is the one after each sequence's last valid step (also
 with ``reverse=True``, which reads each sequence from its last valid step backwards).
 ``initial_state``: the starting ``h`` (``(h, c)`` for LSTM), zeros by default.
+Parameters: LSTM and SimpleRNN ``(W (features, G*units), U (units, G*units), b)``, GRU
+``(W, U, b_x, b_h)``.  From PyTorch's ``weight_ih, weight_hh, bias_ih, bias_hh``:
+``W = weight_ih.T``, ``U = weight_hh.T``, ``b = bias_ih + bias_hh`` (GRU: ``b_x = bias_ih``,
+``b_h = bias_hh``); the gate blocks are already in PyTorch's order.
 Outputs: ``(batch, time, units)`` with ``return_sequences=True`` (aligned with the input
 positions, also when ``reverse=True``), else the final ``h`` ``(batch, units)``.
 """
