@@ -7,6 +7,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lepton
 import lepton.numpy as lnp
@@ -149,8 +151,8 @@ def ref_conv_nhwc(x, w, strides, padding, dilation=(1, 1)):
     pads = [_pads(H, eh, strides[0], padding if isinstance(padding, str) else padding[0]),
             _pads(W_, ew, strides[1], padding if isinstance(padding, str) else padding[1])]
     xp = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
-    oh = (xp.shape[1] - eh) // strides[0] + 1
-    ow = (xp.shape[2] - ew) // strides[1] + 1
+    oh = max(0, (xp.shape[1] - eh) // strides[0] + 1)
+    ow = max(0, (xp.shape[2] - ew) // strides[1] + 1)
     out = np.zeros((N, oh, ow, O))
     for n, i, j, o in itertools.product(range(N), range(oh), range(ow), range(O)):
         acc = 0.0
@@ -193,8 +195,8 @@ def ref_pool_nhwc(x, window, strides, padding, kind):
     fill = -np.inf if kind == "max" else 0.0
     xp = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=fill)
     real = np.pad(np.ones((H, W_)), pads)
-    oh = (xp.shape[1] - window[0]) // strides[0] + 1
-    ow = (xp.shape[2] - window[1]) // strides[1] + 1
+    oh = max(0, (xp.shape[1] - window[0]) // strides[0] + 1)
+    ow = max(0, (xp.shape[2] - window[1]) // strides[1] + 1)
     out = np.zeros((N, oh, ow, C))
     for n, i, j, c in itertools.product(range(N), range(oh), range(ow), range(C)):
         sl = (slice(i * strides[0], i * strides[0] + window[0]),
@@ -270,6 +272,32 @@ def test_pools_match_loops(kind, window, strides, padding):
     assert got.shape == shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(lepton.jit(layer[1])((), x)), want, rtol=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 3), kw=st.integers(1, 3),
+       sh=st.integers(1, 3), sw=st.integers(1, 3), padding=st.sampled_from(["SAME", "VALID"]),
+       kind=st.sampled_from(["conv", "transpose", "max", "avg", "sum"]))
+def test_random_windows_match_loops(h, w, kh, kw, sh, sw, padding, kind):
+    """Any sizes (kernels larger than the input included): init's shape, apply's result
+    and the loop reference agree."""
+    x = RNG.standard_normal((2, h, w, 2))
+    if kind in ("conv", "transpose"):
+        layer = (stax.Conv if kind == "conv" else stax.ConvTranspose)(
+            3, (kh, kw), (sh, sw), padding, b_init=lambda k, s: lnp.zeros(s))
+        shape, (k, b) = layer[0](KEY, (-1, h, w, 2))
+        k = np.asarray(k, np.float64)
+        got = np.asarray(layer[1]((k, b), x))
+        want = (ref_conv_nhwc if kind == "conv" else ref_conv_transpose_nhwc)(
+            x, k, (sh, sw), padding)
+    else:
+        layer = {"max": stax.MaxPool, "avg": stax.AvgPool, "sum": stax.SumPool}[kind](
+            (kh, kw), (sh, sw), padding)
+        shape, _ = layer[0](KEY, (-1, h, w, 2))
+        got = np.asarray(layer[1]((), x))
+        want = ref_pool_nhwc(x, (kh, kw), (sh, sw), padding, kind)
+    assert got.shape == want.shape == (2,) + tuple(shape[1:])
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
 
 def test_mixed_dtypes_promote():

@@ -17,7 +17,7 @@ from .. import numpy as lnp
 from .. import random
 from ..nn.initializers import glorot_normal, normal
 from ..primitives.conv import conv_dimension_numbers, padtype_to_pads
-from ._base import ConfigurableLayer, Layer, LayerShapeError, check_rank, known, shape_of
+from ._base import ConfigurableLayer, Layer, LayerShapeError, known, shape_of
 
 
 def _expected(lhs_spec, in_ch=None):

@@ -27,17 +27,17 @@ positions, also when ``reverse=True``), else the final ``h`` ``(batch, units)``.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import dtypes
 from .. import lax
 from .. import nn
 from .. import numpy as lnp
 from .. import random
 from ..core import Tracer
-from ..errors import DTypeError, ShapeError
+from ..errors import ShapeError
 from ..nn.initializers import glorot_uniform, orthogonal, zeros
 from ._base import Layer, LayerShapeError, fmt_shape, known, shape_of
-
-import numpy as np
 
 
 def _check_seq(name, shape, in_dim=None):
