@@ -359,7 +359,9 @@ def test_activations_match_jax_nn(jax64):
              ("elu", {}), ("celu", {}), ("selu", {}), ("leaky_relu", {}), ("softplus", {}),
              ("sigmoid", {}), ("log_sigmoid", {}), ("silu", {}), ("hard_tanh", {}),
              ("soft_sign", {}), ("softmax", {}), ("log_softmax", dict(axis=0)),
-             ("logsumexp", dict(axis=1)), ("standardize", {}), ("glu", {})]
+             ("logsumexp", dict(axis=1)), ("standardize", {}), ("glu", {}), ("mish", {}),
+             ("squareplus", {}), ("sparse_plus", {}), ("sparse_sigmoid", {}),
+             ("identity", {}), ("hard_sigmoid", {}), ("hard_silu", {})]
 
     def all_of(mod, grad, v):
         return [(getattr(mod, n)(v, **kw), grad(lambda u: getattr(mod, n)(u, **kw).sum())(v))

@@ -332,6 +332,8 @@ GRAD_LAYERS = {
     "LayerNorm": (lambda: stax.LayerNorm(), (3, 4)),
     "BatchNorm_jax": (lambda: stax.BatchNorm(axis=(0,), track_running_stats=False), (5, 3)),
     "GlobalAvgPool": (lambda: stax.GlobalAvgPool, (2, 2, 3, 2)),
+    "Dropout": (lambda: stax.serial(stax.Dense(6), stax.Dropout(0.5)), (3, 2)),
+    "Conv1DTranspose": (lambda: stax.Conv1DTranspose(2, (3,), (2,)), (2, 3, 2)),
     "cnn": (lambda: stax.serial(stax.Conv(2, (2, 2)), stax.Tanh, stax.Flatten, stax.Dense(2),
                                 stax.LogSoftmax), (2, 3, 3, 1)),
 }
@@ -344,7 +346,7 @@ def test_gradients_float64(name):
     _, params = init(KEY, shape)
     params = to64(params)
     x = RNG.permutation(np.prod(shape)).reshape(shape) * 0.1 + 0.05  # distinct: no max ties
-    check_grads(lambda p, v: apply(p, v), (params, x), order=1)
+    check_grads(lambda p, v: apply(p, v, rng=KEY), (params, x), order=1)
 
 
 def test_batchnorm_gradient_float64():

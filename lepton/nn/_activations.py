@@ -23,7 +23,8 @@ from ..transforms.custom import custom_jvp, stop_gradient
 
 __all__ = ["relu", "relu6", "gelu", "elu", "celu", "selu", "leaky_relu", "softplus",
            "sigmoid", "log_sigmoid", "silu", "swish", "tanh", "hard_tanh", "hard_sigmoid",
-           "hard_silu", "hard_swish", "soft_sign", "glu", "softmax", "log_softmax",
+           "hard_silu", "hard_swish", "soft_sign", "glu", "identity", "mish", "squareplus",
+           "sparse_plus", "sparse_sigmoid", "softmax", "log_softmax",
            "logsumexp", "one_hot", "standardize"]
 
 
@@ -97,6 +98,35 @@ def soft_sign(x):
     """x / (|x| + 1)."""
     x = _float("soft_sign", x)
     return x / (lnp.abs(x) + 1)
+
+
+def identity(x):
+    """x unchanged (as an array)."""
+    return asarray(x)
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    x = _float("mish", x)
+    return x * lnp.tanh(softplus(x))
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2: a smooth relu with algebraic tails."""
+    x = _float("squareplus", x)
+    return (x + lnp.sqrt(x * x + b)) / 2
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1."""
+    x = _float("sparse_plus", x)
+    return lnp.where(x <= -1, 0., lnp.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def sparse_sigmoid(x):
+    """The derivative of sparse_plus: 0, (x + 1) / 2, 1 on the three pieces."""
+    x = _float("sparse_sigmoid", x)
+    return 0.5 * lnp.clip(x + 1.0, 0.0, 2.0)
 
 
 def elu(x, alpha=1.0):
