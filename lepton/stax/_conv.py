@@ -251,7 +251,9 @@ def _pooling_layer(name, computation, average):
 
         def check(shape):
             if len(shape) != nsp + 2:
-                fix = ("add a batch axis (x[None])" if len(shape) == nsp + 1 else
+                fix = ("add the missing axis: a channel axis (x[..., None]) for single-channel "
+                       "data or a batch axis (x[None]) for one example"
+                       if len(shape) == nsp + 1 else
                        f"give {nsp + 2}-d data or a {len(shape) - 2}-d window_shape")
                 raise LayerShapeError(name, shape, expected, fix,
                                       f"A {nsp}-d window needs rank-{nsp + 2} input, this "

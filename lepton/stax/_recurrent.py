@@ -42,8 +42,9 @@ from ._base import Layer, LayerShapeError, fmt_shape, known, shape_of
 
 def _check_seq(name, shape, in_dim=None):
     if len(shape) != 3:
-        fix = ("add a time axis: x[:, None, :] for one step, or x.reshape(batch, time, "
-               "features)" if len(shape) == 2 else
+        fix = ("keep the time axis: drop a Flatten before this layer, reshape the data to "
+               "(batch, time, features), or add a time axis x[:, None, :] for one step"
+               if len(shape) == 2 else
                "reshape images to sequences, e.g. x.reshape(batch, rows, cols * channels)"
                if len(shape) == 4 else "give (batch, time, features) data")
         raise LayerShapeError(name, shape, f"(batch, time, "
