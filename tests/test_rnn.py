@@ -210,3 +210,23 @@ def test_recurrent_errors():
         apply(params, x, lengths=np.array([1, 2]), mask=np.ones((2, 4), bool))
     with pytest.raises(TypeError, match="backward_layer"):
         stax.Bidirectional(stax.Dense(3))
+
+
+def test_text_model_embedding_gru_layernorm_under_jit():
+    """Embedding -> GRU -> LayerNorm -> GlobalAvgPool -> Dense: jit equals eager, values
+    and gradients, with traced lengths."""
+    init, apply = stax.serial(stax.Embedding(20, 6), stax.GRU(4, return_sequences=True),
+                              stax.LayerNorm(), stax.GlobalAvgPool, stax.Dense(2))
+    shape, params = init(KEY, (-1, 7))
+    assert shape == (-1, 2)
+    ids = RNG.integers(0, 20, (3, 7)).astype(np.int32)
+    lengths = np.array([7, 4, 1], np.int32)
+
+    def loss(p, i, n):
+        return lnp.sum(apply(p, i, lengths=n) ** 2)
+
+    (v, g) = lepton.value_and_grad(loss)(params, ids, lengths)
+    (vj, gj) = lepton.jit(lepton.value_and_grad(loss))(params, ids, lengths)  # one compile
+    np.testing.assert_allclose(float(vj), float(v), rtol=1e-5)
+    for a, b in zip(tree.leaves(g), tree.leaves(gj)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
