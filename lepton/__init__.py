@@ -19,3 +19,6 @@ from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache
                              jit, wait_for_compilation)
 from . import random  # noqa: F401,E402
 from . import lax  # noqa: F401,E402
+from . import nn  # noqa: F401,E402
+from . import stax  # noqa: F401,E402
+from . import optimizers  # noqa: F401,E402
