@@ -109,8 +109,7 @@ class Sequential:
         self._shapes, params, state = [], [], []
         for i, layer in enumerate(self._layers):
             try:
-                shape, p, s = stax.init_with_state(layer.to_stax(), random.fold_in(key, i),
-                                                   shape)
+                shape, p, s = stax.stateful(layer.to_stax())[0](random.fold_in(key, i), shape)
             except (stax.LayerShapeError, ValueError, TypeError) as e:
                 raise layer_error(self, i, shape, e) from None
             self._shapes.append(tuple(shape))
@@ -135,12 +134,13 @@ class Sequential:
         last = len(self._layers) - 1
         for i, layer in enumerate(self._layers):
             k = None if rng is None else random.fold_in(rng, i)
-            st = layer.to_stax()
             if logits and i == last and self._absorbed_activation:
-                x, s = stax.apply_with_state(layer.core_stax(), layer.core_params(params[i]),
-                                             state[i], x, rng=k, train=train)
+                core = stax.stateful(layer.core_stax())
+                x, s = core[1](layer.core_params(params[i]), layer.core_params(state[i]), x,
+                               train=train, rng=k)
             else:
-                x, s = stax.apply_with_state(st, params[i], state[i], x, rng=k, train=train)
+                x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x, train=train,
+                                                         rng=k)
             new_state.append(s)
         return x, new_state
 
@@ -180,9 +180,8 @@ class Sequential:
         if self.metrics:
             pred = out
             if from_logits and self._absorbed_activation:
-                pred = stax.apply_with_state(
-                    klayers.activation_layer(self._layers[-1].activation, "output"),
-                    (), (), out, rng=None, train=False)[0]
+                act = klayers.activation_layer(self._layers[-1].activation, "output")
+                pred = act[1]((), out)
             values += [m.per_example(y, pred) for m in self.metrics]
         return values
 
@@ -195,7 +194,6 @@ class Sequential:
             out, new_state = self._forward(params, state, x, train=True, rng=rng,
                                            logits=absorbed)
             values = self._loss_and_metrics(y, out, absorbed)
-            import lepton.numpy as lnp  # noqa: F401 (same layer, keeps names short)
             return values[0].mean(), (new_state, [v.sum() for v in values])
 
         def train_step(i, opt_state, state, x, y, rng):
