@@ -107,7 +107,7 @@ _counters: dict[str, itertools.count] = {}
 
 
 def _snake(name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
 
 
 class Layer:
@@ -147,6 +147,12 @@ class Layer:
 
     def core_params(self, params):
         return params if activation_layer(self.activation, self.name) is None else params[0]
+
+    def core_state(self, state):
+        """State of the core layer (a stateless serial keeps the empty state ``()``)."""
+        if activation_layer(self.activation, self.name) is None or not isinstance(state, list):
+            return state
+        return state[0]
 
     def build_stax(self):
         raise NotImplementedError
@@ -224,7 +230,7 @@ class _Conv(Layer):
             spec, self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
             W_init=initializer(self.kernel_initializer, where),
             b_init=initializer(self.bias_initializer, where) if self.use_bias else None,
-            rhs_dilation=self.dilation_rate)
+            dilation=self.dilation_rate)
         return layer
 
     def get_config(self):
@@ -255,9 +261,8 @@ class _Pool(Layer):
         self.padding = _padding(padding, type(self).__name__)
 
     def build_stax(self):
-        spec = "NHWC" if self.rank == 2 else "NHC"
         make = stax.MaxPool if self.kind == "max" else stax.AvgPool
-        return make(self.pool_size, strides=self.strides, padding=self.padding, spec=spec)
+        return make(self.pool_size, strides=self.strides, padding=self.padding)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size),
@@ -357,8 +362,21 @@ class BatchNormalization(Layer):
         self.center, self.scale = center, scale
 
     def build_stax(self):
-        return stax.BatchNorm(axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
-                              center=self.center, scale=self.scale)
+        # Keras names the feature axis; stax's BatchNorm takes the axes it averages over.
+        def make(rank):
+            feature = self.axis % rank
+            return stax.BatchNorm(axis=tuple(i for i in range(rank) if i != feature),
+                                  epsilon=self.epsilon, center=self.center, scale=self.scale,
+                                  momentum=self.momentum)
+
+        def init_fun(rng, input_shape):
+            return make(len(input_shape))[0](rng, input_shape)
+
+        def apply_fun(params, state, inputs, *, train=True, rng=None, **kwargs):
+            return make(len(inputs.shape))[1](params, state, inputs, train=train, rng=rng,
+                                              **kwargs)
+
+        return stax.Layer(init_fun, apply_fun, "BatchNorm", stateful=True)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
@@ -414,6 +432,9 @@ class _Recurrent(Layer):
         kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards)
         if self.cell == "SimpleRNN":
             kwargs["activation"] = _act_fn(self.activation, f"SimpleRNN {self.name!r}")
+        elif self.activation not in ("tanh", None):
+            raise ValueError(f"{self.cell} {self.name!r}: only activation='tanh' is "
+                             f"supported (the cell's standard equations)")
         return make(self.units, **kwargs)
 
     def get_config(self):

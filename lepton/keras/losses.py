@@ -142,4 +142,4 @@ def get(identifier):
 
 def _snake(name):
     import re
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()

@@ -122,6 +122,8 @@ class Sequential:
         return self
 
     def _require_built(self, what):
+        if not self.built and self._input_shape is not None and self._layers:
+            self.build()
         if not self.built:
             raise ValueError(f"{what}: the model is not built yet; call fit(), build() or "
                              f"give the first layer input_shape=")
@@ -136,7 +138,7 @@ class Sequential:
             k = None if rng is None else random.fold_in(rng, i)
             if logits and i == last and self._absorbed_activation:
                 core = stax.stateful(layer.core_stax())
-                x, s = core[1](layer.core_params(params[i]), layer.core_params(state[i]), x,
+                x, s = core[1](layer.core_params(params[i]), layer.core_state(state[i]), x,
                                train=train, rng=k)
             else:
                 x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x, train=train,
@@ -163,7 +165,6 @@ class Sequential:
         self._compiled = True
         self._opt_state = None
         self._train_step = self._eval_step = None
-        return self
 
     @property
     def _absorbed_activation(self):
