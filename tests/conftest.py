@@ -3,12 +3,16 @@
 Compiles are synchronous in the test suite (``LEPTON_TIERED=0``): a test comparing the
 compiled backend against the reference must run compiled code from the first call.
 tests/test_tiered.py covers the tiered (default) mode explicitly.
+Dataset downloads are off (``LEPTON_OFFLINE=1``): no test may reach the network.
 """
 import os
 
 import pytest
 
 os.environ.setdefault("LEPTON_TIERED", "0")
+# No test downloads a dataset (lepton.datasets honours this); the downloader's own tests
+# turn it off explicitly and serve files from 127.0.0.1.
+os.environ.setdefault("LEPTON_OFFLINE", "1")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ Each file is looked for, in order, in:
 4. a download into the user cache from the dataset's mirrors (``LEPTON_DATASETS_MIRRORS``
    overrides them; ``LEPTON_OFFLINE=1`` or ``download=False`` turns downloading off).
 
-A directory provides a file as the published ``.gz``, uncompressed (name without ``.gz``), or
+A directory provides a file as the published ``.gz``, uncompressed (name without ``.gz``,
+or Kaggle's ``train-images.idx3-ubyte`` spelling), or
 (MNIST only) inside Keras's ``mnist.npz``. Local files are trusted by content: their IDX
 headers, sizes and labels are validated, not their hashes (Debian recompresses the ``.gz``
 files, so their hashes differ from the published ones). Downloads are checked by sha256.
@@ -108,7 +109,9 @@ def search_dirs(spec: DatasetSpec, path=None) -> list:
 def _find(spec: DatasetSpec, f: FileSpec, dirs) -> tuple | None:
     """First ``("idx", file)`` or ``("npz", file)`` providing ``f`` in ``dirs``."""
     for d, origin in dirs:
-        for candidate in () if origin.endswith(" only") else (f.name, f.name[:-3]):
+        raw = f.name[:-3]  # also the Kaggle spelling, train-images.idx3-ubyte
+        names = (f.name, raw, raw.replace("-idx", ".idx"))
+        for candidate in () if origin.endswith(" only") else names:
             p = os.path.join(d, candidate)
             if os.path.isfile(p):
                 return ("idx", p)

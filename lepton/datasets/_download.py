@@ -183,6 +183,8 @@ def _transfer(url: str, fh, have: int, timeout: float, progress: Progress,
     try:
         resp = _open(url, have, timeout)
     except Exception as e:  # noqa: BLE001 - classified below, unknown ones re-raised
+        if isinstance(e, urllib.error.HTTPError):
+            e.close()  # it holds the response's socket
         if isinstance(e, urllib.error.HTTPError) and e.code == 416 and have:
             fh.seek(0)
             fh.truncate()
@@ -205,18 +207,18 @@ def _transfer(url: str, fh, have: int, timeout: float, progress: Progress,
         expected = have + length if length is not None else size_hint
         progress.update(have, expected)
         got = 0
-        try:
-            while True:
+        while True:
+            try:
                 chunk = resp.read1(_CHUNK)  # what has arrived: a stall loses nothing
-                if not chunk:
-                    break
-                fh.write(chunk)
-                got += len(chunk)
-                progress.update(have + got)
-        except Exception as e:  # noqa: BLE001
-            raise _classify(e) from None
-        finally:
-            fh.flush()
+            except Exception as e:  # noqa: BLE001 - network errors; a local write error
+                fh.flush()          # (disk full) below propagates as it is
+                raise _classify(e) from None
+            if not chunk:
+                break
+            fh.write(chunk)
+            got += len(chunk)
+            progress.update(have + got)
+        fh.flush()
         if length is not None and got < length:
             raise _Transient(f"connection closed after {have + got} of {have + length} bytes")
         return have + got
