@@ -424,22 +424,23 @@ class _Recurrent(Layer):
     def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
                  **kwargs):
         super().__init__(**kwargs)
-        self.units, self.activation = int(units), activation
+        # the cell's activation (the layer has no output activation of its own)
+        self.units, self.cell_activation = int(units), activation
         self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
 
     def build_stax(self):
         make = getattr(stax, self.cell)
         kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards)
         if self.cell == "SimpleRNN":
-            kwargs["activation"] = _act_fn(self.activation, f"SimpleRNN {self.name!r}")
-        elif self.activation not in ("tanh", None):
+            kwargs["activation"] = _act_fn(self.cell_activation, f"SimpleRNN {self.name!r}")
+        elif self.cell_activation not in ("tanh", None):
             raise ValueError(f"{self.cell} {self.name!r}: only activation='tanh' is "
                              f"supported (the cell's standard equations)")
         return make(self.units, **kwargs)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "activation": _act_name(self.activation),
+                "activation": _act_name(self.cell_activation),
                 "return_sequences": self.return_sequences,
                 "go_backwards": self.go_backwards}
 

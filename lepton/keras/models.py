@@ -62,6 +62,16 @@ class Sequential:
         for layer in layers or []:
             self.add(layer)
 
+    def __getattr__(self, name):
+        # Like Keras, a model that knows its input shape has weights without an explicit
+        # build(): they are made on first access.
+        d = self.__dict__
+        if name in ("params", "state", "_shapes") and d.get("_layers") and \
+                d.get("_input_shape") is not None and not d.get("built"):
+            self.build()
+            return d[name]
+        raise AttributeError(f"'Sequential' object has no attribute {name!r}")
+
     # ------------------------------------------------------------------ structure
     def add(self, layer):
         if isinstance(layer, klayers.InputLayer):
@@ -191,16 +201,18 @@ class Sequential:
         self._get_params = get_params
         absorbed = self._absorbed_activation
 
-        def loss_fn(params, state, x, y, rng):
+        def loss_fn(params, state, x, y, rng, inv_n):
             out, new_state = self._forward(params, state, x, train=True, rng=rng,
                                            logits=absorbed)
-            values = self._loss_and_metrics(y, out, absorbed)
-            return values[0].mean(), (new_state, [v.sum() for v in values])
+            sums = [v.sum() for v in self._loss_and_metrics(y, out, absorbed)]
+            # 1/batch arrives as an argument: as a literal it would be baked into a kernel,
+            # and every new batch size (the last, partial batch) would compile one.
+            return sums[0] * inv_n, (new_state, sums)
 
-        def train_step(i, opt_state, state, x, y, rng):
+        def train_step(i, opt_state, state, x, y, rng, inv_n):
             params = get_params(opt_state)
             (_, (new_state, sums)), grads = value_and_grad(loss_fn, has_aux=True)(
-                params, state, x, y, random.fold_in(rng, i))
+                params, state, x, y, random.fold_in(rng, i), inv_n)
             return opt_update(i, grads, opt_state), new_state, sums
 
         def eval_step(params, state, x, y):
@@ -358,7 +370,8 @@ class Sequential:
                 cb.on_train_batch_begin(b)
                 t0 = time.perf_counter()
                 opt_state, state, sums = self._train_step(step, opt_state, state, x[idx],
-                                                          y[idx], key)
+                                                          y[idx], key,
+                                                          np.float32(1 / len(idx)))
                 if not compiled:
                     wait_for_compilation()
                     totals += [float(s) for s in sums]
