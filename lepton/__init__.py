@@ -22,3 +22,4 @@ from . import lax  # noqa: F401,E402
 from . import nn  # noqa: F401,E402
 from . import stax  # noqa: F401,E402
 from . import optimizers  # noqa: F401,E402
+from .serialization import SaveFormatError, load, save  # noqa: F401,E402

@@ -39,6 +39,8 @@ __all__ = [
     "keystr",
     "register_pytree_node",
     "register_pytree_node_class",
+    "is_node_type",
+    "unflatten_node",
     "ravel_pytree",
 ]
 
@@ -257,6 +259,23 @@ def register_pytree_node(
         raise ValueError(f"{cls.__module__}.{cls.__qualname__} is already registered as a pytree node")
     node = _registered[cls] = _custom_node(cls, flatten_fn, unflatten_fn, flatten_with_keys_fn)
     _nodes[cls] = node
+
+
+def is_node_type(cls: type) -> bool:
+    """Whether instances of exactly `cls` are pytree nodes (builtin, registered or namedtuple)."""
+    return _nodes[cls] is not None
+
+
+def unflatten_node(cls: type, aux_data, children):
+    """Build one node of type `cls` from its aux data and children, as flattening split it.
+
+    For code that stored a structure by type name (lepton.save) and rebuilds it later with
+    no instance, and so no PyTreeDef, at hand. Raises TypeError if `cls` is a leaf type.
+    """
+    node = _nodes[cls]
+    if node is None:
+        raise TypeError(f"{cls.__module__}.{cls.__qualname__} is not a pytree node type")
+    return node.unflatten(aux_data, tuple(children))
 
 
 def register_pytree_node_class(cls: type) -> type:

@@ -8,8 +8,8 @@
 ``step_size`` is a float or a schedule ``i -> step size``. The state is a pytree
 (``OptimizerState``), so ``opt_update`` can be jitted with a traced step index, vmapped over a
 batch of independent parameter sets, and saved with ``lepton.save``. Deviation from JAX:
-``opt_update`` keeps every state leaf's dtype (JAX lets a float32 schedule promote, say,
-float16 parameters).
+``opt_update`` keeps the dtype of every floating state leaf (JAX lets a float32 schedule
+promote, say, float16 parameters to float32).
 """
 from .base import (JoinPoint, Optimizer, OptimizerState, make_schedule, optimizer,  # noqa: F401
                    pack_optimizer_state, unpack_optimizer_state)

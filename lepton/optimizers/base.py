@@ -59,13 +59,14 @@ def _as_triple(made, maker):
 
 
 def _keep_dtype(new, old):
-    """Cast an updated state leaf back to its previous dtype (a state is a loop carry).
+    """Cast an updated floating (or complex) state leaf back to its previous precision.
 
-    Deviation from JAX, which lets e.g. a float32 schedule promote float16 parameters:
-    here the state keeps its dtypes, so a jitted or scanned training step stays stable.
+    Deviation from JAX, which lets e.g. a float32 schedule promote float16 parameters: here
+    the state keeps its dtypes, so a jitted or scanned training step stays stable. Integer
+    leaves still promote as in JAX (casting back would truncate the update).
     """
     if isinstance(old, (ArrayBase, np.ndarray)) and isinstance(new, (ArrayBase, np.ndarray)):
-        if new.dtype != old.dtype:
+        if new.dtype != old.dtype and new.dtype.kind == old.dtype.kind and old.dtype.kind in "fc":
             return new.astype(old.dtype)
     return new
 
@@ -160,7 +161,11 @@ class JoinPoint:
 
 
 def unpack_optimizer_state(opt_state) -> Any:
-    """OptimizerState -> the parameter tree with a ``JoinPoint(state of that leaf)`` per leaf."""
+    """OptimizerState -> the parameter tree with a ``JoinPoint(state of that leaf)`` per leaf.
+
+    JAX code calls this before pickling a state; with lepton, ``lepton.save`` stores an
+    ``OptimizerState`` as is (JoinPoints, being opaque leaves, cannot be saved).
+    """
     states_flat, treedef, subtrees = _unpack(opt_state, "unpack_optimizer_state")
     return treedef.unflatten([JoinPoint(sub.unflatten(leaves)) for sub, leaves in zip(subtrees, states_flat)])
 
