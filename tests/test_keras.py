@@ -203,7 +203,8 @@ def test_model_checkpoint_and_csv_logger(tmp_path, digits):
     reloaded = keras.load_model(tmp_path / "ckpt-02.lepton")
     np.testing.assert_allclose(reloaded.predict(x[:16], verbose=0),
                                model.predict(x[:16], verbose=0), rtol=1e-6)
-    rows = list(csv.reader(open(log)))
+    with open(log) as f:
+        rows = list(csv.reader(f))
     assert rows[0] == ["epoch", "accuracy", "loss"] and len(rows) == 3
 
 
