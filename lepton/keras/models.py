@@ -187,6 +187,8 @@ class Sequential:
     # ------------------------------------------------------------------ steps
     def _loss_and_metrics(self, y, out, from_logits):
         per_example = self.loss.per_example(y, out, from_logits or self.loss.from_logits)
+        if per_example.ndim > 1:  # a loss per time step or pixel: average within the example
+            per_example = per_example.reshape(per_example.shape[0], -1).mean(axis=1)
         values = [per_example]
         if self.metrics:
             pred = out
