@@ -70,3 +70,5 @@ from ._recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 glorot = glorot_normal
 randn = normal
 logsoftmax = log_softmax
+from ._augment import (Normalization, RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
+                       RandomTranslation, RandomZoom, Rescaling, affine_warp)

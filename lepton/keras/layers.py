@@ -1,0 +1,503 @@
+"""Keras layers as thin descriptions of lepton.stax layers.
+
+A keras layer holds Keras's constructor arguments (names and defaults: glorot_uniform
+kernels, zero biases, channels-last, ``activation=`` strings) and builds one stax layer
+from them (``to_stax()``).  The model is a ``stax.serial`` of those, so everything
+numerical -- shapes, checks, gradients, jit -- is stax's.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+
+from .. import nn
+from .. import stax
+from ..nn import initializers as inits
+
+__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
+           "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten",
+           "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "Reshape",
+           "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS"]
+
+# ----------------------------------------------------------------------------- activations
+ACTIVATIONS = {
+    "linear": None, "relu": stax.Relu, "relu6": stax.Relu6, "sigmoid": stax.Sigmoid,
+    "tanh": stax.Tanh, "softmax": stax.Softmax, "log_softmax": stax.LogSoftmax,
+    "elu": stax.Elu, "selu": stax.Selu, "gelu": stax.Gelu, "softplus": stax.Softplus,
+    "swish": stax.Silu, "silu": stax.Silu, "leaky_relu": stax.LeakyRelu,
+    "exponential": stax.Exp,
+}
+
+
+def activation_layer(activation, where):
+    """The stax layer for a Keras ``activation=`` value: a name, None, or a function."""
+    if activation is None:
+        return None
+    if callable(activation) and not isinstance(activation, str):
+        return stax.elementwise(activation)
+    key = str(activation).lower()
+    if key not in ACTIVATIONS:
+        raise ValueError(f"{where}: unknown activation {activation!r}. Valid names: "
+                         f"{', '.join(sorted(ACTIVATIONS))}, or pass a function.")
+    return ACTIVATIONS[key]
+
+
+# ----------------------------------------------------------------------------- initializers
+def _fans_init(name, kind):
+    family = {"glorot": "fan_avg", "he": "fan_in", "lecun": "fan_in"}[name]
+    scale = 2.0 if name == "he" else 1.0
+    dist = "uniform" if kind == "uniform" else "truncated_normal"
+    return lambda: inits.variance_scaling(scale, family, dist)
+
+
+INITIALIZERS = {
+    "glorot_uniform": _fans_init("glorot", "uniform"),
+    "glorot_normal": _fans_init("glorot", "normal"),
+    "he_uniform": _fans_init("he", "uniform"), "he_normal": _fans_init("he", "normal"),
+    "lecun_uniform": _fans_init("lecun", "uniform"),
+    "lecun_normal": _fans_init("lecun", "normal"),
+    "zeros": lambda: inits.zeros, "ones": lambda: inits.ones,
+    "orthogonal": lambda: inits.orthogonal(),
+    "random_normal": lambda: inits.normal(0.05),
+    "random_uniform": lambda: inits.uniform(0.05),
+    "uniform": lambda: _symmetric_uniform(0.05),
+}
+INITIALIZERS["glorotuniform"] = INITIALIZERS["glorot_uniform"]
+
+
+def _symmetric_uniform(limit):
+    """Keras's RandomUniform(-limit, limit) (jax's ``uniform(s)`` draws from [0, s))."""
+    base = inits.uniform(2 * limit)
+
+    def init(key, shape, dtype="float32"):
+        return base(key, shape, dtype) - limit
+    return init
+
+
+def initializer(value, where):
+    if callable(value) and not isinstance(value, str):
+        return value
+    key = str(value).lower()
+    if key not in INITIALIZERS:
+        raise ValueError(f"{where}: unknown initializer {value!r}. Valid names: "
+                         f"{', '.join(sorted(INITIALIZERS))}, or pass init(key, shape, "
+                         f"dtype).")
+    return INITIALIZERS[key]()
+
+
+def _pair(v, n, what):
+    if isinstance(v, int):
+        return (v,) * n
+    v = tuple(int(a) for a in v)
+    if len(v) != n:
+        raise ValueError(f"{what} must be an int or a tuple of {n} ints, got {v}")
+    return v
+
+
+def _padding(p, where):
+    p = str(p).lower()
+    if p not in ("valid", "same"):
+        raise ValueError(f"{where}: padding must be 'valid' or 'same', got {p!r}")
+    return p.upper()
+
+
+# ----------------------------------------------------------------------------- base
+_counters: dict[str, itertools.count] = {}
+
+
+def _snake(name):
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
+
+
+class Layer:
+    """A Keras layer: configuration, a unique ``name``, and ``to_stax()``."""
+
+    def __init__(self, *, name=None, input_shape=None, input_dim=None, dtype=None,
+                 trainable=True, **unknown):
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments "
+                            f"{sorted(unknown)}")
+        base = _snake(type(self).__name__)
+        if name is None:
+            n = next(_counters.setdefault(base, itertools.count()))
+            name = base if n == 0 else f"{base}_{n}"
+        self.name = name
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self.input_shape = None if input_shape is None else tuple(input_shape)
+        self.trainable = trainable
+        self._stax = None
+
+    activation = None
+
+    def to_stax(self):
+        """The stax layer: the core layer, then the output activation if there is one."""
+        if self._stax is None:
+            act = activation_layer(self.activation, f"{type(self).__name__} {self.name!r}")
+            core = self.core_stax()
+            self._stax = core if act is None else stax.serial(core, act)
+        return self._stax
+
+    def core_stax(self):
+        """The layer without its output activation (a loss may take the logits)."""
+        if getattr(self, "_core", None) is None:
+            self._core = self.build_stax()
+        return self._core
+
+    def core_params(self, params):
+        return params if activation_layer(self.activation, self.name) is None else params[0]
+
+    def core_state(self, state):
+        """State of the core layer (a stateless serial keeps the empty state ``()``)."""
+        if activation_layer(self.activation, self.name) is None or not isinstance(state, list):
+            return state
+        return state[0]
+
+    def build_stax(self):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class InputLayer:
+    """``Input(shape=(28, 28, 1))``: the input shape of a Sequential model, batch excluded."""
+
+    def __init__(self, shape=None, batch_size=None, name=None, dtype=None, **kwargs):
+        shape = kwargs.pop("input_shape", shape)
+        if shape is None:
+            raise TypeError("Input needs shape=, the shape of one example, e.g. "
+                            "Input(shape=(28, 28, 1))")
+        if kwargs:
+            raise TypeError(f"Input() got unexpected keyword arguments {sorted(kwargs)}")
+        self.shape = tuple(shape)
+        self.batch_size = batch_size
+        self.name = name or "input_layer"
+        self.dtype = dtype
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
+    return InputLayer(shape, batch_size, name, dtype, **kwargs)
+
+
+# ----------------------------------------------------------------------------- core layers
+class Dense(Layer):
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.activation, self.use_bias = int(units), activation, use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+
+    def build_stax(self):
+        where = f"Dense {self.name!r}"
+        b_init = initializer(self.bias_initializer, where) if self.use_bias else None
+        return stax.Dense(self.units, W_init=initializer(self.kernel_initializer, where),
+                          b_init=b_init)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": _act_name(self.activation), "use_bias": self.use_bias}
+
+
+class _Conv(Layer):
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        n = self.rank
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__}: only data_format='channels_last' is "
+                             "supported; transpose the data to channels-last "
+                             "(e.g. x.transpose(0, 2, 3, 1))")
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size, n, "kernel_size")
+        self.strides = _pair(strides, n, "strides")
+        self.dilation_rate = _pair(dilation_rate, n, "dilation_rate")
+        self.padding = _padding(padding, type(self).__name__)
+        self.activation, self.use_bias = activation, use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+
+    def build_stax(self):
+        where = f"{type(self).__name__} {self.name!r}"
+        spec = ("NHWC", "HWIO", "NHWC") if self.rank == 2 else ("NHC", "HIO", "NHC")
+        layer = stax.GeneralConv(
+            spec, self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
+            W_init=initializer(self.kernel_initializer, where),
+            b_init=initializer(self.bias_initializer, where) if self.use_bias else None,
+            dilation=self.dilation_rate)
+        return layer
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                "padding": self.padding.lower(), "dilation_rate": list(self.dilation_rate),
+                "activation": _act_name(self.activation), "use_bias": self.use_bias}
+
+
+class Conv2D(_Conv):
+    rank = 2
+
+
+class Conv1D(_Conv):
+    rank = 1
+
+
+class _Pool(Layer):
+    rank, kind = 2, "max"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = _pair(pool_size, self.rank, "pool_size")
+        # Keras: strides default to the pool size (stax's default is 1).
+        self.strides = self.pool_size if strides is None else _pair(strides, self.rank,
+                                                                    "strides")
+        self.padding = _padding(padding, type(self).__name__)
+
+    def build_stax(self):
+        make = stax.MaxPool if self.kind == "max" else stax.AvgPool
+        return make(self.pool_size, strides=self.strides, padding=self.padding)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size),
+                "strides": list(self.strides), "padding": self.padding.lower()}
+
+
+class MaxPooling2D(_Pool):
+    rank, kind = 2, "max"
+
+
+class MaxPooling1D(_Pool):
+    rank, kind = 1, "max"
+
+
+class AveragePooling2D(_Pool):
+    rank, kind = 2, "avg"
+
+
+class AveragePooling1D(_Pool):
+    rank, kind = 1, "avg"
+
+
+class _GlobalPool(Layer):
+    kind = "avg"
+
+    def build_stax(self):
+        return stax.GlobalAvgPool if self.kind == "avg" else stax.GlobalMaxPool
+
+
+class GlobalAveragePooling2D(_GlobalPool):
+    kind = "avg"
+
+
+class GlobalAveragePooling1D(_GlobalPool):
+    kind = "avg"
+
+
+class GlobalMaxPooling2D(_GlobalPool):
+    kind = "max"
+
+
+class GlobalMaxPooling1D(_GlobalPool):
+    kind = "max"
+
+
+class Flatten(Layer):
+    def build_stax(self):
+        return stax.Flatten
+
+
+class Activation(Layer):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        activation_layer(activation, f"Activation {self.name!r}")  # validate early
+        self.activation = activation
+
+    def build_stax(self):
+        return stax.Identity
+
+    def get_config(self):
+        return {**super().get_config(), "activation": _act_name(self.activation)}
+
+
+class Reshape(Layer):
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+
+    def build_stax(self):
+        return stax.Reshape(self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Dropout(Layer):
+    """Keras semantics: ``rate`` is the fraction of inputs DROPPED in training."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= float(rate) < 1:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+
+    def build_stax(self):
+        return stax.Dropout(self.rate)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}
+
+
+class BatchNormalization(Layer):
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale = center, scale
+
+    def build_stax(self):
+        # Keras names the feature axis; stax's BatchNorm takes the axes it averages over.
+        def make(rank):
+            feature = self.axis % rank
+            return stax.BatchNorm(axis=tuple(i for i in range(rank) if i != feature),
+                                  epsilon=self.epsilon, center=self.center, scale=self.scale,
+                                  momentum=self.momentum)
+
+        def init_fun(rng, input_shape):
+            return make(len(input_shape))[0](rng, input_shape)
+
+        def apply_fun(params, state, inputs, *, train=True, rng=None, **kwargs):
+            return make(len(inputs.shape))[1](params, state, inputs, train=train, rng=rng,
+                                              **kwargs)
+
+        return stax.Layer(init_fun, apply_fun, "BatchNorm", stateful=True)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+
+
+class LayerNormalization(Layer):
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
+
+    def build_stax(self):
+        return stax.LayerNorm(axis=self.axis, epsilon=self.epsilon, center=self.center,
+                              scale=self.scale)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
+
+
+class Embedding(Layer):
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 input_length=None, mask_zero=False, **kwargs):
+        super().__init__(**kwargs)
+        if mask_zero:
+            raise ValueError("Embedding(mask_zero=True) is not supported; pass lengths= to "
+                             "the recurrent layer instead")
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = embeddings_initializer
+        if input_length is not None and self.input_shape is None:
+            self.input_shape = (int(input_length),)
+
+    def build_stax(self):
+        return stax.Embedding(self.input_dim, self.output_dim,
+                              W_init=initializer(self.embeddings_initializer,
+                                                 f"Embedding {self.name!r}"))
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim,
+                "output_dim": self.output_dim}
+
+
+class _Recurrent(Layer):
+    cell = "LSTM"
+
+    def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        # the cell's activation (the layer has no output activation of its own)
+        self.units, self.cell_activation = int(units), activation
+        self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
+
+    def build_stax(self):
+        make = getattr(stax, self.cell)
+        kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards)
+        if self.cell == "SimpleRNN":
+            kwargs["activation"] = _act_fn(self.cell_activation, f"SimpleRNN {self.name!r}")
+        elif self.cell_activation not in ("tanh", None):
+            raise ValueError(f"{self.cell} {self.name!r}: only activation='tanh' is "
+                             f"supported (the cell's standard equations)")
+        return make(self.units, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": _act_name(self.cell_activation),
+                "return_sequences": self.return_sequences,
+                "go_backwards": self.go_backwards}
+
+
+class SimpleRNN(_Recurrent):
+    cell = "SimpleRNN"
+
+
+class LSTM(_Recurrent):
+    cell = "LSTM"
+
+
+class GRU(_Recurrent):
+    cell = "GRU"
+
+
+class Bidirectional(Layer):
+    def __init__(self, layer, merge_mode="concat", **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layer, _Recurrent):
+            raise TypeError("Bidirectional wraps a SimpleRNN, LSTM or GRU layer")
+        self.layer, self.merge_mode = layer, merge_mode
+
+    def build_stax(self):
+        return stax.Bidirectional(self.layer.to_stax(), merge_mode=self.merge_mode)
+
+    def get_config(self):
+        return {**super().get_config(), "layer": {"class_name": type(self.layer).__name__,
+                                                  "config": self.layer.get_config()},
+                "merge_mode": self.merge_mode}
+
+
+def _act_name(activation):
+    if activation is None or isinstance(activation, str):
+        return activation
+    return getattr(activation, "__name__", "custom")
+
+
+def _act_fn(activation, where):
+    if callable(activation) and not isinstance(activation, str):
+        return activation
+    key = str(activation).lower()
+    fns = {"tanh": nn.tanh, "relu": nn.relu, "sigmoid": nn.sigmoid, "linear": lambda x: x}
+    if key not in fns:
+        raise ValueError(f"{where}: activation must be one of {sorted(fns)} or a function")
+    return fns[key]
+
+
+def from_config(spec):
+    """A layer from ``{'class_name': ..., 'config': ...}`` as ``Sequential.get_config``
+    writes it; only lepton.keras layer classes are looked up (nothing is imported)."""
+    from . import preprocessing
+    name = spec["class_name"]
+    cls = globals().get(name) or getattr(preprocessing, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ValueError(f"unknown layer class {name!r} in a saved model")
+    config = dict(spec["config"])
+    if name == "Bidirectional":
+        config["layer"] = from_config(config["layer"])
+    return cls(**config)

@@ -1,0 +1,145 @@
+"""Keras losses over ``lepton.nn.losses``: names for ``compile(loss='...')`` and the loss
+classes.  Every loss returns one value per example; the train step averages them.
+
+When the model ends in a softmax (or sigmoid) and the loss is a cross-entropy on
+probabilities, the model hands the loss its logits instead (``from_logits=True``): the same
+math, without the log of a rounded probability (Keras does the same).
+"""
+from __future__ import annotations
+
+from .. import numpy as lnp
+from ..nn import losses as _nl
+
+__all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+           "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError", "Huber", "get",
+           "LOSSES"]
+
+
+class Loss:
+    """A per-example loss ``(y_true, y_pred) -> (batch,)``.  ``target`` says what the labels
+    must look like: 'onehot', 'index' or 'same' (same shape as the predictions)."""
+    target = "same"
+    probabilistic = None  # 'softmax' or 'sigmoid': the output activation it can absorb
+
+    def __init__(self, from_logits=False, name=None):
+        self.from_logits = bool(from_logits)
+        self.name = name or _snake(type(self).__name__)
+
+    def __call__(self, y_true, y_pred):
+        return lnp.mean(self.per_example(y_true, y_pred, self.from_logits))
+
+    def per_example(self, y_true, y_pred, from_logits):
+        raise NotImplementedError
+
+
+class CategoricalCrossentropy(Loss):
+    target, probabilistic = "onehot", "softmax"
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, name=None):
+        super().__init__(from_logits, name or "categorical_crossentropy")
+        self.label_smoothing = float(label_smoothing)
+
+    def per_example(self, y_true, y_pred, from_logits):
+        if self.label_smoothing:
+            k = y_pred.shape[-1]
+            y_true = y_true * (1 - self.label_smoothing) + self.label_smoothing / k
+        return _nl.categorical_crossentropy(y_true, y_pred, from_logits=from_logits,
+                                            reduction="none")
+
+
+class SparseCategoricalCrossentropy(Loss):
+    target, probabilistic = "index", "softmax"
+
+    def __init__(self, from_logits=False, name=None):
+        super().__init__(from_logits, name or "sparse_categorical_crossentropy")
+
+    def per_example(self, y_true, y_pred, from_logits):
+        if y_true.ndim == y_pred.ndim:  # Keras accepts (batch, 1) labels
+            y_true = y_true[..., 0]
+        return _nl.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits,
+                                                   reduction="none")
+
+
+class BinaryCrossentropy(Loss):
+    probabilistic = "sigmoid"
+
+    def __init__(self, from_logits=False, name=None):
+        super().__init__(from_logits, name or "binary_crossentropy")
+
+    def per_example(self, y_true, y_pred, from_logits):
+        return _nl.binary_crossentropy(y_true, y_pred, from_logits=from_logits,
+                                       reduction="none")
+
+
+def _per_example_mean(e):
+    return lnp.mean(e.reshape(e.shape[0], -1), axis=1) if e.ndim > 1 else e
+
+
+class MeanSquaredError(Loss):
+    def __init__(self, name=None):
+        super().__init__(False, name or "mean_squared_error")
+
+    def per_example(self, y_true, y_pred, from_logits):
+        return _per_example_mean((y_pred - y_true) ** 2)
+
+
+class MeanAbsoluteError(Loss):
+    def __init__(self, name=None):
+        super().__init__(False, name or "mean_absolute_error")
+
+    def per_example(self, y_true, y_pred, from_logits):
+        return _per_example_mean(lnp.abs(y_pred - y_true))
+
+
+class Huber(Loss):
+    def __init__(self, delta=1.0, name=None):
+        super().__init__(False, name or "huber")
+        self.delta = float(delta)
+
+    def per_example(self, y_true, y_pred, from_logits):
+        a = lnp.abs(y_pred - y_true)
+        q = lnp.minimum(a, self.delta)
+        return _per_example_mean(0.5 * q * q + self.delta * (a - q))
+
+
+class _FunctionLoss(Loss):
+    """A user function ``loss(y_true, y_pred)`` returning per-example values or a scalar."""
+
+    def __init__(self, fn):
+        super().__init__(False, getattr(fn, "__name__", "loss"))
+        self.fn = fn
+
+    def per_example(self, y_true, y_pred, from_logits):
+        out = lnp.asarray(self.fn(y_true, y_pred))
+        return out if out.ndim else lnp.broadcast_to(out, (y_pred.shape[0],))
+
+
+LOSSES = {
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "huber": Huber,
+}
+
+
+def get(identifier):
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key not in LOSSES:
+            raise ValueError(f"unknown loss {identifier!r}. Valid names: "
+                             f"{', '.join(sorted(LOSSES))}; or pass a function "
+                             f"loss(y_true, y_pred).")
+        return LOSSES[key]()
+    if callable(identifier):
+        return _FunctionLoss(identifier)
+    raise TypeError(f"loss must be a name ({', '.join(sorted(LOSSES))}), a Loss object or a "
+                    f"function loss(y_true, y_pred); got {type(identifier).__name__}")
+
+
+def _snake(name):
+    import re
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()

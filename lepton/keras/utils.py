@@ -1,0 +1,55 @@
+"""Keras's ``utils``: label encoding and training-curve plots."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """One-hot encode integer class labels ``y`` (any shape) into a trailing class axis."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "iub":
+        if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise ValueError(f"to_categorical expects integer class labels; got dtype {y.dtype}")
+    if y.ndim and y.shape[-1] == 1 and y.ndim > 1:
+        y = y[..., 0]
+    if y.size and y.min() < 0:
+        raise ValueError(f"to_categorical: labels must be >= 0; found {int(y.min())}")
+    n = int(y.max()) + 1 if num_classes is None and y.size else int(num_classes or 0)
+    if y.size and y.max() >= n:
+        raise ValueError(f"to_categorical: label {int(y.max())} is out of range for "
+                         f"num_classes={n}")
+    out = np.zeros(y.shape + (n,), dtype=dtype)
+    np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
+    return out
+
+
+def plot_history(history, path, *, metrics=None):
+    """Save a History's curves as an image: one panel per metric (loss first), training and
+    validation together.  Needs matplotlib (``pip install 'lepton[plot]'``)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plotting training curves needs matplotlib: "
+                          "pip install 'lepton[plot]' (or pip install matplotlib)") from None
+    logs = history.history if hasattr(history, "history") else dict(history)
+    names = metrics or [k for k in logs if not k.startswith("val_")]
+    if not names:
+        raise ValueError("the history holds no metrics to plot; call fit() first")
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        epochs = np.arange(1, len(logs[name]) + 1)
+        ax.plot(epochs, logs[name], marker="o", label=f"train {name}")
+        if f"val_{name}" in logs:
+            ax.plot(epochs, logs[f"val_{name}"], marker="o", label=f"validation {name}")
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

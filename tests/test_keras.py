@@ -1,0 +1,385 @@
+"""lepton.keras: the fit / evaluate / predict contract, layers against their stax
+counterparts, callbacks, saving, progress output and the error messages."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+
+import numpy as np
+import pytest
+
+import lepton
+import lepton.keras as keras
+from lepton import random, stax
+from lepton.keras import layers as L
+
+
+@pytest.fixture(scope="module")
+def digits():
+    (x, y), (xt, yt) = lepton.datasets.mnist.load_sample()
+    x = x[:512, ..., None].astype(np.float32) / 255
+    xt = xt[:256, ..., None].astype(np.float32) / 255
+    return x, y[:512].astype(np.int64), xt, yt[:256].astype(np.int64)
+
+
+def small_cnn():
+    return keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(4, 5, activation="relu"),
+                             L.MaxPooling2D(2), L.Flatten(), L.Dense(10, activation="softmax")])
+
+
+# ----------------------------------------------------------------------------- fit contract
+def test_fit_evaluate_predict_contract(digits, capsys):
+    x, y, xt, yt = digits
+    model = small_cnn()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    hist = model.fit(x, keras.utils.to_categorical(y, 10), batch_size=64, epochs=3,
+                     validation_split=0.25, verbose=2)
+    assert isinstance(hist, keras.callbacks.History)
+    assert hist.epoch == [0, 1, 2]
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 3 for v in hist.history.values())
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith(" 6/6") or ln.startswith("6/6")]
+    assert len(lines) == 3, out  # 384 training samples / 64 = 6 steps, one line per epoch
+    for ln in lines:
+        for field in ("loss: ", "accuracy: ", "val_loss: ", "val_accuracy: ", "samples/s",
+                      "/step"):
+            assert field in ln, ln
+    assert out.count("compiling the train step") == 1
+
+    loss, acc = model.evaluate(xt, keras.utils.to_categorical(yt, 10), verbose=0)
+    probs = model.predict(xt, verbose=0)
+    assert probs.shape == (256, 10)
+    np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
+    assert acc == pytest.approx(np.mean(probs.argmax(1) == yt))
+    manual = -np.mean(np.log(probs[np.arange(256), yt]))
+    assert loss == pytest.approx(manual, rel=1e-4)
+    assert model.evaluate(xt, keras.utils.to_categorical(yt, 10), verbose=0,
+                          return_dict=True) == {"loss": loss, "accuracy": acc}
+
+
+def test_sparse_labels_partial_batch_and_no_recompile(digits):
+    x, y, _, _ = digits
+    model = small_cnn()
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x[:100], y[:100], batch_size=32, epochs=1, verbose=0)  # 32, 32, 32, 4
+    before = lepton.cache_info().numba_compiles
+    model.fit(x[:70], y[:70], batch_size=32, epochs=1, verbose=0)  # new last-batch size 6
+    assert lepton.cache_info().numba_compiles == before
+
+
+def test_shuffle_false_is_deterministic_and_validation_data(digits):
+    x, y, xt, yt = digits
+    runs = []
+    for _ in range(2):
+        model = small_cnn()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        h = model.fit(x[:128], y[:128], batch_size=64, epochs=2, shuffle=False,
+                      validation_data=(xt[:64], yt[:64]), verbose=0)
+        runs.append(h.history)
+    assert runs[0] == runs[1]
+    assert "val_accuracy" in runs[0]
+
+
+def test_validation_split_takes_the_last_samples(digits):
+    x, y, _, _ = digits
+    model = small_cnn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    h = model.fit(x[:100], y[:100], batch_size=50, epochs=1, validation_split=0.2, verbose=0)
+    want = model.evaluate(x[80:100], y[80:100], verbose=0)
+    assert h.history["val_loss"][0] == pytest.approx(want, rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- layers vs stax
+def _stax_out(layer, params, state, x):
+    return stax.stateful(layer)[1](params, state, x, train=False, rng=None)[0]
+
+
+LAYER_CASES = [
+    (lambda: L.Dense(7, activation="tanh"), (5, 3),
+     lambda: stax.serial(stax.Dense(7), stax.Tanh)),
+    (lambda: L.Conv2D(3, (3, 2), strides=(2, 1), padding="same", activation="relu"),
+     (2, 9, 8, 2), lambda: stax.serial(stax.Conv(3, (3, 2), (2, 1), "SAME"), stax.Relu)),
+    (lambda: L.Conv1D(4, 3, dilation_rate=2), (2, 11, 3),
+     lambda: stax.GeneralConv(("NHC", "HIO", "NHC"), 4, (3,), dilation=(2,))),
+    (lambda: L.MaxPooling2D(2), (2, 7, 6, 3),
+     lambda: stax.MaxPool((2, 2), strides=(2, 2))),
+    (lambda: L.AveragePooling2D(3, strides=1, padding="same"), (2, 5, 5, 2),
+     lambda: stax.AvgPool((3, 3), strides=(1, 1), padding="SAME")),
+    (lambda: L.GlobalAveragePooling2D(), (2, 4, 5, 3), lambda: stax.GlobalAvgPool),
+    (lambda: L.Flatten(), (2, 3, 4), lambda: stax.Flatten),
+    (lambda: L.Reshape((6, 2)), (2, 3, 4), lambda: stax.Reshape((6, 2))),
+    (lambda: L.Activation("softmax"), (3, 5), lambda: stax.serial(stax.Identity,
+                                                                  stax.Softmax)),
+    (lambda: L.LSTM(6, return_sequences=True), (2, 5, 3),
+     lambda: stax.LSTM(6, return_sequences=True)),
+    (lambda: L.GRU(4), (2, 5, 3), lambda: stax.GRU(4)),
+    (lambda: L.SimpleRNN(4, go_backwards=True), (2, 5, 3),
+     lambda: stax.SimpleRNN(4, reverse=True)),
+    (lambda: L.LayerNormalization(), (3, 6), lambda: stax.LayerNorm(epsilon=1e-3)),
+]
+
+
+@pytest.mark.parametrize("make,shape,make_stax", LAYER_CASES,
+                         ids=[c[0]().__class__.__name__ + str(i)
+                              for i, c in enumerate(LAYER_CASES)])
+def test_layer_equals_its_stax_counterpart(make, shape, make_stax):
+    layer = make()
+    model = keras.Sequential([keras.Input(shape[1:]), layer])
+    model.build()
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    got = np.asarray(model(x))
+    want = np.asarray(_stax_out(make_stax(), model.params[0], model.state[0], x))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert got.shape[1:] == model.output_shape[1:]
+
+
+def test_batchnorm_and_dropout_train_vs_inference():
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8), L.BatchNormalization(),
+                              L.Dropout(0.5), L.Dense(3)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(1).standard_normal((64, 4)).astype(np.float32) * 3 + 2
+    y = np.zeros((64, 3), np.float32)
+    mean0 = np.array(model.state[1]["mean"] if isinstance(model.state[1], dict)
+                     else lepton.tree.leaves(model.state[1])[0])
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    mean1 = np.array(lepton.tree.leaves(model.state[1])[0])
+    assert not np.allclose(mean0, mean1)  # running statistics moved
+    a, b = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    np.testing.assert_array_equal(a, b)  # no dropout at inference
+    assert sum(np.size(w) for w in model.get_weights()) > model.count_params()
+
+
+def test_embedding_lstm_text_model():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 20, (96, 7))
+    y = (ids[:, -1] > 9).astype(np.float32)[:, None]
+    model = keras.Sequential([keras.Input((7,), dtype="int32"), L.Embedding(20, 8),
+                              L.LSTM(16), L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    h = model.fit(ids, y, batch_size=32, epochs=8, verbose=0)
+    assert h.history["accuracy"][-1] > 0.8
+    assert model.predict(ids[:5], verbose=0).shape == (5, 1)
+
+
+# ----------------------------------------------------------------------------- callbacks
+def test_early_stopping_restores_best_weights(digits):
+    x, y, xt, yt = digits
+
+    class Spy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snaps.append(self.model.get_weights())
+
+    snaps = []
+    model = small_cnn()
+    model.compile(optimizer=keras.optimizers.SGD(3.0), loss="sparse_categorical_crossentropy")
+    es = keras.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
+    h = model.fit(x[:128], y[:128], batch_size=64, epochs=20, callbacks=[es, Spy()],
+                  verbose=0)
+    losses = h.history["loss"]
+    assert len(losses) < 20 and es.stopped_epoch == len(losses) - 1
+    best = int(np.argmin(losses))
+    for got, want in zip(model.get_weights(), snaps[best]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_model_checkpoint_and_csv_logger(tmp_path, digits):
+    x, y, _, _ = digits
+    model = small_cnn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    ckpt = str(tmp_path / "ckpt-{epoch:02d}.lepton")
+    log = tmp_path / "log.csv"
+    model.fit(x[:128], y[:128], batch_size=64, epochs=2, verbose=0,
+              callbacks=[keras.callbacks.ModelCheckpoint(ckpt, monitor="loss"),
+                         keras.callbacks.CSVLogger(log)])
+    assert sorted(os.listdir(tmp_path)) == ["ckpt-01.lepton", "ckpt-02.lepton", "log.csv"]
+    reloaded = keras.load_model(tmp_path / "ckpt-02.lepton")
+    np.testing.assert_allclose(reloaded.predict(x[:16], verbose=0),
+                               model.predict(x[:16], verbose=0), rtol=1e-6)
+    with open(log) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["epoch", "accuracy", "loss"] and len(rows) == 3
+
+
+def test_save_load_model_resumes_training(tmp_path, digits):
+    x, y, _, _ = digits
+    model = small_cnn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0, shuffle=False)
+    model.save(tmp_path / "m.lepton")
+    twin = keras.load_model(tmp_path / "m.lepton")
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0, shuffle=False, seed=1)
+    twin.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0, shuffle=False, seed=1)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    model.save_weights(tmp_path / "w.lepton")
+    fresh = small_cnn()
+    fresh.load_weights(tmp_path / "w.lepton")
+    np.testing.assert_array_equal(fresh.get_weights()[0], model.get_weights()[0])
+
+
+def test_summary_counts_parameters(capsys):
+    model = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(6, (5, 5), activation="relu"),
+                              L.MaxPooling2D((2, 2)), L.Flatten(),
+                              L.Dense(10, activation="softmax")])
+    model.summary()
+    out = capsys.readouterr().out
+    assert re.search(r"conv2d\S* \(Conv2D\)\s+\(None, 24, 24, 6\)\s+156", out)
+    assert re.search(r"\(Flatten\)\s+\(None, 864\)\s+0", out)
+    assert "Total params: 8,806" in out and "Non-trainable params: 0" in out
+
+
+def test_history_plot(tmp_path):
+    h = keras.callbacks.History()
+    h.history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8]}
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"lepton\[plot\]"):
+            h.plot(tmp_path / "h.png")
+        return
+    h.plot(tmp_path / "h.png")
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ----------------------------------------------------------------------------- errors
+def test_seed_program_without_flatten_says_add_flatten(digits):
+    x, y, _, _ = digits
+    model = keras.Sequential()
+    model.add(L.Conv2D(6, (5, 5), activation="relu", input_shape=(28, 28, 1)))
+    model.add(L.MaxPooling2D((2, 2)))
+    model.add(L.Dense(10, activation="softmax"))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    with pytest.raises(keras.KerasLayerError) as e:
+        model.fit(x, keras.utils.to_categorical(y, 10), epochs=1, batch_size=64)
+    msg = str(e.value)
+    assert "Flatten()" in msg and "(None, 12, 12, 6)" in msg and "Dense" in msg
+
+
+@pytest.mark.parametrize("case,pattern", [
+    ("int_labels_cce", r"to_categorical.*sparse_categorical_crossentropy"),
+    ("length", r"different numbers of samples.*512.*100"),
+    ("input_shape", r"expects inputs of shape \(None, 28, 28, 1\).*x\[\.\.\., None\]"),
+    ("optimizer", r"unknown optimizer 'adamm'.*adam, adamax"),
+    ("loss", r"unknown loss 'crossentropy'.*categorical_crossentropy"),
+    ("metric", r"unknown metric 'f1'.*accuracy"),
+    ("activation", r"unknown activation 'relux'.*relu"),
+    ("not_compiled", r"compile the model first"),
+])
+def test_mistakes_get_clear_errors(digits, case, pattern):
+    x, y, _, _ = digits
+    model = small_cnn()
+    compile_args = dict(optimizer="adam", loss="categorical_crossentropy",
+                        metrics=["accuracy"])
+    with pytest.raises((ValueError, TypeError, RuntimeError), match=re.compile(pattern, re.S)):
+        if case == "int_labels_cce":
+            model.compile(**compile_args)
+            model.fit(x, y, epochs=1)
+        elif case == "length":
+            model.compile(**compile_args)
+            model.fit(x, keras.utils.to_categorical(y[:100], 10), epochs=1)
+        elif case == "input_shape":
+            model.compile(**compile_args)
+            model.fit(x[..., 0], keras.utils.to_categorical(y, 10), epochs=1)
+        elif case == "optimizer":
+            model.compile(**{**compile_args, "optimizer": "adamm"})
+        elif case == "loss":
+            model.compile(**{**compile_args, "loss": "crossentropy"})
+        elif case == "metric":
+            model.compile(**{**compile_args, "metrics": ["accuracy", "f1"]})
+        elif case == "activation":
+            L.Dense(3, activation="relux").to_stax()
+        elif case == "not_compiled":
+            model.fit(x, y)
+
+
+def test_to_categorical():
+    np.testing.assert_array_equal(keras.utils.to_categorical([0, 2, 1], 3),
+                                  np.eye(3, dtype=np.float32)[[0, 2, 1]])
+    assert keras.utils.to_categorical(np.array([[1], [0]])).shape == (2, 2)
+    with pytest.raises(ValueError, match="out of range"):
+        keras.utils.to_categorical([3], 3)
+
+
+def test_leptonic_is_lepton_keras():
+    import leptonic
+    assert leptonic is keras and leptonic.Sequential is keras.Sequential
+
+
+# ----------------------------------------------------------------------------- augmentation
+def _img(n=3, h=6, w=6, c=2, seed=0):
+    return np.random.default_rng(seed).uniform(0, 1, (n, h, w, c)).astype(np.float32)
+
+
+def _apply(layer, x, key=0, train=True):
+    init, apply = layer
+    init(random.PRNGKey(0), x.shape)
+    return np.asarray(apply((), x, rng=random.PRNGKey(key), train=train))
+
+
+def test_random_layers_are_identity_in_inference_and_random_in_training():
+    x = _img()
+    for layer in (stax.RandomFlip(), stax.RandomRotation(0.2), stax.RandomTranslation(0.2, 0.2),
+                  stax.RandomZoom(0.3), stax.RandomContrast(0.5, value_range=(0, 1))):
+        np.testing.assert_array_equal(_apply(layer, x, train=False), x)
+        assert not np.allclose(_apply(layer, x, key=1), x)
+        assert not np.allclose(_apply(layer, x, key=1), _apply(layer, x, key=2))
+    with pytest.raises(ValueError, match="rng=key"):
+        stax.RandomFlip()[1]((), x)
+
+
+def test_geometric_transforms_against_numpy():
+    x = _img(n=1, h=5, w=5, c=1)
+    # zero-size ranges are exact identities
+    for layer in (stax.RandomRotation(0.0), stax.RandomZoom(0.0),
+                  stax.RandomTranslation(0.0, 0.0)):
+        np.testing.assert_allclose(_apply(layer, x), x, atol=1e-6)
+    # a quarter turn is np.rot90 (either direction: draw from a one-point range)
+    quarter = _apply(stax.RandomRotation((0.25, 0.25)), x)[0, :, :, 0]
+    assert (np.allclose(quarter, np.rot90(x[0, :, :, 0], 1), atol=1e-5)
+            or np.allclose(quarter, np.rot90(x[0, :, :, 0], -1), atol=1e-5))
+    # a whole-pixel shift with constant fill is a zero-padded roll
+    shifted = _apply(stax.RandomTranslation((0.2, 0.2), (0.0, 0.0), fill_mode="constant"),
+                     x)[0, :, :, 0]
+    want = np.zeros((5, 5), np.float32)
+    want[1:] = x[0, :4, :, 0]
+    np.testing.assert_allclose(shifted, want, atol=1e-6)
+    # reflect mode mirrors the edge: d c b a | a b c d
+    refl = _apply(stax.RandomTranslation((0.4, 0.4), (0.0, 0.0)), x)[0, :, :, 0]
+    np.testing.assert_allclose(refl[:2], x[0, 1::-1, :, 0], atol=1e-6)
+    np.testing.assert_allclose(refl[2:], x[0, :3, :, 0], atol=1e-6)
+
+
+def test_random_flip_flips_whole_images():
+    x = _img(n=16)
+    out = _apply(stax.RandomFlip("horizontal"), x, key=3)
+    flipped = [np.array_equal(o, i[:, ::-1]) for o, i in zip(out, x)]
+    kept = [np.array_equal(o, i) for o, i in zip(out, x)]
+    assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
+
+
+def test_rescaling_normalization_and_augmented_fit(digits):
+    x, y, xt, yt = digits
+    norm = L.Normalization(axis=None)
+    norm.adapt(x * 255)
+    assert norm.mean == pytest.approx((x * 255).mean(), rel=1e-5)
+    model = keras.Sequential([keras.Input((28, 28, 1)), L.Rescaling(1.0), norm,
+                              L.RandomRotation(0.05), L.RandomTranslation(0.1, 0.1),
+                              L.Conv2D(4, 5, activation="relu"), L.MaxPooling2D(2),
+                              L.Flatten(), L.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x * 255, y, batch_size=64, epochs=4, verbose=0)
+    _, acc = model.evaluate(xt * 255, yt, verbose=0)
+    assert acc > 0.4  # 32 steps on 512 augmented digits (chance: 0.1)
+    a, b = model.predict(xt[:8] * 255, verbose=0), model.predict(xt[:8] * 255, verbose=0)
+    np.testing.assert_array_equal(a, b)
