@@ -16,6 +16,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import pytest
@@ -41,7 +42,8 @@ _PROGRAM = textwrap.dedent("""
 # Makes writes under READ_ONLY fail as they do for a user without write permission.
 _READ_ONLY_PRELUDE = textwrap.dedent("""
     import builtins, errno, io, os
-    READ_ONLY = os.path.realpath(os.environ["LEPTON_TEST_READ_ONLY"]) + os.sep
+    READ_ONLY = tuple(os.path.realpath(p) + os.sep
+                      for p in os.environ["LEPTON_TEST_READ_ONLY"].split(os.pathsep))
 
     def _blocked(path):
         try:
@@ -81,15 +83,16 @@ _READ_ONLY_PRELUDE = textwrap.dedent("""
 """)
 
 
-def _run(cache_root, tmpdir=None, read_only=None):
-    env = dict(os.environ, LEPTON_CACHE_DIR=str(cache_root), LEPTON_TIERED="0")
+def _run(cache_root, tmpdir=None, read_only=None, simulate=False, cwd=ROOT):
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(cache_root), LEPTON_TIERED="0",
+               PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)
     code = _PROGRAM
-    if read_only is not None and os.geteuid() == 0:
-        env["LEPTON_TEST_READ_ONLY"] = str(read_only)
+    if read_only is not None and (simulate or os.geteuid() == 0):
+        env["LEPTON_TEST_READ_ONLY"] = os.pathsep.join(map(str, read_only))
         code = _READ_ONLY_PRELUDE + code
-    out = subprocess.run([sys.executable, "-W", "always", "-c", code], env=env, cwd=ROOT,
+    out = subprocess.run([sys.executable, "-W", "always", "-c", code], env=env, cwd=cwd,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -194,7 +197,7 @@ def test_a_read_only_filled_cache_is_read(filled, tmp_path, read_only):
     root = read_only(shutil.copytree(filled, tmp_path / "cache"))
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    r = _run(root, tmpdir=tmp, read_only=root)
+    r = _run(root, tmpdir=tmp, read_only=[root])
     assert r["ok"] and r["compiles"] == 0 and r["loads"] >= 2, r["stderr"]
     assert r["cache_warnings"] == 0, r["stderr"]
     assert not os.listdir(tmp), "nothing needed a fallback folder"
@@ -206,10 +209,23 @@ def test_a_read_only_empty_cache_compiles_into_one_folder_per_user(tmp_path, rea
     read_only(root)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    first = _run(root, tmpdir=tmp, read_only=root)
+    first = _run(root, tmpdir=tmp, read_only=[root])
     assert first["ok"] and first["compiles"] >= 2, first["stderr"]
     assert first["cache_warnings"] == 1 and "not writable" in first["stderr"]
-    second = _run(root, tmpdir=tmp, read_only=root)
+    second = _run(root, tmpdir=tmp, read_only=[root])
     assert second["ok"] and second["compiles"] == 0, second["stderr"]  # served by the fallback
     assert os.listdir(tmp) == [f"lepton-kernels-{os.getuid()}"], "fallback folders pile up"
     assert not os.listdir(root)
+
+
+def test_no_writable_folder_compiles_in_memory(tmp_path):
+    """Nothing writable at all (cache, every temporary folder Python would try, the working
+    directory; simulated for everyone, as /tmp cannot be made read-only here)."""
+    root, tmp, cwd = tmp_path / "cache", tmp_path / "tmp", tmp_path / "cwd"
+    for d in (root, tmp, cwd):
+        d.mkdir()
+    blocked = [root, tmp, cwd, "/tmp", "/var/tmp", "/usr/tmp", tempfile.gettempdir()]
+    r = _run(root, tmpdir=tmp, read_only=blocked, simulate=True, cwd=cwd)
+    assert r["ok"] and r["compiles"] >= 2, r["stderr"]
+    assert r["cache_warnings"] == 1 and "compiled in memory" in r["stderr"], r["stderr"]
+    assert not os.listdir(root) and not os.listdir(tmp) and not os.listdir(cwd)

@@ -136,7 +136,7 @@ def njit(**options):
 
     def decorate(fn):
         disp = numba.njit(**options)(fn)
-        if cache:
+        if cache and os.path.isfile(fn.__code__.co_filename):  # else: in memory only
             disp._cache = _KernelCache(disp.py_func)
         return disp
 
@@ -147,7 +147,12 @@ def njit(**options):
 def _import(key: str, text: str):
     """Execute the kernel module from ``text`` itself (not from the file, nor a ``.pyc``,
     which Python does not checksum); the file is what Numba's cache is keyed on."""
-    path = _source_path(key, text)
+    try:
+        path = _source_path(key, text)
+    except OSError as e:  # no folder can take it: compile in memory, uncached
+        _warn_once("memory", f"lepton: no kernel cache folder is writable ({e}); kernels "
+                   "are compiled in memory for this process only.")
+        path = f"<lepton kernel k_{key}>"
     name = f"lepton_kernel_{key}"
     module = types.ModuleType(name)
     module.__file__ = path
