@@ -85,17 +85,17 @@ def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
         dt, weak = _promoted(xd, xw, yd, yw, inexact)
     if dt.kind not in kinds:
         return None
-    if xd != dt or tx is not Array:
-        xv = _cast(xv, dt)
-    if yd != dt or ty is not Array:
-        yv = _cast(yv, dt)
     try:
+        if xd != dt or tx is not Array:
+            xv = _cast(xv, dt)
+        if yd != dt or ty is not Array:
+            yv = _cast(yv, dt)
         if quiet:  # functions whose NumPy warnings JAX users would not expect (e.g. x / 0)
             with np.errstate(all="ignore"):
                 return _finish(np_fn(xv, yv), dt, weak)
         return _finish(np_fn(xv, yv), dt, weak)
-    except ValueError:  # e.g. shapes that do not broadcast: the primitive path explains it
-        return None
+    except (ValueError, OverflowError):  # e.g. shapes that do not broadcast, an int that
+        return None  # does not fit: the primitive path raises its own (JAX's) error
 
 
 def unary(np_fn, x, inexact=False, kinds="iufc", quiet=True):
