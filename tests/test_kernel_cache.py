@@ -32,8 +32,11 @@ _PROGRAM = textwrap.dedent("""
     y = np.arange(12, dtype=np.float32).reshape(3, 4)
     f = lepton.jit(lambda x, y: lnp.sum(lnp.tanh(x) * y, axis=0), backend="cpu")
     g = lepton.jit(lambda x: lnp.exp(x) * 2.0 + 1.0, backend="cpu")
-    ok = (np.allclose(f(x, y), np.sum(np.tanh(x) * y, axis=0), rtol=1e-5)
-          and np.allclose(g(x), np.exp(x) * 2 + 1, rtol=1e-5))
+    ok = True
+    for _ in range(2):  # in tiered mode: the reference tier, then the compiled one
+        ok &= bool(np.allclose(f(x, y), np.sum(np.tanh(x) * y, axis=0), rtol=1e-5)
+                   and np.allclose(g(x), np.exp(x) * 2 + 1, rtol=1e-5))
+        lepton.wait_for_compilation()
     s = cache.stats
     print(json.dumps(dict(ok=bool(ok), compiles=s.numba_compiles, loads=s.disk_loads,
                           faults=s.cache_faults)))
@@ -83,8 +86,8 @@ _READ_ONLY_PRELUDE = textwrap.dedent("""
 """)
 
 
-def _run(cache_root, tmpdir=None, read_only=None, simulate=False, cwd=ROOT):
-    env = dict(os.environ, LEPTON_CACHE_DIR=str(cache_root), LEPTON_TIERED="0",
+def _run(cache_root, tmpdir=None, read_only=None, simulate=False, cwd=ROOT, tiered="0"):
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(cache_root), LEPTON_TIERED=tiered,
                PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)
@@ -163,13 +166,15 @@ def test_a_damaged_cache_file_is_a_miss(filled, tmp_path, kind, how):
         assert again["ok"] and again["compiles"] == 0 and again["cache_warnings"] == 0
 
 
-def test_every_file_damaged_warns_once(filled, tmp_path):
+@pytest.mark.parametrize("tiered", ["0", "1"])
+def test_every_file_damaged_warns_once(filled, tmp_path, tiered):
+    """Also in tiered mode (the default), where the background compile meets the damage."""
     root = tmp_path / "cache"
     shutil.copytree(filled, root)
     for kind in ("nbi", "nbc", "py"):
         for path in _files(root, kind):
             _damage(path, "bitflip")
-    r = _run(root)
+    r = _run(root, tiered=tiered)
     assert r["ok"] and r["cache_warnings"] == 1 and r["faults"] >= 2, r["stderr"]
 
 
