@@ -31,6 +31,19 @@ def user_stacklevel() -> int:
     return level
 
 
+def warn(message: str, category: type[Warning]):
+    """``warnings.warn`` attributed to the innermost frame outside lepton (and the Numba
+    machinery lepton calls), so filters and the printed location name the user's line."""
+    import warnings
+    f, level = sys._getframe(1), 2
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not (fn.startswith(_PKG_DIR + os.sep) or f"{os.sep}numba{os.sep}" in fn):
+            break
+        f, level = f.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level if f is not None else 1)
+
+
 class LeptonError(Exception):
     """Base class: appends where in the user's code the problem arose."""
 
@@ -57,3 +70,11 @@ class LeakedTracerError(LeptonError, RuntimeError):
 
 class MutationError(LeptonError, TypeError):
     """lepton arrays are immutable."""
+
+
+class KernelCacheWarning(UserWarning):
+    """A kernel cache file was damaged (and was dropped) or the cache is not writable."""
+
+
+class CompileFallbackWarning(RuntimeWarning):
+    """A backend failed to compile a program, which runs on the reference interpreter."""

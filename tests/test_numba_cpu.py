@@ -428,8 +428,10 @@ def test_a_primitive_without_lowering_is_reported():
         p.impl = lambda x: x
         p.abstract_eval = lambda a: ShapedArray(a.shape, a.dtype)
         f = lepton.jit(lambda x: p.bind(x) + 1, backend="cpu")
-        with pytest.raises(NotImplementedError, match="test_unlowered_op"):
-            f(np.ones(3, np.float32))
+        # a backend gap is a lepton bug, never the user's failure: the reference runs it
+        from lepton.errors import CompileFallbackWarning
+        with pytest.warns(CompileFallbackWarning, match="test_unlowered_op"):
+            np.testing.assert_array_equal(f(np.ones(3, np.float32)), np.full(3, 2, np.float32))
     finally:
         del PRIMITIVES["test_unlowered_op"]
 

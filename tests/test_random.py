@@ -22,8 +22,8 @@ from lepton.errors import ConcretizationError, DTypeError, ShapeError
 from lepton.primitives.random_bits import threefry2x32
 from lepton.primitives.reductions import reduce_sum
 
-REFERENCE = json.load(open(os.path.join(os.path.dirname(__file__), "data",
-                                        "random_reference.json")))["cases"]
+with open(os.path.join(os.path.dirname(__file__), "data", "random_reference.json")) as _f:
+    REFERENCE = json.load(_f)["cases"]
 N = 20000  # samples per distribution test
 
 
@@ -181,7 +181,7 @@ def _reference_params():
                                config, name, id=f"{config}-{name}")
 
 
-@pytest.mark.parametrize("layout,config,name", _reference_params(), indirect=["layout"])
+@pytest.mark.parametrize("layout,config,name", list(_reference_params()), indirect=["layout"])
 def test_matches_jax(layout, config, name):
     ref = REFERENCE[config][name]
     expected = np.array(ref["value"], ref["dtype"]).reshape(ref["shape"])
@@ -735,3 +735,137 @@ def test_key_reuse_env_var():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "1"
+
+
+# ----------------------------------------------------------------------------- under jit
+def _key_arg(seed):
+    return np.asarray(random.PRNGKey(seed))
+
+
+K0, K42 = _key_arg(0), _key_arg(42)
+
+# The same cases with every key, seed or data a traced argument of a jitted function, so the
+# samplers themselves run as compiled kernels (static parameters stay Python values).
+JIT_CASES = {
+    "PRNGKey(0)": (random.PRNGKey, (np.int32(0),)),
+    "PRNGKey(42)": (random.PRNGKey, (np.int32(42),)),
+    "PRNGKey(-1)": (random.PRNGKey, (np.int32(-1),)),
+    "PRNGKey(2**31-1)": (random.PRNGKey, (np.int32(2**31 - 1),)),
+    "split(K0)": (random.split, (K0,)),
+    "split(K42,3)": (lambda k: random.split(k, 3), (K42,)),
+    "split(K42,(2,3))": (lambda k: random.split(k, (2, 3)), (K42,)),
+    "split(K0,1)": (lambda k: random.split(k, 1), (K0,)),
+    "fold_in(K0,1)": (random.fold_in, (K0, np.uint32(1))),
+    "fold_in(K42,2**32-1)": (random.fold_in, (K42, np.uint32(2**32 - 1))),
+    "fold_in(split(K0)[1],12345)": (lambda k: random.fold_in(random.split(k)[1], 12345), (K0,)),
+    "bits(K0,(5,))": (lambda k: random.bits(k, (5,)), (K0,)),
+    "bits(K42,(2,3))": (lambda k: random.bits(k, (2, 3)), (K42,)),
+    "bits(K42,(7,),uint8)": (lambda k: random.bits(k, (7,), np.uint8), (K42,)),
+    "bits(K42,(5,),uint16)": (lambda k: random.bits(k, (5,), np.uint16), (K42,)),
+    "uniform(K0,())": (random.uniform, (K0,)),
+    "uniform(K0,(7,))": (lambda k: random.uniform(k, (7,)), (K0,)),
+    "uniform(K42,(2,3))": (lambda k: random.uniform(k, (2, 3)), (K42,)),
+    "uniform(K42,(64,),minval=-2,maxval=2)": (
+        lambda k, lo, hi: random.uniform(k, (64,), minval=lo, maxval=hi),
+        (K42, np.float32(-2), np.float32(2))),
+    "uniform(K42,(64,),minval=-2,maxval=3)": (
+        lambda k: random.uniform(k, (64,), minval=-2., maxval=3.), (K42,)),
+    "uniform(K0,(5,),float16)": (lambda k: random.uniform(k, (5,), np.float16), (K0,)),
+    "normal(K0,(7,))": (lambda k: random.normal(k, (7,)), (K0,)),
+    "normal(K42,(1024,))": (lambda k: random.normal(k, (1024,)), (K42,)),
+    "normal(K0,(3,),complex64)": (lambda k: random.normal(k, (3,), np.complex64), (K0,)),
+    "randint(K0,(8,),0,10)": (lambda k: random.randint(k, (8,), 0, 10), (K0,)),
+    "randint(K42,(6,),-5,1000)": (lambda k, lo, hi: random.randint(k, (6,), lo, hi),
+                                  (K42, np.int32(-5), np.int32(1000))),
+    "randint(K42,(6,),0,256,uint8)": (lambda k: random.randint(k, (6,), 0, 256, np.uint8),
+                                      (K42,)),
+    "randint(K42,(4,),-2**31,2**31-1)": (
+        lambda k: random.randint(k, (4,), -2**31, 2**31 - 1), (K42,)),
+    "randint(K0,(5,),3,3)": (lambda k: random.randint(k, (5,), 3, 3), (K0,)),
+    "bernoulli(K0,0.3,(16,))": (lambda k, p: random.bernoulli(k, p, (16,)),
+                                (K0, np.float32(0.3))),
+    "exponential(K0,(64,))": (lambda k: random.exponential(k, (64,)), (K0,)),
+    "gumbel(K0,(64,))": (lambda k: random.gumbel(k, (64,)), (K0,)),
+    "laplace(K0,(64,))": (lambda k: random.laplace(k, (64,)), (K0,)),
+    "logistic(K0,(64,))": (lambda k: random.logistic(k, (64,)), (K0,)),
+    "truncated_normal(K0,-1,2,(64,))": (
+        lambda k, lo, hi: random.truncated_normal(k, lo, hi, (64,)),
+        (K0, np.float32(-1), np.float32(2))),
+    "categorical(K0,log([.1,.2,.7]),shape=(16,))": (
+        lambda k, logits: random.categorical(k, logits, shape=(16,)),
+        (K0, np.log(np.array([.1, .2, .7], np.float32)))),
+    "permutation(K0,10)": (lambda k: random.permutation(k, 10), (K0,)),
+    "choice(K0,5,(6,))": (lambda k: random.choice(k, 5, (6,)), (K0,)),
+    "choice(K0,5,(3,),replace=False)": (lambda k: random.choice(k, 5, (3,), replace=False),
+                                        (K0,)),
+    "choice(K0,4,(6,),p=[.1,.2,.3,.4])": (
+        lambda k, p: random.choice(k, 4, (6,), p=p), (K0, np.array([.1, .2, .3, .4],
+                                                                   np.float32))),
+    "PRNGKey(2**40+7)": (random.PRNGKey, (np.int64(2**40 + 7),)),
+    "PRNGKey(int64(-2))": (random.PRNGKey, (np.int64(-2),)),
+    "bits(K42,(3,),uint64)": (lambda k: random.bits(k, (3,), np.uint64), (K42,)),
+    "uniform(K0,(5,),float64)": (lambda k: random.uniform(k, (5,), np.float64), (K0,)),
+    "normal(K42,(256,),float64)": (lambda k: random.normal(k, (256,), np.float64), (K42,)),
+    "randint(K0,(5,),0,2**40,int64)": (
+        lambda k, hi: random.randint(k, (5,), 0, hi, np.int64), (K0, np.int64(2**40))),
+}
+
+
+def _assert_matches_reference(out, config, name):
+    ref = REFERENCE[config][name]
+    expected = np.array(ref["value"], ref["dtype"]).reshape(ref["shape"])
+    out = np.asarray(out)
+    if out.dtype.kind == "c":
+        out = np.stack([out.real, out.imag], -1)
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    if name in APPROX:
+        rtol, atol = APPROX[name]
+        np.testing.assert_allclose(out, expected, rtol=rtol, atol=atol)
+    else:
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_every_reference_case_runs_under_jit():
+    assert set(JIT_CASES) == {n for c in REFERENCE.values() for n in c}
+
+
+@pytest.mark.parametrize("layout,config,name", list(_reference_params()), indirect=["layout"])
+def test_matches_jax_under_jit(layout, config, name):
+    fn, args = JIT_CASES[name]
+    out = L.jit(fn, backend="cpu")(*args)
+    _assert_matches_reference(out, config, name)
+    eager = np.asarray(CASES[name]())
+    if name in APPROX:  # compiled log/exp/erf_inv round differently from NumPy's (<= 1 ulp)
+        rtol, atol = APPROX[name]
+        np.testing.assert_allclose(np.asarray(out), eager, rtol=rtol, atol=atol)
+    else:
+        np.testing.assert_array_equal(np.asarray(out), eager)
+
+
+@pytest.mark.parametrize("layout", ["default", "partitionable"], indirect=True)
+def test_matches_jax_in_tiered_mode(layout, monkeypatch):
+    from lepton.backends import tiered
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    monkeypatch.setattr(tiered, "QUICK_SECONDS", 0.0)
+    name = "normal(K42,(1024,))"
+    fn, args = JIT_CASES[name]
+    L.clear_cache()
+    f = L.jit(lambda k: fn(k) * 1.0, backend="cpu")  # a program of its own
+    first = f(*args)                 # the reference tier (unless already compiled)
+    L.wait_for_compilation()
+    second = f(*args)                # compiled
+    for out in (first, second):
+        _assert_matches_reference(out, layout, name)
+
+
+@pytest.mark.parametrize("sampler", list(SAMPLERS.values()), ids=list(SAMPLERS))
+def test_samplers_under_jit_match_eager(sampler):
+    """Samplers without a recorded JAX answer (gamma, beta, dirichlet...): compiled == eager,
+    to the compiled transcendentals' rounding."""
+    k = _key_arg(11)
+    out, eager = np.asarray(L.jit(sampler, backend="cpu")(k)), np.asarray(sampler(k))
+    assert out.dtype == eager.dtype and out.shape == eager.shape
+    if out.dtype.kind in "fc":
+        np.testing.assert_allclose(out, eager, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(out, eager)

@@ -35,3 +35,143 @@ def test_synchronous_when_disabled(monkeypatch):
     x = np.ones(3, np.float32)
     exe = jit_module._executable(jit_module._flat_jaxpr(f.make_jaxpr(x)), "cpu")
     assert not isinstance(exe, tiered.Tiered) and hasattr(exe, "source")
+
+
+# ----------------------------------------------------------------------------- failures
+import warnings  # noqa: E402
+
+import pytest  # noqa: E402
+
+from lepton import lax  # noqa: E402
+from lepton.backends import cache, numba_cpu  # noqa: E402
+from lepton.errors import CompileFallbackWarning  # noqa: E402
+
+
+def _inject_kernel_failure(monkeypatch):
+    """Numba fails on every kernel: a stand-in for a codegen bug (e.g. issue 10, defect 1)."""
+    def failing(source, signature):
+        raise cache.KernelCompileError(source, signature, "k_injected.py",
+                                       ValueError("injected Numba failure"))
+    monkeypatch.setattr(cache, "entry_point", failing)
+
+
+def _calls_with_warnings(f, args, n=4):
+    """Results and recorded warnings of ``n`` calls, waiting for compiles in between."""
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        outs = []
+        for _ in range(n):
+            outs.append(np.asarray(f(*args)))
+            lepton.wait_for_compilation()  # never raises the background failure
+    return outs, [w for w in rec if issubclass(w.category, CompileFallbackWarning)]
+
+
+@pytest.mark.parametrize("tiered_on", ["1", "0"])
+def test_a_failed_kernel_compile_runs_on_the_reference_with_one_warning(monkeypatch,
+                                                                        tiered_on):
+    monkeypatch.setenv("LEPTON_TIERED", tiered_on)
+    monkeypatch.setattr(tiered, "QUICK_SECONDS", 0.0)
+    _inject_kernel_failure(monkeypatch)
+    scale = float(np.random.default_rng().uniform(1, 2))  # a program no test compiled before
+
+    def scaled_tanh_sum(x):
+        return lnp.sum(lnp.tanh(x) * scale, axis=0)
+
+    x = np.linspace(-1, 1, 24).reshape(6, 4)
+    want = np.asarray(lepton.jit(scaled_tanh_sum, backend="reference")(x))
+    outs, warned = _calls_with_warnings(lepton.jit(scaled_tanh_sum, backend="cpu"), (x,))
+    for out in outs:
+        np.testing.assert_array_equal(out, want)
+    assert len(warned) == 1, [str(w.message) for w in warned]
+    msg = str(warned[0].message)
+    assert "jit(scaled_tanh_sum)" in msg and "injected Numba failure" in msg
+    assert "k_injected.py" in msg and "def kernel(" in msg and "tanh" in msg  # its source
+    assert warned[0].filename == __file__  # attributed to the caller's line
+
+
+@pytest.mark.parametrize("tiered_on", ["1", "0"])
+def test_a_failing_backend_reports_the_program(monkeypatch, tiered_on):
+    monkeypatch.setenv("LEPTON_TIERED", tiered_on)
+
+    def broken(jaxpr):
+        raise NotImplementedError("injected backend failure")
+    monkeypatch.setattr(numba_cpu, "compile", broken)
+    offset = float(np.random.default_rng().uniform(1, 2))
+    f = lepton.jit(lambda x: lnp.cos(x) - offset, backend="cpu")
+    x = np.arange(5.0, dtype=np.float32)
+    outs, warned = _calls_with_warnings(f, (x,), n=3)
+    for out in outs:
+        np.testing.assert_allclose(out, np.cos(x) - np.float32(offset), rtol=1e-6)
+    assert len(warned) == 1
+    msg = str(warned[0].message)
+    assert "injected backend failure" in msg and "cos" in msg  # the program's equations
+
+
+def test_compiled_code_that_raises_falls_back_in_tiered_mode(monkeypatch):
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    real = numba_cpu.compile
+
+    def raising_at_run(jaxpr):
+        exe = real(jaxpr)
+
+        def run(*args, out=None):
+            raise FloatingPointError("injected run-time failure")
+        run.source = exe.source
+        return run
+    monkeypatch.setattr(numba_cpu, "compile", raising_at_run)
+    bias = float(np.random.default_rng().uniform(1, 2))
+    f = lepton.jit(lambda x: lnp.exp(x) + bias, backend="cpu")
+    x = np.linspace(0, 1, 7, dtype=np.float32)
+    outs, warned = _calls_with_warnings(f, (x,), n=3)
+    for out in outs:
+        np.testing.assert_allclose(out, np.exp(x) + np.float32(bias), rtol=1e-6)
+    assert len(warned) == 1 and "injected run-time failure" in str(warned[0].message)
+
+
+# ----------------------------------------------------------------------------- agreement
+def _mlp(w, x):
+    return lnp.sum(lnp.tanh(x @ w) ** 2)
+
+
+def _cumulative(xs):
+    def step(c, x):
+        c = c * 0.5 + x
+        return c, lnp.sin(c)
+    return lax.scan(step, lnp.zeros_like(xs[0]), xs)
+
+
+PROGRAMS = {
+    "elementwise": (lambda x: lnp.tanh(x) * 2.0 + lnp.exp(-lnp.abs(x)), lambda r, dt: (
+        r.standard_normal((33, 17)).astype(dt),)),
+    "reductions": (lambda x: (lnp.sum(x, axis=0), lnp.max(x, axis=1), lnp.argmax(x, axis=1),
+                              lnp.mean(x)), lambda r, dt: (r.standard_normal((9, 40)).astype(dt),)),
+    "matmul": (lambda a, b: a @ b + 1.0, lambda r, dt: (
+        r.standard_normal((8, 5)).astype(dt), r.standard_normal((5, 6)).astype(dt))),
+    "scan": (_cumulative, lambda r, dt: (r.standard_normal((12, 4)).astype(dt),)),
+    "grad": (lepton.grad(_mlp), lambda r, dt: (
+        r.standard_normal((5, 3)).astype(dt), r.standard_normal((7, 5)).astype(dt))),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_tiered_results_equal_compiled_and_reference(monkeypatch, name, dtype):
+    fun, make = PROGRAMS[name]
+    args = make(np.random.default_rng(7), dtype)
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    reference = lepton.jit(fun, backend="reference")(*args)
+    monkeypatch.setenv("LEPTON_TIERED", "0")
+    compiled = lepton.jit(fun, backend="cpu")(*args)
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    monkeypatch.setattr(tiered, "QUICK_SECONDS", 0.0)
+    lepton.clear_cache()  # the tiered run builds its own executables
+    f = lepton.jit(fun, backend="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileFallbackWarning)
+        first = f(*args)          # the reference tier, unless the compile was quicker
+        lepton.wait_for_compilation()
+        second = f(*args)         # compiled
+    for got in (first, second, compiled):
+        for g, w in zip(lepton.tree.leaves(got), lepton.tree.leaves(reference)):
+            assert np.asarray(g).dtype == np.asarray(w).dtype
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), **tol)

@@ -7,6 +7,13 @@ program is ready, then switches over.  Results agree to the compiled backend's a
 (its float32 transcendentals are within 0.51 ulp of correctly rounded, sums accumulate
 in float64), so a tiered run can differ from a fully compiled one in the last bits of
 its first steps; ``LEPTON_TIERED=0`` makes every compile synchronous.
+
+A compiled backend is an optimisation, so it never turns a working program into a
+failing one: a program it cannot compile (or whose compiled code raises where the
+reference does not) keeps running on the reference interpreter, and the failure is
+reported once per process as a ``CompileFallbackWarning`` naming the program and
+carrying the kernel source (or the program), to be filed as a lepton bug.  This holds in
+both modes: see ``compile_now`` for the synchronous one.
 """
 from __future__ import annotations
 
@@ -14,10 +21,12 @@ import os
 import threading
 import time
 
+from ..errors import CompileFallbackWarning, warn
 from . import get_backend, reference
 
 _pending: list = []
 _pending_lock = threading.Lock()
+_reported: set = set()  # failure messages already warned about in this process
 
 #: A compile that finishes this quickly (e.g. all kernels already cached) is simply waited for.
 QUICK_SECONDS = 0.05
@@ -27,14 +36,45 @@ def enabled() -> bool:
     return os.environ.get("LEPTON_TIERED", "1") != "0"
 
 
-class Tiered:
-    """An executable that is the reference interpreter until the compiled one is ready."""
+def compile_now(jaxpr, backend: str, name=None):
+    """Compile synchronously; on failure warn once and return the reference executable."""
+    try:
+        return get_backend(backend).compile(jaxpr)
+    except Exception as e:  # noqa: BLE001 - any backend failure is a lepton bug, not the user's
+        report(e, jaxpr, backend, name)
+        return reference.compile(jaxpr)
 
-    def __init__(self, jaxpr, backend: str, on_compiled):
+
+def report(error: BaseException, jaxpr, backend: str, name=None, when="compile"):
+    """Warn (once per distinct failure) that ``name`` runs on the reference interpreter."""
+    what = f"jit({name})" if name else "a jitted program"
+    doing = "could not compile" if when == "compile" else "raised while running"
+    detail = getattr(error, "kernel_source", None)
+    evidence = (f"kernel source:\n{detail}" if detail is not None
+                else f"program:\n{jaxpr}")
+    message = (f"lepton: the {backend} backend {doing} {what} "
+               f"({type(error).__name__}: {error}); it runs on the NumPy reference "
+               "interpreter instead: slower, with the same results. This is a lepton bug; "
+               f"please report it with this message.\n{evidence}")
+    key = (backend, when, type(error).__name__, str(error), str(detail or jaxpr))
+    with _pending_lock:
+        if key in _reported:
+            return
+        _reported.add(key)
+    warn(message, CompileFallbackWarning)
+
+
+class Tiered:
+    """An executable that is the reference interpreter until the compiled one is ready
+    (and for good if the compile fails)."""
+
+    def __init__(self, jaxpr, backend: str, on_compiled, name=None):
         self._fallback = reference.compile(jaxpr)
-        self.reference_calls = 0  # calls answered before the compiled program was ready
+        self._jaxpr, self._backend, self._name = jaxpr, backend, name
+        self.reference_calls = 0  # calls answered by the reference interpreter
         self._compiled = None
-        self._error = None
+        self._error = None      # the compile's exception, reported on the next call
+        self._failed = False    # set once reported: every later call uses the reference
         self._thread = threading.Thread(target=self._build, args=(jaxpr, backend, on_compiled),
                                         name=f"lepton-compile-{backend}", daemon=True)
         with _pending_lock:
@@ -46,7 +86,7 @@ class Tiered:
         t0 = time.perf_counter()
         try:
             self._compiled = get_backend(backend).compile(jaxpr)
-        except BaseException as e:  # surfaced on the next call, never lost in the thread
+        except BaseException as e:  # noqa: BLE001 - reported from the caller's thread
             self._error = e
         finally:
             on_compiled(time.perf_counter() - t0)
@@ -57,21 +97,36 @@ class Tiered:
     def __call__(self, *args, out=None):
         exe = self._compiled
         if exe is not None:
-            return exe(*args, out=out)
-        if self._error is not None:
-            raise self._error
+            try:
+                return exe(*args, out=out)
+            except Exception as e:  # noqa: BLE001 - the reference decides whose error it is
+                result = self._fallback(*args, out=out)  # raises if the call is wrong
+                self._compiled, self._failed = None, True
+                report(e, self._jaxpr, self._backend, self._name, when="run")
+                self.reference_calls += 1
+                return result
+        if self._error is not None and not self._failed:
+            self._failed = True
+            report(self._error, self._jaxpr, self._backend, self._name)
         self.reference_calls += 1
         return self._fallback(*args, out=out)
 
+    @property
+    def failed(self) -> bool:
+        """Whether the compile failed (once the background compile has finished)."""
+        return self._error is not None or self._failed
+
     def wait(self):
+        """The compiled executable, or the reference one if compiling failed (reported)."""
         self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._compiled
+        if self._error is not None and not self._failed:
+            self._failed = True
+            report(self._error, self._jaxpr, self._backend, self._name)
+        return self._compiled if self._compiled is not None else self._fallback
 
     @property
     def source(self):
-        return self.wait().source
+        return getattr(self.wait(), "source", None)
 
 
 def wait_for_compilation():

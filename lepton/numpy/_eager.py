@@ -11,29 +11,36 @@ import numpy as np
 
 from .. import config as _config, dtypes
 from ..core import Array, _ctx, new_array
+from ._util import inexact_dtype
 
-_PY_DTYPES = {bool: dtypes.bool_, int: dtypes.int32, float: dtypes.float32,
-              complex: dtypes.complex64}
+_PY_TYPES = (bool, int, float, complex)
 _promote_cache: dict = {}
 
 
-def _x64_changed():
-    """Python scalars' dtypes and weak promotion results depend on the x64 mode."""
-    _PY_DTYPES.update({int: dtypes.default_int(), float: dtypes.default_float(),
-                       complex: dtypes.default_complex()})
-    _promote_cache.clear()
+_scalar_cache: dict = {}
 
 
-_config.on_change(_x64_changed)
-_x64_changed()
+def _py_dtypes():
+    """Python scalar type -> its weak dtype, memoised per 64-bit mode (which changes
+    them)."""
+    mode = _config.x64
+    r = _scalar_cache.get(mode)
+    if r is None:
+        r = _scalar_cache[mode] = {t: dtypes.python_scalar_dtype(t()) for t in _PY_TYPES}
+    return r
 
 
-def _promoted(key, inexact):
+def _promoted(xd, xw, yd, yw, inexact):
+    """The promoted (dtype, weak) of two operands, as ``promote_args(_inexact)`` computes it.
+
+    Memoised on *everything* the answer depends on, so a result never depends on which
+    calls came before (the flag ``inexact`` and the 64-bit mode are part of the key)."""
+    key = (xd, xw, yd, yw, inexact, _config.x64)
     r = _promote_cache.get(key)
     if r is None:
-        dt, weak = dtypes.promote(*zip(key[0::2], key[1::2]))
-        if inexact and not dtypes.is_inexact(dt):
-            dt = dtypes.promote((dt, weak), (dtypes.float32, True))[0]
+        dt, weak = dtypes.promote((xd, xw), (yd, yw))
+        if inexact:
+            dt = inexact_dtype(dt, weak)[0]
         r = _promote_cache[key] = (dt, weak)
     return r
 
@@ -41,7 +48,10 @@ def _promoted(key, inexact):
 def _cast(v, dt):
     if type(v) is np.ndarray:
         return v if v.dtype == dt else v.astype(dt)
-    return np.array(v, dtype=dt)
+    if abs(v) < 65504:  # exact or finite in every dtype it can be cast to: cannot warn
+        return np.array(v, dtype=dt)
+    with np.errstate(all="ignore"):  # as promote_args: a large scalar may round to inf
+        return np.array(v, dtype=dt)  # an int out of range raises OverflowError, as in JAX
 
 
 def _finish(out, dt, weak):
@@ -58,34 +68,34 @@ def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
     if tx is Array:
         xv = x._value
         xd, xw = xv.dtype, x._weak
-    elif tx in _PY_DTYPES:
-        xv, xd, xw = x, _PY_DTYPES[tx], True
+    elif tx in _PY_TYPES:
+        xv, xd, xw = x, _py_dtypes()[tx], True
     else:
         return None
     if ty is Array:
         yv = y._value
         yd, yw = yv.dtype, y._weak
-    elif ty in _PY_DTYPES:
-        yv, yd, yw = y, _PY_DTYPES[ty], True
+    elif ty in _PY_TYPES:
+        yv, yd, yw = y, _py_dtypes()[ty], True
     else:
         return None
     if xd == yd and xw == yw and (not inexact or xd.kind in "fc"):
         dt, weak = xd, xw
     else:
-        dt, weak = _promoted((xd, xw, yd, yw), inexact)
+        dt, weak = _promoted(xd, xw, yd, yw, inexact)
     if dt.kind not in kinds:
         return None
-    if xd != dt or tx is not Array:
-        xv = _cast(xv, dt)
-    if yd != dt or ty is not Array:
-        yv = _cast(yv, dt)
     try:
+        if xd != dt or tx is not Array:
+            xv = _cast(xv, dt)
+        if yd != dt or ty is not Array:
+            yv = _cast(yv, dt)
         if quiet:  # functions whose NumPy warnings JAX users would not expect (e.g. x / 0)
             with np.errstate(all="ignore"):
                 return _finish(np_fn(xv, yv), dt, weak)
         return _finish(np_fn(xv, yv), dt, weak)
-    except ValueError:  # e.g. shapes that do not broadcast: the primitive path explains it
-        return None
+    except (ValueError, OverflowError):  # e.g. shapes that do not broadcast, an int that
+        return None  # does not fit: the primitive path raises its own (JAX's) error
 
 
 def unary(np_fn, x, inexact=False, kinds="iufc", quiet=True):
@@ -93,8 +103,8 @@ def unary(np_fn, x, inexact=False, kinds="iufc", quiet=True):
         return None
     v = x._value
     dt, weak = v.dtype, x._weak
-    if inexact and dt.kind not in "fc":
-        dt = dtypes.promote((dt, weak), (dtypes.float32, True))[0]
+    if inexact and dt.kind not in "fc":  # as promote_args_inexact (a weak bool is not weak)
+        dt, weak = inexact_dtype(*dtypes.promote((dt, weak)))
     if dt.kind not in kinds:
         return None
     if quiet:

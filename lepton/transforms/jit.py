@@ -75,17 +75,19 @@ def disable_jit(disable: bool = True):
         _state.disabled = prev
 
 
-def _executable(jaxpr: Jaxpr, backend: str):
+def _executable(jaxpr: Jaxpr, backend: str, name=None):
     key = (id(jaxpr), backend)
     hit = _executables.get(key)
     if hit is not None and hit[0] is jaxpr:
         return hit[1]
     _info.compiles += 1
     if backend != "reference" and tiered.enabled():
-        exe = tiered.Tiered(jaxpr, backend, _count_compile_seconds)
+        exe = tiered.Tiered(jaxpr, backend, _count_compile_seconds, name)
     else:
         t0 = time.perf_counter()
-        exe = get_backend(backend).compile(jaxpr)
+        # a compiled backend that fails runs the program on the reference, with a warning
+        exe = get_backend(backend).compile(jaxpr) if backend == "reference" else \
+            tiered.compile_now(jaxpr, backend, name)
         _count_compile_seconds(time.perf_counter() - t0)
     _executables[key] = (jaxpr, exe)
     return exe
@@ -102,7 +104,7 @@ def wait_for_compilation():
 
 # ----------------------------------------------------------------------------- the primitive
 def _jit_impl(*args, jaxpr, backend, name):
-    exe = _executable(jaxpr, backend)
+    exe = _executable(jaxpr, backend, name)
     if backend == "reference":
         return exe(*args)
     with running(backend):  # loops inside compile their bodies with this backend too
@@ -403,7 +405,7 @@ class Jitted:
             if len(self._fast) >= 256:
                 self._fast.clear()
             flat = _flat_jaxpr(closed)
-            self._fast[fast_key[0]] = (_executable(flat, backend), backend,
+            self._fast[fast_key[0]] = (_executable(flat, backend, self.__name__), backend,
                                        [c._value for c in closed.consts],
                                        [v.aval for v in flat.outvars], out_tree)
         return tree.unflatten(out_tree, outs)
@@ -435,7 +437,7 @@ class Jitted:
     def source(self, *args, **kwargs) -> str:
         """The generated kernel source for these arguments (backends that generate code)."""
         (closed, _), _, backend = self._trace(args, kwargs)
-        exe = _executable(_flat_jaxpr(closed), backend)
+        exe = _executable(_flat_jaxpr(closed), backend, self.__name__)
         return getattr(exe, "source", None) or f"# backend {backend!r} interprets:\n{closed}"
 
 
