@@ -23,7 +23,7 @@ from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
 from ..ir import Jaxpr, Literal, _Namer  # noqa: E402
-from . import allocator, cache, codegen, conv_cpu, driver, kernels_cpu, schedule  # noqa: E402
+from . import allocator, blas_threads, cache, codegen, conv_cpu, driver, kernels_cpu, schedule  # noqa: E402
 from .reference import _as_dtype  # noqa: E402
 
 allocator.tune()
@@ -95,7 +95,7 @@ def compile(jaxpr: Jaxpr):
 
     run = drive.build(check)
     run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
-    return run
+    return blas_threads.limited(run)
 
 
 def kernel_for(group) -> codegen.Kernel:
