@@ -332,7 +332,7 @@ class _Renderer:
 
     def body(self, fast: bool):
         """The innermost-loop statements; returns (lines, accumulators, guarded)."""
-        lines, names, loads, accs, guarded = [], {}, {}, [], False
+        lines, names, loads, accs, guards = [], {}, {}, [], []
 
         def leaf(x):
             base = x.base
@@ -367,15 +367,16 @@ class _Renderer:
             fmt = template(e)
             if dt == np.float32 and name in FAST_F32 and (fast or name not in GUARDED):
                 fmt = FAST_F32[name]
-                if name in GUARDED:
-                    guarded = True
-                    lines.append(f"nbig += np.int64({GUARDED[name].format(*ops)})")
+                if name in GUARDED and GUARDED[name].format(*ops) not in guards:
+                    guards.append(GUARDED[name].format(*ops))
             t = names[out] = f"v{len(names)}"
             lines.append(f"{t} = {ty(dt)}({fmt.format(*ops)})")
         full = self.idx(range(len(self.nest.sizes)))
         lines += [f"o{k}[{full}] = {names[v]}" for k, v in enumerate(self.g.outputs)
                   if v in self.g.values]
-        return lines, accs, guarded
+        if guards:  # one update per iteration: a prange reduction variable allows no more
+            lines.append(f"nbig += np.int64({' | '.join(f'({c})' for c in guards)})")
+        return lines, accs, bool(guards)
 
     def render(self, parallel):
         g, nest = self.g, self.nest
