@@ -309,3 +309,67 @@ def test_float_edges(dt, size, path):
         if bad.any():
             errors.append(_first_diffs(name, path, g, w, bad, x, y))
     assert not errors, "\n".join(errors)
+
+
+# ----------------------------------------------------------------------------- issue 10 examples
+def _on_every_path(f, *args):
+    """f's result on eager, reference and cpu, as NumPy arrays."""
+    return {path: np.asarray(run(f, path, *args)) for path in PATHS}
+
+
+@pytest.mark.parametrize("dt", [np.int8, np.int16, np.int32, np.int64])
+def test_remainder_at_int_min(dt):
+    x = np.array([np.iinfo(dt).min] * 4, dt)
+    y = np.array([3, -3, 7, -1], dt)
+    for f, np_f in [(lambda a, b: a % b, np.remainder), (lnp.fmod, np.fmod),
+                    (lambda a, b: a // b, np.floor_divide)]:
+        with np.errstate(all="ignore"):
+            want = np_f(x, y)
+        for path, got in _on_every_path(f, x, y).items():
+            np.testing.assert_array_equal(got, want, err_msg=path)
+
+
+def test_uint64_floor_division_is_exact():
+    x = np.array([2**64 - 1, 2**64 - 2, 2**63 + 1, 12345678901234567891], np.uint64)
+    y = np.array([3, 7, 2**32 + 1, 10], np.uint64)
+    for path, got in _on_every_path(lambda a, b: (a // b, a % b), x, y).items():
+        q, r = got
+        assert q.dtype == np.uint64 and r.dtype == np.uint64
+        assert [int(v) for v in q] == [int(a) // int(b) for a, b in zip(x, y)], path
+        assert [int(v) for v in r] == [int(a) % int(b) for a, b in zip(x, y)], path
+    assert int(np.asarray(lepton.jit(lambda a: a // 3, backend="cpu")(x))[0]) == \
+        6148914691236517205
+
+
+def test_lax_div_truncates_and_follows_xla():
+    """lax.div/rem: C semantics; x / 0 = -1, x % 0 = x, INT_MIN / -1 = INT_MIN (XLA)."""
+    m = -2**31
+    x = np.array([m, m, 7, -7, 7, m, 5], np.int32)
+    y = np.array([3, -1, -2, 2, 0, 0, 1], np.int32)
+    for path, (q, r) in _on_every_path(lambda a, b: (lax.div(a, b), lax.rem(a, b)), x, y).items():
+        np.testing.assert_array_equal(q, [-715827882, m, -3, -3, -1, -1, 5], err_msg=path)
+        np.testing.assert_array_equal(r, [-2, 0, 1, -1, 7, m, 0], err_msg=path)
+
+
+def test_integer_division_by_zero_is_numpys_zero():
+    x = np.array([5, -5, 0, np.iinfo(np.int32).min], np.int32)
+    y = np.zeros(4, np.int32)
+    for path, got in _on_every_path(lambda a, b: (a // b, a % b, lnp.fmod(a, b)), x, y).items():
+        np.testing.assert_array_equal(np.asarray(got), np.zeros((3, 4), np.int32), err_msg=path)
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_sqrt_power_and_signed_zeros(dt):
+    x = np.array([-np.inf, -0.0, 0.0, 4.0, np.nan], dt)
+    for path, got in _on_every_path(lambda a: a ** 0.5, x).items():
+        np.testing.assert_array_equal(got, [np.nan, -0.0, 0.0, 2.0, np.nan], err_msg=path)
+        assert np.signbit(got[1]) and not np.signbit(got[2]), path
+    a = np.array([-0.0, 0.0, np.nan, 1.0, -0.0], dt)
+    b = np.array([0.0, -0.0, 1.0, np.nan, -0.0], dt)
+    for path, (mx, mn, sg) in _on_every_path(
+            lambda a, b: (lnp.maximum(a, b), lnp.minimum(a, b), lnp.sign(a)), a, b).items():
+        # NumPy: equal operands give the second; NaN propagates; sign(-0.0) is +0.0
+        np.testing.assert_array_equal(np.signbit(mx), [False, True, False, False, True], path)
+        np.testing.assert_array_equal(np.signbit(mn), [False, True, False, False, True], path)
+        assert np.isnan(mx[2:4]).all() and np.isnan(mn[2:4]).all(), path
+        assert not np.signbit(sg[[0, 1, 4]]).any() and np.isnan(sg[2]), path
