@@ -354,8 +354,37 @@ sin, cos, tan, asin, acos, atan = map(_unary, (sin_p, cos_p, tan_p, asin_p, acos
 sinh, cosh, asinh, acosh, atanh = map(_unary, (sinh_p, cosh_p, asinh_p, acosh_p, atanh_p))
 sqrt, rsqrt, cbrt, abs, real, imag, conj = map(
     _unary, (sqrt_p, rsqrt_p, cbrt_p, abs_p, real_p, imag_p, conj_p))
-add, sub, mul, div, rem, pow, max, min = map(
-    _binary, (add_p, sub_p, mul_p, div_p, rem_p, pow_p, max_p, min_p))
+add, sub, mul, pow = map(_binary, (add_p, sub_p, mul_p, pow_p))
+
+
+def div(x, y):
+    """``x / y``.  Integers divide as in C, truncating toward zero (``lax.div(-7, 2)`` is
+    -3), with XLA's answers where C has none: ``x / 0`` is -1 (all bits set, so the
+    maximum of an unsigned type) and ``INT_MIN / -1`` wraps to ``INT_MIN``."""
+    return div_p.bind(x, y)
+
+
+def rem(x, y):
+    """The C remainder ``x - y * div(x, y)``: the dividend's sign, as ``np.fmod``.  For
+    integers ``x % 0`` is ``x`` and ``INT_MIN % -1`` is 0, as in XLA."""
+    return rem_p.bind(x, y)
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of ``x`` (NaN for NaN).  ``sign(-0.0)`` is +0.0, as np.sign
+    (``jax.lax.sign`` keeps -0.0)."""
+    return sign_p.bind(x)
+
+
+def max(x, y):
+    """Elementwise maximum; a NaN operand gives NaN.  Equal operands give ``y``, as
+    ``np.maximum`` (``max(-0.0, 0.0)`` is 0.0 and ``max(0.0, -0.0)`` is -0.0)."""
+    return max_p.bind(x, y)
+
+
+def min(x, y):
+    """Elementwise minimum; a NaN operand gives NaN; equal operands give ``y``."""
+    return min_p.bind(x, y)
 atan2, nextafter, bitwise_and, bitwise_or, bitwise_xor = map(
     _binary, (atan2_p, nextafter_p, and_p, or_p, xor_p))
 shift_left, shift_right_logical, shift_right_arithmetic = map(
