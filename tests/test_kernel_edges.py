@@ -373,3 +373,45 @@ def test_sqrt_power_and_signed_zeros(dt):
         np.testing.assert_array_equal(np.signbit(mn), [False, True, False, False, True], path)
         assert np.isnan(mx[2:4]).all() and np.isnan(mn[2:4]).all(), path
         assert not np.signbit(sg[[0, 1, 4]]).any() and np.isnan(sg[2]), path
+
+
+# ----------------------------------------------------------------------------- float to int
+_TO_INT_VALUES = [0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 127.9, -128.9, -129.5, 255.5, 300.7,
+                  65535.9, -32768.5, 70000.25, -70000.25, 2.0**31 - 1, -2.0**31, 4.0e9, -3.0e9,
+                  1.0e10, -1.0e10, 2.0**53, 2.0**63, -2.0**63, 1.8e19]
+
+
+def _defined_casts(x, dt):
+    """NumPy's cast of ``x`` and the mask of the elements where it is defined: no
+    'invalid value' warning, and its vectorised and one-element casts agree."""
+    with np.errstate(all="ignore"):
+        want = x.astype(dt)
+    ok = np.zeros(x.size, bool)
+    for i, v in enumerate(x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                ok[i] = np.array([v]).astype(dt)[0] == want[i]
+            except RuntimeWarning:
+                pass
+    return want, ok
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("size", [None, BIG], ids=["small", "parallel"])
+@pytest.mark.parametrize("src", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_float_to_int_casts(src, size, path):
+    """Where NumPy defines a float-to-int cast, every path gives its answer: truncation,
+    and for unsigned types (and int8/int16) the int64 value wrapped (-1.5 -> 255)."""
+    small = np.array(_TO_INT_VALUES, src)
+    x = small if size is None else np.tile(small, -(-size // small.size))[:size]
+    got = run(lambda a: {np.dtype(d).name: a.astype(d) for d in INTS}, path, x)
+    errors = []
+    for d in INTS:
+        want, ok = _defined_casts(small, d)
+        assert ok.sum() >= 8
+        g = np.asarray(got[np.dtype(d).name])[:small.size]
+        bad = ok & (g != want)
+        if bad.any():
+            errors.append(_first_diffs(f"astype({np.dtype(d).name})", path, g, want, bad, small))
+    assert not errors, "\n".join(errors)

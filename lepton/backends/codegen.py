@@ -122,9 +122,15 @@ def _convert(ins, out, p):
         return None
     if dst == np.bool_:
         return "({0} != 0)"
-    if src.kind == "c" and dst.kind != "c":
-        return "{0}.real"
-    return "{0}"
+    x = "{0}.real" if src.kind == "c" and dst.kind != "c" else "{0}"
+    if src.kind in "fc" and (dst.kind == "u" or dst.itemsize < 4):
+        # Through int64, then wrapped, as NumPy does (-1.5 -> 255 for uint8, 300.7 -> 44
+        # for int8): LLVM's direct conversion of a float outside the target's range is
+        # undefined (it saturated in vectorised loops).  uint64 takes 2**63 and up directly.
+        if dst.itemsize < 8:
+            return f"np.int64({x})"
+        return f"(np.uint64({x}) if {x} >= 9223372036854775808.0 else np.uint64(np.int64({x})))"
+    return x
 
 
 def _select_n(ins, out, p):
