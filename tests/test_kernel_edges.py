@@ -415,3 +415,66 @@ def test_float_to_int_casts(src, size, path):
         if bad.any():
             errors.append(_first_diffs(f"astype({np.dtype(d).name})", path, g, want, bad, small))
     assert not errors, "\n".join(errors)
+
+
+# ----------------------------------------------------------------------------- reductions
+def _int_reductions(x):
+    rows = x.reshape(-1, 5)
+    return {"sum": lnp.sum(x), "prod": lnp.prod(x), "max": lnp.max(x), "min": lnp.min(x),
+            "sum_rows": lnp.sum(rows, axis=1), "max_rows": lnp.max(rows, axis=1),
+            "min_cols": lnp.min(rows, axis=0), "sum_cols": lnp.sum(rows, axis=0)}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("size", [None, BIG], ids=["small", "parallel"])
+@pytest.mark.parametrize("dt", INTS, ids=lambda d: np.dtype(d).name)
+def test_integer_reductions_at_edges(dt, size, path):
+    """Sums and products wrap in the result's dtype (NumPy with that dtype), extremes
+    are exact; in the chunked parallel reduction as in the serial loop."""
+    edges = int_edges(dt)
+    n = 5 * (-(-(size or 4 * edges.size) // 5))
+    x = np.resize(np.random.default_rng(1).permutation(np.tile(edges, 5)), n).astype(dt)
+    got = run(_int_reductions, path, x)
+    rows = x.reshape(-1, 5)
+    errors = []
+    for name, g in got.items():
+        g = np.asarray(g)
+        op = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}[name.split("_")[0]]
+        arg, axis = {"rows": (rows, 1), "cols": (rows, 0)}.get(name.partition("_")[2], (x, None))
+        with np.errstate(all="ignore"):
+            want = op(arg, axis=axis, dtype=g.dtype) if op in (np.sum, np.prod) else \
+                op(arg, axis=axis)
+        if g.dtype != want.dtype and op not in (np.sum, np.prod):
+            errors.append(f"{name}: dtype {g.dtype}, NumPy {want.dtype}")
+        elif not np.array_equal(g, want):
+            errors.append(f"{name} on {path}: {g.ravel()[:4]} vs NumPy {want.ravel()[:4]}")
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("size", [None, BIG], ids=["small", "parallel"])
+@pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_float_reductions_propagate_nan(dt, size, path):
+    """A NaN anywhere (first, last, in one chunk of a parallel reduction) makes max, min
+    and sum NaN; inf and -inf make the sum NaN; otherwise an infinity is exact."""
+    n = size or 1000
+    base = np.random.default_rng(2).uniform(-1, 1, n).astype(dt)
+    cases = []
+    for where in (0, n // 3, n - 1):
+        x = base.copy()
+        x[where] = np.nan
+        cases.append((x, [np.nan] * 3))
+    x = base.copy()
+    x[[5, n - 7]] = [np.inf, -np.inf]
+    cases.append((x, [np.inf, -np.inf, np.nan]))
+    x = base.copy()
+    x[n // 2] = -np.inf
+    cases.append((x, [None, -np.inf, -np.inf]))
+    for x, (mx, mn, total) in cases:
+        got = [np.asarray(v) for v in run(lambda a: (lnp.max(a), lnp.min(a), lnp.sum(a)),
+                                           path, x)]
+        for g, w, name in zip(got, (mx, mn, total), ("max", "min", "sum")):
+            if w is None:
+                continue
+            ok = np.isnan(g) if np.isnan(w) else g == w
+            assert ok, f"{name} on {path}: {g}, expected {w}"
