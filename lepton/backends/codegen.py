@@ -68,26 +68,42 @@ def _bits(d):
     return d.itemsize * 8
 
 
+# Constants in integer templates are typed (``const``): Numba unifies a bare int (int64)
+# with a uint64 operand as float64, which rounds values beyond 2**53.
 def _shift_left(ins, out, p):
     d = ins[0]
-    return f"(0 if ({{1}} < 0 or {{1}} >= {_bits(d)}) else ({{0}} << {{1}}))"
+    return f"({const(0, d)} if ({{1}} < 0 or {{1}} >= {_bits(d)}) else ({{0}} << {{1}}))"
 
 
 def _shift_right_arithmetic(ins, out, p):
     d = ins[0]
     if d.kind == "u":
         return _shift_right_logical(ins, out, p)
-    return f"((-1 if {{0}} < 0 else 0) if ({{1}} < 0 or {{1}} >= {_bits(d)}) else ({{0}} >> {{1}}))"
+    fill = f"({const(-1, d)} if {{0}} < 0 else {const(0, d)})"
+    return f"({fill} if ({{1}} < 0 or {{1}} >= {_bits(d)}) else ({{0}} >> {{1}}))"
 
 
 def _shift_right_logical(ins, out, p):
     d = ins[0]
     bad = f"({{1}} < 0 or {{1}} >= {_bits(d)})"
     if d.kind == "u":
-        return f"(0 if {bad} else ({{0}} >> {{1}}))"
+        return f"({const(0, d)} if {bad} else ({{0}} >> {{1}}))"
     if d.itemsize < 8:  # the unsigned view of a sign-extended value, shifted in 64 bits
         return f"(0 if {bad} else (({{0}} & {(1 << _bits(d)) - 1}) >> {{1}}))"
     return f"(0 if {bad} else np.int64(np.uint64({{0}}) >> np.uint64({{1}})))"
+
+
+def _sign(ins, out, p):
+    """NumPy's sign: -1, 0 or 1; sign(-0.0) is +0.0 and sign(nan) is nan."""
+    d = ins[0]
+    if d.kind == "u":
+        return f"({const(1, d)} if {{0}} != 0 else {const(0, d)})"
+    if d.kind == "i":
+        return f"({const(1, d)} if {{0}} > 0 else ({const(-1, d)} if {{0}} < 0 else {const(0, d)}))"
+    if d.kind == "f":
+        return (f"({const(1, d)} if {{0}} > 0 else ({const(-1, d)} if {{0}} < 0 else "
+                f"({{0}} if {{0}} != {{0}} else {const(0, d)})))")
+    return None
 
 
 def _integer_pow(ins, out, p):
@@ -95,7 +111,8 @@ def _integer_pow(ins, out, p):
     if d.kind == "c" or (y < 0 and d.kind != "f"):
         return None
     one = const(1, d)
-    pos = one if y == 0 else " * ".join(["{0}"] * abs(y)) if abs(y) <= 4 else f"{{0}} ** {abs(y)}"
+    pos = (one if y == 0 else " * ".join(["{0}"] * abs(y)) if abs(y) <= 4
+           else f"{{0}} ** {const(abs(y), d)}")  # typed: uint64 ** int64 is float64
     return f"({pos})" if y >= 0 else f"({one} / ({pos}))"
 
 
@@ -105,9 +122,15 @@ def _convert(ins, out, p):
         return None
     if dst == np.bool_:
         return "({0} != 0)"
-    if src.kind == "c" and dst.kind != "c":
-        return "{0}.real"
-    return "{0}"
+    x = "{0}.real" if src.kind == "c" and dst.kind != "c" else "{0}"
+    if src.kind in "fc" and (dst.kind == "u" or dst.itemsize < 4):
+        # Through int64, then wrapped, as NumPy does (-1.5 -> 255 for uint8, 300.7 -> 44
+        # for int8): LLVM's direct conversion of a float outside the target's range is
+        # undefined (it saturated in vectorised loops).  uint64 takes 2**63 and up directly.
+        if dst.itemsize < 8:
+            return f"np.int64({x})"
+        return f"(np.uint64({x}) if {x} >= 9223372036854775808.0 else np.uint64(np.int64({x})))"
+    return x
 
 
 def _select_n(ins, out, p):
@@ -123,11 +146,13 @@ def _select_n(ins, out, p):
 
 
 def _minmax(cmp):
+    """As np.maximum/np.minimum: a NaN operand wins (the first if both are NaN), and equal
+    operands give the second, so that max(-0.0, 0.0) is 0.0 and max(0.0, -0.0) is -0.0."""
     def make(ins, out, p):
         if ins[0].kind == "c":
             return None
         nan = " or {0} != {0}" if ins[0].kind == "f" else ""
-        return f"({{0}} if ({{0}} {cmp} {{1}}{nan}) else {{1}})"  # NaN wins, as np.maximum
+        return f"({{0}} if ({{0}} {cmp} {{1}}{nan}) else {{1}})"
     return make
 
 
@@ -150,7 +175,7 @@ TEMPLATES = {
     **{name: _only("biuf" if name not in ("eq", "ne") else "biufc", f"({{0}} {op} {{1}})")
        for name, op in _CMP.items()},
     "neg": _only("iufc", "(-{0})"),
-    "sign": _only("iuf", "(1 if {0} > 0 else (-1 if {0} < 0 else {0}))"),
+    "sign": _sign,
     "is_finite": _only("fc", "np.isfinite({0})"),
     "not": _by_kind(b="(not {0})", iu="(~{0})"),
     "logistic": _typed(lambda d: f"K.logistic({{0}}, {const(1, d)})"),
@@ -161,12 +186,11 @@ TEMPLATES = {
     "conj": _by_kind(c="{0}.conjugate()", f="{0}"),
     "complex": _only("f", "complex({0}, {1})"),
     "integer_pow": _integer_pow,
-    "div": _by_kind(f="({0} / {1})", i="K.idiv({0}, {1})", u="(0 if {1} == 0 else {0} // {1})"),
-    "rem": _by_kind(f="np.fmod({0}, {1})", i="K.irem({0}, {1})",
-                    u="(0 if {1} == 0 else {0} % {1})"),
+    "div": _by_kind(f="({0} / {1})", iu="K.idiv({0}, {1})"),
+    "rem": _by_kind(f="np.fmod({0}, {1})", iu="K.irem({0}, {1})"),
     "pow": _only("f", "({0} ** {1})"),
-    "max": _minmax(">="),
-    "min": _minmax("<="),
+    "max": _minmax(">"),
+    "min": _minmax("<"),
     "atan2": _only("f", "np.arctan2({0}, {1})"),
     "nextafter": _only("f", "np.nextafter({0}, {1})"),
     "and": _only("biu", "({0} & {1})"),
@@ -332,7 +356,7 @@ class _Renderer:
 
     def body(self, fast: bool):
         """The innermost-loop statements; returns (lines, accumulators, guarded)."""
-        lines, names, loads, accs, guarded = [], {}, {}, [], False
+        lines, names, loads, accs, guards = [], {}, {}, [], []
 
         def leaf(x):
             base = x.base
@@ -367,15 +391,16 @@ class _Renderer:
             fmt = template(e)
             if dt == np.float32 and name in FAST_F32 and (fast or name not in GUARDED):
                 fmt = FAST_F32[name]
-                if name in GUARDED:
-                    guarded = True
-                    lines.append(f"nbig += np.int64({GUARDED[name].format(*ops)})")
+                if name in GUARDED and GUARDED[name].format(*ops) not in guards:
+                    guards.append(GUARDED[name].format(*ops))
             t = names[out] = f"v{len(names)}"
             lines.append(f"{t} = {ty(dt)}({fmt.format(*ops)})")
         full = self.idx(range(len(self.nest.sizes)))
         lines += [f"o{k}[{full}] = {names[v]}" for k, v in enumerate(self.g.outputs)
                   if v in self.g.values]
-        return lines, accs, guarded
+        if guards:  # one update per iteration: a prange reduction variable allows no more
+            lines.append(f"nbig += np.int64({' | '.join(f'({c})' for c in guards)})")
+        return lines, accs, bool(guards)
 
     def render(self, parallel):
         g, nest = self.g, self.nest

@@ -46,22 +46,42 @@ KERNEL_OPTIONS = "cache=True, error_model='numpy', pipeline_class=K.NoAliasCompi
 PARALLEL_KERNEL_OPTIONS = "cache=True, error_model='numpy', parallel=True"
 
 
-@njit(error_model="numpy")
-def idiv(a, b):
-    """Signed integer division truncating toward zero; x / 0 is 0 (as lepton's div)."""
-    if b == 0:
-        return a - a
-    q = abs(a) // abs(b)
-    return -q if (a < 0) != (b < 0) else q
+def _int_division(rem: bool):
+    """An intrinsic computing lax.div (``rem=False``) or lax.rem of two integers as XLA
+    defines them: C division truncating toward zero (the remainder takes the dividend's
+    sign); ``x / 0`` is -1 (all bits set), ``x % 0`` is ``x``; ``INT_MIN / -1`` wraps to
+    ``INT_MIN`` and ``INT_MIN % -1`` is 0.  LLVM's ``sdiv``/``udiv`` on the operands' own
+    width: no ``abs()`` (which overflows at ``INT_MIN``) and no float64 round trip (inexact
+    beyond 2**53), and the divisor is replaced by 1 where the hardware would trap."""
+    def typer(typingctx, a, b):
+        if not (isinstance(a, types.Integer) and isinstance(b, types.Integer)):
+            return None
+        ty = a if a == b else typingctx.unify_pairs(a, b)
+        if not isinstance(ty, types.Integer):  # int64 with uint64: no common integer type
+            return None
+
+        def codegen(context, builder, sig, args):
+            x, y = (context.cast(builder, v, t, ty) for v, t in zip(args, sig.args))
+            lt = x.type
+            by0 = builder.icmp_unsigned("==", y, ir.Constant(lt, 0))
+            bad = by0
+            if ty.signed:
+                ovf = builder.and_(
+                    builder.icmp_signed("==", x, ir.Constant(lt, -(1 << (ty.bitwidth - 1)))),
+                    builder.icmp_signed("==", y, ir.Constant(lt, -1)))
+                bad = builder.or_(by0, ovf)
+            safe = builder.select(bad, ir.Constant(lt, 1), y)
+            if rem:
+                r = (builder.srem if ty.signed else builder.urem)(x, safe)
+                return builder.select(by0, x, r)
+            q = (builder.sdiv if ty.signed else builder.udiv)(x, safe)
+            return builder.select(by0, ir.Constant(lt, -1), q)
+        return ty(ty, ty), codegen
+    return intrinsic(typer)
 
 
-@njit(error_model="numpy")
-def irem(a, b):
-    """C remainder (sign of the dividend, as np.fmod); x % 0 is 0."""
-    if b == 0:
-        return a - a
-    r = abs(a) % abs(b)
-    return -r if a < 0 else r
+idiv = _int_division(rem=False)
+irem = _int_division(rem=True)
 
 
 @njit(error_model="numpy")

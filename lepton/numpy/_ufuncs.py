@@ -83,7 +83,8 @@ def reciprocal(x, /):
 
 
 def _bool_to_int(name, x):
-    return to_dtype(x, dtypes.int32) if x.aval.dtype == dtypes.bool_ else x
+    """NumPy computes boolean floor division and modulo in int8."""
+    return to_dtype(x, dtypes.int8) if x.aval.dtype == dtypes.bool_ else x
 
 
 def negative(x, /):
@@ -171,6 +172,12 @@ def _float_divmod(x1, x2):
     zero = scalar_like(mod, 0)
     adjust = ew.bitwise_and(ew.ne(mod, zero), ew.ne(ew.lt(x2, zero), ew.lt(mod, zero)))
     mod = ew.select(adjust, ew.add(mod, x2), mod)
+    # A zero remainder takes the divisor's sign (NumPy: copysign(0, x2)).  Subtracting
+    # ``stop_gradient(mod) - mod`` (+0.0 there, which keeps any zero's sign) keeps the
+    # derivative d mod / d x1 = 1 at these points too.
+    signed_zero = ew.select(ew.lt(x2, zero), scalar_like(mod, -0.0), zero)
+    mod = ew.select(ew.eq(mod, zero),
+                    ew.sub(signed_zero, ew.sub(ew.stop_gradient(mod), mod)), mod)
     div = ew.select(adjust, ew.sub(div, scalar_like(div, 1)), div)
     floordiv = ew.floor(div)
     floordiv = ew.select(ew.gt(ew.sub(div, floordiv), scalar_like(div, 0.5)),
@@ -192,28 +199,38 @@ def _real_division_operands(name, x1, x2):
     return x1, x2, x1.aval.dtype
 
 
+def _numpy_int_zero_division(x2, out):
+    """NumPy's integer ``x // 0``, ``x % 0`` and ``fmod(x, 0)`` are 0 (``lax.div`` and
+    ``lax.rem`` give -1 and ``x`` there, as XLA does)."""
+    zero = scalar_like(out, 0)
+    return ew.select(ew.eq(x2, scalar_like(x2, 0)), zero, out)
+
+
 def floor_divide(x1, x2, /):
+    """NumPy's floor division.  Integers: ``x // 0`` is 0 and ``INT_MIN // -1`` wraps to
+    ``INT_MIN`` (as NumPy, without its warnings); exact for every width, uint64 included."""
     x1, x2, dt = _real_division_operands("floor_divide", x1, x2)
     if dt.kind in "iu":
         q = ew.div(x1, x2)
-        if dt.kind == "u":
-            return q
-        zero = scalar_like(x1, 0)
-        r = ew.rem(x1, x2)
-        fix = ew.bitwise_and(ew.ne(r, zero), ew.ne(ew.lt(x1, zero), ew.lt(x2, zero)))
-        return ew.select(fix, ew.sub(q, scalar_like(q, 1)), q)
+        if dt.kind == "i":
+            zero = scalar_like(x1, 0)
+            r = ew.rem(x1, x2)
+            fix = ew.bitwise_and(ew.ne(r, zero), ew.ne(ew.lt(x1, zero), ew.lt(x2, zero)))
+            q = ew.select(fix, ew.sub(q, scalar_like(q, 1)), q)
+        return _numpy_int_zero_division(x2, q)
     return _float_divmod(x1, x2)[0]
 
 
 def remainder(x1, x2, /):
+    """NumPy's modulo (the divisor's sign).  Integers: ``x % 0`` is 0 (as NumPy)."""
     x1, x2, dt = _real_division_operands("mod", x1, x2)
     if dt.kind in "iu":
         r = ew.rem(x1, x2)
-        if dt.kind == "u":
-            return r
-        zero = scalar_like(r, 0)
-        fix = ew.bitwise_and(ew.ne(r, zero), ew.ne(ew.lt(r, zero), ew.lt(x2, zero)))
-        return ew.select(fix, ew.add(r, x2), r)
+        if dt.kind == "i":
+            zero = scalar_like(r, 0)
+            fix = ew.bitwise_and(ew.ne(r, zero), ew.ne(ew.lt(r, zero), ew.lt(x2, zero)))
+            r = ew.select(fix, ew.add(r, x2), r)
+        return _numpy_int_zero_division(x2, r)
     return _float_divmod(x1, x2)[1]
 
 
@@ -221,8 +238,12 @@ mod = remainder
 
 
 def fmod(x1, x2, /):
+    """C remainder (the dividend's sign).  Integers: ``fmod(x, 0)`` is 0 (as NumPy)."""
     x1, x2 = promote_args("fmod", x1, x2)
-    return ew.rem(x1, x2)
+    if x1.aval.dtype == dtypes.bool_:
+        x1, x2 = _bool_to_int("fmod", x1), _bool_to_int("fmod", x2)
+    r = ew.rem(x1, x2)
+    return _numpy_int_zero_division(x2, r) if x1.aval.dtype.kind in "iu" else r
 
 
 def divmod(x1, x2, /):
@@ -251,7 +272,21 @@ def _int_power(x, y):
     return acc
 
 
+def _scalar_value(x):
+    """The value of a Python or NumPy scalar (or 0-d ndarray), else None."""
+    if isinstance(x, (float, np.floating)) or (isinstance(x, np.ndarray) and x.ndim == 0
+                                               and x.dtype.kind == "f"):
+        return float(x)
+    return None
+
+
 def power(x1, x2, /):
+    """NumPy's power.  A scalar float exponent 0.5 computes sqrt, as NumPy does (so
+    ``x ** 0.5`` is nan at -inf and -0.0 at -0.0, where C ``pow`` gives inf and +0.0)."""
+    if _scalar_value(x2) == 0.5:
+        x1, _ = promote_args("power", x1, x2)
+        if x1.aval.dtype.kind == "f":
+            return ew.sqrt(x1)
     if isinstance(x2, int) and not isinstance(x2, bool):
         (x1,) = promote_args("power", x1)
         if x1.aval.dtype == dtypes.bool_:
@@ -323,8 +358,22 @@ def arctan2(x1, x2, /):
 
 
 def hypot(x1, x2, /):
+    """sqrt(x1**2 + x2**2) without overflow or underflow in the squares (as NumPy):
+    float32 and narrower square in float64, float64 scales by the larger magnitude.
+    An infinite operand gives inf even if the other is nan."""
     x1, x2 = promote_args_inexact("hypot", x1, x2)
-    return ew.sqrt(ew.add(ew.mul(x1, x1), ew.mul(x2, x2)))
+    dt = x1.aval.dtype
+    a, b = ew.abs(x1), ew.abs(x2)
+    if dt.itemsize < 8:
+        a64, b64 = to_dtype(a, dtypes.float64), to_dtype(b, dtypes.float64)
+        h = to_dtype(ew.sqrt(ew.add(ew.mul(a64, a64), ew.mul(b64, b64))), dt, x1.aval.weak_type)
+    else:
+        big, small = ew.max(a, b), ew.min(a, b)
+        zero = ew.eq(big, scalar_like(big, 0))
+        r = ew.div(small, ew.select(zero, scalar_like(big, 1), big))
+        h = ew.mul(big, ew.sqrt(ew.add(scalar_like(r, 1), ew.mul(r, r))))
+    inf = scalar_like(h, np.inf)
+    return ew.select(ew.bitwise_or(ew.eq(a, inf), ew.eq(b, inf)), inf, h)
 
 
 # ----------------------------------------------------------------------------- rounding

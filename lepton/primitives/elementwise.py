@@ -46,8 +46,11 @@ def _elementwise_rule(name, kinds, out_dtype=None):
     return rule
 
 
-def elementwise(name, impl, kinds=ANY, out_dtype=None, quiet=False):
-    """Define an elementwise primitive with its impl, shape rule and batching."""
+def elementwise(name, impl, kinds=ANY, out_dtype=None, quiet=True):
+    """Define an elementwise primitive with its impl, shape rule and batching.  Impls run
+    without NumPy's floating-point warnings (overflow, x / 0, invalid): as in JAX, such
+    results are inf or nan, silently, on every backend (``quiet=False`` for ops that
+    cannot raise them)."""
     p = Primitive(name)
     p.impl = _quiet(impl) if quiet else (lambda *a, **k: impl(*a))
     p.abstract_eval = _elementwise_rule(name, kinds, out_dtype)
@@ -67,40 +70,40 @@ def _bool_out(_):
 
 
 # ----------------------------------------------------------------------------- unary
-neg_p = elementwise("neg", np.negative, NUMERIC)
-sign_p = elementwise("sign", np.sign, NUMERIC)
-floor_p = elementwise("floor", np.floor, FLOAT)
-ceil_p = elementwise("ceil", np.ceil, FLOAT)
-round_p = elementwise("round", np.round, FLOAT)  # half to even, as NumPy and jnp.round
-is_finite_p = elementwise("is_finite", np.isfinite, INEXACT, out_dtype=_bool_out)
-not_p = elementwise("not", np.invert, INTEGRAL)
-exp_p = elementwise("exp", np.exp, INEXACT, quiet=True)
-expm1_p = elementwise("expm1", np.expm1, INEXACT, quiet=True)
-log_p = elementwise("log", np.log, INEXACT, quiet=True)
-log1p_p = elementwise("log1p", np.log1p, INEXACT, quiet=True)
+neg_p = elementwise("neg", np.negative, NUMERIC, quiet=False)
+sign_p = elementwise("sign", np.sign, NUMERIC, quiet=False)
+floor_p = elementwise("floor", np.floor, FLOAT, quiet=False)
+ceil_p = elementwise("ceil", np.ceil, FLOAT, quiet=False)
+round_p = elementwise("round", np.round, FLOAT, quiet=False)  # half to even, as NumPy and jnp.round
+is_finite_p = elementwise("is_finite", np.isfinite, INEXACT, out_dtype=_bool_out, quiet=False)
+not_p = elementwise("not", np.invert, INTEGRAL, quiet=False)
+exp_p = elementwise("exp", np.exp, INEXACT)
+expm1_p = elementwise("expm1", np.expm1, INEXACT)
+log_p = elementwise("log", np.log, INEXACT)
+log1p_p = elementwise("log1p", np.log1p, INEXACT)
 tanh_p = elementwise("tanh", np.tanh, INEXACT)
 logistic_p = elementwise("logistic", lambda x: np.exp(-np.logaddexp(0, -x)).astype(x.dtype),
-                         INEXACT, quiet=True)
-sin_p = elementwise("sin", np.sin, INEXACT, quiet=True)
-cos_p = elementwise("cos", np.cos, INEXACT, quiet=True)
-tan_p = elementwise("tan", np.tan, INEXACT, quiet=True)
-asin_p = elementwise("asin", np.arcsin, INEXACT, quiet=True)
-acos_p = elementwise("acos", np.arccos, INEXACT, quiet=True)
-atan_p = elementwise("atan", np.arctan, INEXACT, quiet=True)
-sinh_p = elementwise("sinh", np.sinh, INEXACT, quiet=True)
-cosh_p = elementwise("cosh", np.cosh, INEXACT, quiet=True)
-asinh_p = elementwise("asinh", np.arcsinh, INEXACT, quiet=True)
-acosh_p = elementwise("acosh", np.arccosh, INEXACT, quiet=True)
-atanh_p = elementwise("atanh", np.arctanh, INEXACT, quiet=True)
-sqrt_p = elementwise("sqrt", np.sqrt, INEXACT, quiet=True)
-rsqrt_p = elementwise("rsqrt", lambda x: (1 / np.sqrt(x)).astype(x.dtype), INEXACT, quiet=True)
-cbrt_p = elementwise("cbrt", np.cbrt, FLOAT, quiet=True)
-real_p = elementwise("real", np.real, "c", out_dtype=dtypes.real_dtype)
-imag_p = elementwise("imag", np.imag, "c", out_dtype=dtypes.real_dtype)
-conj_p = elementwise("conj", np.conjugate, INEXACT)
+                         INEXACT)
+sin_p = elementwise("sin", np.sin, INEXACT)
+cos_p = elementwise("cos", np.cos, INEXACT)
+tan_p = elementwise("tan", np.tan, INEXACT)
+asin_p = elementwise("asin", np.arcsin, INEXACT)
+acos_p = elementwise("acos", np.arccos, INEXACT)
+atan_p = elementwise("atan", np.arctan, INEXACT)
+sinh_p = elementwise("sinh", np.sinh, INEXACT)
+cosh_p = elementwise("cosh", np.cosh, INEXACT)
+asinh_p = elementwise("asinh", np.arcsinh, INEXACT)
+acosh_p = elementwise("acosh", np.arccosh, INEXACT)
+atanh_p = elementwise("atanh", np.arctanh, INEXACT)
+sqrt_p = elementwise("sqrt", np.sqrt, INEXACT)
+rsqrt_p = elementwise("rsqrt", lambda x: (1 / np.sqrt(x)).astype(x.dtype), INEXACT)
+cbrt_p = elementwise("cbrt", np.cbrt, FLOAT)
+real_p = elementwise("real", np.real, "c", out_dtype=dtypes.real_dtype, quiet=False)
+imag_p = elementwise("imag", np.imag, "c", out_dtype=dtypes.real_dtype, quiet=False)
+conj_p = elementwise("conj", np.conjugate, INEXACT, quiet=False)
 
 
-abs_p = elementwise("abs", np.abs, NUMERIC, out_dtype=dtypes.real_dtype)
+abs_p = elementwise("abs", np.abs, NUMERIC, out_dtype=dtypes.real_dtype, quiet=False)
 
 integer_pow_p = Primitive("integer_pow")
 integer_pow_p.impl = lambda x, *, y: _int_pow_impl(x, y)
@@ -122,37 +125,75 @@ add_p = elementwise("add", np.add, NUMERIC)
 sub_p = elementwise("sub", np.subtract, NUMERIC)
 mul_p = elementwise("mul", np.multiply, NUMERIC)
 div_p = elementwise("div", lambda x, y: _div_impl(x, y), NUMERIC)
-rem_p = elementwise("rem", np.fmod, NUMERIC, quiet=True)
-pow_p = elementwise("pow", np.power, INEXACT, quiet=True)
+rem_p = elementwise("rem", lambda x, y: _rem_impl(x, y), NUMERIC)
+pow_p = elementwise("pow", lambda x, y: _pow_impl(x, y), INEXACT)
 max_p = elementwise("max", np.maximum, ANY)
 min_p = elementwise("min", np.minimum, ANY)
-atan2_p = elementwise("atan2", np.arctan2, FLOAT, quiet=True)
+atan2_p = elementwise("atan2", np.arctan2, FLOAT)
 nextafter_p = elementwise("nextafter", np.nextafter, FLOAT)
-and_p = elementwise("and", np.bitwise_and, INTEGRAL)
-or_p = elementwise("or", np.bitwise_or, INTEGRAL)
-xor_p = elementwise("xor", np.bitwise_xor, INTEGRAL)
+and_p = elementwise("and", np.bitwise_and, INTEGRAL, quiet=False)
+or_p = elementwise("or", np.bitwise_or, INTEGRAL, quiet=False)
+xor_p = elementwise("xor", np.bitwise_xor, INTEGRAL, quiet=False)
 shift_left_p = elementwise("shift_left", lambda x, y: _shift(np.left_shift, x, y), "iu")
 shift_right_logical_p = elementwise(
     "shift_right_logical", lambda x, y: _shift_logical(x, y), "iu")
 shift_right_arithmetic_p = elementwise(
     "shift_right_arithmetic", lambda x, y: _shift(np.right_shift, x, y), "iu")
-eq_p = elementwise("eq", np.equal, ANY, out_dtype=_bool_out)
-ne_p = elementwise("ne", np.not_equal, ANY, out_dtype=_bool_out)
-lt_p = elementwise("lt", np.less, ANY, out_dtype=_bool_out)
-le_p = elementwise("le", np.less_equal, ANY, out_dtype=_bool_out)
-gt_p = elementwise("gt", np.greater, ANY, out_dtype=_bool_out)
-ge_p = elementwise("ge", np.greater_equal, ANY, out_dtype=_bool_out)
+eq_p = elementwise("eq", np.equal, ANY, out_dtype=_bool_out, quiet=False)
+ne_p = elementwise("ne", np.not_equal, ANY, out_dtype=_bool_out, quiet=False)
+lt_p = elementwise("lt", np.less, ANY, out_dtype=_bool_out, quiet=False)
+le_p = elementwise("le", np.less_equal, ANY, out_dtype=_bool_out, quiet=False)
+gt_p = elementwise("gt", np.greater, ANY, out_dtype=_bool_out, quiet=False)
+ge_p = elementwise("ge", np.greater_equal, ANY, out_dtype=_bool_out, quiet=False)
+
+
+def _int_divisor(x, y):
+    """(divisor with 1 where the quotient is not computed, mask of y == 0): the hardware
+    traps (and NumPy warns) on x / 0 and on INT_MIN / -1."""
+    by0 = y == 0
+    bad = by0
+    if x.dtype.kind == "i":
+        bad = by0 | ((x == np.iinfo(x.dtype).min) & (y == -1))
+    return np.where(bad, np.ones((), y.dtype), y), by0
 
 
 def _div_impl(x, y):
+    """Integer division as XLA defines it (``lax.div``): truncating toward zero (C), x / 0
+    is -1 (all bits set: the maximum for unsigned ints) and INT_MIN / -1 wraps to INT_MIN.
+    ``lnp.floor_divide`` builds NumPy's floor division (x // 0 == 0) on top of it."""
     with np.errstate(all="ignore"):
-        if x.dtype.kind in "iu":  # C semantics: truncate toward zero; x / 0 -> 0 (as NumPy)
-            q = np.where(y == 0, np.ones((), y.dtype), y)
-            out = np.abs(x) // np.abs(q) if x.dtype.kind == "i" else x // q
-            if x.dtype.kind == "i":
-                out = np.where((x < 0) != (y < 0), -out, out)
-            return np.where(y == 0, np.zeros((), x.dtype), out).astype(x.dtype)
-        return np.true_divide(x, y)
+        if x.dtype.kind not in "iu":
+            return np.true_divide(x, y)
+        d, by0 = _int_divisor(x, y)
+        q = np.floor_divide(x, d)
+        if x.dtype.kind == "i":  # floor to truncation: exact, (x - fmod) is a multiple of d
+            q = np.floor_divide(x - np.fmod(x, d), d)
+        return np.where(by0, np.array(-1).astype(x.dtype), q).astype(x.dtype, copy=False)
+
+
+def _rem_impl(x, y):
+    """``lax.rem``: C remainder (the dividend's sign, as np.fmod) for floats and ints; for
+    ints x % 0 is x and INT_MIN % -1 is 0, as XLA (np.fmod gives 0 and warns)."""
+    with np.errstate(all="ignore"):
+        if x.dtype.kind not in "iu":
+            return np.fmod(x, y)
+        d, by0 = _int_divisor(x, y)
+        return np.where(by0, x, np.fmod(x, d)).astype(x.dtype, copy=False)
+
+
+def _pow_impl(x, y):
+    """C ``pow`` at every element (as XLA, and as np.power with an array exponent).  NumPy
+    computes sqrt instead where the exponent is a broadcast (stride-0) 0.5, which differs
+    at -inf (nan, not inf) and -0.0 (-0.0, not +0.0): those answers are restored so that
+    the result does not depend on strides.  ``lnp.power`` with a scalar exponent 0.5 uses
+    sqrt itself, as NumPy does."""
+    with np.errstate(all="ignore"):
+        out = np.power(x, y)
+    if x.dtype.kind == "f":
+        fix = (y == 0.5) & ((x == 0) | (x == -np.inf))
+        if fix.any():
+            out = np.where(fix, np.where(x == 0, 0, np.inf).astype(out.dtype), out)
+    return out
 
 
 def _shift(fn, x, y):
@@ -313,8 +354,37 @@ sin, cos, tan, asin, acos, atan = map(_unary, (sin_p, cos_p, tan_p, asin_p, acos
 sinh, cosh, asinh, acosh, atanh = map(_unary, (sinh_p, cosh_p, asinh_p, acosh_p, atanh_p))
 sqrt, rsqrt, cbrt, abs, real, imag, conj = map(
     _unary, (sqrt_p, rsqrt_p, cbrt_p, abs_p, real_p, imag_p, conj_p))
-add, sub, mul, div, rem, pow, max, min = map(
-    _binary, (add_p, sub_p, mul_p, div_p, rem_p, pow_p, max_p, min_p))
+add, sub, mul, pow = map(_binary, (add_p, sub_p, mul_p, pow_p))
+
+
+def div(x, y):
+    """``x / y``.  Integers divide as in C, truncating toward zero (``lax.div(-7, 2)`` is
+    -3), with XLA's answers where C has none: ``x / 0`` is -1 (all bits set, so the
+    maximum of an unsigned type) and ``INT_MIN / -1`` wraps to ``INT_MIN``."""
+    return div_p.bind(x, y)
+
+
+def rem(x, y):
+    """The C remainder ``x - y * div(x, y)``: the dividend's sign, as ``np.fmod``.  For
+    integers ``x % 0`` is ``x`` and ``INT_MIN % -1`` is 0, as in XLA."""
+    return rem_p.bind(x, y)
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of ``x`` (NaN for NaN).  ``sign(-0.0)`` is +0.0, as np.sign
+    (``jax.lax.sign`` keeps -0.0)."""
+    return sign_p.bind(x)
+
+
+def max(x, y):
+    """Elementwise maximum; a NaN operand gives NaN.  Equal operands give ``y``, as
+    ``np.maximum`` (``max(-0.0, 0.0)`` is 0.0 and ``max(0.0, -0.0)`` is -0.0)."""
+    return max_p.bind(x, y)
+
+
+def min(x, y):
+    """Elementwise minimum; a NaN operand gives NaN; equal operands give ``y``."""
+    return min_p.bind(x, y)
 atan2, nextafter, bitwise_and, bitwise_or, bitwise_xor = map(
     _binary, (atan2_p, nextafter_p, and_p, or_p, xor_p))
 shift_left, shift_right_logical, shift_right_arithmetic = map(

@@ -28,7 +28,8 @@ def reducer(name, ufunc, kinds="iufc", identity_required=False):
     p = Primitive(name)
 
     def impl(x, *, axes):
-        return ufunc.reduce(x, axis=axes, dtype=x.dtype)
+        with np.errstate(all="ignore"):  # inf - inf, overflow: nan/inf silently, as JAX
+            return ufunc.reduce(x, axis=axes, dtype=x.dtype)
 
     def rule(a, *, axes):
         _check_axes(name, a, axes)
@@ -183,9 +184,10 @@ def cumulative(name, np_fn, kinds="iufc"):
     p = Primitive(name)
 
     def impl(x, *, axis, reverse):
-        if reverse:
-            return np.flip(np_fn(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
-        return np_fn(x, axis=axis, dtype=x.dtype)
+        with np.errstate(all="ignore"):
+            if reverse:
+                return np.flip(np_fn(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+            return np_fn(x, axis=axis, dtype=x.dtype)
 
     def rule(a, *, axis, reverse):
         _check_axis(name, a, axis)
