@@ -162,11 +162,8 @@ def available(name):
     mod = {"jax": "jax", "keras3-jax": "keras"}.get(name)
     if mod is None:
         return True
-    try:
-        __import__(mod)
-        return True
-    except ImportError:
-        return False
+    import importlib.util
+    return importlib.util.find_spec(mod) is not None
 
 
 def main():

@@ -32,6 +32,7 @@ def plot_history(history, path, *, metrics=None):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise ImportError("plotting training curves needs matplotlib: "
                           "pip install 'lepton[plot]' (or pip install matplotlib)") from None
@@ -46,6 +47,7 @@ def plot_history(history, path, *, metrics=None):
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], marker="o", label=f"validation {name}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name)
         ax.grid(alpha=0.3)
         ax.legend()
