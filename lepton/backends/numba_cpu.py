@@ -127,7 +127,14 @@ def _called_step(eqn, slot):
     conv = conv_cpu.direct_plan(eqn)  # the window check first: it is the cheaper one
     if conv is not None:
         return conv_cpu.conv_step(conv, eqn, slot), "direct kernel"
-    return _host_step(eqn, slot), "host: NumPy impl"
+    step = _host_step(eqn, slot)
+    if eqn.prim.name in _BLAS_HEAVY:  # im2col products, batched dot_general
+        step = blas_threads.widened_step(step)
+    return step, "host: NumPy impl"
+
+
+#: Host steps whose time is mostly large BLAS products.
+_BLAS_HEAVY = frozenset({"conv_general_dilated", "dot_general"})
 
 
 def _windowed(eqn) -> bool:
