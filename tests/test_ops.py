@@ -2,6 +2,7 @@
 and the staged IR.  Rows live in tests/ops/<family>.py."""
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -39,9 +40,48 @@ def _expected_dtype(op, dtype, ref_out):
 
 
 def _tols(op, dtype):
+    rtol, atol = op.tols(dtype)
     if np.dtype(dtype) in (np.float64, np.complex128):
-        return op.rtol or 1e-12, op.atol or 1e-12
-    return op.rtol or 1e-5, op.atol or 1e-6
+        return rtol or 1e-12, atol or 1e-12
+    return rtol or 1e-5, atol or 1e-6
+
+
+def _numpy(op, args, kwargs):
+    """NumPy's answer (or the exception it raises) and whether it warned (RuntimeWarning:
+    overflow, invalid value...).  Any other warning from the reference fails the test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out, err = op.ref(*args, **kwargs), None
+        except Exception as e:
+            out, err = None, e
+    others = [w for w in caught if not issubclass(w.category, RuntimeWarning)]
+    assert not others, f"{op}: the NumPy reference warned: {others[0].message}"
+    return out, err, len(caught) > len(others)
+
+
+@contextlib.contextmanager
+def _as_numpy_warns(warned):
+    """Lepton may warn where NumPy warned for the same call, and nowhere else (warnings are
+    errors in the test run)."""
+    with warnings.catch_warnings():
+        if warned:
+            warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+class _Counter:
+    """Counts the examples of a hypothesis test that reached their comparison."""
+
+    def __init__(self, what):
+        self.what, self.n = what, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            assert self.n > 0, f"{self.what}: no example reached its comparison"
 
 
 def _compare(op, dtype, got, want):
@@ -68,44 +108,58 @@ def _cases(attr=None):
 
 
 @pytest.mark.parametrize("op,dtype", _cases())
-@settings(max_examples=VALUE_EXAMPLES, **_settings)
-@given(data=st.data())
-def test_matches_numpy(op, dtype, data):
-    args, kwargs = op.gen(data.draw, dtype, False)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            want = op.ref(*args, **kwargs)
-        except (ValueError, IndexError, TypeError, ZeroDivisionError, np.linalg.LinAlgError):
-            return  # NumPy rejects these inputs: nothing to compare
-    got = op.fn(*_to_lepton(args), **kwargs)
-    _compare(op, dtype, got, want)
+def test_matches_numpy(op, dtype):
+    """Eager lepton equals NumPy; inputs NumPy rejects must be rejected (same error type)."""
+    with _Counter(f"{op}-{dtype}") as count:
+        @settings(max_examples=VALUE_EXAMPLES, **_settings)
+        @given(data=st.data())
+        def run(data):
+            args, kwargs = op.gen(data.draw, dtype, False)
+            want, err, warned = _numpy(op, args, kwargs)
+            with _as_numpy_warns(warned or err is not None):
+                if err is not None:
+                    with pytest.raises(type(err)):
+                        op.fn(*_to_lepton(args), **kwargs)
+                    return
+                got = op.fn(*_to_lepton(args), **kwargs)
+            _compare(op, dtype, got, want)
+            count.n += 1
+        run()
 
 
 @pytest.mark.parametrize("op,dtype", _cases("jit"))
-@settings(max_examples=3, **_settings)
-@given(data=st.data())
-def test_jit_matches_eager(op, dtype, data):
+def test_jit_matches_eager(op, dtype):
     """jit (the IR, run by the reference backend) equals eager; shape rules agree with impls.
+    An input eager rejects is rejected by jit with the same error type.
 
     The compiled backends are checked against the reference in their own test files."""
-    args, kwargs = op.gen(data.draw, dtype, False)
-    largs = _to_lepton(args)
-    arr_pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
-    f = partial_fn(op, largs, kwargs, arr_pos)
-
-    try:
-        eager = f(*[largs[i] for i in arr_pos])
-    except Exception:
-        return
-    jf = lepton.jit(f, backend="reference")
-    arrays = [largs[i] for i in arr_pos]
-    closed = jf.make_jaxpr(*arrays)
-    for aval, e in zip(closed.out_avals, tree.leaves(eager)):
-        assert aval.shape == np.shape(e) and aval.dtype == np.asarray(e).dtype, \
-            f"{op}: staged {aval} vs eager {np.shape(e)} {np.asarray(e).dtype}"
-    for s, e in zip(tree.leaves(jf(*arrays)), tree.leaves(eager)):
-        np.testing.assert_array_equal(np.asarray(s), np.asarray(e), err_msg=str(op))
+    with _Counter(f"{op}-{dtype}") as count:
+        @settings(max_examples=3, **_settings)
+        @given(data=st.data())
+        def run(data):
+            args, kwargs = op.gen(data.draw, dtype, False)
+            largs = _to_lepton(args)
+            arr_pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
+            f = partial_fn(op, largs, kwargs, arr_pos)
+            arrays = [largs[i] for i in arr_pos]
+            _, _, warned = _numpy(op, args, kwargs)
+            jf = lepton.jit(f, backend="reference")
+            with _as_numpy_warns(warned):
+                try:
+                    eager = f(*arrays)
+                except Exception as e:
+                    with pytest.raises(type(e)):
+                        jf(*arrays)
+                    return
+                staged = jf(*arrays)
+            closed = jf.make_jaxpr(*arrays)
+            for aval, e in zip(closed.out_avals, tree.leaves(eager)):
+                assert aval.shape == np.shape(e) and aval.dtype == np.asarray(e).dtype, \
+                    f"{op}: staged {aval} vs eager {np.shape(e)} {np.asarray(e).dtype}"
+            for s, e in zip(tree.leaves(staged), tree.leaves(eager)):
+                np.testing.assert_array_equal(np.asarray(s), np.asarray(e), err_msg=str(op))
+            count.n += 1
+        run()
 
 
 def _grad_cases():
@@ -113,17 +167,21 @@ def _grad_cases():
 
 
 @pytest.mark.parametrize("op", _grad_cases())
-@settings(max_examples=GRAD_EXAMPLES, **_settings)
-@given(data=st.data())
-def test_grads(op, data):
-    args, kwargs = op.gen(data.draw, "float64", True)
-    diff = op.diff_args if op.diff_args is not None else tuple(
-        i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f")
-    if not diff:
-        return
-    f = partial_fn(op, args, kwargs, diff)
-    test_util.check_grads(f, [args[i] for i in diff], order=op.grad_order, modes=("fwd", "rev"),
-                          atol=1e-5, rtol=1e-5)
+def test_grads(op):
+    with _Counter(f"grad {op}") as count:
+        @settings(max_examples=GRAD_EXAMPLES, **_settings)
+        @given(data=st.data())
+        def run(data):
+            args, kwargs = op.gen(data.draw, "float64", True)
+            diff = op.diff_args if op.diff_args is not None else tuple(
+                i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+            if not diff:
+                return
+            f = partial_fn(op, args, kwargs, diff)
+            test_util.check_grads(f, [args[i] for i in diff], order=op.grad_order,
+                                  modes=("fwd", "rev"), atol=1e-5, rtol=1e-5)
+            count.n += 1
+        run()
 
 
 def _permuted(rng, a):
@@ -132,33 +190,32 @@ def _permuted(rng, a):
 
 
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in OPS if op.vmap])
-@settings(max_examples=VMAP_EXAMPLES, **_settings)
-@given(data=st.data())
-def test_vmap_matches_loop(op, data):
-    dtype = op.dtypes[0]
-    args, kwargs = op.gen(data.draw, dtype, False)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            op.ref(*args, **kwargs)
-        except Exception:
-            return
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
-    positions = op.vmap_args if op.vmap_args is not None else tuple(
-        i for i, a in enumerate(args) if isinstance(a, np.ndarray))
-    if not positions:
-        return
-    in_axes = [None] * len(args)
-    batched = list(args)
-    for i in positions:
-        if data.draw(st.booleans()) or i == positions[-1]:
-            ax = data.draw(st.integers(0, np.ndim(args[i])))
-            batched[i] = np.stack([args[i], _permuted(rng, args[i])], axis=ax)
-            in_axes[i] = ax
-    if all(a is None for a in in_axes):
-        return
-    test_util.check_batching(lambda *xs: op.fn(*xs, **kwargs), batched, tuple(in_axes),
-                             atol=1e-5, rtol=1e-5)
+def test_vmap_matches_loop(op):
+    with _Counter(f"vmap {op}") as count:
+        @settings(max_examples=VMAP_EXAMPLES, **_settings)
+        @given(data=st.data())
+        def run(data):
+            dtype = op.dtypes[0]
+            args, kwargs = op.gen(data.draw, dtype, False)
+            _, err, warned = _numpy(op, args, kwargs)
+            if err is not None:
+                return  # test_matches_numpy checks that lepton rejects it too
+            rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+            positions = op.vmap_args if op.vmap_args is not None else tuple(
+                i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+            assert positions, f"{op}: vmap row without array arguments"
+            in_axes = [None] * len(args)
+            batched = list(args)
+            for i in positions:
+                if data.draw(st.booleans()) or i == positions[-1]:
+                    ax = data.draw(st.integers(0, np.ndim(args[i])))
+                    batched[i] = np.stack([args[i], _permuted(rng, args[i])], axis=ax)
+                    in_axes[i] = ax
+            with _as_numpy_warns(True):  # the permuted copy may warn where args did not
+                test_util.check_batching(lambda *xs: op.fn(*xs, **kwargs), batched,
+                                         tuple(in_axes), atol=1e-5, rtol=1e-5)
+            count.n += 1
+        run()
 
 
 def _nondiff_cases():
@@ -167,28 +224,34 @@ def _nondiff_cases():
 
 
 @pytest.mark.parametrize("op", _nondiff_cases())
-@settings(max_examples=3, **_settings)
-@given(data=st.data())
-def test_nondifferentiable_give_zero_tangents(op, data):
+def test_nondifferentiable_give_zero_tangents(op):
     """Piecewise-constant or integer-valued functions: forward and reverse derivatives are 0."""
-    dtype = next(d for d in op.dtypes if d.startswith("float"))
-    args, kwargs = op.gen(data.draw, dtype, True)
-    pos = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
-    if not pos:
-        return
-    largs = list(_to_lepton(args))
-    f = partial_fn(op, largs, kwargs, pos)
-
-    primals = tuple(largs[i] for i in pos)
-    try:
-        out, out_t = lepton.jvp(f, primals, tuple(lnp.ones_like(p) for p in primals))
-    except (ValueError, IndexError, TypeError):
-        return  # inputs the function rejects
-    for t in tree.leaves(out_t):
-        t = np.asarray(t)
-        assert t.dtype == lepton.dtypes.float0 or not np.any(t), f"{op}: nonzero tangent {t}"
-    out, pullback = lepton.vjp(f, *primals)
-    cts = tree.map(lambda o: lnp.ones_like(o) if np.asarray(o).dtype.kind in "fc"
-                   else np.zeros(np.shape(o), lepton.dtypes.float0), out)
-    for g in tree.leaves(pullback(cts)):
-        assert not np.any(np.asarray(g)), f"{op}: nonzero cotangent"
+    with _Counter(f"nondiff {op}") as count:
+        @settings(max_examples=3, **_settings)
+        @given(data=st.data())
+        def run(data):
+            dtype = next(d for d in op.dtypes if d.startswith("float"))
+            args, kwargs = op.gen(data.draw, dtype, True)
+            pos = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)
+                   and a.dtype.kind == "f"]
+            assert pos, f"{op}: no float argument to differentiate"
+            largs = list(_to_lepton(args))
+            f = partial_fn(op, largs, kwargs, pos)
+            primals = tuple(largs[i] for i in pos)
+            _, err, _ = _numpy(op, args, kwargs)
+            if err is not None:  # inputs the function rejects: so must its derivatives
+                with pytest.raises(type(err)):
+                    lepton.jvp(f, primals, tuple(lnp.ones_like(p) for p in primals))
+                return
+            out, out_t = lepton.jvp(f, primals, tuple(lnp.ones_like(p) for p in primals))
+            for t in tree.leaves(out_t):
+                t = np.asarray(t)
+                assert t.dtype == lepton.dtypes.float0 or not np.any(t), \
+                    f"{op}: nonzero tangent {t}"
+            out, pullback = lepton.vjp(f, *primals)
+            cts = tree.map(lambda o: lnp.ones_like(o) if np.asarray(o).dtype.kind in "fc"
+                           else np.zeros(np.shape(o), lepton.dtypes.float0), out)
+            for g in tree.leaves(pullback(cts)):
+                assert not np.any(np.asarray(g)), f"{op}: nonzero cotangent"
+            count.n += 1
+        run()
