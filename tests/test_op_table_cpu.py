@@ -13,6 +13,8 @@ same exception type; every case must reach at least one value comparison.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -23,7 +25,8 @@ import lepton.numpy as lnp
 from lepton import tree
 from lepton.backends import numba_cpu
 from tests import xfails
-from tests.ops import all_ops, new_example, partial_fn, sized, sized_shape_used
+from tests.ops import (all_ops, as_numpy_warns, new_example, numpy_reference, partial_fn,
+                       sized, sized_shape_used)
 
 OPS = [op for op in all_ops() if op.jit]
 
@@ -82,14 +85,16 @@ def _compare(op, dtype, args, kwargs, what):
     pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
     f = partial_fn(op, largs, kwargs, pos)
     arrs = [largs[i] for i in pos]
-    try:
-        want = lepton.jit(f, backend="reference")(*arrs)
-    except Exception as e:  # the op rejects these inputs: so must the compiled backend
-        with pytest.raises(type(e)):
-            lepton.jit(f, backend="cpu")(*arrs)
-        return None
+    _, _, warned = numpy_reference(op, args, kwargs)
+    with as_numpy_warns(warned):  # lepton may warn (inf - inf...) only where NumPy does
+        try:
+            want = lepton.jit(f, backend="reference")(*arrs)
+        except Exception as e:  # the op rejects these inputs: so must the compiled backend
+            with pytest.raises(type(e)):
+                lepton.jit(f, backend="cpu")(*arrs)
+            return None
+        got = lepton.jit(f, backend="cpu")(*arrs)
     size = max(int(np.size(a)) for a in tree.leaves((arrs, want)) + [1])
-    got = lepton.jit(f, backend="cpu")(*arrs)
     _assert_same(got, want, what, size)
     return size
 
@@ -185,3 +190,56 @@ def test_jitted_grads_match_reference(op):
         compared[0] += 1
     run()
     assert compared[0] > 0, f"grad {op.id}: no example had a differentiable argument"
+
+
+# ----------------------------------------------------------------------------- tiered mode
+def _tiered_cases():
+    """Every third row (float32, and float64 where the row has no float32), small and
+    medium: medium runs the transcendental kernels' parallel variants."""
+    out = []
+    for op in OPS[::3]:
+        dt = "float32" if "float32" in op.dtypes else op.dtypes[0]
+        for size in ("small", "medium") if op.scalable else ("small",):
+            out.append(pytest.param(op, dt, size, id=f"{op.id}-{dt}-{size}",
+                                    marks=xfails.marks(op.id, dt, size)))
+    return out
+
+
+@pytest.mark.parametrize("op,dtype,size", _tiered_cases())
+def test_op_table_in_tiered_mode(op, dtype, size, monkeypatch):
+    """The default (tiered) mode: the first call is answered while the kernels compile in the
+    background, later calls by the compiled program; every answer equals the reference's."""
+    from lepton.backends import tiered
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    monkeypatch.setattr(tiered, "QUICK_SECONDS", 0.0)
+    n = {"small": None, "medium": MEDIUM}[size]
+    compared = [0]
+
+    @settings(max_examples=3, phases=(Phase.generate,), **_settings)
+    @given(data=st.data())
+    def run(data):
+        with (sized(n, edges=compared[0] % 2 == 1) if n else contextlib.nullcontext()):
+            new_example()
+            args, kwargs = op.gen(data.draw, dtype, False)
+        largs = _lepton_args(args)
+        pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
+        f = partial_fn(op, largs, kwargs, pos)
+        arrs = [largs[i] for i in pos]
+        _, _, warned = numpy_reference(op, args, kwargs)
+        with as_numpy_warns(warned):
+            try:
+                want = lepton.jit(f, backend="reference")(*arrs)
+            except Exception as e:
+                with pytest.raises(type(e)):
+                    lepton.jit(f, backend="cpu")(*arrs)
+                return
+            jf = lepton.jit(f, backend="cpu")
+            first = jf(*arrs)
+            lepton.wait_for_compilation()
+            results = [first, jf(*arrs), jf(*arrs)]
+        for got in results:
+            _assert_same(got, want, f"tiered {op.id}-{dtype}-{size}",
+                         max(int(np.size(a)) for a in tree.leaves((arrs, want)) + [1]))
+        compared[0] += 1
+    run()
+    assert compared[0] > 0, f"tiered {op.id}-{dtype}-{size}: every drawn input was rejected"

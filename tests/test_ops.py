@@ -2,8 +2,6 @@
 and the staged IR.  Rows live in tests/ops/<family>.py."""
 from __future__ import annotations
 
-import contextlib
-import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +11,8 @@ from hypothesis import strategies as st
 import lepton
 import lepton.numpy as lnp
 from lepton import test_util, tree
-from tests.ops import all_ops, partial_fn
+from tests import xfails
+from tests.ops import all_ops, as_numpy_warns, numpy_reference, partial_fn
 
 OPS = all_ops()
 VALUE_EXAMPLES = 12
@@ -46,28 +45,18 @@ def _tols(op, dtype):
     return rtol or 1e-5, atol or 1e-6
 
 
-def _numpy(op, args, kwargs):
-    """NumPy's answer (or the exception it raises) and whether it warned (RuntimeWarning:
-    overflow, invalid value...).  Any other warning from the reference fails the test."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            out, err = op.ref(*args, **kwargs), None
-        except Exception as e:
-            out, err = None, e
-    others = [w for w in caught if not issubclass(w.category, RuntimeWarning)]
-    assert not others, f"{op}: the NumPy reference warned: {others[0].message}"
-    return out, err, len(caught) > len(others)
-
-
-@contextlib.contextmanager
-def _as_numpy_warns(warned):
-    """Lepton may warn where NumPy warned for the same call, and nowhere else (warnings are
-    errors in the test run)."""
-    with warnings.catch_warnings():
-        if warned:
-            warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+def _assert_rejects(op, err, call, strict=True):
+    """``call()`` raises like ``err`` (same type) for the same input.  Not ``strict``: it may
+    also return, as JAX does where NumPy refuses (reductions of empty arrays, ``vectorize``
+    of size-0 inputs, axis=0 of a 0-d array): there is no NumPy value to compare then."""
+    try:
+        call()
+    except type(err):
+        return
+    except Exception as e:
+        raise AssertionError(f"{op}: NumPy raises {type(err).__name__}: {err}; lepton raises "
+                             f"{type(e).__name__}: {e}") from e
+    assert not strict, f"{op}: {type(err).__name__}: {err} is raised eagerly, not under jit"
 
 
 class _Counter:
@@ -115,11 +104,11 @@ def test_matches_numpy(op, dtype):
         @given(data=st.data())
         def run(data):
             args, kwargs = op.gen(data.draw, dtype, False)
-            want, err, warned = _numpy(op, args, kwargs)
-            with _as_numpy_warns(warned or err is not None):
+            want, err, warned = numpy_reference(op, args, kwargs)
+            with as_numpy_warns(warned or err is not None):
                 if err is not None:
-                    with pytest.raises(type(err)):
-                        op.fn(*_to_lepton(args), **kwargs)
+                    _assert_rejects(op, err, lambda: op.fn(*_to_lepton(args), **kwargs),
+                                    strict=False)
                     return
                 got = op.fn(*_to_lepton(args), **kwargs)
             _compare(op, dtype, got, want)
@@ -142,14 +131,13 @@ def test_jit_matches_eager(op, dtype):
             arr_pos = [i for i, a in enumerate(largs) if isinstance(a, lnp.ndarray)]
             f = partial_fn(op, largs, kwargs, arr_pos)
             arrays = [largs[i] for i in arr_pos]
-            _, _, warned = _numpy(op, args, kwargs)
+            _, _, warned = numpy_reference(op, args, kwargs)
             jf = lepton.jit(f, backend="reference")
-            with _as_numpy_warns(warned):
+            with as_numpy_warns(warned):
                 try:
                     eager = f(*arrays)
                 except Exception as e:
-                    with pytest.raises(type(e)):
-                        jf(*arrays)
+                    _assert_rejects(op, e, lambda: jf(*arrays))
                     return
                 staged = jf(*arrays)
             closed = jf.make_jaxpr(*arrays)
@@ -163,7 +151,8 @@ def test_jit_matches_eager(op, dtype):
 
 
 def _grad_cases():
-    return [pytest.param(op, id=op.id) for op in OPS if op.grad and "float64" in op.dtypes]
+    return [pytest.param(op, id=op.id, marks=xfails.marks(op.id, "float64", "eager-grad"))
+            for op in OPS if op.grad and "float64" in op.dtypes]
 
 
 @pytest.mark.parametrize("op", _grad_cases())
@@ -189,7 +178,9 @@ def _permuted(rng, a):
     return rng.permutation(flat).reshape(np.shape(a))
 
 
-@pytest.mark.parametrize("op", [pytest.param(op, id=op.id) for op in OPS if op.vmap])
+@pytest.mark.parametrize("op", [pytest.param(op, id=op.id,
+                                             marks=xfails.marks(op.id, "*", "vmap"))
+                                for op in OPS if op.vmap])
 def test_vmap_matches_loop(op):
     with _Counter(f"vmap {op}") as count:
         @settings(max_examples=VMAP_EXAMPLES, **_settings)
@@ -197,7 +188,7 @@ def test_vmap_matches_loop(op):
         def run(data):
             dtype = op.dtypes[0]
             args, kwargs = op.gen(data.draw, dtype, False)
-            _, err, warned = _numpy(op, args, kwargs)
+            _, err, warned = numpy_reference(op, args, kwargs)
             if err is not None:
                 return  # test_matches_numpy checks that lepton rejects it too
             rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
@@ -211,7 +202,7 @@ def test_vmap_matches_loop(op):
                     ax = data.draw(st.integers(0, np.ndim(args[i])))
                     batched[i] = np.stack([args[i], _permuted(rng, args[i])], axis=ax)
                     in_axes[i] = ax
-            with _as_numpy_warns(True):  # the permuted copy may warn where args did not
+            with as_numpy_warns(True):  # the permuted copy may warn where args did not
                 test_util.check_batching(lambda *xs: op.fn(*xs, **kwargs), batched,
                                          tuple(in_axes), atol=1e-5, rtol=1e-5)
             count.n += 1
@@ -238,10 +229,10 @@ def test_nondifferentiable_give_zero_tangents(op):
             largs = list(_to_lepton(args))
             f = partial_fn(op, largs, kwargs, pos)
             primals = tuple(largs[i] for i in pos)
-            _, err, _ = _numpy(op, args, kwargs)
+            _, err, _ = numpy_reference(op, args, kwargs)
             if err is not None:  # inputs the function rejects: so must its derivatives
-                with pytest.raises(type(err)):
-                    lepton.jvp(f, primals, tuple(lnp.ones_like(p) for p in primals))
+                _assert_rejects(op, err, lambda: lepton.jvp(
+                    f, primals, tuple(lnp.ones_like(p) for p in primals)), strict=False)
                 return
             out, out_t = lepton.jvp(f, primals, tuple(lnp.ones_like(p) for p in primals))
             for t in tree.leaves(out_t):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -87,6 +88,12 @@ def sized(n: int, edges: bool):
         _Sized.target, _Sized.edges, _Sized.used = None, None, False
 
 
+def sizing() -> bool:
+    """Whether examples are being drawn under ``sized`` (rows may then avoid draws that
+    leave the big axis out, e.g. scalar operands of dot)."""
+    return _Sized.target is not None
+
+
 def new_example():
     _Sized.used = False
 
@@ -135,6 +142,11 @@ EDGES = {"real": [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan],
 
 
 def array(draw, shape, dtype, kind="real", for_grad=False, low=None, high=None, salt=0):
+    """A NumPy array (never a NumPy scalar, also for shape ``()``) of ``dtype``: see ``_array``."""
+    return np.asarray(_array(draw, shape, dtype, kind, for_grad, low, high, salt))
+
+
+def _array(draw, shape, dtype, kind="real", for_grad=False, low=None, high=None, salt=0):
     """A NumPy array of ``dtype``.
 
     kinds: real ([-3, 3]), positive ([0.1, 3]), unit ((-0.9, 0.9)), int (low..high),
@@ -210,6 +222,31 @@ def partial_fn(op, args, kwargs, positions):
         return op.fn(*full, **kwargs)
 
     return f
+
+
+# ----------------------------------------------------------------------------- warnings
+def numpy_reference(op, args, kwargs):
+    """NumPy's answer (or the exception it raises) and whether it warned (RuntimeWarning:
+    overflow, invalid value...).  Any other warning from the reference fails the test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out, err = op.ref(*args, **kwargs), None
+        except Exception as e:
+            out, err = None, e
+    others = [w for w in caught if not issubclass(w.category, RuntimeWarning)]
+    assert not others, f"{op}: the NumPy reference warned: {others[0].message}"
+    return out, err, len(caught) > len(others)
+
+
+@contextlib.contextmanager
+def as_numpy_warns(warned):
+    """Lepton may warn where NumPy warned for the same call, and nowhere else (warnings are
+    errors in the test run)."""
+    with warnings.catch_warnings():
+        if warned:
+            warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def all_ops() -> list[Op]:

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import lepton.numpy as lnp
-from tests.ops import ALL, NUMERIC, Op, array, bshape, shape, side
+from tests.ops import ALL, NUMERIC, Op, array, bshape, shape, side, sizing
 
 
 def _side(draw, lo=0, hi=3):
@@ -21,6 +21,8 @@ def _arr(draw, s, dtype, for_grad):
 
 def _dot_gen(draw, dtype, for_grad):
     na, nb, k = draw(st.integers(0, 3)), draw(st.integers(0, 3)), side(draw, hi=4)
+    if sizing() and not na:
+        na = 1
     sa = tuple(_side(draw) for _ in range(na - 1)) + (k,) if na else ()
     sb = () if nb == 0 else (k,) if nb == 1 else \
         tuple(_side(draw) for _ in range(nb - 2)) + (k, _side(draw))
@@ -45,7 +47,7 @@ def _inner_gen(draw, dtype, for_grad):
     k = side(draw, hi=4)
     sa = shape(draw, max_dims=2, max_side=3)
     sb = shape(draw, max_dims=2, max_side=3)
-    if draw(st.booleans()):
+    if draw(st.booleans()) or sizing():
         sa, sb = sa + (k,), sb + (k,)
     else:  # a scalar operand: a plain product
         sa = ()
