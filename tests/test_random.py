@@ -22,8 +22,8 @@ from lepton.errors import ConcretizationError, DTypeError, ShapeError
 from lepton.primitives.random_bits import threefry2x32
 from lepton.primitives.reductions import reduce_sum
 
-REFERENCE = json.load(open(os.path.join(os.path.dirname(__file__), "data",
-                                        "random_reference.json")))["cases"]
+with open(os.path.join(os.path.dirname(__file__), "data", "random_reference.json")) as _f:
+    REFERENCE = json.load(_f)["cases"]
 N = 20000  # samples per distribution test
 
 
@@ -181,7 +181,7 @@ def _reference_params():
                                config, name, id=f"{config}-{name}")
 
 
-@pytest.mark.parametrize("layout,config,name", _reference_params(), indirect=["layout"])
+@pytest.mark.parametrize("layout,config,name", list(_reference_params()), indirect=["layout"])
 def test_matches_jax(layout, config, name):
     ref = REFERENCE[config][name]
     expected = np.array(ref["value"], ref["dtype"]).reshape(ref["shape"])

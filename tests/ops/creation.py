@@ -68,7 +68,7 @@ OPS = [
     Op("arange", lnp.arange, np.arange, _arange_gen, dtypes=("int32", "float32", "float64"),
        grad=False, vmap=False, scalable=False),
     Op("linspace", lnp.linspace, np.linspace, _linspace_gen, dtypes=FLOATS, grad=False,
-       vmap=False, rtol=1e-6, atol=1e-6),
+       vmap=False, rtol={"float32": 1e-6}, atol={"float32": 1e-6}),
     Op("eye", lnp.eye, np.eye, _eye_gen, dtypes=_CREATE_DTYPES, grad=False, vmap=False,
        scalable=False),  # n x n
     Op("meshgrid", lnp.meshgrid, np.meshgrid, _meshgrid_gen, dtypes=NUMERIC, scalable=False),
