@@ -107,6 +107,8 @@ def _cases(sizes, dtypes_of=lambda op: op.dtypes):
                 if size != "small" and not op.scalable:
                     continue
                 marks = xfails.marks(op.id, dt, size)
+                if size == "large":  # about 1M elements: most of this file's time
+                    marks.append(pytest.mark.slow)
                 out.append(pytest.param(op, dt, size, id=f"{op.id}-{dt}-{size}", marks=marks))
     return out
 
