@@ -34,6 +34,7 @@ HOST_OPS = frozenset({
     "threefry2x32", "bitcast_convert_type",
     "jit", "custom_lin", "stop_gradient",
     "cond", "scan", "while",  # their impls run the bodies (compiled once per loop)
+    "debug_callback", "pure_callback",  # Python on the host, between kernels, in order
 })
 
 
