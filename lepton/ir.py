@@ -119,9 +119,14 @@ def has_effects(eqn: Eqn) -> bool:
     """Whether running ``eqn`` does more than compute its outputs: an effectful primitive
     (``prim.effectful``, e.g. a debug callback) or a sub-program (jit, loop, branch) that
     contains one.  Dead-code elimination keeps such equations."""
-    if getattr(eqn.prim, "effectful", False):
+    return effectful(eqn.prim, eqn.params)
+
+
+def effectful(prim, params) -> bool:
+    """``has_effects`` for a primitive application not yet recorded as an equation."""
+    if getattr(prim, "effectful", False):
         return True
-    for p in eqn.params.values():
+    for p in params.values():
         for j in (p if type(p) in (tuple, list) else (p,)):
             j = j.jaxpr if isinstance(j, ClosedJaxpr) else j
             if isinstance(j, Jaxpr) and any(has_effects(e) for e in j.eqns):
