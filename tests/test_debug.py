@@ -2,6 +2,8 @@
 reference backends), vmap, grad, loops and nested jit."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -426,3 +428,32 @@ def test_print_of_loop_invariants_in_scan_under_grad_runs_every_step(capsys):
 def test_compiled_source_lists_the_callback_step():
     src = lepton.jit(f_print, backend="cpu").source(lnp.arange(3.0))
     assert "debug_callback(" in src and "= debug_callback" not in src
+
+
+# ----------------------------------------------------------------------------- tiered mode
+def test_tiered_calls_each_callback_once_and_passes_its_error_through(monkeypatch, capsys):
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    calls = []
+
+    def check(x):
+        calls.append(float(x))
+        if float(x) < 0:
+            raise FloatingPointError(f"negative: {float(x)}")
+
+    @lepton.jit
+    def f(x):
+        lepton.debug.print("x={}", x)
+        lepton.debug.callback(check, x)
+        return x * 2.0
+
+    f(lnp.float32(1.0))  # the reference or the compiled program: one of them
+    lepton.wait_for_compilation()
+    f(lnp.float32(2.0))  # compiled
+    assert lines(capsys) == ["x=1.0", "x=2.0"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the user's error, not a CompileFallbackWarning
+        with pytest.raises(FloatingPointError, match="negative"):
+            f(lnp.float32(-1.0))
+    assert calls == [1.0, 2.0, -1.0]  # not re-run on the reference after the error
+    assert lines(capsys) == ["x=-1.0"]
+

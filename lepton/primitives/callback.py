@@ -35,10 +35,24 @@ class HostFn:
         self.fn, self.name = fn, name
 
     def __call__(self, *args):
-        return self.fn(*args)
+        try:
+            return self.fn(*args)
+        except Exception as e:
+            raise mark_host_error(e)
 
     def __repr__(self):
         return self.name
+
+
+def mark_host_error(e: BaseException) -> BaseException:
+    """Flag an exception raised by (or about) a user's host function: a compiled program
+    that raises it must not be re-run on the reference interpreter (``backends.tiered``),
+    which would call the function twice."""
+    try:
+        e.lepton_host_callback = True
+    except AttributeError:  # an exception type with __slots__: left unflagged
+        pass
+    return e
 
 
 class _PerElement(HostFn):
@@ -102,8 +116,9 @@ def _pure_impl(*args, callback, result_avals, vmap_method):
     if res is None:
         res = []
     if len(res) != len(result_avals):
-        raise TypeError(f"pure_callback: {callback.name} returned {len(res)} values, but "
-                        f"result_shape_dtypes declares {len(result_avals)}")
+        raise mark_host_error(TypeError(
+            f"pure_callback: {callback.name} returned {len(res)} values, but "
+            f"result_shape_dtypes declares {len(result_avals)}"))
     return [_check_result(r, a, callback.name, i) for i, (r, a) in
             enumerate(zip(res, result_avals))]
 
@@ -112,14 +127,15 @@ def _check_result(r, aval: ShapedArray, name, i):
     r = np.asarray(r)
     want = f"declared {aval.str_short()} (result_shape_dtypes leaf {i})"
     if r.shape != aval.shape:
-        raise ShapeError(f"pure_callback: {name} returned an array of shape {r.shape} and "
+        raise mark_host_error(ShapeError(f"pure_callback: {name} returned an array of shape {r.shape} and "
                          f"dtype {r.dtype} where {want}. Return the declared shape, or fix "
-                         "result_shape_dtypes.")
+                         "result_shape_dtypes."))
     if r.dtype != aval.dtype:
         if not np.can_cast(r.dtype, aval.dtype, "same_kind"):
-            raise DTypeError(f"pure_callback: {name} returned dtype {r.dtype} where {want}: "
-                             "it cannot be converted safely. Return the declared dtype "
-                             "(e.g. with .astype), or fix result_shape_dtypes.")
+            raise mark_host_error(DTypeError(
+                f"pure_callback: {name} returned dtype {r.dtype} where {want}: it cannot be "
+                "converted safely. Return the declared dtype (e.g. with .astype), or fix "
+                "result_shape_dtypes."))
         r = r.astype(aval.dtype)
     return np.array(r)  # a fresh buffer: never the callback's own (mutable) array
 
