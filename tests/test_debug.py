@@ -457,3 +457,24 @@ def test_tiered_calls_each_callback_once_and_passes_its_error_through(monkeypatc
     assert calls == [1.0, 2.0, -1.0]  # not re-run on the reference after the error
     assert lines(capsys) == ["x=-1.0"]
 
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_effects_keep_program_order_when_later_work_could_fuse_earlier(capsys, backend):
+    """``b`` could join ``a``'s kernel, which the first print reads; that kernel would then
+    need the inner jit (and its print) to run before the first print."""
+    inner = lepton.jit(lambda x: (lepton.debug.print("inner {}", x), x + 1.0)[1],
+                       backend=backend)
+
+    def f(x):
+        a = x * 2.0
+        lepton.debug.print("a {}", a)
+        j = inner(x)
+        return a + j
+
+    x = lnp.arange(3.0)
+    want = f(x)
+    expected = lines(capsys)
+    assert expected == ["a [0. 2. 4.]", "inner [0. 1. 2.]"]
+    np.testing.assert_array_equal(lepton.jit(f, backend=backend)(x), want)
+    assert lines(capsys) == expected
