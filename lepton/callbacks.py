@@ -20,7 +20,8 @@ def host_function(fn, args, kwargs, name=None):
     The HostFn rebuilds the call from NumPy values (as lepton Arrays) and the static
     leaves, and returns whatever ``fn`` returns."""
     leaves, treedef = tree.flatten((args, kwargs))
-    dynamic = [i for i, x in enumerate(leaves) if isinstance(x, (ArrayBase, np.ndarray, np.generic))]
+    dynamic = [i for i, x in enumerate(leaves)
+               if isinstance(x, (ArrayBase, np.ndarray, np.generic))]
 
     def call(*values):
         full = list(leaves)

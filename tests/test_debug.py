@@ -2,10 +2,14 @@
 reference backends), vmap, grad, loops and nested jit."""
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lepton
 import lepton.numpy as lnp
@@ -320,7 +324,8 @@ def test_pure_callback_wrong_shape_and_dtype_errors():
     bad_kind = lambda x: np.zeros(3, np.complex64)  # noqa: E731
     with pytest.raises(lepton.errors.DTypeError, match="complex64"):
         lepton.jit(lambda x: lepton.pure_callback(
-            bad_kind, lepton.ShapeDtypeStruct((3,), np.float32), x), backend="reference")(lnp.ones(3))
+            bad_kind, lepton.ShapeDtypeStruct((3,), np.float32), x),
+            backend="reference")(lnp.ones(3))
     with pytest.raises(TypeError, match=r"\.shape and \.dtype"):
         lepton.pure_callback(host_sin, (3,), lnp.ones(3))
     # a float64 result where float32 is declared converts (see the docstring)
@@ -478,3 +483,38 @@ def test_effects_keep_program_order_when_later_work_could_fuse_earlier(capsys, b
     assert expected == ["a [0. 2. 4.]", "inner [0. 1. 2.]"]
     np.testing.assert_array_equal(lepton.jit(f, backend=backend)(x), want)
     assert lines(capsys) == expected
+
+
+# ----------------------------------------------------------------------------- properties
+SHAPES = st.lists(st.integers(0, 3), min_size=0, max_size=3).map(tuple)
+DTYPES = st.sampled_from([np.float32, np.int32, np.bool_, np.complex64])
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=SHAPES, dtype=DTYPES, batch=st.integers(0, 3))
+def test_pure_callback_round_trips_any_shape_and_dtype(shape, dtype, batch):
+    x = np.arange(int(np.prod(shape)) if shape else 1).reshape(shape).astype(dtype)
+    spec = lepton.ShapeDtypeStruct(shape, dtype)
+
+    def f(v):
+        return lepton.pure_callback(lambda a: np.asarray(a).copy(), spec, v,
+                                    vmap_method="sequential")
+
+    for fn in (f, lepton.jit(f, backend="reference")):
+        out = fn(x)
+        assert out.shape == shape and out.dtype == dtype
+        np.testing.assert_array_equal(out, x)
+    xs = np.stack([x] * batch) if batch else np.zeros((0,) + shape, dtype)
+    out = lepton.vmap(f)(xs)
+    assert out.shape == (batch,) + shape and out.dtype == dtype
+    np.testing.assert_array_equal(out, xs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=SHAPES, dtype=DTYPES)
+def test_debug_print_matches_str_of_the_numpy_value(shape, dtype):
+    x = (np.arange(int(np.prod(shape)) if shape else 1) % 3).reshape(shape).astype(dtype)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        lepton.jit(lambda v: lepton.debug.print("{}", v), backend="reference")(x)
+    assert buf.getvalue() == f"{x}\n"

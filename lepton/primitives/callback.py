@@ -127,16 +127,16 @@ def _check_result(r, aval: ShapedArray, name, i):
     r = np.asarray(r)
     want = f"declared {aval.str_short()} (result_shape_dtypes leaf {i})"
     if r.shape != aval.shape:
-        raise mark_host_error(ShapeError(f"pure_callback: {name} returned an array of shape {r.shape} and "
-                         f"dtype {r.dtype} where {want}. Return the declared shape, or fix "
-                         "result_shape_dtypes."))
+        raise mark_host_error(ShapeError(
+            f"pure_callback: {name} returned an array of shape {r.shape} and dtype "
+            f"{r.dtype} where {want}. Return the declared shape, or fix result_shape_dtypes."))
     if r.dtype != aval.dtype:
         if not np.can_cast(r.dtype, aval.dtype, "same_kind"):
             raise mark_host_error(DTypeError(
                 f"pure_callback: {name} returned dtype {r.dtype} where {want}: it cannot be "
                 "converted safely. Return the declared dtype (e.g. with .astype), or fix "
                 "result_shape_dtypes."))
-        r = r.astype(aval.dtype)
+        return r.astype(aval.dtype)
     return np.array(r)  # a fresh buffer: never the callback's own (mutable) array
 
 
