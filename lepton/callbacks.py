@@ -18,17 +18,21 @@ def host_function(fn, args, kwargs, name=None):
     """Split ``fn(*args, **kwargs)`` into a ``HostFn`` over the array leaves and those leaves.
 
     The HostFn rebuilds the call from NumPy values (as lepton Arrays) and the static
-    leaves, and returns whatever ``fn`` returns."""
+    leaves, and returns whatever ``fn`` returns.  It runs under the NumPy error state of
+    the caller of ``host_function`` (the user's code, when traced), not the silenced one
+    of lepton's compiled programs."""
     leaves, treedef = tree.flatten((args, kwargs))
     dynamic = [i for i, x in enumerate(leaves)
                if isinstance(x, (ArrayBase, np.ndarray, np.generic))]
+    errstate = np.geterr()
 
     def call(*values):
         full = list(leaves)
         for i, v in zip(dynamic, values):
             full[i] = new_array(np.array(v))  # a copy: compiled code may reuse its buffers
         a, k = tree.unflatten(treedef, full)
-        return fn(*a, **k)
+        with np.errstate(**errstate):
+            return fn(*a, **k)
 
     if name is None:
         name = getattr(fn, "__name__", None) or type(fn).__name__

@@ -518,3 +518,19 @@ def test_debug_print_matches_str_of_the_numpy_value(shape, dtype):
     with contextlib.redirect_stdout(buf):
         lepton.jit(lambda v: lepton.debug.print("{}", v), backend="reference")(x)
     assert buf.getvalue() == f"{x}\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_callbacks_run_under_the_users_numpy_error_state(backend):
+    def host(x):
+        return np.log(np.asarray(x) - 1.0)  # log(0): NumPy warns
+
+    spec = lepton.ShapeDtypeStruct((), np.float32)
+    f = lepton.jit(lambda x: lepton.pure_callback(host, spec, x),
+                   backend=backend)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        assert float(f(1.0)) == -np.inf
+    with np.errstate(divide="raise"):
+        g = lepton.jit(lambda x: lepton.debug.callback(host, x), backend=backend)
+        with pytest.raises(FloatingPointError):
+            g(1.0)
