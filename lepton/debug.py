@@ -4,7 +4,12 @@
 ``jit``, ``vmap``, ``grad`` and loops, as JAX's do: under ``vmap`` once per batch element
 (in order), under ``grad`` with the primal values of the forward pass (never affecting
 derivatives), inside ``scan``/``while_loop`` at every iteration.  They have no outputs yet
-are never removed as dead code.
+are never removed as dead code, and compiled programs run them in program order.
+
+Limits: a print that reads tangents (inside a ``custom_jvp`` rule) prints under ``jvp``
+but is skipped under ``grad``, where no tangent values exist (JAX raises there);
+``linearize`` through a ``while_loop`` runs the loop, and its prints, again when the
+linear function is applied; ``checkpoint`` prints again when it recomputes (as JAX).
 """
 from __future__ import annotations
 
