@@ -18,6 +18,9 @@ from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residu
 remat = checkpoint
 from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache_misses,  # noqa: F401
                              jit, wait_for_compilation)
+from . import debug  # noqa: F401,E402
+from .callbacks import pure_callback  # noqa: F401,E402
+from .transforms.api import ShapeDtypeStruct  # noqa: F401,E402
 from . import random  # noqa: F401,E402
 from . import lax  # noqa: F401,E402
 from . import nn  # noqa: F401,E402

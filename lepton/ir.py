@@ -115,12 +115,32 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
     return [read(v) for v in jaxpr.outvars]
 
 
+def has_effects(eqn: Eqn) -> bool:
+    """Whether running ``eqn`` does more than compute its outputs: an effectful primitive
+    (``prim.effectful``, e.g. a debug callback) or a sub-program (jit, loop, branch) that
+    contains one.  Dead-code elimination keeps such equations."""
+    return effectful(eqn.prim, eqn.params)
+
+
+def effectful(prim, params) -> bool:
+    """``has_effects`` for a primitive application not yet recorded as an equation."""
+    if getattr(prim, "effectful", False):
+        return True
+    for p in params.values():
+        for j in (p if type(p) in (tuple, list) else (p,)):
+            j = j.jaxpr if isinstance(j, ClosedJaxpr) else j
+            if isinstance(j, Jaxpr) and any(has_effects(e) for e in j.eqns):
+                return True
+    return False
+
+
 def live_eqns(jaxpr: Jaxpr):
-    """The equations some output depends on (all primitives are pure)."""
+    """The equations some output depends on, plus effectful ones (``has_effects``) and
+    what they read."""
     needed = {v for v in jaxpr.outvars if type(v) is Var}
     keep = []
     for e in reversed(jaxpr.eqns):
-        if any(v in needed for v in e.outvars):
+        if any(v in needed for v in e.outvars) or has_effects(e):
             keep.append(e)
             needed.update(v for v in e.invars if type(v) is Var)
     return keep[::-1]
@@ -182,7 +202,7 @@ def pp_eqn(eqn: Eqn, name) -> str:
     params = " ".join(f"{k}={_pp_param(v)}" for k, v in sorted(eqn.params.items()))
     rhs = " ".join(name(v) for v in eqn.invars)
     head = f"{eqn.prim.name}[{params}]" if params else eqn.prim.name
-    return f"{lhs} = {head} {rhs}".rstrip()
+    return f"{lhs + ' = ' if lhs else ''}{head} {rhs}".rstrip()
 
 
 def pp_jaxpr(jaxpr: Jaxpr) -> str:

@@ -80,7 +80,8 @@ def compile(jaxpr: Jaxpr):
         else:
             step, how = _called_step(eqn, slot)
             drive.call(step, [slot(v) for v in eqn.invars], [slot(v) for v in eqn.outvars])
-        listing.append(f"{names(eqn.outvars)} = {eqn.prim.name}({names(eqn.invars)})  # {how}")
+        lhs = f"{names(eqn.outvars)} = " if eqn.outvars else ""  # effects have no outputs
+        listing.append(f"{lhs}{eqn.prim.name}({names(eqn.invars)})  # {how}")
     checks = [(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
     n_in = len(jaxpr.invars)
     _report(cache.stats.numba_compiles - before)

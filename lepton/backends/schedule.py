@@ -12,12 +12,16 @@ Grouping is greedy in program order: an equation joins the group of its in-group
 (merging those groups when they share the domain) unless that would create a cycle, i.e.
 unless one of its other operands depends on the group through a materialised value.
 Values read outside their group become the group's outputs.
+
+Effects (``ir.has_effects``: debug callbacks, or loops and jits containing them) are
+barriers: a group only holds equations between the same two effects (its *epoch*), so
+steps run in an order that keeps every effect where the program put it.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Eqn, Jaxpr, Literal, Var, live_eqns
+from ..ir import Eqn, Jaxpr, Literal, Var, has_effects, live_eqns
 from . import codegen, conv_cpu, kernels_cpu
 
 #: Primitives lowered to index arithmetic on the arrays a kernel reads (``slice`` as an
@@ -34,6 +38,7 @@ HOST_OPS = frozenset({
     "threefry2x32", "bitcast_convert_type",
     "jit", "custom_lin", "stop_gradient",
     "cond", "scan", "while",  # their impls run the bodies (compiled once per loop)
+    "debug_callback", "pure_callback",  # Python on the host, between kernels, in order
 })
 
 
@@ -169,6 +174,7 @@ class Group:
         self.reduced: set = set()  # reduction results, at the kept index
         self.outputs: list = []    # values materialised for readers outside the group
         self.pos = pos             # program position of the last member, for ordering
+        self.epoch = 0             # effects before it in the program
 
     def leaves(self):
         return [x for e in self.eqns for kind, x in self.operands[e] if kind == "leaf"]
@@ -249,6 +255,7 @@ class _Scheduler:
         self.leaf_of: dict = {}     # var -> Leaf (structural results, computed lazily)
         self.defn: dict = {}        # var -> defining equation
         self.groups: list = []
+        self.epoch = 0              # effects seen so far: groups never span one
 
     # -- dependencies ---------------------------------------------------------------
     def depends(self, v, target: Group, seen=None) -> bool:
@@ -277,7 +284,8 @@ class _Scheduler:
 
     def in_group_value(self, v, domain):
         g = self.group_of.get(v) if type(v) is Var else None
-        return g if g is not None and v in g.values and g.domain == domain else None
+        return g if (g is not None and v in g.values and g.domain == domain
+                     and g.epoch == self.epoch) else None
 
     def fuse(self, eqn, pos):
         domain = eqn.invars[0].aval.shape if codegen.reduction_axes(eqn) is not None \
@@ -301,6 +309,7 @@ class _Scheduler:
                 ops = [("leaf", self.leaf(v)) for v in eqn.invars]
         if target is None:
             target = Group(domain, self.order, pos)
+            target.epoch = self.epoch
             self.groups.append(target)
         target.add(eqn, ops)
         target.pos = pos
@@ -333,6 +342,8 @@ class _Scheduler:
                     "lepton/backends/schedule.py HOST_OPS")
             h = HostOp(e, pos)
             hosts.append(h)
+            if has_effects(e):
+                self.epoch += 1
             for v in e.outvars:
                 self.host_of[v] = h
         self.merge_siblings()
@@ -343,14 +354,14 @@ class _Scheduler:
         several (an LSTM cell's gate gradients are typical)."""
         by_domain: dict = {}
         for g in list(self.groups):
-            for other in by_domain.get(g.domain, []):
+            for other in by_domain.get((g.domain, g.epoch), []):
                 if (other.red_axes == g.red_axes and not self.group_depends(g, other)
                         and not self.group_depends(other, g)):
                     self.merge(other, g)
                     other.pos = max(other.pos, g.pos)
                     break
             else:
-                by_domain.setdefault(g.domain, []).append(g)
+                by_domain.setdefault((g.domain, g.epoch), []).append(g)
 
     def structural(self, e):
         if e.prim.name == "iota":

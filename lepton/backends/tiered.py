@@ -100,6 +100,8 @@ class Tiered:
             try:
                 return exe(*args, out=out)
             except Exception as e:  # noqa: BLE001 - the reference decides whose error it is
+                if getattr(e, "lepton_host_callback", False):
+                    raise  # a user's callback raised: re-running would call it twice
                 result = self._fallback(*args, out=out)  # raises if the call is wrong
                 self._compiled, self._failed = None, True
                 report(e, self._jaxpr, self._backend, self._name, when="run")

@@ -105,14 +105,14 @@ def zero_tangents(avals, nonzero, given):
     return [next(it) if nz else Zero(tangent_aval(a)) for a, nz in zip(avals, nonzero)]
 
 
-def partial_eval_inst(jaxpr: Jaxpr, unknowns, instantiate):
+def partial_eval_inst(jaxpr: Jaxpr, unknowns, instantiate, effects_unknown=False):
     """``partial_eval_jaxpr`` that also makes the outputs marked ``instantiate`` unknown.
 
     A forced output that turned out known becomes an extra residual which the unknown
     jaxpr passes through: loop carries keep one known/unknown type per iteration.
     Returns (known ClosedJaxpr, unknown open Jaxpr, out_unknowns, number of residuals).
     """
-    known, unknown, out_uk, n_res = partial_eval_jaxpr(jaxpr, [], unknowns)
+    known, unknown, out_uk, n_res = partial_eval_jaxpr(jaxpr, [], unknowns, effects_unknown)
     uj = unknown.jaxpr
     force = [i and not u for i, u in zip(instantiate, out_uk)]
     if not any(force):

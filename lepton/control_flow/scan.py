@@ -173,7 +173,8 @@ class _Split:
         n_vary_in = len(k_open.invars) - n_inv_in
         n_kout = len(k_open.outvars) - n_res
         self.hoist, self.known_body, uk2, self.n_res1 = partial_eval_inst(
-            k_open, [False] * n_inv_in + [True] * n_vary_in, [True] * n_kout + [False] * n_res)
+            k_open, [False] * n_inv_in + [True] * n_vary_in, [True] * n_kout + [False] * n_res,
+            effects_unknown=True)  # a print in the body runs at every step
         self.n_known_carry = carry_uk.count(False)
         # The unknown scan: consts = (invariant residuals, unknown consts),
         # carry = unknown carries, xs = (stacked residuals, unknown xs).

@@ -17,10 +17,15 @@ from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from .staging import StagingTrace, StagingTracer
 
 
-def partial_eval_jaxpr(jaxpr: Jaxpr, consts, unknowns):
-    """Split ``jaxpr``; returns (known ClosedJaxpr, unknown ClosedJaxpr, out_unknowns, n_res)."""
+def partial_eval_jaxpr(jaxpr: Jaxpr, consts, unknowns, effects_unknown=False):
+    """Split ``jaxpr``; returns (known ClosedJaxpr, unknown ClosedJaxpr, out_unknowns, n_res).
+
+    Effectful equations on known values are known (they run in the forward pass), unless
+    ``effects_unknown``: then they stay in the unknown part (a loop body, not its hoisted
+    invariant prologue)."""
     known_trace = StagingTrace(current_trace(), stage_all=True, name="partial_eval.known")
-    unknown_trace = StagingTrace(known_trace, stage_all=False, name="partial_eval.unknown")
+    unknown_trace = StagingTrace(known_trace, stage_all=False, name="partial_eval.unknown",
+                                 effects_unknown=effects_unknown)
     args = [unknown_trace.new_arg(v.aval) if u else known_trace.new_arg(v.aval)
             for v, u in zip(jaxpr.invars, unknowns)]
     try:

@@ -8,12 +8,14 @@ One trace class serves two policies:
 * ``stage_all=False`` (partial evaluation, used by ``linearize``): only applications
   that touch one of this trace's tracers are recorded; everything else is evaluated
   right away by the parent trace.  The recorded program is the *unknown* part; the
-  known values it reads become constvars (the residuals).
+  known values it reads become constvars (the residuals).  With ``effects_unknown``,
+  effectful applications (``ir.effectful``: debug callbacks) are recorded too, even on
+  known values: a loop's invariant part is hoisted out of it, but its prints are not.
 """
 from __future__ import annotations
 
 from ..core import Array, ShapedArray, Trace, Tracer, get_aval
-from ..ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
+from ..ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, effectful
 
 
 class StagingTracer(Tracer):
@@ -26,11 +28,14 @@ class StagingTracer(Tracer):
 
 
 class StagingTrace(Trace):
-    __slots__ = ("stage_all", "eqns", "invars", "const_vars", "const_vals", "name")
+    __slots__ = ("stage_all", "eqns", "invars", "const_vars", "const_vals", "name",
+                 "effects_unknown")
 
-    def __init__(self, parent: Trace, stage_all: bool, name: str = "staging"):
+    def __init__(self, parent: Trace, stage_all: bool, name: str = "staging",
+                 effects_unknown: bool = False):
         super().__init__(parent)
         self.stage_all = stage_all
+        self.effects_unknown = effects_unknown
         self.name = name
         self.eqns: list[Eqn] = []
         self.invars: list[Var] = []
@@ -65,6 +70,8 @@ class StagingTrace(Trace):
     def process(self, prim, args, params):
         if not self.stage_all:
             if not any(type(a) is StagingTracer and a._trace is self for a in args):
+                if self.effects_unknown and effectful(prim, params):
+                    return self.stage(prim, args, params)
                 return self.delegate(prim, args, params)
             if prim.partial_eval is not None:  # higher-order: split known from unknown work
                 return prim.partial_eval(self, args, params)
