@@ -49,14 +49,8 @@ def prepared(data):
             yt)
 
 
-def run_lepton_fit(data, epochs):
-    import lepton.keras as keras
-    from lepton.keras import layers
-    x, y, xt, yt = prepared(data)
-    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(6, (5, 5), activation="relu"),
-                              layers.MaxPooling2D((2, 2)), layers.Flatten(),
-                              layers.Dense(10, activation="softmax")])
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+def fit_and_score(keras, model, x, y, xt, yt, epochs):
+    """Keras-style ``fit`` with per-epoch wall times, then test accuracy (either Keras)."""
     epoch_times = []
 
     class Timer(keras.callbacks.Callback):
@@ -69,6 +63,17 @@ def run_lepton_fit(data, epochs):
     model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, callbacks=[Timer()])
     probs = model.predict(xt, batch_size=500, verbose=0)
     return float(np.mean(probs.argmax(1) == yt)), epoch_times
+
+
+def run_lepton_fit(data, epochs):
+    import lepton.keras as keras
+    from lepton.keras import layers
+    x, y, xt, yt = prepared(data)
+    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(6, (5, 5), activation="relu"),
+                              layers.MaxPooling2D((2, 2)), layers.Flatten(),
+                              layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return fit_and_score(keras, model, x, y, xt, yt, epochs)
 
 
 def run_stax_loop(lib, data, epochs):
@@ -124,18 +129,7 @@ def run_keras3(data, epochs):
                               keras.layers.MaxPooling2D((2, 2)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    epoch_times = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            epoch_times.append(time.perf_counter() - self.t)
-
-    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, callbacks=[Timer()])
-    probs = model.predict(xt, batch_size=500, verbose=0)
-    return float(np.mean(probs.argmax(1) == yt)), epoch_times
+    return fit_and_score(keras, model, x, y, xt, yt, epochs)
 
 
 RUNNERS = {"lepton-fit": lambda d, e: run_lepton_fit(d, e),
