@@ -16,6 +16,7 @@ from .. import core, tree
 from ..core import ArrayBase, Primitive, Trace, concrete, set_trace
 from ..primitives import elementwise as ew
 from ..primitives.base import Zero, instantiate
+from .api import fun_name
 from .batching import BatchTrace, BatchTracer
 from .jvp import JVPTrace, JVPTracer
 
@@ -73,27 +74,58 @@ class custom_jvp:
 
         self.rule = rule
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.rule is None:
-            raise AttributeError(f"custom_jvp function {self.fun.__name__} has no JVP rule; "
+            raise AttributeError(f"custom_jvp function {fun_name(self.fun)} has no JVP rule; "
                                  "define one with @f.defjvp")
-        static = {i: args[i] for i in self.nondiff_argnums}
-        dyn = [a for i, a in enumerate(args) if i not in static]
+        args = _bind(self.fun, args, kwargs)
+        fixed, dyn, merge = _split_static(args, self.nondiff_argnums)
+        leaves, in_tree = tree.flatten(tuple(dyn))  # transforms see flat leaves only
 
-        def merge(dyn_args):
-            it = iter(dyn_args)
-            return [static[i] if i in static else next(it) for i in range(len(args))]
-
-        def fun(*d):
-            return self.fun(*merge(d))
+        def fun(*xs):
+            return self.fun(*merge(tree.unflatten(in_tree, list(xs))))
 
         def rule(primals, tangents):
-            fixed = [static[i] for i in self.nondiff_argnums]
-            if fixed:
-                return self.rule(*fixed, tuple(primals), tuple(tangents))
-            return self.rule(tuple(primals), tuple(tangents))
+            ps = tree.unflatten(in_tree, list(primals))
+            ts = tree.unflatten(in_tree, list(tangents))
+            return self.rule(*fixed, tuple(ps), tuple(ts))
 
-        return core.current_trace().process_custom_jvp(fun, rule, dyn)
+        return core.current_trace().process_custom_jvp(fun, rule, leaves)
+
+
+def _bind(fun, args, kwargs):
+    """Keyword arguments mapped onto positions through ``fun``'s signature (as JAX)."""
+    if not kwargs:
+        return args
+    import inspect
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{fun_name(fun)}: {e}") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"custom derivative function {fun_name(fun)} got keyword-only "
+                        f"arguments {sorted(bound.kwargs)}; pass them positionally "
+                        "(and list them in nondiff_argnums if they are not arrays)")
+    return bound.args
+
+
+def _split_static(args, nondiff_argnums):
+    """(nondiff values in order, differentiable args, merge(dyn) -> all args)."""
+    n = len(args)
+    nums = sorted({i + n if i < 0 else i for i in nondiff_argnums})
+    bad = [i for i in nums if not 0 <= i < n]
+    if bad:
+        raise ValueError(f"nondiff_argnums {tuple(nondiff_argnums)} out of range for a call "
+                         f"with {n} positional argument(s)")
+    static = {i: args[i] for i in nums}
+    dyn = [a for i, a in enumerate(args) if i not in static]
+
+    def merge(dyn_args):
+        it = iter(dyn_args)
+        return [static[i] if i in static else next(it) for i in range(n)]
+
+    return [static[i] for i in nums], dyn, merge
 
 
 def _zeros_like(x):
@@ -164,32 +196,42 @@ class custom_vjp:
     def defvjp(self, fwd, bwd):
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.fwd is None:
-            raise AttributeError(f"custom_vjp function {self.fun.__name__} has no VJP; define "
+            raise AttributeError(f"custom_vjp function {fun_name(self.fun)} has no VJP; define "
                                  "one with f.defvjp(fwd, bwd)")
-        static = {i: args[i] for i in self.nondiff_argnums}
-        fixed = [static[i] for i in self.nondiff_argnums]
-        dyn = [a for i, a in enumerate(args) if i not in static]
+        args = _bind(self.fun, args, kwargs)
+        fixed, dyn, merge = _split_static(args, self.nondiff_argnums)
+        leaves, in_tree = tree.flatten(tuple(dyn))  # transforms see flat leaves only
+        arg_trees = [tree.structure(a) for a in dyn]
+        name = fun_name(self.fun)
 
-        def merge(dyn_args):
-            it = iter(dyn_args)
-            return [static[i] if i in static else next(it) for i in range(len(args))]
+        def fun(*xs):
+            return self.fun(*merge(tree.unflatten(in_tree, list(xs))))
 
-        def fun(*d):
-            return self.fun(*merge(d))
-
-        def fwd(*d):
-            return self.fwd(*merge(d))
+        def fwd(*xs):
+            return self.fwd(*merge(tree.unflatten(in_tree, list(xs))))
 
         def bwd(res, ct):
             cts = self.bwd(*fixed, res, ct)
-            if not isinstance(cts, (tuple, list)) or len(cts) != len(dyn):
-                raise TypeError(f"custom_vjp bwd must return a tuple with one cotangent per "
-                                f"differentiable argument ({len(dyn)}), got {cts!r:.200}")
-            return tuple(cts)
+            if isinstance(cts, list):
+                cts = tuple(cts)
+            if type(cts) is not tuple or len(cts) != len(dyn):
+                raise TypeError(f"custom_vjp {name}: bwd must return a tuple with one cotangent "
+                                f"per differentiable argument ({len(dyn)}), got {cts!r:.200}")
+            flat = []
+            for i, (c, td) in enumerate(zip(cts, arg_trees)):
+                if c is None:  # JAX: None stands for a zero cotangent
+                    flat.extend([None] * td.num_leaves)
+                    continue
+                try:
+                    flat.extend(td.flatten_up_to(c))
+                except ValueError as e:
+                    raise TypeError(f"custom_vjp {name}: bwd's cotangent for argument {i} must "
+                                    f"have the argument's structure {td}; {e}") from None
+            return tuple(_zeros_like(x) if c is None else c for c, x in zip(flat, leaves))
 
-        return core.current_trace().process_custom_vjp(fun, fwd, bwd, dyn)
+        return core.current_trace().process_custom_vjp(fun, fwd, bwd, leaves)
 
 
 def _jvp_process_custom_vjp(self, fun, fwd, bwd, args):
