@@ -26,6 +26,7 @@ from ..errors import user_stacklevel
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
 from .api import _abstractify, fun_name, trace_to_jaxpr
+from .custom import inline_custom_calls
 from .memo import LRU, memo
 from .memo import clear as clear_memo
 from .partial_eval import partial_eval_jaxpr
@@ -81,16 +82,22 @@ def _executable(jaxpr: Jaxpr, backend: str, name=None):
     if hit is not None and hit[0] is jaxpr:
         return hit[1]
     _info.compiles += 1
+    lowered = _lowerable(jaxpr)
     if backend != "reference" and tiered.enabled():
-        exe = tiered.Tiered(jaxpr, backend, _count_compile_seconds, name)
+        exe = tiered.Tiered(lowered, backend, _count_compile_seconds, name)
     else:
         t0 = time.perf_counter()
         # a compiled backend that fails runs the program on the reference, with a warning
-        exe = get_backend(backend).compile(jaxpr) if backend == "reference" else \
-            tiered.compile_now(jaxpr, backend, name)
+        exe = get_backend(backend).compile(lowered) if backend == "reference" else \
+            tiered.compile_now(lowered, backend, name)
         _count_compile_seconds(time.perf_counter() - t0)
     _executables[key] = (jaxpr, exe)
     return exe
+
+
+def _lowerable(jaxpr: Jaxpr) -> Jaxpr:
+    """What backends compile: custom-derivative calls inlined (their rules are for transforms)."""
+    return inline_custom_calls(jaxpr)
 
 
 def _count_compile_seconds(seconds):
