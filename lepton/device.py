@@ -71,9 +71,10 @@ def _check_device(device):
 
 def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     """Place every leaf of the pytree ``x`` on ``device`` (default: the default device),
-    returning lepton arrays: NumPy arrays and Python scalars are converted with the dtypes
-    ``lepton.numpy.asarray`` gives them (Python scalars stay weakly typed), lepton arrays are returned as they are (they are immutable, so no copy is
-    needed), and traced values pass through.  ``device`` may also be a pytree prefix of ``x``
+    returning lepton arrays: NumPy arrays and Python scalars are converted (copied) with the
+    dtypes ``lepton.numpy.asarray`` gives them (Python scalars stay weakly typed); lepton
+    arrays are returned as they are (they are immutable, so no copy is needed), and traced
+    values pass through.  ``device`` may also be a pytree prefix of ``x``
     whose leaves are devices.  ``src``, ``donate`` and ``may_alias`` are accepted for JAX
     compatibility and have no effect on the CPU."""
     if device is None or isinstance(device, Device):

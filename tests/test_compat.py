@@ -10,6 +10,8 @@ import types
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lepton
 import lepton.numpy as lnp
@@ -491,3 +493,23 @@ def test_custom_rules_survive_jit_scan_and_vmap():
     close(lepton.jit(lambda x: h(x) + _clip_gradient(x))(xs), np.sin(xs) + np.asarray(xs))
     close(lepton.grad(lepton.jit(lepton.checkpoint(lambda x: lnp.sin(x) * 2)))(0.5),
           2 * np.cos(0.5))
+
+
+_small_ints = st.lists(st.integers(-2, 2), min_size=1, max_size=7)
+
+
+@settings(max_examples=40, deadline=None)
+@given(xs=_small_ints, ys_seed=st.integers(0, 2 ** 16))
+def test_tie_gradients_property(xs, ys_seed):
+    """On arrays full of ties: max/min share the gradient equally among tied extrema and
+    maximum/minimum split it 0.5/0.5 where x == y, eagerly and under jit."""
+    x = np.asarray(xs, np.float64)
+    y = np.random.default_rng(ys_seed).integers(-2, 3, size=x.shape).astype(np.float64)
+    for red, ext in ((lnp.max, x.max()), (lnp.min, x.min())):
+        want = (x == ext) / np.sum(x == ext)
+        close(lepton.grad(red)(x), want)
+        close(lepton.grad(lepton.jit(red))(x), want)
+    for op, wins in ((lnp.maximum, x > y), (lnp.minimum, x < y)):
+        gx, gy = lepton.grad(lambda a, b: lnp.sum(op(a, b)), argnums=(0, 1))(x, y)
+        close(gx, wins + 0.5 * (x == y))
+        close(gy, (~wins & (x != y)) + 0.5 * (x == y))
