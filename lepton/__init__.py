@@ -16,6 +16,11 @@ from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residu
                                 stop_gradient)
 
 remat = checkpoint
+jacobian = jacrev  # as jax.jacobian
+from . import tree_util  # noqa: F401,E402
+from .device import (Device, block_until_ready, default_backend, device_count,  # noqa: F401,E402
+                     device_put, devices, local_device_count, local_devices, process_count,
+                     process_index)
 from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache_misses,  # noqa: F401
                              jit, wait_for_compilation)
 from . import debug  # noqa: F401,E402

@@ -57,6 +57,35 @@ class ShapedArray:
 
 
 # ----------------------------------------------------------------------------- values
+class Device:
+    """A device arrays live on, as JAX's (``platform``, ``id``, ``device_kind``).
+
+    lepton computes on the host CPU today, so there is one: ``CPU_DEVICE``.  The class is
+    the place a CUDA backend adds its GPUs (platform ``'gpu'``)."""
+
+    __slots__ = ("platform", "id", "device_kind", "process_index")
+
+    def __init__(self, platform: str, id: int, device_kind: str | None = None):
+        self.platform, self.id = platform, id
+        self.device_kind = device_kind or platform
+        self.process_index = 0
+
+    host_id = property(lambda self: self.process_index)
+
+    def __repr__(self):
+        return f"{self.platform.capitalize()}Device(id={self.id})"
+
+    def __eq__(self, other):
+        return isinstance(other, Device) and (self.platform, self.id) == (other.platform,
+                                                                           other.id)
+
+    def __hash__(self):
+        return hash((self.platform, self.id))
+
+
+CPU_DEVICE = Device("cpu", 0)
+
+
 class ArrayBase:
     """Common base of concrete ``Array`` and ``Tracer``.
 
@@ -176,7 +205,17 @@ class Array(ArrayBase):
         return self
 
     def block_until_ready(self):
+        """Wait until the value is computed (lepton's CPU arrays always are) and return it."""
         return self
+
+    def devices(self) -> set:
+        """The set of devices holding this array (as JAX's ``Array.devices()``)."""
+        return {CPU_DEVICE}
+
+    @property
+    def device(self) -> Device:
+        """The device holding this array (JAX's ``Array.device`` for single-device arrays)."""
+        return CPU_DEVICE
 
 
 def _rebuild_array(value, weak):
@@ -396,3 +435,7 @@ class Tracer(ArrayBase):
 
     def block_until_ready(self):
         return self
+
+    def devices(self):
+        raise self._concretization(".devices()", "Ask the concrete array outside the "
+                                   "transformation; under jit every value is on one device.")

@@ -88,3 +88,15 @@ def size(a, axis=None):
 from . import _operators  # noqa: E402
 
 _operators.install(__import__(__name__, fromlist=["*"]))
+
+# ----------------------------------------------------------------------------- __all__
+# What ``from lepton.numpy import *`` exports: every public function, type and constant
+# defined or re-exported above, and this package's submodules (linalg, ...); not the helper
+# modules (np, math, operator, builtins, ...) or internals the submodules import.  Computed
+# here, at the end, so names added to the submodules are exported without a second list.
+_INTERNAL = frozenset({"annotations", "Array", "ArrayBase", "ConcretizationError",
+                       "ShapedArray", "Tracer", "broadcast_in_dim", "iota"})
+__all__ = sorted(
+    _n for _n, _v in list(globals().items())
+    if not _n.startswith("_") and _n not in _INTERNAL
+    and (type(_v).__name__ != "module" or _v.__name__.startswith(__name__ + ".")))

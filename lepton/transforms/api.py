@@ -8,6 +8,17 @@ from ..core import ArrayBase, ShapedArray, concrete, current_trace, get_aval, se
 from .staging import StagingTrace
 
 
+def fun_name(fun) -> str:
+    """A readable name for any callable (functions, partials, bound methods, callable objects),
+    for messages and IR names; transforms must not assume ``fun.__name__`` exists."""
+    name = getattr(fun, "__name__", None)
+    if isinstance(name, str):
+        return name
+    if isinstance(fun, functools.partial):
+        return f"partial({fun_name(fun.func)})"
+    return type(fun).__name__
+
+
 class ShapeDtypeStruct:
     """Shape and dtype of an output, as returned by ``eval_shape``."""
 

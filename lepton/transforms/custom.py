@@ -16,8 +16,10 @@ from .. import core, tree
 from ..core import ArrayBase, Primitive, Trace, concrete, set_trace
 from ..primitives import elementwise as ew
 from ..primitives.base import Zero, instantiate
+from .api import fun_name
 from .batching import BatchTrace, BatchTracer
 from .jvp import JVPTrace, JVPTracer
+from .staging import StagingTrace
 
 
 def _flat(xs):
@@ -73,27 +75,69 @@ class custom_jvp:
 
         self.rule = rule
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.rule is None:
-            raise AttributeError(f"custom_jvp function {self.fun.__name__} has no JVP rule; "
+            raise AttributeError(f"custom_jvp function {fun_name(self.fun)} has no JVP rule; "
                                  "define one with @f.defjvp")
-        static = {i: args[i] for i in self.nondiff_argnums}
-        dyn = [a for i, a in enumerate(args) if i not in static]
+        args = _bind(self.fun, args, kwargs)
+        fixed, dyn, merge = _split_static(args, self.nondiff_argnums)
+        leaves, in_tree = tree.flatten(tuple(dyn))  # transforms see flat leaves only
+        store = {}
+        name = fun_name(self.fun)
 
-        def merge(dyn_args):
-            it = iter(dyn_args)
-            return [static[i] if i in static else next(it) for i in range(len(args))]
-
-        def fun(*d):
-            return self.fun(*merge(d))
+        def fun(*xs):
+            out_l, store["out"] = _flat(self.fun(*merge(tree.unflatten(in_tree, list(xs)))))
+            return out_l
 
         def rule(primals, tangents):
-            fixed = [static[i] for i in self.nondiff_argnums]
-            if fixed:
-                return self.rule(*fixed, tuple(primals), tuple(tangents))
-            return self.rule(tuple(primals), tuple(tangents))
+            ps = tree.unflatten(in_tree, list(primals))
+            ts = tree.unflatten(in_tree, list(tangents))
+            out, out_t = self.rule(*fixed, tuple(ps), tuple(ts))
+            out_l, out_tree = _flat(out)
+            t_l, t_tree = _flat(out_t)
+            if out_tree != t_tree:
+                raise TypeError(f"custom_jvp {name}: the rule returned primal output {out_tree} "
+                                f"and tangent output {t_tree} of different structure")
+            store["out"] = out_tree
+            return out_l, t_l
 
-        return core.current_trace().process_custom_jvp(fun, rule, dyn)
+        outs = core.current_trace().process_custom_jvp(fun, rule, leaves)
+        return tree.unflatten(store["out"], list(outs))
+
+
+def _bind(fun, args, kwargs):
+    """Keyword arguments mapped onto positions through ``fun``'s signature (as JAX)."""
+    if not kwargs:
+        return args
+    import inspect
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{fun_name(fun)}: {e}") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"custom derivative function {fun_name(fun)} got keyword-only "
+                        f"arguments {sorted(bound.kwargs)}; pass them positionally "
+                        "(and list them in nondiff_argnums if they are not arrays)")
+    return bound.args
+
+
+def _split_static(args, nondiff_argnums):
+    """(nondiff values in order, differentiable args, merge(dyn) -> all args)."""
+    n = len(args)
+    nums = sorted({i + n if i < 0 else i for i in nondiff_argnums})
+    bad = [i for i in nums if not 0 <= i < n]
+    if bad:
+        raise ValueError(f"nondiff_argnums {tuple(nondiff_argnums)} out of range for a call "
+                         f"with {n} positional argument(s)")
+    static = {i: args[i] for i in nums}
+    dyn = [a for i, a in enumerate(args) if i not in static]
+
+    def merge(dyn_args):
+        it = iter(dyn_args)
+        return [static[i] if i in static else next(it) for i in range(n)]
+
+    return [static[i] for i in nums], dyn, merge
 
 
 def _zeros_like(x):
@@ -164,35 +208,53 @@ class custom_vjp:
     def defvjp(self, fwd, bwd):
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.fwd is None:
-            raise AttributeError(f"custom_vjp function {self.fun.__name__} has no VJP; define "
+            raise AttributeError(f"custom_vjp function {fun_name(self.fun)} has no VJP; define "
                                  "one with f.defvjp(fwd, bwd)")
-        static = {i: args[i] for i in self.nondiff_argnums}
-        fixed = [static[i] for i in self.nondiff_argnums]
-        dyn = [a for i, a in enumerate(args) if i not in static]
+        args = _bind(self.fun, args, kwargs)
+        fixed, dyn, merge = _split_static(args, self.nondiff_argnums)
+        leaves, in_tree = tree.flatten(tuple(dyn))  # transforms see flat leaves only
+        arg_trees = [tree.structure(a) for a in dyn]
+        name = fun_name(self.fun)
+        store = {}
 
-        def merge(dyn_args):
-            it = iter(dyn_args)
-            return [static[i] if i in static else next(it) for i in range(len(args))]
+        def fun(*xs):
+            out_l, store["out"] = _flat(self.fun(*merge(tree.unflatten(in_tree, list(xs)))))
+            return out_l
 
-        def fun(*d):
-            return self.fun(*merge(d))
-
-        def fwd(*d):
-            return self.fwd(*merge(d))
+        def fwd(*xs):
+            res = self.fwd(*merge(tree.unflatten(in_tree, list(xs))))
+            if not isinstance(res, (tuple, list)) or len(res) != 2:
+                raise TypeError(f"custom_vjp {name}: fwd must return a pair (output, residuals), "
+                                f"got {res!r:.200}")
+            out_l, store["out"] = _flat(res[0])
+            return out_l, res[1]
 
         def bwd(res, ct):
-            cts = self.bwd(*fixed, res, ct)
-            if not isinstance(cts, (tuple, list)) or len(cts) != len(dyn):
-                raise TypeError(f"custom_vjp bwd must return a tuple with one cotangent per "
-                                f"differentiable argument ({len(dyn)}), got {cts!r:.200}")
-            return tuple(cts)
+            cts = self.bwd(*fixed, res, tree.unflatten(store["out"], list(ct)))
+            if isinstance(cts, list):
+                cts = tuple(cts)
+            if type(cts) is not tuple or len(cts) != len(dyn):
+                raise TypeError(f"custom_vjp {name}: bwd must return a tuple with one cotangent "
+                                f"per differentiable argument ({len(dyn)}), got {cts!r:.200}")
+            flat = []
+            for i, (c, td) in enumerate(zip(cts, arg_trees)):
+                if c is None:  # JAX: None stands for a zero cotangent
+                    flat.extend([None] * td.num_leaves)
+                    continue
+                try:
+                    flat.extend(td.flatten_up_to(c))
+                except ValueError as e:
+                    raise TypeError(f"custom_vjp {name}: bwd's cotangent for argument {i} must "
+                                    f"have the argument's structure {td}; {e}") from None
+            return tuple(_zeros_like(x) if c is None else c for c, x in zip(flat, leaves))
 
-        return core.current_trace().process_custom_vjp(fun, fwd, bwd, dyn)
+        outs = core.current_trace().process_custom_vjp(fun, fwd, bwd, leaves)
+        return tree.unflatten(store["out"], list(outs))
 
 
-def _jvp_process_custom_vjp(self, fun, fwd, bwd, args):
+def _jvp_process_custom_vjp(self, fun, fwd, bwd, args, record=False):
     if not _owns_any(self, JVPTracer, args):
         return _delegate(self, "process_custom_vjp", fun, fwd, bwd, args)
     primals = [a.primal if type(a) is JVPTracer and a._trace is self else a for a in args]
@@ -206,7 +268,7 @@ def _jvp_process_custom_vjp(self, fun, fwd, bwd, args):
         res_l, res_tree = _flat(res)
         params = dict(num_res=len(res_l), bwd=bwd, res_tree=res_tree, out_tree=out_tree,
                       out_avals=tuple(o.aval for o in out_l))
-        if _linearizing(self.parent, ts):  # record it: the backward pass will call bwd
+        if record or _linearizing(self.parent, ts):  # record it: reverse mode calls bwd
             out_t = custom_lin_p.bind(*res_l, *ts, **params)
         else:
             out_t = _custom_lin_forward(*res_l, *ts, **params)
@@ -350,3 +412,145 @@ def saved_residuals(fun, *args):
     report = [(tuple(c.aval.shape), c.aval.dtype, int(c.aval.size * c.aval.dtype.itemsize))
               for c in lin.consts]
     return report, sum(r[2] for r in report)
+
+
+# ----------------------------------------------------------------------------- under staging
+# Under jit (and make_jaxpr, control-flow bodies) a custom-derivative call is recorded as one
+# equation holding the traced function and the user's rules, so that differentiating the
+# *staged* program (grad(jit(f)), or jvp/vmap of a jitted f) still applies the rules.  Its
+# impl runs the traced function; compiled backends see it inlined (``inline_custom_calls``).
+# Values the function closes over travel as leading operands (``num_consts``): they are not
+# differentiated through the rule, as in the eager path.
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+_CUSTOM_CALLS = (custom_jvp_call_p, custom_vjp_call_p)
+
+
+def _stage_custom(self, prim, fun, args, **rules):
+    from ..ir import Jaxpr
+    from .api import trace_to_jaxpr
+    closed = trace_to_jaxpr(fun, [core.get_aval(a) for a in args], name=prim.name)
+    if any(isinstance(c, core.Tracer) for c in closed.consts):
+        # The function (and so, likely, its rules) closes over traced values, which the
+        # rules could not reach once this trace ends: inline it, as lepton did before.
+        return _run(self, fun, args)
+    j = closed.jaxpr
+    flat = Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns)
+    return prim.bind(*closed.consts, *args, call_jaxpr=flat, num_consts=len(closed.consts),
+                     **rules)
+
+
+def _staging_process_custom_jvp(self, fun, rule, args):
+    if not self.stage_all:  # partial evaluation: the JVP trace above already applied rules
+        return _run(self, fun, args)
+    return _stage_custom(self, custom_jvp_call_p, fun, args, rule=rule)
+
+
+def _staging_process_custom_vjp(self, fun, fwd, bwd, args):
+    if not self.stage_all:
+        return _run(self, fun, args)
+    return _stage_custom(self, custom_vjp_call_p, fun, args, fwd=fwd, bwd=bwd)
+
+
+def _call_abstract_eval(*avals, call_jaxpr, **_):
+    return [v.aval for v in call_jaxpr.outvars]
+
+
+def _call_fun(call_jaxpr, consts):
+    from ..ir import eval_jaxpr
+    return lambda *a: eval_jaxpr(call_jaxpr, [], *consts, *a)
+
+
+def _call_impl(*args, call_jaxpr, **_):
+    import numpy as np
+    outs = _call_fun(call_jaxpr, [])(*(core.Array(np.asarray(a)) for a in args))
+    return [np.asarray(o._value if isinstance(o, core.Array) else o) for o in outs]
+
+
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, num_consts, rule):
+    ps = list(primals[num_consts:])
+    ts = [instantiate(t) for t in tangents[num_consts:]]
+    out, out_t = rule(ps, ts)
+    return list(out), [instantiate(t) for t in out_t]
+
+
+def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, num_consts, fwd, bwd):
+    fake = JVPTrace(core.current_trace())  # reuse the eager rule: JVP of fwd + custom_lin
+    ps, ts = primals[num_consts:], tangents[num_consts:]
+    args = [JVPTracer(fake, p, t) if type(t) is not Zero else p for p, t in zip(ps, ts)]
+    # Recorded (not evaluated): a staged program may be transposed later, which must call
+    # bwd itself (bwd need not be linear, e.g. gradient clipping).
+    outs = _jvp_process_custom_vjp(fake, None, fwd, bwd, args, record=True)
+    return [o.primal for o in outs], [instantiate(o.tangent) for o in outs]
+
+
+def _batch_custom_call(axis_size, vals, dims, *, call_jaxpr, num_consts, **rules):
+    from .vmap import vmap
+    if any(d is not None for d in dims[:num_consts]):
+        # a batched closed-over value: the rules cannot see it, so run the function itself
+        outs = vmap(_call_fun(call_jaxpr, []), in_axes=tuple(dims), axis_size=axis_size)(*vals)
+        return list(outs), [0] * len(outs)
+    consts, dyn, ddims = vals[:num_consts], vals[num_consts:], tuple(dims[num_consts:])
+    fun_b = vmap(_call_fun(call_jaxpr, consts), in_axes=ddims, axis_size=axis_size)
+    trace = core.current_trace()
+    if "rule" in rules:
+        rule = rules["rule"]
+
+        def rule_b(p, t):
+            return vmap(lambda p, t: rule(list(p), list(t)), in_axes=(ddims, ddims),
+                        axis_size=axis_size)(tuple(p), tuple(t))
+
+        outs = trace.process_custom_jvp(fun_b, rule_b, list(dyn))
+    else:
+        from ..primitives.reductions import reduce_sum
+        fwd, bwd = rules["fwd"], rules["bwd"]
+        fwd_b = vmap(fwd, in_axes=ddims, axis_size=axis_size)
+
+        def bwd_b(res, ct):
+            cts = vmap(bwd, in_axes=(0, 0), axis_size=axis_size)(res, ct)
+            return tuple(c if d is not None else reduce_sum(c, (0,)) for c, d in zip(cts, ddims))
+
+        outs = trace.process_custom_vjp(fun_b, fwd_b, bwd_b, list(dyn))
+    return list(outs), [0] * len(outs)
+
+
+for _p in _CUSTOM_CALLS:
+    _p.inlined_before_lowering = True  # jit's _executable inlines them (inline_custom_calls)
+    _p.abstract_eval = _call_abstract_eval
+    _p.impl = _call_impl
+    _p.batch = _batch_custom_call
+custom_jvp_call_p.jvp = _custom_jvp_call_jvp
+custom_vjp_call_p.jvp = _custom_vjp_call_jvp
+StagingTrace.process_custom_jvp = _staging_process_custom_jvp
+StagingTrace.process_custom_vjp = _staging_process_custom_vjp
+
+
+def inline_custom_calls(jaxpr):
+    """``jaxpr`` with every custom-derivative call replaced by its traced function's
+    equations: what compiled backends run (derivative rules only matter to transforms)."""
+    from ..ir import Eqn, Jaxpr, Var
+    if not any(e.prim in _CUSTOM_CALLS for e in jaxpr.eqns):
+        return jaxpr
+    sub = {}
+
+    def r(a):
+        return sub.get(a, a) if isinstance(a, Var) else a
+
+    eqns = []
+    for e in jaxpr.eqns:
+        if e.prim not in _CUSTOM_CALLS:
+            eqns.append(Eqn(e.prim, [r(a) for a in e.invars], e.outvars, e.params))
+            continue
+        inner = inline_custom_calls(e.params["call_jaxpr"])
+        env = dict(zip(inner.invars, [r(a) for a in e.invars]))
+
+        def m(a):
+            return env.get(a, a) if isinstance(a, Var) else a
+
+        for ie in inner.eqns:
+            outs = [Var(v.aval) for v in ie.outvars]
+            eqns.append(Eqn(ie.prim, [m(a) for a in ie.invars], outs, ie.params))
+            env.update(zip(ie.outvars, outs))
+        for ov, iv in zip(e.outvars, inner.outvars):
+            sub[ov] = m(iv)
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, [r(a) for a in jaxpr.outvars], eqns)

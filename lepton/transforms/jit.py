@@ -25,7 +25,8 @@ from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, _ctx, conc
 from ..errors import user_stacklevel
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
-from .api import _abstractify, trace_to_jaxpr
+from .api import _abstractify, fun_name, trace_to_jaxpr
+from .custom import inline_custom_calls
 from .memo import LRU, memo
 from .memo import clear as clear_memo
 from .partial_eval import partial_eval_jaxpr
@@ -81,16 +82,22 @@ def _executable(jaxpr: Jaxpr, backend: str, name=None):
     if hit is not None and hit[0] is jaxpr:
         return hit[1]
     _info.compiles += 1
+    lowered = _lowerable(jaxpr)
     if backend != "reference" and tiered.enabled():
-        exe = tiered.Tiered(jaxpr, backend, _count_compile_seconds, name)
+        exe = tiered.Tiered(lowered, backend, _count_compile_seconds, name)
     else:
         t0 = time.perf_counter()
         # a compiled backend that fails runs the program on the reference, with a warning
-        exe = get_backend(backend).compile(jaxpr) if backend == "reference" else \
-            tiered.compile_now(jaxpr, backend, name)
+        exe = get_backend(backend).compile(lowered) if backend == "reference" else \
+            tiered.compile_now(lowered, backend, name)
         _count_compile_seconds(time.perf_counter() - t0)
     _executables[key] = (jaxpr, exe)
     return exe
+
+
+def _lowerable(jaxpr: Jaxpr) -> Jaxpr:
+    """What backends compile: custom-derivative calls inlined (their rules are for transforms)."""
+    return inline_custom_calls(jaxpr)
 
 
 def _count_compile_seconds(seconds):
@@ -284,7 +291,7 @@ def _resolve_static(fun, argnums, argnames):
     except (TypeError, ValueError):  # some builtins have no signature: nothing to check
         return argnums, argnames
     params = list(sig.parameters.values())
-    name = getattr(fun, "__name__", "fun")
+    name = fun_name(fun)
     kinds = {p.kind for p in params}
     positional = [p.name for p in params if p.kind in _POSITIONAL]
     if argnums and inspect.Parameter.VAR_POSITIONAL not in kinds:
@@ -323,6 +330,7 @@ class Jitted:
                  backend=None):
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self._name = fun_name(fun)
         self.static_argnums, self.static_argnames = _resolve_static(
             fun, _index_tuple(static_argnums, "static_argnums"),
             _name_tuple(static_argnames, "static_argnames"))
@@ -346,7 +354,7 @@ class Jitted:
             static_key = (tuple(statics), static_kw)
             hash(static_key)
         except TypeError:
-            raise TypeError(f"jit({self.__name__}): static arguments must be hashable, got "
+            raise TypeError(f"jit({self._name}): static arguments must be hashable, got "
                             f"{[v for _, v in statics] + [v for _, v in static_kw]}. "
                             "Pass arrays as regular (traced) arguments instead.") from None
         return dyn, dyn_kw, static_pos, static_key
@@ -357,15 +365,15 @@ class Jitted:
         leaves = [x if isinstance(x, ArrayBase) else concrete(x) for x in leaves]
         avals = [_abstractify(x) for x in leaves]
         backend = self.backend or default_backend()
-        key = (self.fun, in_tree, tuple(avals), static_key, backend, config.x64)
+        key = (id(self.fun), in_tree, tuple(avals), static_key, backend, config.x64)
         entry = self._cache.get(key)
         if entry is not None:
             _info.hits += 1
             return entry, leaves, backend
         _info.misses += 1
-        if self._last_key is not None and self._last_key[0] is self.fun:
+        if self._last_key is not None and self._last_key[0] == id(self.fun):
             names = [_arg_name(p) for p, _ in tree.leaves_with_path((dyn, dyn_kw))]
-            msg = (f"jit({self.__name__}) is retracing because "
+            msg = (f"jit({self._name}) is retracing because "
                    f"{_describe_change(self._last_key, key, names)}")
             _info.explanations.append(msg)
             if _explain.enabled:
@@ -382,7 +390,7 @@ class Jitted:
             return out_leaves
 
         t0 = time.perf_counter()
-        closed = trace_to_jaxpr(flat_fun, avals, name=f"jit({self.__name__})")
+        closed = trace_to_jaxpr(flat_fun, avals, name=f"jit({self._name})")
         _info.trace_seconds += time.perf_counter() - t0
         entry = (closed, store["tree"])
         if not any(isinstance(c, Tracer) for c in closed.consts):
@@ -400,12 +408,12 @@ class Jitted:
                 _info.hits += 1
                 return _run_ready(hit, fast_key[1])
         (closed, out_tree), leaves, backend = self._trace(args, kwargs)
-        outs = bind_closed(closed, leaves, backend, self.__name__)
+        outs = bind_closed(closed, leaves, backend, self._name)
         if fast_key is not None and all(type(c) is Array for c in closed.consts):
             if len(self._fast) >= 256:
                 self._fast.clear()
             flat = _flat_jaxpr(closed)
-            self._fast[fast_key[0]] = (_executable(flat, backend, self.__name__), backend,
+            self._fast[fast_key[0]] = (_executable(flat, backend, self._name), backend,
                                        [c._value for c in closed.consts],
                                        [v.aval for v in flat.outvars], out_tree)
         return tree.unflatten(out_tree, outs)
@@ -437,7 +445,7 @@ class Jitted:
     def source(self, *args, **kwargs) -> str:
         """The generated kernel source for these arguments (backends that generate code)."""
         (closed, _), _, backend = self._trace(args, kwargs)
-        exe = _executable(_flat_jaxpr(closed), backend, self.__name__)
+        exe = _executable(_flat_jaxpr(closed), backend, self._name)
         return getattr(exe, "source", None) or f"# backend {backend!r} interprets:\n{closed}"
 
 
