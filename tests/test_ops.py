@@ -222,6 +222,16 @@ def test_vmap_of_einsum_broadcasting_batch_axes(sa, sb):
     np.testing.assert_allclose(np.asarray(got), want)
 
 
+def test_mod_derivative_in_the_divisor_is_exact():
+    """d mod(x, y)/dy = -floor(x / y) also where (x - rem) / y rounds to just below an integer
+    (found by test_grads[mod]: truncating it gave 3 for 4)."""
+    x, y = np.array(2.09240422), np.array(-0.67003926)
+    g = lepton.grad(lambda b: lnp.mod(x, b))(y)
+    assert float(g) == -np.floor(x / y) == 4.0
+    t = lepton.jvp(lambda b: lnp.fmod(x, b), (y,), (np.array(1.0),))[1]
+    assert float(t) == -np.trunc(x / y) == 3.0
+
+
 def _nondiff_cases():
     return [pytest.param(op, id=op.id) for op in OPS if op.nondiff
             and any(d.startswith("float") for d in op.dtypes)]

@@ -12,9 +12,6 @@ import fnmatch
 import pytest
 
 OTHER_XFAILS = {
-    ("mod", "*", "eager-grad"):
-        "finite differences of mod step across its jumps for a drawn example (test gen: draw "
-        "x/y away from integers)",
     ("linalg.eigh", "*", "eager-grad"):
         "eigh jvp vs float64 finite differences off by 3e-5 (> 1e-5) for a drawn example",
     ("einsum", "*", "vmap-empty-broadcast"):

@@ -498,12 +498,10 @@ defjvp(div_p, lambda t, x, y, ans: div(t, y),
        lambda t, x, y, ans: neg(mul(t, div(ans, y))))
 div_p.transpose = _div_transpose
 
+# d rem / dy = -trunc(x / y), computed as (x - rem) / y: an integer up to rounding, so it is
+# rounded to nearest (truncating 2.9999999 gave 2: a wrong derivative near the jumps' middle)
 defjvp(rem_p, lambda t, x, y, ans: t,
-       lambda t, x, y, ans: neg(mul(t, _trunc(div(sub(x, ans), y)))))
-
-
-def _trunc(x):
-    return select(lt(x, _const(x, 0)), ceil(x), floor(x))
+       lambda t, x, y, ans: neg(mul(t, round(div(sub(x, ans), y)))))
 
 
 def _pow_jvp_x(t, x, y, ans):

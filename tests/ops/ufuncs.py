@@ -15,7 +15,7 @@ OPS = [
     binary("divide", lnp.divide, np.divide, kind2="nonzero", dtypes=NUMERIC),
     binary("floor_divide", lnp.floor_divide, np.floor_divide, kind="nonzero", kind2="nonzero",
            dtypes=NUMERIC, nondiff=True),
-    binary("mod", lnp.mod, np.mod, kind="nonzero", kind2="nonzero", dtypes=NUMERIC),
+    Op("mod", lnp.mod, np.mod, lambda d, dt, g: _mod_gen(d, dt, g), dtypes=NUMERIC),
     binary("power", lnp.power, np.power, kind="positive", kind2="real", dtypes=FLOATS),
     binary("maximum", lnp.maximum, np.maximum, dtypes=NUMERIC),
     binary("minimum", lnp.minimum, np.minimum, dtypes=NUMERIC),
@@ -70,6 +70,21 @@ OPS = [
     binary("logical_xor", lnp.logical_xor, np.logical_xor, dtypes=ALL, nondiff=True),
     binary("isclose", lnp.isclose, np.isclose, dtypes=FLOATS, nondiff=True),
 ]
+
+
+_MOD = binary("mod", lnp.mod, np.mod, kind="nonzero", kind2="nonzero")
+
+
+def _mod_gen(draw, dtype, for_grad):
+    """As ``binary``; for gradients x / y stays 0.1 away from the integers where mod jumps (a
+    finite difference across a jump is no derivative)."""
+    if not for_grad:
+        return _MOD.gen(draw, dtype, for_grad)
+    s = shape(draw)
+    y = array(draw, s, dtype, "nonzero", True)
+    k = array(draw, s, "int32", low=-3, high=3, salt=1)
+    f = array(draw, s, dtype, "positive", True, low=0.1, high=0.9, salt=2)
+    return (np.asarray(y * (k + f), dtype), y), {}
 
 
 def _where_gen(draw, dtype, for_grad):
