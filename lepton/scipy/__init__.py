@@ -6,4 +6,4 @@ transforms (``custom_jvp``) and control flow; nothing below imports it.
 """
 from __future__ import annotations
 
-from . import special, stats  # noqa: F401
+from . import linalg, special, stats  # noqa: F401

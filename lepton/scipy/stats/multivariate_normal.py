@@ -5,7 +5,8 @@ import math
 
 from ... import numpy as lnp
 from ...errors import ShapeError
-from ...numpy._util import asarray, promote_args_inexact
+from ...numpy._util import asarray
+from .._util import common_inexact
 from ...primitives.linalg import cholesky, triangular_solve
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -17,8 +18,7 @@ def logpdf(x, mean, cov, allow_singular=None):
     ``allow_singular`` is accepted and ignored, as in JAX (a singular cov gives NaN)."""
     del allow_singular
     x, mean, cov = (asarray(v) for v in (x, mean, cov))
-    dt = promote_args_inexact("multivariate_normal.logpdf", x.ravel()[:0], mean.ravel()[:0],
-                              cov.ravel()[:0])[0].dtype
+    dt = common_inexact(x, mean, cov)
     x, mean, cov = (v.astype(dt) for v in (x, mean, cov))
     if mean.ndim == 0:
         if cov.ndim != 0:
