@@ -16,7 +16,7 @@ from ..core import Tracer
 from ..errors import ShapeError
 from ..numpy._util import asarray, promote_args_inexact
 from ..transforms.custom import stop_gradient
-from ._util import common_inexact
+from ._util import common_inexact, quiet
 from ..primitives.linalg import cholesky as _lower_cholesky
 from ..primitives.linalg import triangular_solve
 
@@ -37,6 +37,7 @@ def _herm(x):
     return lnp.conj(x) if (x.dtype.kind == "c") else x
 
 
+@quiet
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """The Cholesky factor of a Hermitian positive-definite ``a``: upper (``U^H U = a``)
     by default, as scipy; lower with ``lower=True``."""
@@ -45,6 +46,7 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     return c if lower else _herm(c)
 
 
+@quiet
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     """``(c, lower)`` for ``cho_solve``.  Unlike scipy, the other triangle of ``c`` is zero
     (as in JAX), not left-over entries of ``a``."""
@@ -70,6 +72,7 @@ def _rhs(name, a, b):
     return a, b, vector
 
 
+@quiet
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
                      debug=None, check_finite=True):
     """Solve ``op(a) x = b`` for triangular ``a``; ``trans`` is 0/'N' (a), 1/'T' (a^T) or
@@ -90,6 +93,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     return x[..., 0] if vector else x
 
 
+@quiet
 def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     """Solve ``a x = b`` given ``cho_factor(a)``."""
     del overwrite_b, check_finite
@@ -107,6 +111,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     return x[..., 0] if vector else x
 
 
+@quiet
 def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
           assume_a="gen"):
     """Solve ``a x = b``.  ``assume_a='pos'`` (or 'her'/'sym' positive definite) uses a
@@ -127,11 +132,13 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
     return x[..., 0] if vector else x
 
 
+@quiet
 def det(a, overwrite_a=False, check_finite=True):
     """The determinant (``lepton.numpy.linalg.det``)."""
     return lnp.linalg.det(_square("det", a))
 
 
+@quiet
 def inv(a, overwrite_a=False, check_finite=True):
     """The inverse (``lepton.numpy.linalg.inv``)."""
     return lnp.linalg.inv(_square("inv", a))
@@ -166,6 +173,7 @@ def _pade13(a):
     return v + u, v - u
 
 
+@quiet
 def expm(A, *, upper_triangular=False, max_squarings=16):
     """The matrix exponential by scaling and squaring with the [13/13] Pade approximant
     (Higham 2005), in lepton ops (so it differentiates, batches and compiles).
@@ -191,7 +199,9 @@ def expm(A, *, upper_triangular=False, max_squarings=16):
     p, q = _pade13(a * scale)
     r = lnp.linalg.solve(q, p)
     for i in range(steps):
-        r = lnp.where((i < s)[..., None, None], r @ r, r)
+        more = (i < s)[..., None, None]
+        rr = lnp.where(more, r, 0)  # finished matrices are not squared (no overflow)
+        r = lnp.where(more, rr @ rr, r)
     if traced:
         r = lnp.where((s > steps)[..., None, None], np.nan, r)
     return r

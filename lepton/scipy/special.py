@@ -18,6 +18,7 @@ from ..numpy._util import asarray, promote_args_inexact
 from ..primitives import special as _sp
 from ..primitives.elementwise import logistic as _logistic
 from ..transforms.custom import custom_jvp, stop_gradient
+from ._util import quiet
 
 __all__ = ["betaln", "digamma", "erf", "erfc", "erfinv", "expit", "gammaln", "log_ndtr",
            "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "xlog1py", "xlogy"]
@@ -41,6 +42,7 @@ digamma = _unary("digamma", _sp.digamma,
 expit = _unary("expit", _logistic, "1 / (1 + exp(-x)), without overflow.")
 
 
+@quiet
 def polygamma(n, x):
     """The n-th derivative of digamma; ``n`` is a static non-negative Python int (JAX also
     takes an array of orders)."""
@@ -55,12 +57,14 @@ def polygamma(n, x):
     return _sp.polygamma(n, x)
 
 
+@quiet
 def logit(x):
     """log(x / (1 - x)), the inverse of expit."""
     (x,) = promote_args_inexact("logit", x)
     return lnp.log(x) - lnp.log1p(-x)
 
 
+@quiet
 def betaln(a, b):
     """log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
     a, b = promote_args_inexact("betaln", a, b)
@@ -87,11 +91,13 @@ _xlog1py.defjvp(lambda primals, tangents: (
     tangents[0] * lnp.log1p(primals[1]) + tangents[1] * primals[0] / (1 + primals[1])))
 
 
+@quiet
 def xlogy(x, y):
     """x * log(y), and 0 where x == 0 (even if y is 0)."""
     return _xlogy(*promote_args_inexact("xlogy", x, y))
 
 
+@quiet
 def xlog1py(x, y):
     """x * log1p(y), and 0 where x == 0 (even if y is -1)."""
     return _xlog1py(*promote_args_inexact("xlog1py", x, y))
@@ -102,6 +108,7 @@ _SQRT1_2 = 1 / math.sqrt(2)
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
+@quiet
 def ndtr(x):
     """The standard normal CDF, accurate in both tails (0.5 erfc(-x / sqrt 2))."""
     (x,) = promote_args_inexact("ndtr", x)
@@ -111,6 +118,7 @@ def ndtr(x):
 _ASYMPTOTIC_BELOW = -20.0
 
 
+@quiet
 def log_ndtr(x):
     """log of the standard normal CDF, accurate far into the left tail (an asymptotic
     series below x = -20, where the CDF itself would underflow near x = -38)."""
@@ -151,6 +159,7 @@ _ndtri.defjvp(lambda primals, tangents: (
     tangents[0] * lnp.exp(0.5 * lnp.square(_ndtri(primals[0])) + _LOG_SQRT_2PI)))
 
 
+@quiet
 def ndtri(p):
     """The inverse of ndtr (the standard normal quantile): -inf at 0, inf at 1, NaN outside."""
     (p,) = promote_args_inexact("ndtri", p)

@@ -5,9 +5,11 @@ import numpy as np
 
 from ... import numpy as lnp
 from ..special import xlog1py, xlogy
+from .._util import quiet
 from ._util import promote
 
 
+@quiet
 def logpmf(k, p, loc=0):
     """-inf unless k - loc is 0 or 1."""
     k, p, loc = promote("bernoulli.logpmf", k, p, loc)
@@ -16,5 +18,6 @@ def logpmf(k, p, loc=0):
     return lnp.where((x == 0) | (x == 1), out, -np.inf)
 
 
+@quiet
 def pmf(k, p, loc=0):
     return lnp.exp(logpmf(k, p, loc))

@@ -5,9 +5,11 @@ import numpy as np
 
 from ... import numpy as lnp
 from ..special import betaln, xlog1py, xlogy
+from .._util import quiet
 from ._util import promote
 
 
+@quiet
 def logpdf(x, a, b, loc=0, scale=1):
     """-inf outside [loc, loc + scale]."""
     x, a, b, loc, scale = promote("beta.logpdf", x, a, b, loc, scale)
@@ -18,5 +20,6 @@ def logpdf(x, a, b, loc=0, scale=1):
     return lnp.where(outside, -np.inf, out)
 
 
+@quiet
 def pdf(x, a, b, loc=0, scale=1):
     return lnp.exp(logpdf(x, a, b, loc, scale))

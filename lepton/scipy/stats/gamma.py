@@ -6,9 +6,11 @@ import numpy as np
 from ... import numpy as lnp
 from ...primitives.special import lgamma
 from ..special import xlogy
+from .._util import quiet
 from ._util import promote
 
 
+@quiet
 def logpdf(x, a, loc=0, scale=1):
     """-inf below ``loc``."""
     x, a, loc, scale = promote("gamma.logpdf", x, a, loc, scale)
@@ -18,5 +20,6 @@ def logpdf(x, a, loc=0, scale=1):
     return lnp.where(x < loc, -np.inf, out)
 
 
+@quiet
 def pdf(x, a, loc=0, scale=1):
     return lnp.exp(logpdf(x, a, loc, scale))

@@ -6,12 +6,13 @@ import math
 from ... import numpy as lnp
 from ...errors import ShapeError
 from ...numpy._util import asarray
-from .._util import common_inexact
+from .._util import common_inexact, quiet
 from ...primitives.linalg import cholesky, triangular_solve
 
 _LOG_2PI = math.log(2 * math.pi)
 
 
+@quiet
 def logpdf(x, mean, cov, allow_singular=None):
     """Log density of ``x`` (shape (..., n)); ``mean`` (..., n) and ``cov`` (..., n, n)
     broadcast against it.  A scalar ``mean`` with a scalar ``cov`` is the 1-d normal.
@@ -40,5 +41,6 @@ def logpdf(x, mean, cov, allow_singular=None):
     return -0.5 * lnp.sum(y * y, axis=-1) - logdet - 0.5 * n * _LOG_2PI
 
 
+@quiet
 def pdf(x, mean, cov):
     return lnp.exp(logpdf(x, mean, cov))

@@ -6,9 +6,11 @@ import numpy as np
 from ... import numpy as lnp
 from ...primitives.special import lgamma
 from ..special import xlogy
+from .._util import quiet
 from ._util import promote
 
 
+@quiet
 def logpmf(k, mu, loc=0):
     """-inf unless k - loc is a non-negative integer."""
     k, mu, loc = promote("poisson.logpmf", k, mu, loc)
@@ -19,5 +21,6 @@ def logpmf(k, mu, loc=0):
     return lnp.where(ok, out, -np.inf)
 
 
+@quiet
 def pmf(k, mu, loc=0):
     return lnp.exp(logpmf(k, mu, loc))

@@ -5,9 +5,11 @@ import math
 
 from ... import numpy as lnp
 from ...primitives.special import lgamma
+from .._util import quiet
 from ._util import promote
 
 
+@quiet
 def logpdf(x, df, loc=0, scale=1):
     x, df, loc, scale = promote("t.logpdf", x, df, loc, scale)
     z = (x - loc) / scale
@@ -16,5 +18,6 @@ def logpdf(x, df, loc=0, scale=1):
     return norm - half * lnp.log1p(z * z / df)
 
 
+@quiet
 def pdf(x, df, loc=0, scale=1):
     return lnp.exp(logpdf(x, df, loc, scale))
