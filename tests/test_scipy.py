@@ -411,3 +411,23 @@ def test_cpu_backend_fuses_libm_functions_and_hosts_the_rest():
         np.testing.assert_array_equal(lepton.jit(g, backend="cpu")(xv), g(xv))
     f = lepton.jit(lepton.grad(lambda v: lss.gammaln(v).sum()), backend="cpu")
     np.testing.assert_allclose(f(x[x > 0]), lss.digamma(x[x > 0]), rtol=1e-14)
+
+
+def test_gamma_multigammaln_entr_softmax():
+    x = np.array([0.5, 1.0, 4.0, -0.5, -1.5, -2.5, 170.5])
+    np.testing.assert_allclose(lss.gamma(x), [math.gamma(v) for v in x], rtol=1e-13)
+    assert lss.gamma(0.0) == np.inf
+    a = np.array([2.0, 3.5])
+    np.testing.assert_allclose(lss.multigammaln(a, 3), [
+        1.5 * math.log(math.pi) + sum(math.lgamma(v - j / 2) for j in range(3)) for v in a],
+        rtol=1e-14)
+    np.testing.assert_allclose(lss.entr(np.array([0.0, 0.5, 2.0, -1.0])),
+                               [0.0, 0.5 * math.log(2), -2 * math.log(2), -np.inf])
+    z = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -np.inf]])
+    e = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(lss.softmax(z), e / e.sum(1, keepdims=True), rtol=1e-15)
+    np.testing.assert_allclose(lss.log_softmax(z[:1], axis=1),
+                               np.log(e[:1] / e[:1].sum(1, keepdims=True)), rtol=1e-15)
+    test_util.check_grads(lambda v: lss.softmax(v, axis=0), (z[0],), order=2)
+    test_util.check_grads(lss.gamma, (x[:4],), order=2)
+    test_util.check_grads(lambda v: lss.multigammaln(v, 2), (a,), order=2)

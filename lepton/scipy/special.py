@@ -20,8 +20,9 @@ from ..primitives.elementwise import logistic as _logistic
 from ..transforms.custom import custom_jvp, stop_gradient
 from ._util import quiet
 
-__all__ = ["betaln", "digamma", "erf", "erfc", "erfinv", "expit", "gammaln", "log_ndtr",
-           "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "xlog1py", "xlogy"]
+__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln",
+           "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+           "polygamma", "softmax", "xlog1py", "xlogy"]
 
 
 def _unary(name, prim_fn, doc):
@@ -55,6 +56,49 @@ def polygamma(n, x):
         n = int(n)
     (x,) = promote_args_inexact("polygamma", x)
     return _sp.polygamma(n, x)
+
+
+@quiet
+def gamma(x):
+    """Gamma(x) = sign * exp(gammaln(x)): inf at 0 and at the poles -1, -2, ... (the sign
+    of a pole is undefined; scipy gives NaN there)."""
+    (x,) = promote_args_inexact("gamma", x)
+    odd = lnp.mod(lnp.floor(x), 2) == 1  # Gamma < 0 on (-1, 0), (-3, -2), ...
+    sign = lnp.where((x < 0) & odd, -1.0, 1.0).astype(x.dtype)
+    return sign * lnp.exp(_sp.lgamma(x))
+
+
+@quiet
+def multigammaln(a, d):
+    """log of the multivariate gamma function of dimension ``d`` (a static int)."""
+    d = int(d)
+    (a,) = promote_args_inexact("multigammaln", a)
+    js = lnp.arange(d, dtype=a.dtype)
+    terms = _sp.lgamma(lnp.expand_dims(a, -1) - 0.5 * js)
+    return lnp.sum(terms, axis=-1) + 0.25 * d * (d - 1) * math.log(math.pi)
+
+
+@quiet
+def entr(x):
+    """-x log(x) for x > 0, 0 at 0, -inf for x < 0."""
+    (x,) = promote_args_inexact("entr", x)
+    return lnp.where(x < 0, -np.inf, -xlogy(x, x))
+
+
+@quiet
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the (gradient-free) max."""
+    (x,) = promote_args_inexact("softmax", x)
+    m = stop_gradient(lnp.max(x, axis=axis, keepdims=True))
+    e = lnp.exp(x - lnp.where(lnp.isfinite(m), m, 0))
+    return e / lnp.sum(e, axis=axis, keepdims=True)
+
+
+@quiet
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along ``axis``."""
+    (x,) = promote_args_inexact("log_softmax", x)
+    return x - logsumexp(x, axis=axis, keepdims=True)
 
 
 @quiet
