@@ -40,7 +40,59 @@ def _libm(fn):
     return apply
 
 
-_erf_u, _erfc_u, _lgamma_u = _libm(math.erf), _libm(math.erfc), _libm(math.lgamma)
+_lgamma_u = _libm(math.lgamma)
+
+# erf and erfc as vectorised rational approximations (Cephes, the forms lepton.random
+# uses): within a few ulps of libm's and 10-50x faster than calling it per element.
+_ERF_TU = (
+    (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
+     7.00332514112805075473E3, 5.55923013010394962768E4),
+    (1.00000000000000000000E0, 3.35617141647503099647E1, 5.21357949780152679795E2,
+     4.59432382970980127987E3, 2.26290000613890934246E4, 4.92673942608635921086E4))
+_ERFC_PQRS = (
+    (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+     4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
+     9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2),
+    (1.00000000000000000000E0, 1.32281951154744992508E1, 8.67072140885989742329E1,
+     3.54937778887819891062E2, 9.75708501743205489753E2, 1.82390916687909736289E3,
+     2.24633760818710981792E3, 1.65666309194161350182E3, 5.57535340817727675546E2),
+    (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
+     6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0),
+    (1.00000000000000000000E0, 2.26052863220117276590E0, 9.39603524938001434673E0,
+     1.20489539808096656605E1, 1.70814450747565897222E1, 9.60896809063285878198E0,
+     3.36907645100081516050E0))
+
+
+def _erf_small(x):
+    """erf for |x| < 1 (and harmless elsewhere: callers select)."""
+    z = x * x
+    return x * _horner(z, _ERF_TU[0]) / _horner(z, _ERF_TU[1])
+
+
+def _erfc_large(x):
+    """erfc for |x| >= 1; exp(-x^2) as exp(-hi^2) exp(-(x^2 - hi^2)) with hi = x rounded
+    to 1/16, so the rounding of x^2 is not amplified in the tail."""
+    ax = np.abs(x)
+    hi = np.floor(ax * 16 + 0.5) / 16
+    e = np.exp(-hi * hi) * np.exp(-(ax - hi) * (ax + hi))
+    p, q, r, t = _ERFC_PQRS
+    safe = np.where(ax < 28, ax, 1.0)  # beyond 27.3 erfc underflows to 0
+    y = np.where(ax < 8, e * _horner(safe, p) / _horner(safe, q),
+                 e * _horner(safe, r) / _horner(safe, t))
+    y = np.where(ax < 28, y, np.where(np.isnan(ax), np.nan, 0.0))
+    return np.where(x < 0, 2 - y, y)
+
+
+def _erf_u(x):
+    small = np.abs(x) < 1
+    return np.where(small, _erf_small(np.where(small, x, 0.0)),
+                    np.copysign(1 - _erfc_large(np.abs(np.where(small, 1.0, x))), x))
+
+
+def _erfc_u(x):
+    small = np.abs(x) < 1
+    return np.where(small, 1 - _erf_small(np.where(small, x, 0.0)),
+                    _erfc_large(np.where(small, 1.0, x)))
 
 
 def _lgamma_np(x):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import numpy as lnp
 from ..core import Tracer
-from ..numpy._util import asarray, promote_args_inexact
+from ..numpy._util import promote_args_inexact
 from ..primitives import special as _sp
 from ..primitives.elementwise import logistic as _logistic
 from ..transforms.custom import custom_jvp, stop_gradient
@@ -247,4 +247,3 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     return out
 
 
-del asarray
