@@ -84,7 +84,8 @@ def _environment() -> str:
     from . import kernels_cpu
     with open(kernels_cpu.__file__, "rb") as f:
         helpers = hashlib.sha256(f.read()).hexdigest()
-    return "\n".join([FORMAT, lepton.__version__, numba.__version__, llvm.get_host_cpu_name(),
+    return "\n".join([FORMAT, HEADER, lepton.__version__, numba.__version__,
+                      llvm.get_host_cpu_name(),
                       llvm.get_host_cpu_features().flatten(), helpers])
 
 
