@@ -31,4 +31,5 @@ from . import lax  # noqa: F401,E402
 from . import nn  # noqa: F401,E402
 from . import stax  # noqa: F401,E402
 from . import optimizers  # noqa: F401,E402
+from . import scipy  # noqa: F401,E402
 from .serialization import SaveFormatError, load, save  # noqa: F401,E402

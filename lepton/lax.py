@@ -28,6 +28,8 @@ from .primitives.reductions import (argmax, argmin, cummax, cummin, cumprod,  # 
 from .primitives.slicing import (bitcast_convert_type, dynamic_slice,  # noqa: F401
                                  dynamic_update_slice, pad, rev, slice, slice_in_dim)
 from .primitives.sorting import sort  # noqa: F401
+from .primitives.special import (digamma, erf, erf_inv, erfc, lgamma,  # noqa: F401
+                                 polygamma)
 from .primitives.structural import (broadcast_in_dim, concatenate, expand_dims,  # noqa: F401
                                     full, reshape, squeeze, transpose)
 from .primitives.structural import iota as broadcasted_iota  # noqa: F401

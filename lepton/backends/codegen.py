@@ -201,12 +201,17 @@ TEMPLATES = {
     "shift_right_logical": _shift_right_logical,
     "select_n": _select_n,
     "convert_element_type": _convert,
+    # special functions (lepton.primitives.special): libm, as their reference impls
+    "erf": _only("f", "math.erf({0})"),
+    "erfc": _only("f", "math.erfc({0})"),
+    "lgamma": _typed(lambda d: f"(np.inf if ({{0}} <= {const(0, d)} and {{0}} == np.floor({{0}}))"
+                               f" else math.lgamma({{0}}))"),
 }
 
 #: Primitives that cost about as much as 1000 adds (see ``cost``).
 TRANSCENDENTAL = frozenset({"exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos",
                             "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-                            "atanh", "cbrt", "pow", "atan2"})
+                            "atanh", "cbrt", "pow", "atan2", "erf", "erfc", "lgamma"})
 
 
 #: Vectorisable float32 versions (``kernels_cpu``), used in place of the libm templates.

@@ -36,6 +36,7 @@ HOST_OPS = frozenset({
     "sort", "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin",
     "cholesky", "eigh", "lu", "qr", "svd", "triangular_solve",
     "threefry2x32", "bitcast_convert_type",
+    "erf_inv", "digamma", "polygamma",                     # lepton.primitives.special
     "jit", "custom_lin", "stop_gradient",
     "cond", "scan", "while",  # their impls run the bodies (compiled once per loop)
     "debug_callback", "pure_callback",  # Python on the host, between kernels, in order
