@@ -523,6 +523,8 @@ def _fold_windows(x, init, combine, window, strides, window_dilation):
     out = tuple(max(0, (n - e) // s + 1) if n >= e else 0
                 for n, e, s in zip(shape, eff, strides))
     acc = broadcast_in_dim(init, out, ())
+    if 0 in out:
+        return acc
     for offs in itertools.product(*(range(w) for w in window)):
         starts = [o * d for o, d in zip(offs, window_dilation)]
         limits = [st + (m - 1) * s + 1 if m else st for st, m, s in zip(starts, out, strides)]
