@@ -514,10 +514,11 @@ def _int_tuple(name, v, n, default):
     return v
 
 
-def _fold_windows(x, init, combine, window, strides, window_dilation):
+def _fold_windows(x, init, combine, window, strides, window_dilation, mask=None):
     """Reduce the windows of the already padded ``x`` by folding ``combine`` over one
     strided slice per window offset (used for window dilation and general computations;
-    differentiable through ``combine``)."""
+    differentiable through ``combine``).  Where ``mask`` (padded like ``x``) is False the
+    element is skipped: padding and dilation holes are not part of any window."""
     shape = get_aval(x).shape
     eff = _dilate_shape(window, window_dilation)
     out = tuple(max(0, (n - e) // s + 1) if n >= e else 0
@@ -527,8 +528,10 @@ def _fold_windows(x, init, combine, window, strides, window_dilation):
         return acc
     for offs in itertools.product(*(range(w) for w in window)):
         starts = [o * d for o, d in zip(offs, window_dilation)]
-        limits = [st + (m - 1) * s + 1 if m else st for st, m, s in zip(starts, out, strides)]
-        acc = combine(acc, _slice(x, starts, limits, strides))
+        limits = [st + (m - 1) * s + 1 for st, m, s in zip(starts, out, strides)]
+        new = combine(acc, _slice(x, starts, limits, strides))
+        acc = new if mask is None else ew.select(_slice(mask, starts, limits, strides),
+                                                 new, acc)
     return acc
 
 
@@ -539,8 +542,9 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     ``computation`` is ``lax.add``, ``lax.max`` or ``lax.min`` (or the strings 'sum',
     'max', 'min'), which use the dedicated primitives; any other binary function of two
     arrays (e.g. ``lax.mul``) is folded over the window offsets.  Padding and base-dilation
-    holes hold ``init_value``, and every window also folds ``init_value`` in; with the
-    computation's identity (0, -inf, +inf) that is the plain windowed reduction.  String
+    holes are not part of any window (as in XLA); each window reduces its elements and
+    folds ``init_value`` in once, so with the computation's identity (0, -inf, +inf) it is
+    the plain windowed reduction.  String
     padding is computed from the undilated operand and the dilated window, as JAX.
     """
     name = _computation_name(computation)
@@ -559,18 +563,35 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         raise ValueError(f"reduce_window: padding {padding} needs one (lo, hi) pair per axis "
                          f"of the operand {aval.str_short()}")
     params = dict(window_dimensions=window_dimensions, window_strides=window_strides)
+    cfg = [(lo, hi, d - 1) for (lo, hi), d in zip(padding, base_dilation)]
+    init_is_identity = False
     identity = None if name is None else _identity(name, aval.dtype)
+    if identity is not None and not isinstance(init_value, Tracer):
+        init_is_identity = bool(np.asarray(init_value) == identity)
     plain = base_dilation == (1,) * nd and window_dilation == (1,) * nd
-    if plain and identity is not None and not isinstance(init_value, Tracer) \
-            and np.asarray(init_value) == identity:
+    if plain and init_is_identity:
         return _REDUCE_WINDOW[name].bind(operand, padding=padding, **params)
     init = ew.convert_element_type(init_value, aval.dtype) if isinstance(init_value, ArrayBase) \
         else full((), init_value, aval.dtype)
-    padded = pad(operand, init, [(lo, hi, d - 1) for (lo, hi), d in zip(padding, base_dilation)])
-    combine = computation if name is None else {"sum": ew.add, "max": ew.max,
-                                                "min": ew.min}[name]
-    if name is None or window_dilation != (1,) * nd:
-        return _fold_windows(padded, init, combine, window_dimensions, window_strides,
-                             window_dilation)
-    out = _REDUCE_WINDOW[name].bind(padded, padding=((0, 0),) * nd, **params)
+    if identity is None:
+        # Any binary function: fold over the window offsets, skipping padding and holes.
+        mask = pad(full(aval.shape, True, np.dtype(bool)), full((), False, np.dtype(bool)), cfg)
+        combine = _COMBINE.get(name, computation)
+        return _fold_windows(pad(operand, init, cfg), init, combine, window_dimensions,
+                             window_strides, window_dilation, mask)
+    # Padding and dilation holes hold the identity (they are not part of any window, as in
+    # XLA); the init value is folded in once per window.
+    ident = full((), identity, aval.dtype)
+    combine = _COMBINE[name]
+    padded = pad(operand, ident, cfg)
+    if window_dilation == (1,) * nd:
+        out = _REDUCE_WINDOW[name].bind(padded, padding=((0, 0),) * nd, **params)
+    else:
+        out = _fold_windows(padded, ident, combine, window_dimensions, window_strides,
+                            window_dilation)
+    if init_is_identity:
+        return out
     return combine(out, broadcast_in_dim(init, get_aval(out).shape, ()))
+
+
+_COMBINE = {"sum": ew.add, "max": ew.max, "min": ew.min}

@@ -11,11 +11,13 @@ from tests.ops.reductions import _spread
 
 # ----------------------------------------------------------------------------- reduce_window
 def _np_reduce_window(x, init, op, window, strides, padding, base_dilation, window_dilation):
-    """Direct NumPy reference: dilate, pad with init, take dilated windows, reduce."""
+    """Direct NumPy reference: dilate and pad with the identity (padding and holes are in
+    no window), take dilated windows, reduce, fold init in once."""
     x = np.asarray(x)
     nd = x.ndim
+    ident = {"add": 0., "max": -np.inf, "min": np.inf, "mul": 1.}[op]
     dil_shape = [0 if n == 0 else (n - 1) * d + 1 for n, d in zip(x.shape, base_dilation)]
-    xd = np.full(dil_shape, init, x.dtype)
+    xd = np.full(dil_shape, ident, x.dtype)
     xd[tuple(slice(None, None, d) for d in base_dilation)] = x
     eff = [(w - 1) * d + 1 for w, d in zip(window, window_dilation)]
     if padding == "VALID":
@@ -27,7 +29,7 @@ def _np_reduce_window(x, init, op, window, strides, padding, base_dilation, wind
             pads.append((total // 2, total - total // 2))
     else:
         pads = padding
-    xp = np.pad(xd, pads, constant_values=init)
+    xp = np.pad(xd, pads, constant_values=ident)
     if any(n < e for n, e in zip(xp.shape, eff)):
         out_shape = tuple(max(0, (n - e) // s + 1) if n >= e else 0
                           for n, e, s in zip(xp.shape, eff, strides))
