@@ -552,8 +552,8 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     nd = aval.ndim
     window_dimensions = tuple(int(w) for w in window_dimensions)
     if len(window_dimensions) != nd:
-        raise ValueError(f"reduce_window: window_dimensions {window_dimensions} needs one "
-                         f"entry per axis of the operand {aval.str_short()}")
+        fail_shape("reduce_window", f"window_dimensions {window_dimensions} needs one entry "
+                   "per axis of the operand", aval)
     window_strides = _int_tuple("window_strides", window_strides, nd, 1)
     base_dilation = _int_tuple("base_dilation", base_dilation, nd, 1)
     window_dilation = _int_tuple("window_dilation", window_dilation, nd, 1)
@@ -573,6 +573,8 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         return _REDUCE_WINDOW[name].bind(operand, padding=padding, **params)
     init = ew.convert_element_type(init_value, aval.dtype) if isinstance(init_value, ArrayBase) \
         else full((), init_value, aval.dtype)
+    if identity is None and name is not None:  # e.g. max of complex: the primitive explains
+        return _REDUCE_WINDOW[name].bind(operand, padding=padding, **params)
     if identity is None:
         # Any binary function: fold over the window offsets, skipping padding and holes.
         mask = pad(full(aval.shape, True, np.dtype(bool)), full((), False, np.dtype(bool)), cfg)
