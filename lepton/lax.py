@@ -39,3 +39,9 @@ from .transforms.custom import stop_gradient  # noqa: F401
 def iota(dtype, size):
     """``[0, 1, ..., size - 1]`` as a 1-d array of ``dtype``."""
     return broadcasted_iota(dtype, (size,), 0)
+from ._lax_misc import (ConvDimensionNumbers, Precision, conv, conv_dimension_numbers,  # noqa: F401,E402
+                        conv_general_dilated, conv_general_shape_tuple, dot, dot_general,
+                        dynamic_index_in_dim, dynamic_slice_in_dim, dynamic_update_index_in_dim,
+                        dynamic_update_slice_in_dim, index_in_dim, slice_in_dim, top_k)
+from ._lax_solves import custom_linear_solve, custom_root  # noqa: F401,E402
+from ._lax_scan import associative_scan  # noqa: F401,E402

@@ -40,7 +40,8 @@ from .primitives.structural import broadcast_in_dim, concatenate, full, iota, re
 __all__ = ["PRNGKey", "key", "key_data", "wrap_key_data", "split", "fold_in", "bits",
            "uniform", "normal", "truncated_normal", "bernoulli", "categorical", "randint",
            "choice", "permutation", "gamma", "loggamma", "beta", "dirichlet", "exponential",
-           "gumbel", "laplace", "logistic", "multivariate_normal", "set_debug_key_reuse",
+           "gumbel", "laplace", "logistic", "multivariate_normal", "cauchy", "rademacher", "t",
+           "orthogonal", "poisson", "set_debug_key_reuse",
            "set_threefry_partitionable"]
 
 _U32 = dtypes.uint32
@@ -862,6 +863,162 @@ def _erfc_tail(x):
     y = lnp.where(ax < 8, e * _horner(ax, p) / _horner(ax, q), e * _horner(ax, r) / _horner(ax, s))
     y = lnp.where(z < -_MAXLOG_F64, 0., y)
     return lnp.where(x < 0, 2 - y, y)
+
+
+# ----------------------------------------------------------------------------- more samplers
+def cauchy(key, shape=(), dtype=None):
+    """Standard Cauchy samples: ``tan(pi * (u - 1/2))``, ``u`` uniform on ``[eps, 1)`` (as
+    JAX)."""
+    key = _take_key("cauchy", key)
+    shape, dtype = _shape_arg("cauchy", shape), _dtype_arg("cauchy", dtype, "f")
+    u = _uniform(key, shape, dtype, float(np.finfo(dtype).eps), 1.)
+    return lnp.tan(np.array(np.pi, dtype) * (u - np.array(0.5, dtype)))
+
+
+def rademacher(key, shape=(), dtype=None):
+    """-1 or +1 with probability 1/2 each (``2 * bernoulli(key, 0.5) - 1``, as JAX); integer
+    dtype by default."""
+    key = _take_key("rademacher", key)
+    shape = _shape_arg("rademacher", shape)
+    dtype = dtypes.default_int() if dtype is None else dtypes.canonicalize(dtype)
+    b = _uniform(key, shape, dtypes.default_float()) < 0.5
+    return (2 * b.astype(dtype) - 1).astype(dtype)
+
+
+def t(key, df, shape=None, dtype=None):
+    """Student's t samples with ``df`` degrees of freedom: ``n * sqrt((df/2) / g)`` for
+    ``n`` normal and ``g`` Gamma(df/2) (JAX's construction; the gamma draws use lepton's
+    sampler, so the values are not JAX's bit for bit)."""
+    key = _take_key("t", key)
+    dtype = _dtype_arg("t", dtype, "f")
+    df = _param(df, dtype)
+    shape = _sample_shape("t", shape, df.shape)
+    key_n, key_g = _split_list(key, 2)
+    n = _normal(key_n, shape, dtype)
+    half_df = lnp.broadcast_to(df / np.array(2, dtype), shape)
+    g = _gamma(key_g, half_df, shape, dtype)
+    return n * lnp.sqrt(half_df / g)
+
+
+def orthogonal(key, n, shape=(), dtype=None, m=None):
+    """Haar-random orthogonal (unitary for complex dtypes) ``n x m`` matrices with batch
+    ``shape``: the Q of a normal matrix's QR, column signs fixed by R's diagonal (as JAX).
+    For ``n != m`` the rows (``n < m``) or columns (``n > m``) are orthonormal."""
+    key = _take_key("orthogonal", key)
+    shape = _shape_arg("orthogonal", shape)
+    dtype = _dtype_arg("orthogonal", dtype, "fc")
+    n = _static_int("orthogonal", n)
+    m = n if m is None else _static_int("orthogonal", m)
+    if n < 0 or m < 0:
+        raise ShapeError(f"lepton.random.orthogonal: n and m must be non-negative, got n={n}, "
+                         f"m={m}.")
+    z = _normal(key, shape + (max(n, m), min(n, m)), dtype)
+    q, r = lnp.linalg.qr(z)
+    d = lnp.diagonal(r, 0, -2, -1)
+    x = q * lnp.expand_dims(lnp.sign(d), -2)
+    if n < m:
+        x = lnp.conj(lnp.swapaxes(x, -1, -2))
+    return x
+
+
+# Poisson (JAX's two algorithms; JAX runs each in a while_loop until every element is done).
+# lepton's random layer sits below control flow, so a traced draw runs a fixed number of
+# rounds instead, each with JAX's key for that round: an element's value is the same as
+# JAX's unless it needs more rounds (probability < 1e-17 per element for either method);
+# eager draws stop as soon as JAX's loop would.
+_KNUTH_ROUNDS = 48
+_PTRS_ROUNDS = 20
+_LANCZOS_G = 7.
+_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+            -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+            9.9843695780195716e-6, 1.5056327351493116e-7)
+
+
+def _lgamma_ge1(x):
+    """log Gamma(x) for x >= 1 (Lanczos, g=7, ~1e-15 relative in float64)."""
+    x = x - 1
+    a = _LANCZOS[0]
+    for i, c in enumerate(_LANCZOS[1:], 1):
+        a = a + c / (x + i)
+    tt = x + _LANCZOS_G + 0.5
+    return 0.5 * np.log(2 * np.pi) + (x + 0.5) * lnp.log(tt) - tt + lnp.log(a)
+
+
+def _concrete(*xs):
+    return not any(isinstance(x, Tracer) for x in xs)
+
+
+def _poisson_knuth(key, lam, shape):
+    """Knuth's method (used for lam < 10): count uniforms until their product <= exp(-lam)."""
+    f32 = dtypes.float32
+    k = lnp.zeros(shape, dtypes.int32)
+    log_prod = lnp.zeros(shape, f32)
+    eager = _concrete(key, lam)
+    rng = key
+    for _ in range(_KNUTH_ROUNDS):
+        if eager and not bool(lnp.any(log_prod > -lam)):
+            break
+        rng, sub = _split_list(rng, 2)
+        k = lnp.where(log_prod > -lam, k + 1, k)
+        log_prod = log_prod + lnp.log(_uniform(sub, shape, f32))
+    return k - 1
+
+
+def _poisson_rejection(key, lam, shape):
+    """Hormann's transformed rejection (PTRS, used for lam >= 10).  As in JAX, a later
+    round that accepts overwrites an earlier accepted value while other elements still
+    run, so the rounds that run (until every element has accepted) matter."""
+    f32 = dtypes.float32
+    log_lam = lnp.log(lam)
+    b = 0.931 + 2.53 * lnp.sqrt(lam)
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2)
+    k_out = lnp.full(shape, -1, f32)
+    accepted = lnp.zeros(shape, dtypes.bool_)
+    running = None  # traced: whether JAX's loop would still run this round
+    eager = _concrete(key, lam)
+    for _ in range(_PTRS_ROUNDS):
+        if eager and bool(lnp.all(accepted)):
+            break
+        key, sub0, sub1 = _split_list(key, 3)
+        u = _uniform(sub0, shape, f32) - np.float32(0.5)
+        v = _uniform(sub1, shape, f32)
+        u_shifted = 0.5 - lnp.abs(u)
+        k = lnp.floor((2 * a / u_shifted + b) * u + lam + 0.43)
+        s = lnp.log(v * inv_alpha / (a / (u_shifted * u_shifted) + b))
+        safe_k = lnp.where(k < 0, 0., k).astype(dtypes.float64)
+        tt = (-lam + k * log_lam).astype(dtypes.float64) - _lgamma_ge1(safe_k + 1)
+        accept1 = (u_shifted >= 0.07) & (v <= v_r)
+        reject = (k < 0) | ((u_shifted < 0.013) & (v > u_shifted))
+        accept = accept1 | (~reject & (s.astype(dtypes.float64) <= tt))
+        if not eager:
+            running = ~lnp.all(accepted) if running is None else running & ~lnp.all(accepted)
+            accept = accept & running
+        k_out = lnp.where(accept, k, k_out)
+        accepted = accepted | accept
+    return k_out
+
+
+def poisson(key, lam, shape=None, dtype=None):
+    """Poisson(lam) counts: Knuth's method for ``lam < 10``, Hormann's transformed
+    rejection otherwise (JAX's algorithms, with JAX's keys, computed in float32; see the
+    note above ``_KNUTH_ROUNDS`` on traced draws).  ``lam`` must be >= 0; integer dtype
+    (int32 by default, int64 in x64 mode)."""
+    key = _take_key("poisson", key)
+    dtype = _dtype_arg("poisson", dtype, "iu", default=dtypes.default_int())
+    lam = asarray(lam)
+    if lam.dtype.kind not in "iuf":
+        raise DTypeError(f"lepton.random.poisson: lam must be a real number or array, got "
+                         f"{lam.aval.str_short()}.")
+    shape = _sample_shape("poisson", shape, lam.shape)
+    lam = lnp.broadcast_to(lam.astype(dtypes.float32), shape)
+    use_knuth = lnp.isnan(lam) | (lam < 10)
+    lam_knuth = lnp.where(use_knuth, lam, 0.)
+    lam_rejection = lnp.where(use_knuth, 1e5, lam)
+    result = lnp.where(use_knuth, _poisson_knuth(key, lam_knuth, shape),
+                       _poisson_rejection(key, lam_rejection, shape).astype(dtypes.int32))
+    return lnp.where(lam == 0, 0, result).astype(dtype)
 
 
 if os.environ.get("LEPTON_DEBUG_KEY_REUSE", "").lower() in ("1", "true", "yes"):

@@ -12,6 +12,8 @@ are folded into batch or feature axes by reshapes, so no extra primitive is need
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -20,6 +22,7 @@ from . import elementwise as ew
 from .base import (Zero, align_batched, defjvp, deflinear, fail_dtype, fail_shape,
                    is_undefined, move_to_front)
 from .slicing import pad, pad_p, rev
+from .slicing import slice as _slice
 from .structural import broadcast_in_dim, full, reshape, transpose, zeros
 
 
@@ -486,30 +489,111 @@ _REDUCE_WINDOW = {"sum": reduce_window_sum_p, "max": reduce_window_max_p,
                   "min": reduce_window_min_p}
 
 
-def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
-                  padding="VALID"):
-    """Reduce each window with 'sum', 'max' or 'min' (XLA's ReduceWindow).
+def _computation_name(computation):
+    """'sum'/'max'/'min' for those strings and for ``lax.add``/``lax.max``/``lax.min``;
+    None for any other callable (reduced by the generic slice-and-fold path)."""
+    if isinstance(computation, str):
+        if computation not in _REDUCE_WINDOW:
+            raise ValueError(f"reduce_window: computation must be 'sum', 'max' or 'min' (or "
+                             f"lax.add, lax.max, lax.min, or a binary function), got "
+                             f"{computation!r}")
+        return computation
+    if not callable(computation):
+        raise TypeError(f"reduce_window: computation must be a binary function such as "
+                        f"lax.add or lax.max, got {computation!r}")
+    return {ew.add: "sum", ew.max: "max", ew.min: "min"}.get(computation)
 
-    Padding holds ``init_value`` and every window also folds ``init_value`` in; with the
-    computation's identity (0, -inf, +inf) that is the plain windowed reduction.
+
+def _int_tuple(name, v, n, default):
+    if v is None:
+        return (default,) * n
+    v = tuple(int(d) for d in v)
+    if len(v) != n or any(d < 1 for d in v):
+        raise ValueError(f"reduce_window: {name} {v} needs {n} positive entries, one per "
+                         f"operand axis")
+    return v
+
+
+def _fold_windows(x, init, combine, window, strides, window_dilation, mask=None):
+    """Reduce the windows of the already padded ``x`` by folding ``combine`` over one
+    strided slice per window offset (used for window dilation and general computations;
+    differentiable through ``combine``).  Where ``mask`` (padded like ``x``) is False the
+    element is skipped: padding and dilation holes are not part of any window."""
+    shape = get_aval(x).shape
+    eff = _dilate_shape(window, window_dilation)
+    out = tuple(max(0, (n - e) // s + 1) if n >= e else 0
+                for n, e, s in zip(shape, eff, strides))
+    acc = broadcast_in_dim(init, out, ())
+    if 0 in out:
+        return acc
+    for offs in itertools.product(*(range(w) for w in window)):
+        starts = [o * d for o, d in zip(offs, window_dilation)]
+        limits = [st + (m - 1) * s + 1 for st, m, s in zip(starts, out, strides)]
+        new = combine(acc, _slice(x, starts, limits, strides))
+        acc = new if mask is None else ew.select(_slice(mask, starts, limits, strides),
+                                                 new, acc)
+    return acc
+
+
+def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
+                  padding="VALID", base_dilation=None, window_dilation=None):
+    """Reduce each window of ``operand`` (XLA's ReduceWindow, with ``jax.lax``'s signature).
+
+    ``computation`` is ``lax.add``, ``lax.max`` or ``lax.min`` (or the strings 'sum',
+    'max', 'min'), which use the dedicated primitives; any other binary function of two
+    arrays (e.g. ``lax.mul``) is folded over the window offsets.  Padding and base-dilation
+    holes are not part of any window (as in XLA); each window reduces its elements and
+    folds ``init_value`` in once, so with the computation's identity (0, -inf, +inf) it is
+    the plain windowed reduction.  String
+    padding is computed from the undilated operand and the dilated window, as JAX.
     """
-    if computation not in _REDUCE_WINDOW:
-        raise ValueError(f"reduce_window: computation must be 'sum', 'max' or 'min', got "
-                         f"{computation!r}")
+    name = _computation_name(computation)
     aval = get_aval(operand)
+    nd = aval.ndim
     window_dimensions = tuple(int(w) for w in window_dimensions)
-    window_strides = (1,) * aval.ndim if window_strides is None else \
-        tuple(int(s) for s in window_strides)
-    padding = padtype_to_pads(aval.shape, window_dimensions, window_strides, padding)
-    p = _REDUCE_WINDOW[computation]
+    if len(window_dimensions) != nd:
+        fail_shape("reduce_window", f"window_dimensions {window_dimensions} needs one entry "
+                   "per axis of the operand", aval)
+    window_strides = _int_tuple("window_strides", window_strides, nd, 1)
+    base_dilation = _int_tuple("base_dilation", base_dilation, nd, 1)
+    window_dilation = _int_tuple("window_dilation", window_dilation, nd, 1)
+    padding = padtype_to_pads(aval.shape, _dilate_shape(window_dimensions, window_dilation),
+                              window_strides, padding)
+    if len(padding) != nd:
+        raise ValueError(f"reduce_window: padding {padding} needs one (lo, hi) pair per axis "
+                         f"of the operand {aval.str_short()}")
     params = dict(window_dimensions=window_dimensions, window_strides=window_strides)
-    identity = _identity(computation, aval.dtype)
-    if identity is not None and not isinstance(init_value, Tracer) \
-            and np.asarray(init_value) == identity:
-        return p.bind(operand, padding=padding, **params)
+    cfg = [(lo, hi, d - 1) for (lo, hi), d in zip(padding, base_dilation)]
+    init_is_identity = False
+    identity = None if name is None else _identity(name, aval.dtype)
+    if identity is not None and not isinstance(init_value, Tracer):
+        init_is_identity = bool(np.asarray(init_value) == identity)
+    plain = base_dilation == (1,) * nd and window_dilation == (1,) * nd
+    if plain and init_is_identity:
+        return _REDUCE_WINDOW[name].bind(operand, padding=padding, **params)
     init = ew.convert_element_type(init_value, aval.dtype) if isinstance(init_value, ArrayBase) \
         else full((), init_value, aval.dtype)
-    padded = pad(operand, init, [(lo, hi, 0) for lo, hi in padding])
-    out = p.bind(padded, padding=((0, 0),) * aval.ndim, **params)
-    combine = {"sum": ew.add, "max": ew.max, "min": ew.min}[computation]
+    if identity is None and name is not None:  # e.g. max of complex: the primitive explains
+        return _REDUCE_WINDOW[name].bind(operand, padding=padding, **params)
+    if identity is None:
+        # Any binary function: fold over the window offsets, skipping padding and holes.
+        mask = pad(full(aval.shape, True, np.dtype(bool)), full((), False, np.dtype(bool)), cfg)
+        combine = _COMBINE.get(name, computation)
+        return _fold_windows(pad(operand, init, cfg), init, combine, window_dimensions,
+                             window_strides, window_dilation, mask)
+    # Padding and dilation holes hold the identity (they are not part of any window, as in
+    # XLA); the init value is folded in once per window.
+    ident = full((), identity, aval.dtype)
+    combine = _COMBINE[name]
+    padded = pad(operand, ident, cfg)
+    if window_dilation == (1,) * nd:
+        out = _REDUCE_WINDOW[name].bind(padded, padding=((0, 0),) * nd, **params)
+    else:
+        out = _fold_windows(padded, ident, combine, window_dimensions, window_strides,
+                            window_dilation)
+    if init_is_identity:
+        return out
     return combine(out, broadcast_in_dim(init, get_aval(out).shape, ()))
+
+
+_COMBINE = {"sum": ew.add, "max": ew.max, "min": ew.min}

@@ -312,9 +312,28 @@ def _std_basis(flat_avals):
     return out, n
 
 
-def jacfwd(fun, argnums=0, has_aux=False):
-    """Jacobian by forward mode (vmap of jvp over the input basis)."""
+def _chunked_vmap(f, basis, n, chunk_size, out_axis, fname):
+    """``vmap(f, out_axes=out_axis)(*basis)`` over the ``n`` basis vectors, ``chunk_size`` of
+    them at a time (bounds peak memory; the result is the same)."""
     from .vmap import vmap
+    if chunk_size is None or n == 0:
+        return vmap(f, out_axes=out_axis)(*basis)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"{fname}: chunk_size must be a positive int or None, got "
+                         f"{chunk_size!r}")
+    from ..primitives.slicing import slice_in_dim
+    from ..primitives.structural import concatenate
+    parts = [vmap(f, out_axes=out_axis)(*(slice_in_dim(b, i, min(i + chunk_size, n), 1, 0)
+                                          for b in basis))
+             for i in range(0, n, chunk_size)]
+    if len(parts) == 1:
+        return parts[0]
+    return tree.map(lambda *xs: concatenate(xs, out_axis % xs[0].ndim), *parts)
+
+
+def jacfwd(fun, argnums=0, has_aux=False, *, chunk_size=None):
+    """Jacobian by forward mode (vmap of jvp over the input basis); ``chunk_size`` pushes
+    that many basis vectors at a time (less memory, same result)."""
 
     def jac_f(*args, **kwargs):
         f_dyn, dyn = _dyn_fun("jacfwd", fun, argnums, args, kwargs)
@@ -329,7 +348,7 @@ def jacfwd(fun, argnums=0, has_aux=False):
             res = jvp(f_flat, tuple(flat_dyn), ts, has_aux=has_aux)
             return (res[1], res[2]) if has_aux else res[1]
 
-        res = vmap(push, out_axes=-1)(*basis)
+        res = _chunked_vmap(push, basis, n, chunk_size, -1, "jacfwd")
         jac, aux = res if has_aux else (res, None)
         # Split the trailing N axis back into the input leaves' shapes.
         in_avals = [x.aval for x in flat_dyn]
@@ -349,9 +368,9 @@ def jacfwd(fun, argnums=0, has_aux=False):
     return jac_f
 
 
-def jacrev(fun, argnums=0, has_aux=False):
-    """Jacobian by reverse mode (vmap of vjp over the output basis)."""
-    from .vmap import vmap
+def jacrev(fun, argnums=0, has_aux=False, *, chunk_size=None):
+    """Jacobian by reverse mode (vmap of vjp over the output basis); ``chunk_size`` pulls
+    back that many basis vectors at a time (less memory, same result)."""
 
     def jac_f(*args, **kwargs):
         f_dyn, dyn = _dyn_fun("jacrev", fun, argnums, args, kwargs)
@@ -365,7 +384,7 @@ def jacrev(fun, argnums=0, has_aux=False):
             g = pullback(tree.unflatten(out_tree, list(cts)))
             return g[0] if isinstance(argnums, int) else tuple(g)
 
-        jac_in_major = vmap(pull)(*basis)  # leading axis: flattened outputs
+        jac_in_major = _chunked_vmap(pull, basis, n, chunk_size, 0, "jacrev")  # axis 0: outputs
 
         def split(j):
             parts, start = [], 0

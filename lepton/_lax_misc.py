@@ -1,0 +1,244 @@
+"""``jax.lax`` conveniences built from lepton's primitives: ``Precision``, the ``*_in_dim``
+slicing helpers, convolution shape helpers and ``top_k``.
+
+``precision=`` is accepted (and validated) wherever JAX accepts it but has no effect: the
+CPU backends always compute in the operands' own precision, which is JAX's ``HIGHEST``.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import enum
+import operator
+
+from . import dtypes
+from . import numpy as lnp
+from .core import get_aval
+from .primitives import conv as _conv
+from .primitives import elementwise as ew
+from .primitives import linalg as _linalg
+from .primitives import slicing as _slicing
+from .primitives.sorting import argsort as _argsort
+
+
+class Precision(enum.Enum):
+    """Matmul/convolution precision hint, as ``jax.lax.Precision``.
+
+    Accepted for compatibility and ignored: lepton's CPU kernels always compute in the
+    operands' dtype (what JAX calls ``HIGHEST``).  Strings such as ``'highest'`` or
+    ``'float32'`` convert as in JAX.
+    """
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
+
+    @classmethod
+    def _missing_(cls, value):
+        names = {"default": cls.DEFAULT, "bfloat16": cls.DEFAULT, "fastest": cls.DEFAULT,
+                 "high": cls.HIGH, "bfloat16_3x": cls.HIGH, "tensorfloat32": cls.HIGH,
+                 "highest": cls.HIGHEST, "float32": cls.HIGHEST}
+        if isinstance(value, str) and value.lower() in names:
+            return names[value.lower()]
+        return None
+
+    def __str__(self):
+        return self.name
+
+
+def canonicalize_precision(precision, name="dot_general"):
+    """``None``, a ``Precision`` (or its string), or a pair of them; else a clear error."""
+    if precision is None:
+        return None
+    try:
+        if isinstance(precision, (tuple, list)):
+            if len(precision) != 2:
+                raise ValueError
+            return tuple(Precision(p) if p is not None else None for p in precision)
+        return Precision(precision)
+    except ValueError:
+        raise ValueError(f"lax.{name}: precision must be None, a lax.Precision (DEFAULT, HIGH, "
+                         f"HIGHEST), one of its strings, or a pair of them; got "
+                         f"{precision!r}") from None
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    """XLA's DotGeneral: ``((lhs_contract, rhs_contract), (lhs_batch, rhs_batch))``.
+    ``precision`` is validated and ignored (see ``Precision``)."""
+    canonicalize_precision(precision, "dot_general")
+    return _linalg.dot_general(lhs, rhs, dimension_numbers, preferred_element_type)
+
+
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    """Vector/matrix products of 1-d and 2-d operands without broadcasting (``lax.dot``)."""
+    canonicalize_precision(precision, "dot")
+    a, b = get_aval(lhs), get_aval(rhs)
+    if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or a.shape[-1] != b.shape[0]:
+        raise TypeError(f"lax.dot: needs 1-d or 2-d operands with lhs.shape[-1] == "
+                        f"rhs.shape[0], got {a.str_short()} and {b.str_short()}; use "
+                        f"lax.dot_general or lepton.numpy.matmul for batched products")
+    return _linalg.dot_general(lhs, rhs, (((a.ndim - 1,), (0,)), ((), ())),
+                               preferred_element_type)
+
+
+def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
+                         rhs_dilation=None, dimension_numbers=None, feature_group_count=1,
+                         batch_group_count=1, precision=None, preferred_element_type=None):
+    """N-d convolution (``jax.lax.conv_general_dilated``).  ``precision`` is validated and
+    ignored; ``preferred_element_type`` converts the result; ``batch_group_count`` must be 1."""
+    canonicalize_precision(precision, "conv_general_dilated")
+    if batch_group_count != 1:
+        raise NotImplementedError("lax.conv_general_dilated: batch_group_count > 1 is not "
+                                  "supported; fold the groups into the feature axis instead")
+    out = _conv.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation,
+                                     rhs_dilation, dimension_numbers, feature_group_count)
+    if preferred_element_type is not None:
+        out = ew.convert_element_type(out, dtypes.canonicalize(preferred_element_type))
+    return out
+
+
+def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):
+    """NCHW/OIHW convolution without dilation (``lax.conv``)."""
+    return conv_general_dilated(lhs, rhs, window_strides, padding, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+# ----------------------------------------------------------------------------- conv shapes
+ConvDimensionNumbers = collections.namedtuple("ConvDimensionNumbers",
+                                              ["lhs_spec", "rhs_spec", "out_spec"])
+
+
+def conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers=None):
+    """``ConvDimensionNumbers`` (axis positions of batch/feature/spatial dims).
+
+    JAX's form is ``conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers)`` with
+    ``dimension_numbers`` None (NCHW/OIHW/NCHW), layout strings or a
+    ``ConvDimensionNumbers``.  lepton's older form ``conv_dimension_numbers('NHWC', 'HWIO',
+    'NHWC')`` (three layout strings) is still accepted.
+    """
+    if isinstance(lhs_shape, str):
+        return ConvDimensionNumbers(*_conv.conv_dimension_numbers(lhs_shape, rhs_shape,
+                                                                   dimension_numbers))
+    nd = len(lhs_shape)
+    if len(rhs_shape) != nd:
+        raise TypeError(f"lax.conv_dimension_numbers: lhs and rhs must have the same rank, "
+                        f"got shapes {tuple(lhs_shape)} and {tuple(rhs_shape)}")
+    if dimension_numbers is None:
+        return ConvDimensionNumbers(*(tuple(range(nd)),) * 3)
+    if isinstance(dimension_numbers[0], str):
+        if any(len(s) != nd for s in dimension_numbers):
+            raise TypeError(f"lax.conv_dimension_numbers: layouts {tuple(dimension_numbers)} "
+                            f"must have {nd} letters to match shapes {tuple(lhs_shape)}")
+        return ConvDimensionNumbers(*_conv.conv_dimension_numbers(*dimension_numbers))
+    return ConvDimensionNumbers(*(tuple(int(d) for d in s) for s in dimension_numbers))
+
+
+def conv_general_shape_tuple(lhs_shape, rhs_shape, window_strides, padding,
+                             dimension_numbers):
+    """The output shape of ``conv_general_dilated`` without dilation (as JAX)."""
+    lhs_perm, rhs_perm, out_perm = conv_dimension_numbers(lhs_shape, rhs_shape,
+                                                          dimension_numbers)
+    lhs_t = [int(lhs_shape[i]) for i in lhs_perm]
+    rhs_t = [int(rhs_shape[i]) for i in rhs_perm]
+    strides = tuple(int(s) for s in window_strides)
+    if len(strides) != len(lhs_t) - 2:
+        raise TypeError(f"lax.conv_general_shape_tuple: window_strides {strides} needs "
+                        f"{len(lhs_t) - 2} entries")
+    pads = _conv.padtype_to_pads(lhs_t[2:], rhs_t[2:], strides, padding)
+    spatial = [max(0, (n + lo + hi - k) // s + 1) if n + lo + hi >= k else 0
+               for n, k, s, (lo, hi) in zip(lhs_t[2:], rhs_t[2:], strides, pads)]
+    out_t = [lhs_t[0], rhs_t[0]] + spatial
+    out = [0] * len(out_t)
+    for pos, size in zip(out_perm, out_t):
+        out[pos] = size
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- *_in_dim
+def _axis(name, axis, ndim):
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"lax.{name}: axis {axis} is out of range for a {ndim}-d operand")
+    return axis % ndim
+
+
+def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    """``operand[start:limit:stride]`` along ``axis``; None and negative indices as Python."""
+    shape = get_aval(operand).shape
+    axis = _axis("slice_in_dim", axis, len(shape))
+    start, limit, _ = builtins.slice(start_index, limit_index).indices(shape[axis])
+    limit = max(start, limit)
+    return _slicing.slice_in_dim(operand, start, limit, int(stride), axis)
+
+
+def index_in_dim(operand, index, axis=0, keepdims=True):
+    """The ``index``-th slice along ``axis`` (negative indices count from the end)."""
+    shape = get_aval(operand).shape
+    axis = _axis("index_in_dim", axis, len(shape))
+    index = operator.index(index)
+    if not -shape[axis] <= index < shape[axis]:
+        raise IndexError(f"lax.index_in_dim: index {index} is out of bounds for axis {axis} "
+                         f"of size {shape[axis]}")
+    index %= shape[axis]
+    out = _slicing.slice_in_dim(operand, index, index + 1, 1, axis)
+    return out if keepdims else lnp.squeeze(out, axis)
+
+
+def _start_indices(operand, start_index, axis):
+    ndim = get_aval(operand).ndim
+    return [start_index if d == axis else 0 for d in range(ndim)]
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+    """``slice_size`` elements from the (traced) ``start_index`` along ``axis`` (clamped)."""
+    shape = get_aval(operand).shape
+    axis = _axis("dynamic_slice_in_dim", axis, len(shape))
+    sizes = list(shape)
+    sizes[axis] = int(slice_size)
+    return _slicing.dynamic_slice(operand, _start_indices(operand, start_index, axis), sizes)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+    """The slice at the (traced) ``index`` along ``axis``."""
+    axis = _axis("dynamic_index_in_dim", axis, get_aval(operand).ndim)
+    out = dynamic_slice_in_dim(operand, index, 1, axis)
+    return out if keepdims else lnp.squeeze(out, axis)
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+    """``operand`` with ``update`` written from the (traced) ``start_index`` along ``axis``."""
+    axis = _axis("dynamic_update_slice_in_dim", axis, get_aval(operand).ndim)
+    return _slicing.dynamic_update_slice(operand, update,
+                                         _start_indices(operand, start_index, axis))
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis):
+    """``operand`` with the slice at ``index`` along ``axis`` replaced by ``update``."""
+    axis = _axis("dynamic_update_index_in_dim", axis, get_aval(operand).ndim)
+    if get_aval(update).ndim == get_aval(operand).ndim - 1:
+        update = lnp.expand_dims(update, axis)
+    return dynamic_update_slice_in_dim(operand, update, index, axis)
+
+
+# ----------------------------------------------------------------------------- top_k
+def top_k(operand, k):
+    """The ``k`` largest entries along the last axis, descending, and their int32 indices.
+
+    Ties keep the lower index first (as XLA's TopK); NaN counts as largest.  Differentiable
+    through the values (the gradient flows to the selected entries).
+    """
+    aval = get_aval(operand)
+    k = operator.index(k)
+    if aval.ndim == 0:
+        raise TypeError(f"lax.top_k: operand must have at least one axis, got "
+                        f"{aval.str_short()}")
+    n = aval.shape[-1]
+    if not 0 <= k <= n:
+        raise ValueError(f"lax.top_k: k={k} must be between 0 and the last axis size {n} of "
+                         f"{aval.str_short()}")
+    last = aval.ndim - 1
+    # A stable ascending sort of the reversed row, read backwards, is a descending order in
+    # which equal keys keep increasing original indices.
+    order = _argsort(_slicing.rev(operand, (last,)), last)
+    order = _slicing.slice_in_dim(_slicing.rev(order, (last,)), 0, k, 1, last)
+    idx = ew.sub(lnp.full(order.shape, n - 1, dtypes.int32), order)
+    return lnp.take_along_axis(operand, idx, axis=-1), idx
