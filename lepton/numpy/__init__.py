@@ -12,6 +12,7 @@ from ..core import ArrayBase as ndarray  # noqa: F401  (isinstance checks)
 from ._creation import *  # noqa: F401,F403
 from ._creation import array, asarray  # noqa: F401
 from ._shape import *  # noqa: F401,F403
+from ._pad import pad  # noqa: F401
 from ._ufuncs import *  # noqa: F401,F403
 from ._ufuncs import abs, round  # noqa: F401
 from ._util import broadcast_shapes, broadcast_to  # noqa: F401
