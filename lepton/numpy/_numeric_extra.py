@@ -100,10 +100,9 @@ def _spacing(h, n, axis, dt):
                          f"{h.shape[0]})")
     if h.dtype.kind in "biu":
         h = to_dtype(h, dt)
-    if not isinstance(h, Tracer):  # uniform coordinates use the simpler formula, as NumPy
-        d = np.diff(np.asarray(h._value))
-        if d.size and (d == d[0]).all():
-            return "uniform", to_dtype(asarray(d[0]), h.dtype)
+    # As JAX, coordinates always take the non-uniform formula (NumPy switches to the uniform
+    # one when the differences are all equal: the same values up to rounding), so that jit,
+    # where the coordinates are traced, computes exactly what eager does.
     return "coords", subtract(h[1:], h[:-1])
 
 

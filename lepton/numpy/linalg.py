@@ -31,7 +31,7 @@ from ._reductions import max as _max
 from ._reductions import min as _min
 from ._reductions import sum as _sum
 from ._shape import expand_dims, moveaxis
-from ._ufuncs import (absolute, greater, greater_equal, less, multiply, not_equal, power, remainder, sqrt, subtract,
+from ._ufuncs import (absolute, add, greater, greater_equal, less, multiply, not_equal, power, remainder, sqrt, subtract,
                       true_divide, where)
 from ._util import (asarray, broadcast_shapes, inexact_dtype, normalize_axis, result_type_of,
                     to_dtype)
@@ -378,7 +378,7 @@ def _complex_of(dt):
     return dtypes.complex128 if dt in (dtypes.float64, dtypes.complex128) else dtypes.complex64
 
 
-def _eig_impl(a, *, vectors):
+def _eig_impl(a, *, vectors, free_vectors=False):
     cdt = _complex_of(a.dtype)
     if not vectors:
         return [np.asarray(_nan_on_failure(np.linalg.eigvals, a)).astype(cdt)]
@@ -386,7 +386,7 @@ def _eig_impl(a, *, vectors):
     return [np.asarray(w).astype(cdt), np.asarray(v).astype(cdt)]
 
 
-def _eig_rule(a, *, vectors):
+def _eig_rule(a, *, vectors, free_vectors=False):
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ShapeError(f"eig: expects square matrices in the last two axes, got "
                          f"{a.str_short()}")
@@ -395,21 +395,29 @@ def _eig_rule(a, *, vectors):
     return [w, ShapedArray(a.shape, cdt)] if vectors else [w]
 
 
-def _eig_jvp(primals, tangents, *, vectors):
-    # dw = diag(V^-1 dA V) (eigenvalues only, as JAX: eigenvector derivatives depend on a
-    # normalisation that LAPACK does not make smooth).
+def _eig_jvp(primals, tangents, *, vectors, free_vectors=False):
+    # dw = diag(V^-1 dA V).  Eigenvectors: dV = V (F * V^-1 dA V), F_ij = 1 / (w_j - w_i) off
+    # the diagonal, is the derivative of the eigenvector choice with diag(V^-1 dV) = 0, not
+    # of LAPACK's unit-norm, real-largest-component one.  So, as JAX, eig() refuses
+    # eigenvector derivatives; eigvals uses them only inside its own derivative, which
+    # does not depend on the eigenvectors' scaling (so eigvals differentiates to any order).
     (a,), (da,) = primals, tangents
     if type(da) is Zero:
-        outs = eig_p.bind(a, vectors=vectors)
+        outs = eig_p.bind(a, vectors=vectors, free_vectors=free_vectors)
         return outs, [Zero.like(o) for o in outs]
-    if vectors:
+    if vectors and not free_vectors:
         raise NotImplementedError(
             "eig: derivatives of eigenvectors are not implemented (as in JAX); differentiate "
             "lnp.linalg.eigvals(a) for eigenvalues, or use eigh for Hermitian matrices")
-    w, v = eig_p.bind(a, vectors=True)
-    dac = to_dtype(da, v.dtype)
-    dw = la.diagonal(solve(v, matmul(dac, v)))
-    return [w], [dw]
+    w, v = eig_p.bind(a, vectors=True, free_vectors=True)
+    vinv_da_v = solve(v, matmul(to_dtype(da, v.dtype), v))
+    dw = la.diagonal(vinv_da_v)
+    if not vectors:
+        return [w], [dw]
+    eye = la.eye_like(v)
+    gaps = add(subtract(expand_dims(w, -2), expand_dims(w, -1)), eye)
+    f = subtract(true_divide(1, gaps), eye)
+    return [w, v], [dw, matmul(v, multiply(f, vinv_da_v))]
 
 
 eig_p.impl = _eig_impl
@@ -429,7 +437,7 @@ def eig(a):
 
 
 def eigvals(a):
-    """Complex eigenvalues of general square matrices; differentiable (``dw = diag(V^-1 dA
-    V)``, needing a diagonalisable matrix)."""
+    """Complex eigenvalues of general square matrices; differentiable to any order (``dw =
+    diag(V^-1 dA V)``: needs distinct eigenvalues)."""
     a = _matrix("eigvals", a)
     return eig_p.bind(a, vectors=False)[0]
