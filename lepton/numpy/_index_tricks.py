@@ -80,7 +80,8 @@ class _AxisConcatenator:
                     obj = transpose(obj, axes[:k1] + axes[k2:] + axes[k1:k2])
             objs.append(obj)
         if not objs:
-            return arange(0)
+            raise ValueError(f"{self.name}: need at least one array, slice or scalar to "
+                             "concatenate")
         dt, weak = result_type_of(*types)
         return concatenate([_ndmin(to_dtype(o, dt, weak), ndmin) for o in objs], axis)
 
