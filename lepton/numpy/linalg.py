@@ -31,8 +31,8 @@ from ._reductions import max as _max
 from ._reductions import min as _min
 from ._reductions import sum as _sum
 from ._shape import expand_dims, moveaxis
-from ._ufuncs import (absolute, add, greater, greater_equal, less, multiply, not_equal, power, remainder, sqrt, subtract,
-                      true_divide, where)
+from ._ufuncs import (absolute, add, greater, greater_equal, less, multiply, not_equal, power,
+                      remainder, sqrt, subtract, true_divide, where)
 from ._util import (asarray, broadcast_shapes, inexact_dtype, normalize_axis, result_type_of,
                     to_dtype)
 
@@ -336,7 +336,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
     rdt = dtypes.real_dtype(a.dtype)
     if a.size == 0:
         s = full((0,), 0, rdt)
-        rank = full((), 0, dtypes.int32)
+        rank = full((), 0, dtypes.default_int())
         x = full((n, b.shape[1]), 0, a.dtype)
     else:
         eps = float(np.finfo(a.dtype).eps)
@@ -348,7 +348,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
             rcond = where(less(rcond, 0), eps, rcond)
         s, u, vt = la.svd(a, full_matrices=False)
         keep = greater_equal(s, multiply(to_dtype(rcond, rdt), s[0]))
-        rank = to_dtype(_sum(keep), dtypes.int32)
+        rank = _sum(keep)
         s_inv = where(keep, true_divide(1, where(keep, s, 1)), 0)
         x = matmul(la.adjoint(vt), multiply(to_dtype(expand_dims(s_inv, -1), a.dtype),
                                             matmul(la.adjoint(u), b)))

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import lepton.numpy as lnp
-from tests.ops import ALL, FLOATS, NUMERIC, Op, array, binary, shape, unary
+from tests.ops import ALL, NUMERIC, Op, array, binary, shape, unary
 
 _LA = lnp.linalg
 
