@@ -1,8 +1,10 @@
 """Test-session settings.
 
 Compiles are synchronous in the test suite (``LEPTON_TIERED=0``): a test comparing the
-compiled backend against the reference must run compiled code from the first call.
-tests/test_tiered.py covers the tiered (default) mode explicitly.
+compiled backend against the reference must run compiled code from the first call.  The
+tiered (default) mode is covered explicitly: tests/test_tiered.py, a third of the op table
+(tests/test_op_table_cpu.py::test_op_table_in_tiered_mode) and the examples
+(tests/test_examples.py) turn it back on.
 Dataset downloads are off (``LEPTON_OFFLINE=1``): no test may reach the network.
 """
 import os

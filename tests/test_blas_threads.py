@@ -10,7 +10,7 @@ def test_compiled_program_restores_the_callers_blas_threads(monkeypatch):
     controls = blas_threads._controls()
     if controls is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS here")
-    set_threads, get_threads = controls
+    set_threads, get_threads, _ = controls
 
     before = get_threads()
     set_threads(2)
@@ -30,7 +30,7 @@ def test_threads_inside_a_compiled_program(monkeypatch):
     controls = blas_threads._controls()
     if controls is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS here")
-    set_threads, get_threads = controls
+    set_threads, get_threads, _ = controls
     inside = []
 
     def run(*args, out=None):
@@ -45,7 +45,49 @@ def test_threads_inside_a_compiled_program(monkeypatch):
     try:
         assert blas_threads.limited(run)() == "result"
         assert inside == [1] and get_threads() == 2
+        monkeypatch.setenv("LEPTON_BLAS_THREADS", "2")
+        inside.clear()
+        assert blas_threads.limited(run)() == "result" and inside == [2]
         monkeypatch.setenv("LEPTON_BLAS_THREADS", "0")
         assert blas_threads.limited(run) is run
     finally:
         set_threads(before)
+
+
+def test_large_products_widen_only_when_the_machine_is_free(monkeypatch):
+    controls = blas_threads._controls()
+    if controls is None or controls[2] < 2:
+        pytest.skip("needs a multi-threaded OpenBLAS")
+    set_threads, get_threads, most = controls
+    monkeypatch.delenv("LEPTON_BLAS_THREADS", raising=False)
+    seen = []
+    monkeypatch.setattr(blas_threads.np, "matmul",
+                        lambda a, b: seen.append(get_threads()) or a @ b)
+    product = blas_threads.matmul()
+    big = np.ones((512, 256), np.float32), np.ones((256, 512), np.float32)
+    small = np.ones((8, 8), np.float32), np.ones((8, 8), np.float32)
+    before = get_threads()
+    set_threads(1)  # as inside a compiled program
+    try:
+        for busy in (False, True):
+            monkeypatch.setattr(blas_threads.neighbours, "contended", lambda: busy)
+            seen.clear()
+            product(*big)
+            product(*small)
+            assert seen == [1 if busy else most, 1]
+            assert get_threads() == 1
+    finally:
+        set_threads(before)
+
+
+def test_neighbours_count_other_processes_only(monkeypatch):
+    n = blas_threads._Neighbours()
+    # (busy CPU seconds of the machine, CPU seconds of this process) at 10, 11, 12 s
+    samples = iter([(100.0, 5.0), (101.9, 6.0), (102.5, 6.5)])
+    monkeypatch.setattr(n, "_sample", lambda now: (now,) + next(samples))
+    clock = iter([10.0, 11.0, 12.0, 12.1])
+    monkeypatch.setattr(blas_threads.time, "monotonic", lambda: next(clock))
+    assert n.contended() is True    # no history yet: assume the worst
+    assert n.contended() is True    # 1.9 cores busy, 1.0 ours: 0.9 elsewhere
+    assert n.contended() is False   # 0.6 busy, 0.5 ours: 0.1 elsewhere
+    assert n.contended() is False   # within the window: no new sample

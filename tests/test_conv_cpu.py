@@ -141,11 +141,9 @@ def test_random_convs_match_reference(data):
         f = _conv(window_strides=strides, padding=pads, lhs_dilation=lhs_dil,
                   rhs_dilation=rhs_dil, feature_group_count=groups,
                   dimension_numbers=("N" + spec + "C", spec + "IO", "N" + spec + "C"))
+        # inputs of 3+ with pads of -1+ never crop to nothing (windows may still not fit:
+        # empty outputs are compared too)
         x, k = _rand(n, *insize, c), _rand(*ksize, c // groups, o)
-        try:
-            lepton.eval_shape(f, x.astype(np.float32), k.astype(np.float32))
-        except Exception:
-            return  # padding crops more than the input has
         _check(f, x, k, grads=False)
 
 

@@ -1,39 +1,54 @@
-"""Compiled programs call BLAS single-threaded.
+"""How many threads BLAS gets inside a compiled program.
 
 NumPy's OpenBLAS splits a product statically between its threads, and its idle threads
 spin for a while after each call.  Inside a compiled training step, BLAS calls alternate
 with Numba's parallel kernels, so the two thread pools take turns spinning on the same
-cores; and when another process holds a core, every product waits for a descheduled BLAS
-thread.  Measured on the 2-core CI machine with one other busy process (medians, lepton's
-jit_workloads): mlp_step 168 -> 20 ms, cnn_step 8-30 -> 2.0 ms, per_example_grads 52 ->
-12 ms with one BLAS thread; on an idle machine one thread costs the largest products
-(784-1024-1024 MLP, batch 256) about a fifth.  So a compiled program runs with one BLAS
-thread and restores the caller's setting when it returns (the user's own NumPy code keeps
-its threads).  ``LEPTON_BLAS_THREADS=N`` chooses another count (0: leave BLAS alone).
+cores; and when another process holds a core, every multi-threaded product waits for a
+descheduled BLAS thread.  Measured on the 2-core CI machine with one other busy process
+(lepton's jit_workloads, medians): mlp_step 168 -> 20 ms, cnn_step 8-30 -> 2.0 ms,
+per_example_grads 52 -> 12 ms with one BLAS thread.  On an idle machine, though, a large
+product (the 784-1024-1024 MLP at batch 256) runs nearly twice as fast on both cores.
+
+So a compiled program runs BLAS with one thread, and a large product (``BIG`` multiply-
+adds or more, or a host convolution) gets all of BLAS's threads only while no other
+process has kept the cores busy over the last half second (``/proc/stat`` less this
+process's own CPU time).  The caller's setting comes back when the program returns, so the
+user's own NumPy code keeps its threads.  ``LEPTON_BLAS_THREADS=N`` fixes the count
+instead (0: leave BLAS alone).
 
 OpenBLAS is found among the shared libraries this process has loaded (Linux); elsewhere,
-or with another BLAS, this is a no-op.
+or with another BLAS, all of this is a no-op.
 """
 from __future__ import annotations
 
 import ctypes
 import functools
 import os
+import time
 
+import numpy as np
+
+#: Multiply-adds from which a product may use every BLAS thread (about 0.3 ms of work).
+BIG = 1 << 25
+#: Cores kept busy by other processes above which the machine counts as contended.
+BUSY_ELSEWHERE = 0.5
+_WINDOW_S = 0.5
 _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
             "openblas_set_num_threads64_", "openblas_set_num_threads")
 
 
-def _wanted() -> int:
+def _fixed() -> int | None:
+    """``LEPTON_BLAS_THREADS`` as a count, or None for the adaptive policy."""
+    value = os.environ.get("LEPTON_BLAS_THREADS", "").strip()
     try:
-        return max(0, int(os.environ.get("LEPTON_BLAS_THREADS", "1")))
+        return max(0, int(value)) if value else None
     except ValueError:
-        return 1
+        return None
 
 
 @functools.lru_cache(maxsize=None)
 def _controls():
-    """``(set_num_threads, get_num_threads)`` of the loaded OpenBLAS, or None."""
+    """``(set_num_threads, get_num_threads, default count)`` of the loaded OpenBLAS."""
     try:
         with open("/proc/self/maps") as f:
             paths = sorted({ln.split()[-1] for ln in f
@@ -51,18 +66,62 @@ def _controls():
                 set_, get_ = getattr(lib, name), getattr(lib, getter)
                 set_.argtypes, set_.restype = [ctypes.c_int], None
                 get_.argtypes, get_.restype = [], ctypes.c_int
-                return set_, get_
+                return set_, get_, max(1, get_())
     return None
 
 
+class _Neighbours:
+    """Whether other processes kept the cores busy over the last sampling window."""
+
+    def __init__(self):
+        self._last = None
+        self.busy = True  # until measured, assume the worst
+
+    def contended(self) -> bool:
+        now = time.monotonic()
+        if self._last is not None and now - self._last[0] < _WINDOW_S:
+            return self.busy
+        sample = self._sample(now)
+        if sample is None:
+            return self.busy
+        if self._last is not None:
+            dt = sample[0] - self._last[0]
+            others = (sample[1] - self._last[1]) - (sample[2] - self._last[2])
+            self.busy = others / dt > BUSY_ELSEWHERE
+        self._last = sample
+        return self.busy
+
+    @staticmethod
+    def _sample(now):
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+        t = os.times()
+        return now, busy, t.user + t.system
+
+
+neighbours = _Neighbours()
+
+
+def _wide() -> int:
+    """Threads for a large product now: all of BLAS's, unless the machine is contended."""
+    controls = _controls()
+    return 1 if controls is None or neighbours.contended() else controls[2]
+
+
 def limited(run):
-    """``run`` (a compiled program's driver) calling BLAS with the wanted thread count; loop
-    drivers (called with ``out=``) run inside a limited call already."""
-    wanted = _wanted()
-    controls = _controls() if wanted else None
+    """``run`` (a compiled program's driver) calling BLAS single-threaded (or with the
+    fixed count); loop drivers (called with ``out=``) run inside a limited call."""
+    fixed = _fixed()
+    controls = _controls() if fixed != 0 else None
     if controls is None:
         return run
-    set_threads, get_threads = controls
+    set_threads, get_threads, _ = controls
+    wanted = fixed or 1
 
     def call(*args, out=None):
         if out is not None:
@@ -78,3 +137,41 @@ def limited(run):
 
     call.__dict__.update(run.__dict__)
     return call
+
+
+def _widened(fn):
+    """``fn`` run with every BLAS thread when the machine is free (inside ``limited``)."""
+    controls = _controls()
+    if controls is None or _fixed() is not None:
+        return fn
+    set_threads = controls[0]
+
+    @functools.wraps(fn)
+    def call(*args):
+        n = _wide()
+        if n == 1:
+            return fn(*args)
+        set_threads(n)
+        try:
+            return fn(*args)
+        finally:
+            set_threads(1)
+    return call
+
+
+def matmul():
+    """The driver's product: ``np.matmul``, widened for products of ``BIG`` or more."""
+    wide = _widened(np.matmul)
+    if wide is np.matmul:
+        return np.matmul
+
+    def product(a, b):
+        m = a.shape[0] if a.ndim == 2 else 1
+        n = b.shape[-1] if b.ndim == 2 else 1
+        return wide(a, b) if m * a.shape[-1] * n >= BIG else np.matmul(a, b)
+    return product
+
+
+def widened_step(step):
+    """A host step (e.g. an im2col convolution) that may use every BLAS thread."""
+    return _widened(step)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import blas_threads
+
 
 class Driver:
     """Collects a program's steps, then ``build()`` returns its ``run`` function."""
@@ -23,7 +25,7 @@ class Driver:
     def __init__(self, n_in: int, template: list):
         self.n_in, self.template = n_in, template
         self.lines: list = []
-        self.globals: dict = {"empty": np.empty, "matmul": np.matmul,
+        self.globals: dict = {"empty": np.empty, "matmul": blas_threads.matmul(),
                               "ascontiguousarray": np.ascontiguousarray}
         self.contiguous: set = set()  # slots whose arrays a kernel or product made
         self.dest: dict = {}        # output slot -> its destination variable

@@ -127,7 +127,14 @@ def _called_step(eqn, slot):
     conv = conv_cpu.direct_plan(eqn)  # the window check first: it is the cheaper one
     if conv is not None:
         return conv_cpu.conv_step(conv, eqn, slot), "direct kernel"
-    return _host_step(eqn, slot), "host: NumPy impl"
+    step = _host_step(eqn, slot)
+    if eqn.prim.name in _BLAS_HEAVY:  # im2col products, batched dot_general
+        step = blas_threads.widened_step(step)
+    return step, "host: NumPy impl"
+
+
+#: Host steps whose time is mostly large BLAS products.
+_BLAS_HEAVY = frozenset({"conv_general_dilated", "dot_general"})
 
 
 def _windowed(eqn) -> bool:
@@ -185,19 +192,23 @@ def _add_product(drive, eqn, slot):
 
 
 def _host_step(eqn, slot):
+    """A NumPy impl as a driver step.  It runs without floating-point warnings, as the
+    kernels around it do (inf - inf, overflow...: the values say it, as in JAX)."""
     impl, params = eqn.prim.impl, eqn.params
     ins = [slot(v) for v in eqn.invars]
     outs = [(slot(v), v) for v in eqn.outvars]
     if eqn.prim.multiple_results:
         def step(env):
-            res = impl(*[env[i] for i in ins], **params)
-            for (s, v), r in zip(outs, res):
-                env[s] = _as_dtype(r, v)
+            with np.errstate(all="ignore"):
+                res = impl(*[env[i] for i in ins], **params)
+                for (s, v), r in zip(outs, res):
+                    env[s] = _as_dtype(r, v)
     else:
         (s0, v0), = outs
 
         def step(env):
-            env[s0] = _as_dtype(impl(*[env[i] for i in ins], **params), v0)
+            with np.errstate(all="ignore"):
+                env[s0] = _as_dtype(impl(*[env[i] for i in ins], **params), v0)
     return step
 
 

@@ -5,6 +5,8 @@ import functools
 import operator
 import re
 
+import numpy as np
+
 from .. import dtypes
 from ..primitives import reductions as red
 from ..primitives.slicing import pad, slice_in_dim
@@ -67,12 +69,14 @@ def convolve(a, v, mode="full"):
         a, v = v, a
     n, m = a.shape[0], v.shape[0]
     # rows[j, k] = v[j] * a[k]; padding each row to n + m and reading the flat buffer with
-    # row length n + m - 1 shifts row j right by j places.
-    rows = multiply(broadcast_in_dim(v, (m, n), (0,)), broadcast_in_dim(a, (m, n), (1,)))
-    zero = full((), False if rows.dtype == dtypes.bool_ else 0, rows.dtype)
-    flat = reshape(pad(rows, zero, [(0, 0, 0), (0, m, 0)]), (m * (n + m),))
-    skewed = reshape(slice_in_dim(flat, 0, m * (n + m - 1)), (m, n + m - 1))
-    full_conv = _sum_rows(skewed)
+    # row length n + m - 1 shifts row j right by j places.  NumPy's convolve does not warn
+    # for inf * 0 or inf - inf, so neither do these eager steps.
+    with np.errstate(all="ignore"):
+        rows = multiply(broadcast_in_dim(v, (m, n), (0,)), broadcast_in_dim(a, (m, n), (1,)))
+        zero = full((), False if rows.dtype == dtypes.bool_ else 0, rows.dtype)
+        flat = reshape(pad(rows, zero, [(0, 0, 0), (0, m, 0)]), (m * (n + m),))
+        skewed = reshape(slice_in_dim(flat, 0, m * (n + m - 1)), (m, n + m - 1))
+        full_conv = _sum_rows(skewed)
     start, size = {"full": (0, n + m - 1), "same": ((m - 1) // 2, n),
                    "valid": (m - 1, n - m + 1)}[mode]
     return slice_in_dim(full_conv, start, start + size)

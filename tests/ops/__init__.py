@@ -13,7 +13,10 @@ float array argument).  ``vmap_args`` likewise for batching (default: every arra
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -38,12 +41,16 @@ class Op:
     jit: bool = True
     diff_args: tuple | None = None
     vmap_args: tuple | None = None
-    rtol: float | None = None
-    atol: float | None = None
+    rtol: float | dict | None = None  # a dict maps a dtype name to its tolerance
+    atol: float | dict | None = None
     grad_order: int = 2
     out_dtype: Callable | None = None  # (input dtype) -> expected output dtype
     check_dtype: bool = True
     id: str | None = None
+    #: whether ``gen`` draws its main array with ``shape`` (so ``sized`` can scale it up to
+    #: the compiled backend's parallel thresholds); rows that build their own small shapes
+    #: (creation ranges, linalg matrices) say False and run at the hypothesis sizes only.
+    scalable: bool = True
 
     def __post_init__(self):
         if self.id is None:
@@ -54,11 +61,70 @@ class Op:
     def __repr__(self):
         return self.id
 
+    def tols(self, dtype):
+        """(rtol, atol) set by the row for ``dtype``; None where the row sets none."""
+        def pick(t):
+            return t.get(np.dtype(dtype).name) if isinstance(t, dict) else t
+        return pick(self.rtol), pick(self.atol)
+
 
 # ----------------------------------------------------------------------------- drawing helpers
+class _Sized:
+    """State of ``sized``: the element count of the next example's first shape."""
+    target: int | None = None
+    edges: bool | None = None
+    used: bool = False
+
+
+@contextlib.contextmanager
+def sized(n: int, edges: bool):
+    """Within this block the first ``shape`` drawn by each example (call ``new_example``
+    before each ``gen``) has at least ``n`` elements and no empty axis (the other shapes keep
+    their small hypothesis sizes), and float arrays get NaN/inf edge values iff ``edges``."""
+    _Sized.target, _Sized.edges, _Sized.used = n, edges, False
+    try:
+        yield
+    finally:
+        _Sized.target, _Sized.edges, _Sized.used = None, None, False
+
+
+def sizing() -> bool:
+    """Whether examples are being drawn under ``sized`` (rows may then avoid draws that
+    leave the big axis out, e.g. scalar operands of dot)."""
+    return _Sized.target is not None
+
+
+def new_example():
+    _Sized.used = False
+
+
+def sized_shape_used() -> bool:
+    """Whether the current example drew its sized shape (a row that never calls ``shape``
+    cannot be scaled: it should say ``scalable=False``)."""
+    return _Sized.used
+
+
 def shape(draw, min_dims=0, max_dims=3, min_side=0, max_side=4):
+    if _Sized.target is not None and not _Sized.used:
+        _Sized.used = True
+        nd = draw(st.integers(max(min_dims, 1), max(max_dims, 1)))
+        lo, hi = max(min_side, 1), max(max_side, min_side, 1)
+        sides = [draw(st.integers(lo, hi)) for _ in range(nd - 1)]
+        big = max(lo, math.ceil(_Sized.target / math.prod(sides)))
+        sides.insert(draw(st.integers(0, nd - 1)), big)
+        return tuple(sides)
+    if _Sized.target is not None:  # the other shapes stay tiny: products and outer
+        max_dims, max_side = min(max_dims, max(min_dims, 2)), min(max_side, max(min_side, 2))
     nd = draw(st.integers(min_dims, max_dims))
     return tuple(draw(st.integers(min_side, max_side)) for _ in range(nd))
+
+
+def side(draw, lo=0, hi=3):
+    """One axis length; under ``sized`` the example's first side (or shape) is the big one."""
+    if _Sized.target is not None and not _Sized.used:
+        _Sized.used = True
+        return max(lo, 1, _Sized.target)
+    return draw(st.integers(lo, hi))
 
 
 def bshape(draw, s):
@@ -76,6 +142,11 @@ EDGES = {"real": [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan],
 
 
 def array(draw, shape, dtype, kind="real", for_grad=False, low=None, high=None, salt=0):
+    """A NumPy array (never a NumPy scalar, also for shape ``()``) of ``dtype``: see ``_array``."""
+    return np.asarray(_array(draw, shape, dtype, kind, for_grad, low, high, salt))
+
+
+def _array(draw, shape, dtype, kind="real", for_grad=False, low=None, high=None, salt=0):
     """A NumPy array of ``dtype``.
 
     kinds: real ([-3, 3]), positive ([0.1, 3]), unit ((-0.9, 0.9)), int (low..high),
@@ -86,7 +157,7 @@ def array(draw, shape, dtype, kind="real", for_grad=False, low=None, high=None, 
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng([seed, salt])
     if dtype == np.bool_ or kind == "bool":
-        return rng.random(shape) < 0.5 if dtype == np.bool_ else \
+        return np.asarray(rng.random(shape) < 0.5) if dtype == np.bool_ else \
             (rng.random(shape) < 0.5).astype(dtype)
     if dtype.kind in "iu" or kind == "int":
         lo = -5 if low is None else low
@@ -105,9 +176,14 @@ def array(draw, shape, dtype, kind="real", for_grad=False, low=None, high=None, 
     if dtype.kind == "c":
         x = x + 1j * rng.uniform(-3, 3, shape)
     x = x.astype(dtype)
-    if not for_grad and x.size and kind in EDGES and dtype.kind == "f" and draw(st.booleans()):
+    if _Sized.edges is not None:
+        with_edges = _Sized.edges
+    else:
+        with_edges = (not for_grad and x.size and kind in EDGES and dtype.kind == "f"
+                      and draw(st.booleans()))
+    if not for_grad and x.size and kind in EDGES and dtype.kind == "f" and with_edges:
         edges = np.array(EDGES[kind], dtype=dtype)
-        mask = rng.random(shape) < 0.3
+        mask = rng.random(shape) < (0.3 if x.size < 100 else 0.02)
         x = np.where(mask, rng.choice(edges, shape), x).astype(dtype)
     return x
 
@@ -146,6 +222,31 @@ def partial_fn(op, args, kwargs, positions):
         return op.fn(*full, **kwargs)
 
     return f
+
+
+# ----------------------------------------------------------------------------- warnings
+def numpy_reference(op, args, kwargs):
+    """NumPy's answer (or the exception it raises) and whether it warned (RuntimeWarning:
+    overflow, invalid value...).  Any other warning from the reference fails the test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out, err = op.ref(*args, **kwargs), None
+        except Exception as e:
+            out, err = None, e
+    others = [w for w in caught if not issubclass(w.category, RuntimeWarning)]
+    assert not others, f"{op}: the NumPy reference warned: {others[0].message}"
+    return out, err, len(caught) > len(others)
+
+
+@contextlib.contextmanager
+def as_numpy_warns(warned):
+    """Lepton may warn where NumPy warned for the same call, and nowhere else (warnings are
+    errors in the test run)."""
+    with warnings.catch_warnings():
+        if warned:
+            warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def all_ops() -> list[Op]:

@@ -3,7 +3,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import lepton.numpy as lnp
-from tests.ops import ALL, FLOATS, NUMERIC, Op, array, shape
+from tests.ops import ALL, FLOATS, NUMERIC, Op, array, shape, side
 
 _CREATE_DTYPES = ("float32", "float64", "int32", "bool")
 
@@ -37,7 +37,7 @@ def _arange_gen(draw, dtype, for_grad):
 
 def _linspace_gen(draw, dtype, for_grad):
     return (), {"start": draw(st.integers(-3, 3)) * 0.5, "stop": draw(st.integers(-3, 5)),
-                "num": draw(st.integers(0, 7)), "endpoint": draw(st.booleans()), "dtype": dtype}
+                "num": side(draw, 0, 7), "endpoint": draw(st.booleans()), "dtype": dtype}
 
 
 def _eye_gen(draw, dtype, for_grad):
@@ -66,11 +66,12 @@ OPS = [
     Op("ones_like", lnp.ones_like, np.ones_like, _like_gen, dtypes=ALL, nondiff=True),
     Op("full_like", lnp.full_like, np.full_like, _full_like_gen, dtypes=ALL, nondiff=True),
     Op("arange", lnp.arange, np.arange, _arange_gen, dtypes=("int32", "float32", "float64"),
-       grad=False, vmap=False),
+       grad=False, vmap=False, scalable=False),
     Op("linspace", lnp.linspace, np.linspace, _linspace_gen, dtypes=FLOATS, grad=False,
-       vmap=False, rtol=1e-6, atol=1e-6),
-    Op("eye", lnp.eye, np.eye, _eye_gen, dtypes=_CREATE_DTYPES, grad=False, vmap=False),
-    Op("meshgrid", lnp.meshgrid, np.meshgrid, _meshgrid_gen, dtypes=NUMERIC),
+       vmap=False, rtol={"float32": 1e-6}, atol={"float32": 1e-6}),
+    Op("eye", lnp.eye, np.eye, _eye_gen, dtypes=_CREATE_DTYPES, grad=False, vmap=False,
+       scalable=False),  # n x n
+    Op("meshgrid", lnp.meshgrid, np.meshgrid, _meshgrid_gen, dtypes=NUMERIC, scalable=False),
     Op("array", lnp.array, np.array, _array_gen, dtypes=ALL),
     Op("asarray", lnp.asarray, np.asarray, _array_gen, dtypes=ALL),
     Op("copy", lnp.copy, np.copy, _array_gen, dtypes=ALL),

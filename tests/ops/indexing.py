@@ -368,7 +368,8 @@ OPS = [
     Op("triu", lnp.triu, np.triu, _tri_gen, dtypes=ALL),
     Op("searchsorted", lnp.searchsorted, np.searchsorted, _searchsorted_gen, dtypes=NUMERIC,
        nondiff=True, out_dtype=_I32),
-    Op("indices", lnp.indices, np.indices, _indices_gen, dtypes=("int32",), grad=False),
+    Op("indices", lnp.indices, np.indices, _indices_gen, dtypes=("int32",), grad=False,
+       vmap=False),
     Op("lax.gather", lambda x, *idx, axes, mode, fill_value=None: ix.gather(
         lnp.asarray(x), [lnp.asarray(i) for i in idx], axes, mode, fill_value), _loop_gather,
        _gather_gen, dtypes=ALL),
