@@ -4,8 +4,8 @@
 scalars and arrays along an axis, with NumPy's leading string directives (``'0'``,
 ``'1,2'``, ``'0,2,0'``...); ``c_`` is ``r_['-1,2,0', ...]``.  Slices must be concrete;
 arrays may be traced (the result is an ordinary ``concatenate``).  The matrix
-directives ``'r'`` and ``'c'`` build ``np.matrix`` objects in NumPy and are rejected (as
-in JAX).
+directives ``'r'`` and ``'c'`` build ``np.matrix`` objects in NumPy; lepton has no matrix
+type, so they raise a ValueError.
 """
 from __future__ import annotations
 
