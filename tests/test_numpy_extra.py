@@ -158,9 +158,6 @@ def test_eig_under_vmap_and_jit():
     np.testing.assert_allclose(w2, np.linalg.eig(a[0])[0], rtol=1e-12)
 
 
-@pytest.mark.xfail(raises=lepton.errors.CompileFallbackWarning, strict=True,
-                   reason="the cpu backend needs 'eig' in lepton/backends/schedule.py HOST_OPS "
-                          "(outside lepton/numpy; the lead adds it, then drops this marker)")
 def test_eig_compiles_on_the_cpu_backend():
     a = np.random.default_rng(7).standard_normal((3, 3))
     with warnings.catch_warnings():

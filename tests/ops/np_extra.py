@@ -269,9 +269,6 @@ OPS = [
     Op("linalg.pinv", _LA.pinv, _np_pinv_rtol, _pinv_rtol_gen, rtol=1e-4, atol=1e-5,
        id="linalg.pinv_rtol", scalable=False),
     Op("linalg.lstsq", _lstsq, _np_lstsq, _lstsq_gen, rtol=1e-4, atol=1e-5, scalable=False),
-    # jit=False: the cpu backend has no lowering for the host primitive 'eig' until it is
-    # listed in lepton/backends/schedule.py HOST_OPS; tests/test_numpy_extra.py checks jit
-    # on the reference backend (and, strict xfail, on the cpu backend).
     Op("linalg.eigvals", _LA.eigvals, np.linalg.eigvals, _eigvals_gen, rtol=1e-4, atol=1e-5,
-       out_dtype=_complex_of, jit=False, scalable=False),
+       out_dtype=_complex_of, scalable=False),
 ]
