@@ -34,7 +34,7 @@ HOST_OPS = frozenset({
     "gather", "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
     "dynamic_slice", "dynamic_update_slice", "rev", "concatenate",
     "sort", "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin",
-    "cholesky", "eigh", "lu", "qr", "svd", "triangular_solve",
+    "cholesky", "eig", "eigh", "lu", "qr", "svd", "triangular_solve",
     "threefry2x32", "bitcast_convert_type",
     "erf_inv", "digamma", "polygamma",                     # lepton.primitives.special
     "jit", "custom_lin", "stop_gradient",

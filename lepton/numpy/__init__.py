@@ -12,6 +12,7 @@ from ..core import ArrayBase as ndarray  # noqa: F401  (isinstance checks)
 from ._creation import *  # noqa: F401,F403
 from ._creation import array, asarray  # noqa: F401
 from ._shape import *  # noqa: F401,F403
+from ._pad import pad  # noqa: F401
 from ._ufuncs import *  # noqa: F401,F403
 from ._ufuncs import abs, round  # noqa: F401
 from ._util import broadcast_shapes, broadcast_to  # noqa: F401
@@ -22,6 +23,11 @@ from ._products import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 from ._indexing import *  # noqa: F401,F403
 from ._indexing import _getitem, _IndexUpdateHelper  # noqa: F401
+from ._math_extra import *  # noqa: F401,F403
+from ._shape_extra import *  # noqa: F401,F403
+from ._numeric_extra import *  # noqa: F401,F403
+from ._index_tricks import *  # noqa: F401,F403
+from ._errstate import *  # noqa: F401,F403
 
 # ----------------------------------------------------------------------------- types
 # Scalar types as in jax.numpy: lnp.float32(1.0) is a 0-d float32 array, and lnp.float32

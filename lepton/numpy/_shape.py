@@ -1,8 +1,8 @@
-"""Shape manipulation and joining: reshape, transpose, stack, concatenate, split, tile, pad, ...
+"""Shape manipulation and joining: reshape, transpose, stack, concatenate, split, tile, ...
 
 Everything here lowers to structural primitives (reshape, transpose, broadcast_in_dim,
-concatenate), static slices, ``rev`` and ``pad``; only array-valued repeats and the
-non-constant pad modes read through ``gather``.
+concatenate), static slices and ``rev``; only array-valued repeats read through ``gather``.
+``pad`` lives in ``_pad.py``.
 """
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..core import ArrayBase, Tracer
+from ..core import Tracer
 from ..errors import ConcretizationError
 from ..primitives import slicing as sl
 from ..primitives import structural as st
 from ..primitives.indexing import gather, scatter_add
 from ..primitives.reductions import cumsum
-from ._util import (asarray, aval_of, broadcast_to, normalize_axes, normalize_axis,
+from ._util import (asarray, aval_of, normalize_axes, normalize_axis,
                     to_dtype)
 
 __all__ = ["reshape", "ravel", "transpose", "moveaxis", "swapaxes", "expand_dims", "squeeze",
            "stack", "concatenate", "hstack", "vstack", "dstack", "column_stack", "split",
-           "array_split", "tile", "repeat", "flip", "fliplr", "flipud", "roll", "rot90", "pad",
+           "array_split", "tile", "repeat", "flip", "fliplr", "flipud", "roll", "rot90",
            "atleast_1d", "atleast_2d", "atleast_3d", "bitcast"]
 
 
@@ -349,88 +349,6 @@ def rot90(m, k=1, axes=(0, 1)):
     if k == 1:
         return st.transpose(sl.rev(a, (a1,)), perm)
     return sl.rev(st.transpose(a, perm), (a1,))
-
-
-# ----------------------------------------------------------------------------- pad
-def _periodic_index(mode, lo, n, hi):
-    """Source positions along an axis for pad modes that extend periodically (or by edge)."""
-    p = np.arange(-lo, n + hi)
-    if mode == "edge":
-        return np.clip(p, 0, n - 1)
-    if mode == "wrap":
-        return p % n
-    if mode == "symmetric":
-        q = p % (2 * n)
-        return np.where(q < n, q, 2 * n - 1 - q)
-    if n == 1:  # reflect
-        return np.zeros_like(p)
-    q = p % (2 * (n - 1))
-    return np.where(q < n, q, 2 * (n - 1) - q)
-
-
-def _pairs(x, nd, name):
-    try:
-        return np.broadcast_to(np.asarray(x), (nd, 2))
-    except ValueError:
-        raise ValueError(f"pad: {name} {x!r} must be a scalar, a (before, after) pair or one "
-                         f"pair per axis ({nd} axes)") from None
-
-
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
-
-
-def pad(array, pad_width, mode="constant", **kwargs):
-    """``np.pad`` for modes constant (``constant_values``), edge, reflect, symmetric, wrap."""
-    a = asarray(array)
-    widths = _pairs(_static_ints(pad_width, "pad_width"), a.ndim, "pad_width")
-    if widths.dtype.kind not in "iu":
-        raise TypeError(f"pad: pad_width must be integers, got {widths.dtype}")
-    if (widths < 0).any():
-        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
-    if mode not in _PAD_MODES:
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use one of "
-                                  f"{_PAD_MODES}")
-    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},
-               "symmetric": {"reflect_type"}}.get(mode, set())
-    if set(kwargs) - allowed:
-        raise TypeError(f"pad: unsupported keyword(s) {sorted(set(kwargs) - allowed)} for "
-                        f"mode {mode!r}")
-    if kwargs.get("reflect_type", "even") != "even":
-        raise NotImplementedError("pad: only reflect_type='even' is supported")
-    if mode == "constant":
-        return _pad_constant(a, widths, kwargs.get("constant_values", 0))
-    for ax, (lo, hi) in enumerate(widths.tolist()):
-        if lo or hi:
-            n = a.shape[ax]
-            if n == 0:
-                raise ValueError(f"pad: cannot extend the empty axis {ax} with mode {mode!r}; "
-                                 "only mode='constant' can")
-            a = gather_axis(a, _static_index(_periodic_index(mode, lo, n, hi)), ax)
-    return a
-
-
-def _pad_constant(a, widths, values):
-    dt = a.aval.dtype
-    cfg = [(lo, hi, 0) for lo, hi in widths.tolist()]
-    if isinstance(values, ArrayBase):  # possibly traced
-        values = to_dtype(values, dt)
-        if values.ndim == 0:
-            return sl.pad(a, values, cfg)
-        vals = broadcast_to(values, (a.ndim, 2))
-        pick = vals.__getitem__
-    else:
-        with np.errstate(all="ignore"):
-            vals = _pairs(values, a.ndim, "constant_values").astype(dt)
-        if np.ndim(values) == 0:
-            return sl.pad(a, st.scalar(np.asarray(values).astype(dt), dt), cfg)
-        pick = lambda ij: st.scalar(vals[ij], dt)  # noqa: E731
-    for ax, (lo, hi, _) in enumerate(cfg):  # axis by axis: later axes own the corners
-        for side, width in ((0, lo), (1, hi)):
-            if width:
-                one = [(0, 0, 0)] * a.ndim
-                one[ax] = (width, 0, 0) if side == 0 else (0, width, 0)
-                a = sl.pad(a, pick((ax, side)), one)
-    return a
 
 
 # ----------------------------------------------------------------------------- atleast_nd

@@ -17,10 +17,12 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import dtypes
-from ..core import ArrayBase
+from ..core import ArrayBase, Primitive, ShapedArray, Tracer
 from ..errors import ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
+from ..primitives.base import Zero
+from ..primitives.linalg import _batch_front, _nan_on_failure
 from ..primitives.reductions import reduce_prod, reduce_sum
 from ..primitives.structural import broadcast_in_dim, full, iota, reshape
 from ._products import matmul
@@ -29,14 +31,14 @@ from ._reductions import max as _max
 from ._reductions import min as _min
 from ._reductions import sum as _sum
 from ._shape import expand_dims, moveaxis
-from ._ufuncs import (absolute, greater, multiply, not_equal, power, remainder, sqrt, subtract,
-                      true_divide, where)
+from ._ufuncs import (absolute, add, greater, greater_equal, less, multiply, not_equal, power,
+                      remainder, sqrt, subtract, true_divide, where)
 from ._util import (asarray, broadcast_shapes, inexact_dtype, normalize_axis, result_type_of,
                     to_dtype)
 
 __all__ = ["norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "eigh",
            "eigvalsh", "pinv", "matrix_rank", "matrix_power", "EighResult", "QRResult",
-           "SVDResult", "SlogdetResult"]
+           "SVDResult", "SlogdetResult", "eig", "eigvals", "EigResult", "lstsq"]
 
 
 class EighResult(NamedTuple):
@@ -308,3 +310,134 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if len(axes) == 2 and axes[0] != axes[1]:
         return _matrix_norm(x, ord, axes, keepdims)
     raise ValueError(f"norm: axis must be an int or a pair of distinct ints, got {axis!r}")
+
+
+# ----------------------------------------------------------------------------- lstsq
+def lstsq(a, b, rcond=None, *, numpy_resid=False):
+    """Least-squares ``x`` minimising ``||b - a x||`` via the SVD: ``(x, residuals, rank, s)``.
+
+    Singular values below ``rcond * s.max()`` (default ``eps * max(m, n)``; negative:
+    machine precision) count as zero.  As JAX, ``residuals`` are always the squared
+    column norms of ``b - a x`` (NumPy gives an empty array when ``rank < n`` or
+    ``m <= n``); ``numpy_resid=True`` gives NumPy's empty array there (eager only).
+    Differentiable in ``a`` and ``b`` (through the SVD: needs distinct singular values)."""
+    a, b = _inexact(a, b)
+    if a.ndim != 2:
+        raise ShapeError(f"lstsq: a must be a 2-d matrix, got {a.aval.str_short()}")
+    if b.ndim not in (1, 2):
+        raise ShapeError(f"lstsq: b must be 1-d or 2-d, got {b.aval.str_short()}")
+    if a.shape[0] != b.shape[0]:
+        raise ShapeError(f"lstsq: a {a.aval.str_short()} and b {b.aval.str_short()} must have "
+                         "the same number of rows (leading dimensions must match)")
+    vector = b.ndim == 1
+    if vector:
+        b = reshape(b, b.shape + (1,))
+    m, n = a.shape
+    rdt = dtypes.real_dtype(a.dtype)
+    if a.size == 0:
+        s = full((0,), 0, rdt)
+        rank = full((), 0, dtypes.default_int())
+        x = full((n, b.shape[1]), 0, a.dtype)
+    else:
+        eps = float(np.finfo(a.dtype).eps)
+        if rcond is None:
+            rcond = eps * builtins.max(m, n)
+        elif not isinstance(rcond, Tracer):
+            rcond = eps if rcond < 0 else rcond
+        else:
+            rcond = where(less(rcond, 0), eps, rcond)
+        s, u, vt = la.svd(a, full_matrices=False)
+        keep = greater_equal(s, multiply(to_dtype(rcond, rdt), s[0]))
+        rank = _sum(keep)
+        s_inv = where(keep, true_divide(1, where(keep, s, 1)), 0)
+        x = matmul(la.adjoint(vt), multiply(to_dtype(expand_dims(s_inv, -1), a.dtype),
+                                            matmul(la.adjoint(u), b)))
+    if numpy_resid and (isinstance(rank, Tracer) or int(rank) < n or m <= n):
+        if isinstance(rank, Tracer):
+            raise TypeError("lstsq: numpy_resid=True needs a concrete rank; it is not "
+                            "available under jit or vmap (leave numpy_resid=False)")
+        resid = full((0,), 0, rdt)
+    else:
+        r = subtract(b, matmul(a, x))
+        resid = _sum(_abs2(r), axis=0)
+    if vector:
+        x = reshape(x, (n,))
+    return x, resid, rank, s
+
+
+# ----------------------------------------------------------------------------- eig (host)
+class EigResult(NamedTuple):
+    eigenvalues: ArrayBase
+    eigenvectors: ArrayBase
+
+
+eig_p = Primitive("eig", multiple_results=True)
+
+
+def _complex_of(dt):
+    return dtypes.complex128 if dt in (dtypes.float64, dtypes.complex128) else dtypes.complex64
+
+
+def _eig_impl(a, *, vectors, free_vectors=False):
+    cdt = _complex_of(a.dtype)
+    if not vectors:
+        return [np.asarray(_nan_on_failure(np.linalg.eigvals, a)).astype(cdt)]
+    w, v = _nan_on_failure(np.linalg.eig, a)
+    return [np.asarray(w).astype(cdt), np.asarray(v).astype(cdt)]
+
+
+def _eig_rule(a, *, vectors, free_vectors=False):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"eig: expects square matrices in the last two axes, got "
+                         f"{a.str_short()}")
+    cdt = _complex_of(a.dtype)
+    w = ShapedArray(a.shape[:-1], cdt)
+    return [w, ShapedArray(a.shape, cdt)] if vectors else [w]
+
+
+def _eig_jvp(primals, tangents, *, vectors, free_vectors=False):
+    # dw = diag(V^-1 dA V).  Eigenvectors: dV = V (F * V^-1 dA V), F_ij = 1 / (w_j - w_i) off
+    # the diagonal, is the derivative of the eigenvector choice with diag(V^-1 dV) = 0, not
+    # of LAPACK's unit-norm, real-largest-component one.  So, as JAX, eig() refuses
+    # eigenvector derivatives; eigvals uses them only inside its own derivative, which
+    # does not depend on the eigenvectors' scaling (so eigvals differentiates to any order).
+    (a,), (da,) = primals, tangents
+    if type(da) is Zero:
+        outs = eig_p.bind(a, vectors=vectors, free_vectors=free_vectors)
+        return outs, [Zero.like(o) for o in outs]
+    if vectors and not free_vectors:
+        raise NotImplementedError(
+            "eig: derivatives of eigenvectors are not implemented (as in JAX); differentiate "
+            "lnp.linalg.eigvals(a) for eigenvalues, or use eigh for Hermitian matrices")
+    w, v = eig_p.bind(a, vectors=True, free_vectors=True)
+    vinv_da_v = solve(v, matmul(to_dtype(da, v.dtype), v))
+    dw = la.diagonal(vinv_da_v)
+    if not vectors:
+        return [w], [dw]
+    eye = la.eye_like(v)
+    gaps = add(subtract(expand_dims(w, -2), expand_dims(w, -1)), eye)
+    f = subtract(true_divide(1, gaps), eye)
+    return [w, v], [dw, matmul(v, multiply(f, vinv_da_v))]
+
+
+eig_p.impl = _eig_impl
+eig_p.abstract_eval = _eig_rule
+eig_p.jvp = _eig_jvp
+_batch_front(eig_p)
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors of general square matrices, always complex (as
+    JAX; NumPy returns real arrays when every eigenvalue is real).  Computed on the host by
+    LAPACK (``geev``); a matrix that fails to converge gives NaNs.  Eigenvectors have unit
+    norm, as NumPy's.  Not differentiable (as JAX): use ``eigvals`` for gradients."""
+    a = _matrix("eig", a)
+    w, v = eig_p.bind(a, vectors=True)
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    """Complex eigenvalues of general square matrices; differentiable to any order (``dw =
+    diag(V^-1 dA V)``: needs distinct eigenvalues)."""
+    a = _matrix("eigvals", a)
+    return eig_p.bind(a, vectors=False)[0]
