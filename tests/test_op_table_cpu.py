@@ -107,8 +107,8 @@ def _cases(sizes, dtypes_of=lambda op: op.dtypes):
                 if size != "small" and not op.scalable:
                     continue
                 marks = xfails.marks(op.id, dt, size)
-                if size == "large":  # about 1M elements: most of this file's time
-                    marks.append(pytest.mark.slow)
+                if size != "small":  # each compiles the parallel kernels: cold, most of
+                    marks.append(pytest.mark.slow)  # the suite's time (CI runs them)
                 out.append(pytest.param(op, dt, size, id=f"{op.id}-{dt}-{size}", marks=marks))
     return out
 
@@ -202,8 +202,10 @@ def _tiered_cases():
     for op in OPS[::3]:
         dt = "float32" if "float32" in op.dtypes else op.dtypes[0]
         for size in ("small", "medium") if op.scalable else ("small",):
-            out.append(pytest.param(op, dt, size, id=f"{op.id}-{dt}-{size}",
-                                    marks=xfails.marks(op.id, dt, size)))
+            marks = xfails.marks(op.id, dt, size)
+            if size != "small":
+                marks.append(pytest.mark.slow)
+            out.append(pytest.param(op, dt, size, id=f"{op.id}-{dt}-{size}", marks=marks))
     return out
 
 
