@@ -78,8 +78,11 @@ def _rw(x, op, init, window, strides, padding, base_dilation, window_dilation):
                              base_dilation=base_dilation, window_dilation=window_dilation)
 
 
+# A generic computation (mul) is folded over the window positions, one step each; with the
+# windows that scaled-up shapes draw, the fused parallel kernel grows to thousands of ops and
+# Numba's parfor analysis took minutes on one case, so mul stays at the small size.
 _RW = [Op(f"lax.reduce_window_{op}{'_dilated' if dil else ''}", _rw, _np_reduce_window,
-          _rw_gen(op, dil), grad_order=1)
+          _rw_gen(op, dil), grad_order=1, scalable=op != "mul")
        for op in ("add", "max", "min", "mul") for dil in (False, True)]
 
 
