@@ -104,7 +104,7 @@ def _lgamma_np(x):
 
 
 # ----------------------------------------------------------------------------- erf_inv
-_ERF_INV = (  # Giles (2010), double precision: w < 6.25, w < 16, w >= 16 (as XLA)
+ERF_INV_F64 = (  # Giles (2010), double precision: w < 6.25, w < 16, w >= 16 (as XLA)
     (-3.6444120640178196996e-21, -1.685059138182016589e-19, 1.2858480715256400167e-18,
      1.115787767802518096e-17, -1.333171662854620906e-16, 2.0972767875968561637e-17,
      6.6376381343583238325e-15, -4.0545662729752068639e-14, -8.1519341976054721522e-14,
@@ -142,8 +142,8 @@ def _erf_inv_np(y):
     inside = ay < 1
     w = -np.log1p(-np.where(inside, y * y, 0.0))
     s = np.sqrt(np.maximum(w, 6.25))
-    p = np.where(w < 6.25, _horner(w - 3.125, _ERF_INV[0]),
-                 np.where(w < 16, _horner(s - 3.25, _ERF_INV[1]), _horner(s - 5.0, _ERF_INV[2])))
+    p = np.where(w < 6.25, _horner(w - 3.125, ERF_INV_F64[0]),
+                 np.where(w < 16, _horner(s - 3.25, ERF_INV_F64[1]), _horner(s - 5.0, ERF_INV_F64[2])))
     x = p * np.where(inside, ay, 0.0)
     deriv = 2 / _SQRT_PI * np.exp(-x * x)
     resid = np.where(ay < 0.5, _erf_u(x) - ay, (1.0 - ay) - _erfc_u(x))
