@@ -226,7 +226,8 @@ def window_source(name: str, ndim: int, init: str, select: str, wd, ws, lo) -> s
         index = _affine(f"j{d}", ws[d], f"k{d}" if wd[d] > 1 else None, lo[d])
         lines += ["    " * depth + f"for k{d} in range({wd[d]}):",
                   "    " * (depth + 1) + f"i{d} = {index}"]
-        if reduce and (wd[d] > 1 or lo[d] != 0 or ws[d] != 1):  # padding is the identity
+        if reduce:  # padding is the identity (high padding too: a size-1 window at stride 1
+            # with no low padding still reaches past x when the high side is padded)
             lines += ["    " * (depth + 1) + f"if i{d} < 0 or i{d} >= x.shape[{d}]:",
                       "    " * (depth + 2) + "continue"]
     lines += ["    " * (2 * ndim) + ln for ln in body]

@@ -243,7 +243,7 @@ OPS = [
     unary("radians", lnp.radians, np.radians, dtypes=NUMERIC),
     unary("degrees", lnp.degrees, np.degrees, dtypes=NUMERIC),
     unary("sinc", lnp.sinc, np.sinc, dtypes=NUMERIC),
-    Op("sinc", lnp.sinc, np.sinc, _sinc_zero_gen, id="sinc_at_zero", grad_order=3),
+    Op("sinc", lnp.sinc, np.sinc, _sinc_zero_gen, id="sinc_at_zero"),
     binary("logaddexp2", lnp.logaddexp2, np.logaddexp2),
     Op("append", lnp.append, np.append, _append_gen, dtypes=ALL),
     Op("rollaxis", lnp.rollaxis, np.rollaxis, _gen(_rollaxis_kw, min_dims=1), dtypes=ALL),
