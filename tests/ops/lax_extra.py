@@ -78,11 +78,13 @@ def _rw(x, op, init, window, strides, padding, base_dilation, window_dilation):
                              base_dilation=base_dilation, window_dilation=window_dilation)
 
 
-# A generic computation (mul) is folded over the window positions, one step each; with the
-# windows that scaled-up shapes draw, the fused parallel kernel grows to thousands of ops and
-# Numba's parfor analysis took minutes on one case, so mul stays at the small size.
+# A generic computation (mul) and window dilation are folded over the window positions, one
+# step each; with the windows that scaled-up shapes draw, the fused parallel kernel grows to
+# hundreds of ops: Numba's parfor analysis ran for minutes on one, and rejected another
+# (UnsupportedParforsError; the program then falls back to the reference with a warning).
+# Those rows stay at the small size until the scheduler caps a kernel's size.
 _RW = [Op(f"lax.reduce_window_{op}{'_dilated' if dil else ''}", _rw, _np_reduce_window,
-          _rw_gen(op, dil), grad_order=1, scalable=op != "mul")
+          _rw_gen(op, dil), grad_order=1, scalable=op != "mul" and not dil)
        for op in ("add", "max", "min", "mul") for dil in (False, True)]
 
 
