@@ -250,9 +250,10 @@ OPS = [
        lambda x, m, c: lst.multivariate_normal.logpdf(x, m, _sym(c)), _mvn_logpdf,
        _mvn_gen, rtol=1e-5, atol=1e-5),
     Op("scipy.linalg.cho_solve", _cho_solve,
-       lambda a, b, lower: np.linalg.solve(a, b), _cho_gen, rtol=1e-4, atol=1e-5),
+       lambda a, b, lower: np.linalg.solve(a, b), _cho_gen, rtol=1e-4, atol=1e-5,
+       scalable=False),  # the matrices are drawn at fixed small sizes
     Op("scipy.linalg.solve_triangular", lsl.solve_triangular, _tri_ref, _tri_gen,
-       rtol=1e-4, atol=1e-5),
+       rtol=1e-4, atol=1e-5, scalable=False),
 ]
 
 if _ss is not None:
@@ -267,7 +268,8 @@ if _ss is not None:
            lambda draw, dtype, fg: ((array(draw, (3,), dtype, "positive", True, low=0.2,
                                            high=0.8),
                                      array(draw, (3,), dtype, "real", True, salt=1),
-                                     array(draw, (), dtype, "positive", True, salt=2)), {})),
+                                     array(draw, (), dtype, "positive", True, salt=2)), {}),
+           scalable=False),  # fixed shapes
         Op("scipy.linalg.expm", lsl.expm, lambda a: _sl.expm(a.astype("f8")).astype(a.dtype),
-           _expm_gen, rtol=1e-4, atol=1e-5),
+           _expm_gen, rtol=1e-4, atol=1e-5, scalable=False),
     ]
