@@ -30,7 +30,7 @@ from . import numpy as lnp
 from .core import Array, ArrayBase, Tracer
 from .errors import ConcretizationError, DTypeError, ShapeError
 from .numpy._util import asarray, broadcast_shapes, normalize_axis, to_dtype
-from .primitives.special import ERF_INV_F64
+from .primitives.special import ERF_F64, ERF_INV_F64, ERFC_F64  # Cephes / Giles tables
 from .primitives import elementwise as ew
 from .primitives.random_bits import threefry2x32, threefry_2x32
 from .primitives.reductions import reduce_max, reduce_sum
@@ -757,23 +757,6 @@ _ERF_F32 = (  # rational approximation on [-c, c], c = erfinv(1 - 2**-23)
      0.18520832239976145, 1.128379143519084),
     (-1.1791602954361697e-7, 0.000023547966471313185, 0.0010179625278914885,
      0.014070470171167667, 0.11098505178285362, 0.49746925110067538, 1.0))
-_ERF_F64 = (  # Cephes: erf = x T(x^2) / U(x^2) for |x| < 1
-    (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
-     7.00332514112805075473E3, 5.55923013010394962768E4),
-    (1.00000000000000000000E0, 3.35617141647503099647E1, 5.21357949780152679795E2,
-     4.59432382970980127987E3, 2.26290000613890934246E4, 4.92673942608635921086E4))
-_ERFC_F64 = (  # Cephes: erfc = exp(-x^2) P(|x|)/Q(|x|) for |x| < 8, R/S beyond
-    (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
-     4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
-     9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2),
-    (1.00000000000000000000E0, 1.32281951154744992508E1, 8.67072140885989742329E1,
-     3.54937778887819891062E2, 9.75708501743205489753E2, 1.82390916687909736289E3,
-     2.24633760818710981792E3, 1.65666309194161350182E3, 5.57535340817727675546E2),
-    (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
-     6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0),
-    (1.00000000000000000000E0, 2.26052863220117276590E0, 9.39603524938001434673E0,
-     1.20489539808096656605E1, 1.70814450747565897222E1, 9.60896809063285878198E0,
-     3.36907645100081516050E0))
 _MAXLOG_F64 = 7.09782712893383996843E2
 
 
@@ -829,7 +812,7 @@ def _erf_impl(x):
     small = lnp.abs(x) < 1
     xs = lnp.clip(x, -1., 1.)
     z = xs * xs
-    inner = xs * _horner(z, _ERF_F64[0]) / _horner(z, _ERF_F64[1])
+    inner = xs * _horner(z, ERF_F64[0]) / _horner(z, ERF_F64[1])
     return lnp.where(small, inner, 1 - _erfc_tail(lnp.where(small, 1., x)))
 
 
@@ -837,7 +820,7 @@ def _erfc_tail(x):
     """erfc(x) for |x| >= 1 (float64)."""
     z = -x * x
     ax = lnp.abs(x)
-    p, q, r, s = _ERFC_F64
+    p, q, r, s = ERFC_F64
     e = lnp.exp(z)
     y = lnp.where(ax < 8, e * _horner(ax, p) / _horner(ax, q), e * _horner(ax, r) / _horner(ax, s))
     y = lnp.where(z < -_MAXLOG_F64, 0., y)

@@ -44,12 +44,12 @@ _lgamma_u = _libm(math.lgamma)
 
 # erf and erfc as vectorised rational approximations (Cephes, the forms lepton.random
 # uses): within a few ulps of libm's and 10-50x faster than calling it per element.
-_ERF_TU = (
+ERF_F64 = (
     (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
      7.00332514112805075473E3, 5.55923013010394962768E4),
     (1.00000000000000000000E0, 3.35617141647503099647E1, 5.21357949780152679795E2,
      4.59432382970980127987E3, 2.26290000613890934246E4, 4.92673942608635921086E4))
-_ERFC_PQRS = (
+ERFC_F64 = (
     (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
      4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
      9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2),
@@ -66,7 +66,7 @@ _ERFC_PQRS = (
 def _erf_small(x):
     """erf for |x| < 1 (and harmless elsewhere: callers select)."""
     z = x * x
-    return x * _horner(z, _ERF_TU[0]) / _horner(z, _ERF_TU[1])
+    return x * _horner(z, ERF_F64[0]) / _horner(z, ERF_F64[1])
 
 
 def _erfc_large(x):
@@ -75,7 +75,7 @@ def _erfc_large(x):
     ax = np.abs(x)
     hi = np.floor(ax * 16 + 0.5) / 16
     e = np.exp(-hi * hi) * np.exp(-(ax - hi) * (ax + hi))
-    p, q, r, t = _ERFC_PQRS
+    p, q, r, t = ERFC_F64
     safe = np.where(ax < 28, ax, 1.0)  # beyond 27.3 erfc underflows to 0
     y = np.where(ax < 8, e * _horner(safe, p) / _horner(safe, q),
                  e * _horner(safe, r) / _horner(safe, t))
