@@ -16,6 +16,13 @@ from lepton import random, stax
 from lepton.keras import layers as L
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same seed: unseeded, initial weights and shuffles are
+    fresh draws per process, as in Keras."""
+    keras.utils.set_random_seed(0)
+
+
 @pytest.fixture(scope="module")
 def digits():
     (x, y), (xt, yt) = lepton.datasets.mnist.load_sample()
@@ -76,6 +83,7 @@ def test_shuffle_false_is_deterministic_and_validation_data(digits):
     x, y, xt, yt = digits
     runs = []
     for _ in range(2):
+        keras.utils.set_random_seed(3)
         model = small_cnn()
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
@@ -84,6 +92,31 @@ def test_shuffle_false_is_deterministic_and_validation_data(digits):
         runs.append(h.history)
     assert runs[0] == runs[1]
     assert "val_accuracy" in runs[0]
+
+
+def test_set_random_seed_fixes_init_and_shuffles_and_unseeded_draws_differ(digits):
+    x, y, _, _ = digits
+
+    def run():
+        model = small_cnn()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        w0 = model.get_weights()
+        return w0, model.fit(x[:128], y[:128], batch_size=32, epochs=2, verbose=0).history
+
+    keras.utils.set_random_seed(42)
+    (w_a, h_a), (w_b, h_b) = run(), run()   # one seeded stream: two different models
+    assert not np.array_equal(w_a[0], w_b[0])
+    keras.utils.set_random_seed(42)
+    w_c, h_c = run()
+    assert h_c == h_a and all(np.array_equal(p, q) for p, q in zip(w_a, w_c))
+    # Keras's glorot_uniform on a 5x5x1 -> 4 kernel: uniform on +-sqrt(6 / (25 + 100))
+    limit = np.sqrt(6 / 125)
+    assert np.abs(w_a[0]).max() <= limit and np.abs(w_a[0]).max() > 0.9 * limit
+    assert not np.any(w_a[1])  # zero biases
+    with pytest.raises(TypeError, match="integer seed"):
+        keras.utils.set_random_seed(1.5)
+    with pytest.raises(ValueError, match=r"\[0, 2\*\*32\)"):
+        keras.utils.set_random_seed(-1)
 
 
 def test_validation_split_takes_the_last_samples(digits):

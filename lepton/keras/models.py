@@ -27,6 +27,7 @@ from . import metrics as kmetrics
 from . import optimizers as kopt
 from .errors import KerasInputError, layer_error
 from .progress import ProgressBar
+from .seeding import draw_seed
 
 __all__ = ["Sequential", "load_model"]
 
@@ -103,9 +104,10 @@ class Sequential:
         self._require_built("output_shape")
         return _keras_shape(self._shapes[-1])
 
-    def build(self, input_shape=None, seed=0):
+    def build(self, input_shape=None, seed=None):
         """Initialise the weights for examples of ``input_shape`` (batch axis first, as in
-        Keras: ``(None, 28, 28, 1)``; the batch entry is ignored)."""
+        Keras: ``(None, 28, 28, 1)``; the batch entry is ignored).  Without ``seed`` the
+        initial weights are a fresh draw, as in Keras (fixed by ``utils.set_random_seed``)."""
         if input_shape is not None:
             self._input_shape = tuple(input_shape)[1:]
         if self._input_shape is None:
@@ -114,7 +116,7 @@ class Sequential:
                              "with data")
         if not self._layers:
             raise ValueError("the model has no layers: add some with model.add(...)")
-        key = random.PRNGKey(seed)
+        key = random.PRNGKey(draw_seed() if seed is None else seed)
         shape = (-1,) + tuple(int(d) for d in self._input_shape)
         self._shapes, params, state = [], [], []
         for i, layer in enumerate(self._layers):
@@ -352,7 +354,7 @@ class Sequential:
         cb = cbks.CallbackList([history, *(callbacks or [])], self,
                                {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(draw_seed() if seed is None else seed)
         key = random.PRNGKey(int(rng.integers(2 ** 31)))
         state = self.state
         opt_state = self._opt_state
