@@ -510,3 +510,35 @@ def test_global_clipnorm_clips_all_gradients_together():
         np.testing.assert_allclose(np.concatenate([out["a"], out["b"]]), want, rtol=1e-12)
     with pytest.raises(ValueError, match="at most one of clipnorm"):
         keras.optimizers.Adam(clipnorm=1.0, global_clipnorm=1.0)
+
+
+def test_get_weights_has_keras_order_and_shapes():
+    """Keras 3's get_weights for this model: [(3, 3, 2, 3), (3,), gamma, beta,
+    moving_mean, moving_variance (3,) each, (108, 2), (2,)] -- layer by layer, conv bias
+    (filters,), BatchNorm's statistics right after its gamma and beta."""
+    model = keras.Sequential([keras.Input((8, 8, 2)), L.Conv2D(3, 3, activation="relu"),
+                              L.BatchNormalization(), L.Flatten(), L.Dense(2)])
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(3, 3, 2, 3), (3,), (3,), (3,), (3,), (3,),
+                                          (108, 2), (2,)]
+    rng = np.random.default_rng(1)
+    new = [rng.uniform(0.5, 1.5, w.shape).astype(np.float32) for w in weights]
+    model.set_weights(new)
+    for got, want in zip(model.get_weights(), new):
+        np.testing.assert_array_equal(got, want)
+    # The statistics went to the BatchNorm state: inference normalises with them.
+    x = rng.standard_normal((4, 8, 8, 2)).astype(np.float32)
+    conv = np.maximum(np.asarray(_stax_out(stax.Conv(3, (3, 3)), (new[0], new[1]), (), x)), 0)
+    gamma, beta, mean, var = new[2:6]
+    bn = (conv - mean) / np.sqrt(var + 1e-3) * gamma + beta
+    want = bn.reshape(4, -1) @ new[6] + new[7]
+    np.testing.assert_allclose(np.asarray(model(x)), want, rtol=1e-4, atol=1e-5)
+    # The model's own shapes are accepted too; anything else is refused by name.
+    own = [np.asarray(a) for a in lepton.tree.leaves(model.params[0])]
+    model.set_weights([own[0], own[1].reshape(1, 1, 1, 3)] + new[2:])
+    with pytest.raises(ValueError, match=r"array 1 \(layer .*conv2d.*\) has shape \(4,\), "
+                                         r"the model needs \(3,\)"):
+        model.set_weights([new[0], np.zeros(4)] + new[2:])
+    ln = keras.Sequential([keras.Input((6,)), L.LayerNormalization()])
+    gamma, beta = ln.get_weights()   # Keras's order; initially ones and zeros
+    assert np.all(gamma == 1) and np.all(beta == 0)
