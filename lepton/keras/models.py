@@ -19,7 +19,7 @@ from .. import stax
 from ..serialization import load as _load, save as _save
 from ..transforms.autodiff import value_and_grad
 from ..transforms.jit import jit, wait_for_compilation
-from ..tree import flatten, leaves, map as tree_map, unflatten
+from ..tree import flatten, leaves, unflatten
 from . import callbacks as cbks
 from . import layers as klayers
 from . import losses as klosses
