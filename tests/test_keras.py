@@ -542,3 +542,108 @@ def test_get_weights_has_keras_order_and_shapes():
     ln = keras.Sequential([keras.Input((6,)), L.LayerNormalization()])
     gamma, beta = ln.get_weights()   # Keras's order; initially ones and zeros
     assert np.all(gamma == 1) and np.all(beta == 0)
+
+
+# ----------------------------------------------------------------------------- Keras's RNN layout
+def _sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def keras_rnn_reference(kind, weights, x, reset_after=True, go_backwards=False,
+                        return_sequences=False):
+    """Keras 3's recurrent cells in NumPy (float64), on Keras's weight layout: LSTM gates
+    (i, f, c, o), GRU gates (z, r, h) with a (2, 3u) bias when reset_after, else (3u,)."""
+    kernel, recurrent, bias = (np.asarray(w, np.float64) for w in weights)
+    u = recurrent.shape[0]
+    h = np.zeros((x.shape[0], u))
+    c = np.zeros_like(h)
+    steps = range(x.shape[1])
+    outs = []
+    for t in (reversed(steps) if go_backwards else steps):
+        xt = x[:, t].astype(np.float64)
+        if kind == "SimpleRNN":
+            h = np.tanh(xt @ kernel + h @ recurrent + bias)
+        elif kind == "LSTM":
+            zz = xt @ kernel + h @ recurrent + bias
+            i, f, g, o = (zz[:, k * u:(k + 1) * u] for k in range(4))
+            c = _sig(f) * c + _sig(i) * np.tanh(g)
+            h = _sig(o) * np.tanh(c)
+        elif reset_after:
+            xz = xt @ kernel + bias[0]
+            hz = h @ recurrent + bias[1]
+            z = _sig(xz[:, :u] + hz[:, :u])
+            r = _sig(xz[:, u:2 * u] + hz[:, u:2 * u])
+            hh = np.tanh(xz[:, 2 * u:] + r * hz[:, 2 * u:])
+            h = z * h + (1 - z) * hh
+        else:
+            xz = xt @ kernel + bias
+            z = _sig(xz[:, :u] + h @ recurrent[:, :u])
+            r = _sig(xz[:, u:2 * u] + h @ recurrent[:, u:2 * u])
+            hh = np.tanh(xz[:, 2 * u:] + (r * h) @ recurrent[:, 2 * u:])
+            h = z * h + (1 - z) * hh
+        outs.append(h)
+    return np.stack(outs, 1) if return_sequences else h
+
+
+RNN_CASES = [
+    ("GRU", {}, [(4, 15), (5, 15), (2, 15)]),
+    ("GRU", {"reset_after": False}, [(4, 15), (5, 15), (15,)]),
+    ("GRU", {"go_backwards": True, "return_sequences": True}, [(4, 15), (5, 15), (2, 15)]),
+    ("LSTM", {"return_sequences": True}, [(4, 20), (5, 20), (20,)]),
+    ("LSTM", {"go_backwards": True}, [(4, 20), (5, 20), (20,)]),
+    ("SimpleRNN", {"go_backwards": True, "return_sequences": True}, [(4, 5), (5, 5), (5,)]),
+]
+
+
+@pytest.mark.parametrize("kind,kw,shapes", RNN_CASES,
+                         ids=[f"{c[0]}-{'-'.join(c[1]) or 'default'}" for c in RNN_CASES])
+def test_recurrent_layers_take_keras_weights_and_give_keras_outputs(kind, kw, shapes):
+    """Keras's weights (its layout and gate order) set on the lepton layer give Keras's
+    outputs; go_backwards with return_sequences returns them in reading order, as Keras."""
+    model = keras.Sequential([keras.Input((6, 4)), getattr(L, kind)(5, **kw)])
+    assert [w.shape for w in model.get_weights()] == shapes
+    rng = np.random.default_rng(3)
+    ws = [rng.uniform(-0.6, 0.6, s).astype(np.float32) for s in shapes]
+    model.set_weights(ws)
+    for got, want in zip(model.get_weights(), ws):
+        np.testing.assert_array_equal(got, want)
+    x = rng.standard_normal((3, 6, 4)).astype(np.float32)
+    want = keras_rnn_reference(kind, ws, x, **kw)
+    np.testing.assert_allclose(np.asarray(model(x)), want, rtol=1e-5, atol=1e-5)
+
+
+def test_bidirectional_gru_weights_are_forward_then_backward_in_keras_layout(tmp_path):
+    model = keras.Sequential([keras.Input((5, 2)), L.Bidirectional(L.GRU(3))])
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(2, 9), (3, 9), (2, 9)] * 2
+    rng = np.random.default_rng(4)
+    ws = [rng.uniform(-0.6, 0.6, w.shape).astype(np.float32) for w in weights]
+    model.set_weights(ws)
+    x = rng.standard_normal((2, 5, 2)).astype(np.float32)
+    want = np.concatenate([keras_rnn_reference("GRU", ws[:3], x),
+                           keras_rnn_reference("GRU", ws[3:], x, go_backwards=True)], -1)
+    np.testing.assert_allclose(np.asarray(model(x)), want, rtol=1e-5, atol=1e-5)
+    # save / load round-trips through the translation
+    path = str(tmp_path / "bigru.lepton")
+    model.save_weights(path)
+    twin = keras.Sequential([keras.Input((5, 2)), L.Bidirectional(L.GRU(3))])
+    twin.load_weights(path)
+    for a, b in zip(twin.get_weights(), ws):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"array 2 \(layer .*gru.*\) has shape \(9,\), the "
+                                         r"model needs \(2, 9\)"):
+        model.set_weights(ws[:2] + [np.zeros(9)] + ws[3:])
+
+
+def test_recurrent_layers_refuse_unsupported_keras_options_by_name():
+    with pytest.raises(NotImplementedError, match="recurrent_dropout=0.2 is not supported"):
+        L.LSTM(4, recurrent_dropout=0.2)
+    with pytest.raises(NotImplementedError, match="only recurrent_activation='sigmoid'.*got 'hard_sigmoid'"):
+        L.GRU(4, recurrent_activation="hard_sigmoid")
+    # Keras's initializer arguments are honoured
+    model = keras.Sequential([keras.Input((3, 2)), L.LSTM(2, kernel_initializer="zeros",
+                                                         unit_forget_bias=False)])
+    kernel, _, bias = model.get_weights()
+    assert np.all(kernel == 0) and np.all(bias == 0)
+    model = keras.Sequential([keras.Input((3, 2)), L.LSTM(2)])
+    assert np.all(model.get_weights()[2][2:4] == 1)  # unit_forget_bias

@@ -10,9 +10,13 @@ from __future__ import annotations
 import itertools
 import re
 
+import numpy as np
+
 from .. import nn
+from .. import numpy as lnp
 from .. import stax
 from ..nn import initializers as inits
+from ..stax._recurrent import _recurrent
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
@@ -164,6 +168,31 @@ class Layer:
     def keras_order(self, n):
         """Keras's order of this layer's ``n`` weights (params, then state), as indices."""
         return list(range(n))
+
+    # get_weights / set_weights translate between the stax leaves (params, then state)
+    # and Keras's list through these three; most layers only reorder and reshape.
+    def keras_weight_count(self, n):
+        """How many arrays Keras lists for this layer, given its ``n`` stax leaves."""
+        return n
+
+    def to_keras_weights(self, arrays):
+        """This layer's stax leaves as Keras's ``get_weights`` lists them."""
+        return [np.array(arrays[j]).reshape(self.keras_shape(j, np.shape(arrays[j])))
+                for j in self.keras_order(len(arrays))]
+
+    def from_keras_weights(self, weights, arrays, offset):
+        """New stax leaves from Keras-ordered ``weights``; ``arrays`` are the current
+        leaves (shapes, dtypes), ``offset`` the index of ``weights[0]`` in the model's
+        list (for messages).  An array may also have the stax leaf's own shape."""
+        new = [None] * len(arrays)
+        for pos, (j, w) in enumerate(zip(self.keras_order(len(arrays)), weights)):
+            want = np.shape(arrays[j])
+            keras_shape = self.keras_shape(j, want)
+            if np.shape(w) not in (want, keras_shape):
+                raise ValueError(f"set_weights: array {offset + pos} (layer {self.name!r}) "
+                                 f"has shape {np.shape(w)}, the model needs {keras_shape}")
+            new[j] = np.asarray(w, dtype=np.asarray(arrays[j]).dtype).reshape(want)
+        return new
 
     def get_config(self):
         return {"name": self.name}
@@ -443,18 +472,54 @@ class Embedding(Layer):
 
 
 class _Recurrent(Layer):
+    """Keras's recurrent layers.  The weights Keras lists (kernel ``(in, G*units)``,
+    recurrent_kernel ``(units, G*units)``, bias) line up with Keras's; LSTM's gate order
+    (i, f, c, o) is stax's, GRU translates its own (see ``GRU``)."""
     cell = "LSTM"
+    gated = True
 
     def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
-                 **kwargs):
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
+                 return_state=False, stateful=False, unroll=False, **kwargs):
         super().__init__(**kwargs)
+        where = f"{type(self).__name__} {self.name!r}"
         # the cell's activation (the layer has no output activation of its own)
         self.units, self.cell_activation = int(units), activation
         self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+        for arg, value, ok in [("dropout", dropout, 0), ("recurrent_dropout",
+                                                         recurrent_dropout, 0),
+                               ("return_state", return_state, False),
+                               ("stateful", stateful, False)]:
+            if value != ok:
+                raise NotImplementedError(
+                    f"{where}: {arg}={value!r} is not supported; leave it at {ok!r} "
+                    f"(for dropout, put a Dropout layer before or after the recurrent "
+                    f"layer)")
+        del unroll  # scan compiles the step once; unrolling changes nothing here
+
+    def _inits(self):
+        where = f"{type(self).__name__} {self.name!r}"
+        return dict(W_init=initializer(self.kernel_initializer, where),
+                    U_init=initializer(self.recurrent_initializer, where),
+                    b_init=initializer(self.bias_initializer, where))
 
     def build_stax(self):
+        rnn = self.rnn_stax()
+        if self.go_backwards and self.return_sequences:
+            # Keras returns the outputs in the order it read them (last step first);
+            # stax aligns them with the input positions.
+            return stax.serial(rnn, stax.elementwise(lnp.flip, axis=1))
+        return rnn
+
+    def rnn_stax(self):
+        """The stax recurrent layer (outputs aligned with the input positions)."""
         make = getattr(stax, self.cell)
-        kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards)
+        kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards,
+                      **self._inits())
         if self.cell == "SimpleRNN":
             kwargs["activation"] = _act_fn(self.cell_activation, f"SimpleRNN {self.name!r}")
         elif self.cell_activation not in ("tanh", None):
@@ -466,7 +531,17 @@ class _Recurrent(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": _act_name(self.cell_activation),
                 "return_sequences": self.return_sequences,
-                "go_backwards": self.go_backwards}
+                "go_backwards": self.go_backwards,
+                **{k: getattr(self, k) for k in ("kernel_initializer", "recurrent_initializer",
+                                                 "bias_initializer")
+                   if isinstance(getattr(self, k), str)}}
+
+
+def _check_recurrent_activation(layer, recurrent_activation):
+    if str(recurrent_activation).lower() != "sigmoid":
+        raise NotImplementedError(f"{type(layer).__name__} {layer.name!r}: only "
+                                  f"recurrent_activation='sigmoid' (Keras's default) is "
+                                  f"supported; got {recurrent_activation!r}")
 
 
 class SimpleRNN(_Recurrent):
@@ -474,14 +549,108 @@ class SimpleRNN(_Recurrent):
 
 
 class LSTM(_Recurrent):
+    """Keras's LSTM: gates (i, f, c, o), as stax's; ``unit_forget_bias`` adds 1 to the
+    forget gate's initial bias."""
     cell = "LSTM"
+
+    def __init__(self, units, recurrent_activation="sigmoid", unit_forget_bias=True,
+                 **kwargs):
+        super().__init__(units, **kwargs)
+        _check_recurrent_activation(self, recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def rnn_stax(self):
+        if self.cell_activation not in ("tanh", None):
+            raise ValueError(f"LSTM {self.name!r}: only activation='tanh' is supported "
+                             f"(the cell's standard equations)")
+        return stax.LSTM(self.units, return_sequences=self.return_sequences,
+                         reverse=self.go_backwards, forget_bias=float(self.unit_forget_bias),
+                         **self._inits())
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+def _swap_zr(a):
+    """Swap the first two gate blocks of the last axis: Keras's (z, r, h) <-> stax's
+    (r, z, n) (its own inverse)."""
+    a = np.asarray(a)
+    u = a.shape[-1] // 3
+    return np.concatenate([a[..., u:2 * u], a[..., :u], a[..., 2 * u:]], axis=-1)
 
 
 class GRU(_Recurrent):
+    """Keras's GRU.  ``reset_after=True`` (Keras's default, cuDNN's and PyTorch's
+    equations) runs stax's GRU; ``get_weights``/``set_weights`` use Keras's layout: gate
+    order (z, r, h), kernel ``(in, 3u)``, recurrent_kernel ``(u, 3u)`` and bias ``(2, 3u)``
+    (input bias, recurrent bias), so Keras's weights give Keras's outputs.
+    ``reset_after=False`` (Keras 2's original GRU: the reset gate applies to ``h`` before
+    its matrix product, one bias ``(3u,)``) runs its own cell with Keras's layout."""
     cell = "GRU"
+
+    def __init__(self, units, recurrent_activation="sigmoid", reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
+        _check_recurrent_activation(self, recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def rnn_stax(self):
+        if self.cell_activation not in ("tanh", None):
+            raise ValueError(f"GRU {self.name!r}: only activation='tanh' is supported "
+                             f"(the cell's standard equations)")
+        make = stax.GRU if self.reset_after else _gru_reset_before
+        return make(self.units, return_sequences=self.return_sequences,
+                    reverse=self.go_backwards, **self._inits())
+
+    def keras_weight_count(self, n):
+        return 3
+
+    def to_keras_weights(self, arrays):
+        if not self.reset_after:
+            return super().to_keras_weights(arrays)
+        W, U, b_x, b_h = (np.asarray(a) for a in arrays)
+        return [_swap_zr(W), _swap_zr(U), np.stack([_swap_zr(b_x), _swap_zr(b_h)])]
+
+    def from_keras_weights(self, weights, arrays, offset):
+        if not self.reset_after:
+            return super().from_keras_weights(weights, arrays, offset)
+        W, U, b_x = (np.shape(a) for a in arrays[:3])
+        wants = [W, U, (2,) + b_x]
+        for pos, (w, want) in enumerate(zip(weights, wants)):
+            if np.shape(w) != want:
+                raise ValueError(f"set_weights: array {offset + pos} (layer {self.name!r}) "
+                                 f"has shape {np.shape(w)}, the model needs {want} (Keras's "
+                                 f"GRU layout, reset_after=True)")
+        dt = np.asarray(arrays[0]).dtype
+        kernel, recurrent, bias = (np.asarray(w, dt) for w in weights)
+        return [_swap_zr(kernel), _swap_zr(recurrent), _swap_zr(bias[0]), _swap_zr(bias[1])]
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}
+
+
+def _gru_reset_before(units, return_sequences=False, reverse=False, W_init=None,
+                      U_init=None, b_init=None):
+    """Keras's ``reset_after=False`` GRU as a stax layer; gates (z, r, h), params
+    ``(W, U, b)``: ``hh = tanh(x W_h + b_h + (r h) U_h)``, ``h' = z h + (1 - z) hh``."""
+    units = int(units)
+
+    def cell(z_x, state, U, b_h):
+        (h,) = state
+        H = units
+        zr = z_x[:, :2 * H] + lnp.matmul(h, U[:, :2 * H])
+        z, r = nn.sigmoid(zr[:, :H]), nn.sigmoid(zr[:, H:])
+        hh = lnp.tanh(z_x[:, 2 * H:] + lnp.matmul(r * h, U[:, 2 * H:]))
+        return (z * h + (1 - z) * hh,)
+
+    config = dict(units=units, return_sequences=return_sequences, reverse=reverse,
+                  W_init=W_init, U_init=U_init, b_init=b_init)
+    return _recurrent("GRU", 3, cell, 1, units, return_sequences, reverse, W_init, U_init,
+                      b_init, False, config, _gru_reset_before)
 
 
 class Bidirectional(Layer):
+    """Keras's Bidirectional: the forward layer's weights, then the backward layer's."""
+
     def __init__(self, layer, merge_mode="concat", **kwargs):
         super().__init__(**kwargs)
         if not isinstance(layer, _Recurrent):
@@ -489,7 +658,20 @@ class Bidirectional(Layer):
         self.layer, self.merge_mode = layer, merge_mode
 
     def build_stax(self):
-        return stax.Bidirectional(self.layer.to_stax(), merge_mode=self.merge_mode)
+        return stax.Bidirectional(self.layer.rnn_stax(), merge_mode=self.merge_mode)
+
+    def keras_weight_count(self, n):
+        return 2 * self.layer.keras_weight_count(n // 2)
+
+    def to_keras_weights(self, arrays):
+        half = len(arrays) // 2
+        return (self.layer.to_keras_weights(arrays[:half]) +
+                self.layer.to_keras_weights(arrays[half:]))
+
+    def from_keras_weights(self, weights, arrays, offset):
+        half, k = len(arrays) // 2, len(weights) // 2
+        return (self.layer.from_keras_weights(weights[:k], arrays[:half], offset) +
+                self.layer.from_keras_weights(weights[k:], arrays[half:], offset + k))
 
     def get_config(self):
         return {**super().get_config(), "layer": {"class_name": type(self.layer).__name__,

@@ -484,44 +484,35 @@ class Sequential:
     def get_weights(self):
         """All weights as a flat list of NumPy arrays in Keras's order and shapes: layer by
         layer, each layer's trainable weights then its state (BatchNorm's moving mean and
-        variance); a convolution's bias is ``(filters,)``.  Keras's ``get_weights()`` of
-        the same architecture lines up with it, except GRU's, whose gates Keras orders
-        (z, r, h) with a (2, 3 * units) bias where lepton follows PyTorch's (r, z, n)."""
+        variance); a convolution's bias is ``(filters,)``, a GRU's weights are in Keras's
+        gate order with a ``(2, 3 * units)`` bias.  Keras's ``get_weights()`` of the same
+        architecture lines up with it, array for array."""
         self._require_built("get_weights")
-        return [np.array(a).reshape(self._layers[i].keras_shape(j, np.shape(a)))
-                for i, j, a in self._weight_leaves(self.params, self.state)]
+        return self._keras_weights(self.params, self.state)
 
-    def _weight_leaves(self, params, state):
-        """``(layer index, index within the layer, array)`` in get_weights's order."""
+    def _keras_weights(self, params, state):
         out = []
-        for i, layer in enumerate(self._layers):
-            arrays = leaves(params[i]) + leaves(state[i])
-            out += [(i, j, arrays[j]) for j in layer.keras_order(len(arrays))]
+        for layer, p, s in zip(self._layers, params, state):
+            out += layer.to_keras_weights(leaves(p) + leaves(s))
         return out
 
     def set_weights(self, weights):
-        """Set the weights from a list in ``get_weights``'s order; an array may also have
-        the model's own shape for it (a conv bias as ``(1, 1, 1, filters)``)."""
+        """Set the weights from a list in ``get_weights``'s order (Keras's); an array may
+        also have the model's own shape for it (a conv bias as ``(1, 1, 1, filters)``)."""
         self._require_built("set_weights")
-        old = self._weight_leaves(self.params, self.state)
         weights = list(weights)
-        if len(weights) != len(old):
-            raise ValueError(f"set_weights: expected {len(old)} arrays, got {len(weights)}")
-        new = {}
-        for k, (w, (i, j, o)) in enumerate(zip(weights, old)):
-            want = np.shape(o)
-            if np.shape(w) not in (want, self._layers[i].keras_shape(j, want)):
-                raise ValueError(f"set_weights: array {k} (layer {self._layers[i].name!r}) "
-                                 f"has shape {np.shape(w)}, the model needs "
-                                 f"{self._layers[i].keras_shape(j, want)}")
-            new[i, j] = np.asarray(w, dtype=np.asarray(o).dtype).reshape(want)
-        params, state = [], []
-        for i, (p, st) in enumerate(zip(self.params, self.state)):
+        counts = [layer.keras_weight_count(len(leaves(p)) + len(leaves(s)))
+                  for layer, p, s in zip(self._layers, self.params, self.state)]
+        if len(weights) != sum(counts):
+            raise ValueError(f"set_weights: expected {sum(counts)} arrays, got {len(weights)}")
+        params, state, k = [], [], 0
+        for layer, p, st, n in zip(self._layers, self.params, self.state, counts):
             p_leaves, p_def = flatten(p)
             s_leaves, s_def = flatten(st)
-            n = len(p_leaves)
-            params.append(unflatten(p_def, [new[i, j] for j in range(n)]))
-            state.append(unflatten(s_def, [new[i, n + j] for j in range(len(s_leaves))]))
+            new = layer.from_keras_weights(weights[k:k + n], p_leaves + s_leaves, k)
+            k += n
+            params.append(unflatten(p_def, new[:len(p_leaves)]))
+            state.append(unflatten(s_def, new[len(p_leaves):]))
         self.params, self.state = params, state
         if self._opt_state is not None and self._compiled:
             opt_init = self.optimizer.triple()[0]
@@ -529,7 +520,7 @@ class Sequential:
 
     def _set_tree_weights(self, params, state):
         """Weights from a saved ``(params, state)`` tree of this architecture."""
-        self.set_weights([a for _, _, a in self._weight_leaves(params, state)])
+        self.set_weights(self._keras_weights(params, state))
 
     def save_weights(self, filepath):
         self._require_built("save_weights")
