@@ -647,3 +647,83 @@ def test_recurrent_layers_refuse_unsupported_keras_options_by_name():
     assert np.all(kernel == 0) and np.all(bias == 0)
     model = keras.Sequential([keras.Input((3, 2)), L.LSTM(2)])
     assert np.all(model.get_weights()[2][2:4] == 1)  # unit_forget_bias
+
+
+# ----------------------------------------------------------------------------- layer seeds
+def _dropout_then_dense(seed, aug=None):
+    layers = [keras.Input((6, 6, 1))]
+    layers += [aug] if aug is not None else []
+    layers += [L.Flatten(), L.Dropout(0.5, seed=seed), L.Dense(1, use_bias=False)]
+    model = keras.Sequential(layers)
+    model.build(seed=0)  # identical initial weights in every model
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
+def _trained_weights(seed, fit_seed, aug=None):
+    """After two SGD steps, the Dense weights record which inputs dropout kept."""
+    model = _dropout_then_dense(seed, aug() if aug else None)
+    x = np.random.default_rng(0).uniform(1, 2, (8, 6, 6, 1)).astype(np.float32)
+    model.fit(x, np.zeros((8, 1), np.float32), batch_size=4, epochs=1, verbose=0,
+              shuffle=False, seed=fit_seed)
+    return model.get_weights()[0]
+
+
+def test_dropout_seed_fixes_its_masks_whatever_the_model_and_fit_seed():
+    a = _trained_weights(7, fit_seed=1)
+    np.testing.assert_array_equal(a, _trained_weights(7, fit_seed=2))
+    assert not np.array_equal(a, _trained_weights(8, fit_seed=1))
+    # unseeded layers follow fit's stream (seeded globally by set_random_seed)
+    assert not np.array_equal(_trained_weights(None, fit_seed=1),
+                              _trained_weights(None, fit_seed=2))
+    np.testing.assert_array_equal(_trained_weights(None, fit_seed=1),
+                                  _trained_weights(None, fit_seed=1))
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: L.RandomFlip("horizontal", seed=s),
+    lambda s: L.RandomRotation(0.2, seed=s),
+    lambda s: L.RandomTranslation(0.2, 0.2, seed=s),
+    lambda s: L.RandomZoom(0.2, seed=s),
+    lambda s: L.RandomContrast(0.5, value_range=(0, 2), seed=s),
+], ids=["flip", "rotation", "translation", "zoom", "contrast"])
+def test_augmentation_seed_fixes_its_draws(make):
+    """The augmentation's own seed fixes its draws (dropout seeded too, so only the
+    augmentation could differ)."""
+    a = _trained_weights(3, fit_seed=1, aug=lambda: make(11))
+    np.testing.assert_array_equal(a, _trained_weights(3, fit_seed=2, aug=lambda: make(11)))
+    assert not np.array_equal(a, _trained_weights(3, fit_seed=1, aug=lambda: make(12)))
+
+
+def test_call_with_training_true_applies_seeded_dropout():
+    x = np.ones((4, 6, 6, 1), np.float32)
+    m1, m2 = _dropout_then_dense(5), _dropout_then_dense(5)
+    first = np.asarray(m1(x, training=True))
+    np.testing.assert_array_equal(first, np.asarray(m2(x, training=True)))
+    assert not np.array_equal(first, np.asarray(m1(x, training=True)))  # stream advances
+    np.testing.assert_array_equal(np.asarray(m1(x)), np.asarray(m1(x)))
+
+
+def test_dropout_noise_shape_shares_the_mask_and_seed_is_checked():
+    model = keras.Sequential([keras.Input((5, 3)), L.Dropout(0.5, noise_shape=(None, 1, 3),
+                                                               seed=1)])
+    out = np.asarray(model(np.ones((4, 5, 3), np.float32), training=True))
+    assert set(np.unique(out)) <= {0.0, 2.0}
+    assert np.all(out == out[:, :1, :])  # one mask for all 5 rows of an example
+    with pytest.raises(TypeError, match="seed must be None or an int"):
+        L.Dropout(0.5, seed=1.5)
+    with pytest.raises(TypeError, match="seed must be None or an int"):
+        L.RandomFlip(seed="a")
+
+
+def test_use_bias_false_has_no_bias_weight():
+    model = keras.Sequential([keras.Input((5, 5, 1)), L.Conv2D(2, 3, use_bias=False),
+                              L.Flatten(), L.Dense(3, use_bias=False, activation="relu")])
+    kernel, dense = model.get_weights()
+    assert kernel.shape == (3, 3, 1, 2) and dense.shape == (18, 3)
+    assert model.count_params() == 18 + 54
+    x = np.random.default_rng(0).standard_normal((2, 5, 5, 1)).astype(np.float32)
+    conv = np.asarray(_stax_out(stax.Conv(2, (3, 3)), (kernel, np.zeros(2, np.float32)), (),
+                                x))
+    want = np.maximum(conv.reshape(2, -1) @ dense, 0)
+    np.testing.assert_allclose(np.asarray(model(x)), want, rtol=1e-5, atol=1e-6)

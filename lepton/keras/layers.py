@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import nn
 from .. import numpy as lnp
+from .. import random
 from .. import stax
 from ..nn import initializers as inits
 from ..stax._recurrent import _recurrent
@@ -134,6 +135,7 @@ class Layer:
         self._stax = None
 
     activation = None
+    seed = None  # a layer with its own random stream sets an int (Dropout, Random*)
 
     def to_stax(self):
         """The stax layer: the core layer, then the output activation if there is one."""
@@ -221,6 +223,22 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
     return InputLayer(shape, batch_size, name, dtype, **kwargs)
 
 
+def _without_bias(layer):
+    """A stax ``(W, b)`` layer (Dense, conv) with only ``W`` as a parameter
+    (``use_bias=False``): the bias is a constant zero."""
+    init, apply = layer
+
+    def init_fun(rng, input_shape):
+        out, (W, _) = init(rng, input_shape)
+        return out, (W,)
+
+    def apply_fun(params, inputs, **kwargs):
+        (W,) = params
+        return apply((W, lnp.zeros((), W.dtype)), inputs, **kwargs)
+
+    return stax.Layer(init_fun, apply_fun, layer.name)
+
+
 # ----------------------------------------------------------------------------- core layers
 class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True,
@@ -231,9 +249,9 @@ class Dense(Layer):
 
     def build_stax(self):
         where = f"Dense {self.name!r}"
-        b_init = initializer(self.bias_initializer, where) if self.use_bias else None
-        return stax.Dense(self.units, W_init=initializer(self.kernel_initializer, where),
-                          b_init=b_init)
+        layer = stax.Dense(self.units, W_init=initializer(self.kernel_initializer, where),
+                           b_init=initializer(self.bias_initializer, where))
+        return layer if self.use_bias else _without_bias(layer)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
@@ -266,9 +284,8 @@ class _Conv(Layer):
         layer = stax.GeneralConv(
             spec, self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
             W_init=initializer(self.kernel_initializer, where),
-            b_init=initializer(self.bias_initializer, where) if self.use_bias else None,
-            dilation=self.dilation_rate)
-        return layer
+            b_init=initializer(self.bias_initializer, where), dilation=self.dilation_rate)
+        return layer if self.use_bias else _without_bias(layer)
 
     def keras_shape(self, index, shape):
         # stax keeps the bias broadcastable, (1, ..., 1, filters); Keras stores (filters,).
@@ -379,20 +396,57 @@ class Reshape(Layer):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
+def check_seed(seed, where):
+    """A layer's ``seed=``: None or an int in [0, 2**32)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or \
+            not 0 <= seed < 2 ** 32:
+        raise TypeError(f"{where}: seed must be None or an int in [0, 2**32); got {seed!r}")
+    return int(seed)
+
+
 class Dropout(Layer):
-    """Keras semantics: ``rate`` is the fraction of inputs DROPPED in training."""
+    """Keras semantics: ``rate`` is the fraction of inputs DROPPED in training.
+    ``noise_shape`` (None entries take the input's size) shares one mask along the axes
+    where it is 1.  With ``seed`` the masks are this layer's own stream, as Keras's
+    seeded layers: the same seed gives the same masks at the same training step in any
+    model; without it they follow ``fit``'s (globally seeded) stream."""
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= float(rate) < 1:
             raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else \
+            tuple(None if d is None else int(d) for d in noise_shape)
+        self.seed = check_seed(seed, f"Dropout {self.name!r}")
 
     def build_stax(self):
-        return stax.Dropout(self.rate)
+        if self.noise_shape is None:
+            return stax.Dropout(self.rate)
+        rate, noise_shape, name = self.rate, self.noise_shape, self.name
+
+        def init_fun(rng, input_shape):
+            if len(noise_shape) != len(input_shape):
+                raise ValueError(f"Dropout {name!r}: noise_shape {noise_shape} needs one "
+                                 f"entry per input axis; the input has shape "
+                                 f"{tuple(input_shape)}")
+            return input_shape, ()
+
+        def apply_fun(params, inputs, *, rng=None, train=True, **kwargs):
+            x = lnp.asarray(inputs)
+            if not train or rate == 0.0 or rng is None:
+                return x
+            shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+            keep = random.bernoulli(rng, 1.0 - rate, shape)
+            return lnp.where(keep, x * (1.0 / (1.0 - rate)), lnp.zeros((), x.dtype))
+
+        return stax.Layer(init_fun, apply_fun, "Dropout")
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate}
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
 
 
 def _gamma_first(self, n):

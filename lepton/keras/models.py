@@ -141,13 +141,20 @@ class Sequential:
                              f"give the first layer input_shape=")
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, params, state, x, *, train, rng, logits):
+    def _forward(self, params, state, x, *, train, rng, logits, step=None):
         """Run the layers; with ``logits`` the last layer's output activation is left out
-        (the loss takes it in, stably)."""
+        (the loss takes it in, stably).  A layer with its own ``seed`` draws from
+        ``fold_in(PRNGKey(seed), step)`` instead of ``rng``, so its stream does not depend
+        on the model it sits in or on fit's seed."""
         new_state = []
         last = len(self._layers) - 1
         for i, layer in enumerate(self._layers):
-            k = None if rng is None else random.fold_in(rng, i)
+            if rng is None:
+                k = None
+            elif layer.seed is not None:
+                k = random.fold_in(random.PRNGKey(layer.seed), step)
+            else:
+                k = random.fold_in(rng, i)
             if logits and i == last and self._absorbed_activation:
                 core = stax.stateful(layer.core_stax())
                 x, s = core[1](layer.core_params(params[i]), layer.core_state(state[i]), x,
@@ -205,9 +212,9 @@ class Sequential:
         self._get_params = get_params
         absorbed = self._absorbed_activation
 
-        def loss_fn(params, state, x, y, rng, inv_n):
+        def loss_fn(params, state, x, y, rng, inv_n, step):
             out, new_state = self._forward(params, state, x, train=True, rng=rng,
-                                           logits=absorbed)
+                                           logits=absorbed, step=step)
             sums = [v.sum() for v in self._loss_and_metrics(y, out, absorbed)]
             # 1/batch arrives as an argument: as a literal it would be baked into a kernel,
             # and every new batch size (the last, partial batch) would compile one.
@@ -216,7 +223,7 @@ class Sequential:
         def train_step(i, opt_state, state, x, y, rng, inv_n):
             params = get_params(opt_state)
             (_, (new_state, sums)), grads = value_and_grad(loss_fn, has_aux=True)(
-                params, state, x, y, random.fold_in(rng, i), inv_n)
+                params, state, x, y, random.fold_in(rng, i), inv_n, i)
             return opt_update(i, grads, opt_state), new_state, sums
 
         def eval_step(params, state, x, y):
@@ -447,9 +454,16 @@ class Sequential:
         return np.concatenate(outs)
 
     def __call__(self, x, training=False):
+        """The model's output for ``x``; ``training=True`` applies dropout and the random
+        augmentations with a fresh draw per call (seeded layers: their own stream)."""
         self._require_built("__call__")
+        rng = step = None
+        if training:
+            rng = random.PRNGKey(draw_seed())
+            step = self.__dict__.get("_training_calls", 0)
+            self._training_calls = step + 1
         return self._forward(self.params, self.state, self._cast_inputs(np.asarray(x)),
-                             train=training, rng=None, logits=False)[0]
+                             train=training, rng=rng, logits=False, step=step)[0]
 
     # ------------------------------------------------------------------ summary
     def count_params(self):

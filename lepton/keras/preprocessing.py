@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import stax
-from .layers import Layer
+from .layers import Layer, check_seed
 
 __all__ = ["Rescaling", "Normalization", "RandomFlip", "RandomRotation",
            "RandomTranslation", "RandomZoom", "RandomContrast"]
@@ -67,6 +67,7 @@ class Normalization(Layer):
 
 
 class _Random(Layer):
+    """A random augmentation; ``seed`` gives it its own stream (as Dropout's)."""
     stax_name = None
     arg_names = ()
 
@@ -74,6 +75,7 @@ class _Random(Layer):
         super().__init__(name=name, input_shape=input_shape)
         self.args = dict(zip(self.arg_names, args))
         self.args.update(kwargs)
+        self.seed = check_seed(seed, f"{type(self).__name__} {self.name!r}")
         self.build_stax()  # validate the arguments now, not at fit
 
     def build_stax(self):
@@ -83,7 +85,7 @@ class _Random(Layer):
             raise TypeError(f"{type(self).__name__}: {e}") from None
 
     def get_config(self):
-        return {**super().get_config(), **self.args}
+        return {**super().get_config(), **self.args, "seed": self.seed}
 
 
 class RandomFlip(_Random):
