@@ -11,8 +11,12 @@ cross-entropy, batch 64, 10 epochs.  Runs, each a fresh process timed from spawn
 ``--data sample`` (default) uses the 8,000 / 2,000 split of the real MNIST test digits;
 ``--data fashion`` the full Fashion-MNIST (Debian's dataset-fashion-mnist).  lepton runs
 with an empty kernel cache (cold) and again with the cache it left (warm).  Rounds alternate
-the order; medians are printed.
-Run: python benchmarks/keras_fit.py [--rounds 3] [--epochs 10] [--data sample|fashion]
+the order; wall and epoch times are medians over the rounds.  Run ``k`` trains every library
+from seed ``k`` (initial weights, shuffles); test accuracy is the mean, standard deviation
+and range over ``--seeds`` seeds (one random run says little: on the 8,000-digit split the
+run-to-run spread is about a point), with extra untimed runs when seeds > rounds.
+Run: python benchmarks/keras_fit.py [--rounds 3] [--seeds 3] [--epochs 10]
+[--data sample|fashion]
 """
 from __future__ import annotations
 
@@ -65,9 +69,10 @@ def fit_and_score(keras, model, x, y, xt, yt, epochs):
     return float(np.mean(probs.argmax(1) == yt)), epoch_times
 
 
-def run_lepton_fit(data, epochs):
+def run_lepton_fit(data, epochs, seed):
     import lepton.keras as keras
     from lepton.keras import layers
+    keras.utils.set_random_seed(seed)
     x, y, xt, yt = prepared(data)
     model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(6, (5, 5), activation="relu"),
                               layers.MaxPooling2D((2, 2)), layers.Flatten(),
@@ -76,7 +81,7 @@ def run_lepton_fit(data, epochs):
     return fit_and_score(keras, model, x, y, xt, yt, epochs)
 
 
-def run_stax_loop(lib, data, epochs):
+def run_stax_loop(lib, data, epochs, seed):
     if lib == "jax":
         import jax
         import jax.numpy as jnp
@@ -101,9 +106,9 @@ def run_stax_loop(lib, data, epochs):
         return opt_update(i, jax.grad(loss)(get_params(opt_state), xb, yb), opt_state)
 
     predict_jit = jax.jit(predict)
-    _, params = init_fun(random.PRNGKey(0), (-1, 28, 28, 1))
+    _, params = init_fun(random.PRNGKey(seed), (-1, 28, 28, 1))
     opt_state = opt_init(params)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     step, epoch_times = 0, []
     for _ in range(epochs):
         t = time.perf_counter()
@@ -120,9 +125,10 @@ def run_stax_loop(lib, data, epochs):
     return float(np.mean(preds.argmax(1) == yt)), epoch_times
 
 
-def run_keras3(data, epochs):
+def run_keras3(data, epochs, seed):
     os.environ["KERAS_BACKEND"] = "jax"
     import keras
+    keras.utils.set_random_seed(seed)
     x, y, xt, yt = prepared(data)
     model = keras.Sequential([keras.Input((28, 28, 1)),
                               keras.layers.Conv2D(6, (5, 5), activation="relu"),
@@ -132,24 +138,26 @@ def run_keras3(data, epochs):
     return fit_and_score(keras, model, x, y, xt, yt, epochs)
 
 
-RUNNERS = {"lepton-fit": lambda d, e: run_lepton_fit(d, e),
-           "lepton-stax": lambda d, e: run_stax_loop("lepton", d, e),
-           "jax": lambda d, e: run_stax_loop("jax", d, e),
+RUNNERS = {"lepton-fit": run_lepton_fit,
+           "lepton-stax": lambda d, e, s: run_stax_loop("lepton", d, e, s),
+           "jax": lambda d, e, s: run_stax_loop("jax", d, e, s),
            "keras3-jax": run_keras3}
 
 
-def child(name, data, epochs, cache):
+def child(name, data, epochs, cache, seed):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if cache:
         env["LEPTON_CACHE_DIR"] = cache
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, "--child", name, "--data", data,
-                          "--epochs", str(epochs)], capture_output=True, text=True, env=env)
+                          "--epochs", str(epochs), "--seed", str(seed)],
+                         capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
     acc, epoch_times = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"wall": wall, "acc": acc, "epoch": statistics.median(epoch_times[1:] or epoch_times)}
+    return {"wall": wall, "acc": acc, "seed": seed,
+            "epoch": statistics.median(epoch_times[1:] or epoch_times)}
 
 
 def available(name):
@@ -160,43 +168,75 @@ def available(name):
     return importlib.util.find_spec(mod) is not None
 
 
+def accuracy_summary(runs, seeds):
+    """Mean, sample standard deviation and range of the test accuracy over the runs of
+    distinct seeds ``0 .. seeds - 1`` (the first run of each)."""
+    acc = {}
+    for r in runs:
+        if r["seed"] < seeds:
+            acc.setdefault(r["seed"], r["acc"])
+    v = list(acc.values())
+    sd = statistics.stdev(v) if len(v) > 1 else 0.0
+    return {"mean": statistics.fmean(v), "sd": sd, "min": min(v), "max": max(v), "n": len(v)}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3, help="timed rounds (medians)")
+    ap.add_argument("--seeds", type=int, default=3,
+                    help="seeds the accuracy is averaged over")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--data", choices=["sample", "fashion"], default="sample")
     ap.add_argument("--child")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.rounds < 1 or args.seeds < 1:
+        ap.error("--rounds and --seeds must be at least 1")
     if args.child:
-        print(json.dumps(RUNNERS[args.child](args.data, args.epochs)))
+        print(json.dumps(RUNNERS[args.child](args.data, args.epochs, args.seed)))
         return
     names = [n for n in RUNNERS if available(n)]
-    results = {}
-    for r in range(args.rounds):
-        order = names if r % 2 == 0 else names[::-1]
-        with tempfile.TemporaryDirectory() as cache:
-            for name in order:
-                if name.startswith("lepton"):
-                    sub = os.path.join(cache, name)
-                    results.setdefault(name + " cold", []).append(
-                        child(name, args.data, args.epochs, sub))
-                    results.setdefault(name + " warm", []).append(
-                        child(name, args.data, args.epochs, sub))
-                else:
-                    results.setdefault(name, []).append(child(name, args.data, args.epochs,
-                                                              None))
-        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]['wall']:.1f}s"
-                                             for k, v in results.items()), flush=True)
-    med = {k: {f: statistics.median(x[f] for x in v) for f in ("wall", "acc", "epoch")}
-           for k, v in results.items()}
-    print(f"\nquick-start CNN, {args.epochs} epochs, data={args.data}, medians of "
-          f"{args.rounds} rounds (wall time from process start)")
+    timed, untimed = {}, {}
+    with tempfile.TemporaryDirectory() as warm_cache:
+        for r in range(max(args.rounds, args.seeds)):
+            order = names if r % 2 == 0 else names[::-1]
+            seed = r % args.seeds
+            if r >= args.rounds:  # accuracy only: one warm run each
+                for name in order:
+                    cache = os.path.join(warm_cache, name) if name.startswith("lepton") \
+                        else None
+                    untimed.setdefault(name, []).append(
+                        child(name, args.data, args.epochs, cache, seed))
+                print(f"seed {seed} (untimed) done", flush=True)
+                continue
+            with tempfile.TemporaryDirectory() as cache:
+                for name in order:
+                    if name.startswith("lepton"):
+                        sub = os.path.join(cache, name)
+                        timed.setdefault(name + " cold", []).append(
+                            child(name, args.data, args.epochs, sub, seed))
+                        timed.setdefault(name + " warm", []).append(
+                            child(name, args.data, args.epochs, sub, seed))
+                    else:
+                        timed.setdefault(name, []).append(
+                            child(name, args.data, args.epochs, None, seed))
+            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]['wall']:.1f}s"
+                                                 for k, v in timed.items()), flush=True)
+    med = {k: {f: statistics.median(x[f] for x in v) for f in ("wall", "epoch")}
+           for k, v in timed.items()}
+    acc = {k: accuracy_summary(v + untimed.get(k.split()[0], []), args.seeds)
+           for k, v in timed.items()}
+    print(f"\nquick-start CNN, {args.epochs} epochs, data={args.data}; wall time from process "
+          f"start, medians of {args.rounds} rounds; test accuracy over seeds 0..{args.seeds - 1}")
     ref = {k: med[k]["wall"] for k in ("jax", "keras3-jax", "lepton-stax warm") if k in med}
     head = "".join(f" {'vs ' + k:>18s}" for k in ref)
-    print(f"  {'run':18s} {'wall s':>8s} {'epoch s':>8s} {'accuracy':>9s}{head}")
+    print(f"  {'run':18s} {'wall s':>8s} {'epoch s':>8s} {'accuracy mean +- sd':>20s} "
+          f"{'[min, max]':>17s}{head}")
     for k, m in med.items():
+        a = acc[k]
         ratios = "".join(f" {m['wall'] / v:17.2f}x" for v in ref.values())
-        print(f"  {k:18s} {m['wall']:8.1f} {m['epoch']:8.2f} {m['acc']:9.4f}{ratios}")
+        print(f"  {k:18s} {m['wall']:8.1f} {m['epoch']:8.2f} {a['mean']:12.4f} +- "
+              f"{a['sd']:.4f} [{a['min']:.4f}, {a['max']:.4f}]{ratios}")
 
 
 if __name__ == "__main__":
