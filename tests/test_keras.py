@@ -727,3 +727,135 @@ def test_use_bias_false_has_no_bias_weight():
                                 x))
     want = np.maximum(conv.reshape(2, -1) @ dense, 0)
     np.testing.assert_allclose(np.asarray(model(x)), want, rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- weights, lr callbacks
+def _linear_model(lr=0.1):
+    model = keras.Sequential([keras.Input((3,)), L.Dense(2, activation="softmax")])
+    model.build(seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _linear_data(n=12):
+    rng = np.random.default_rng(5)
+    return rng.standard_normal((n, 3)).astype(np.float32), rng.integers(0, 2, n)
+
+
+def test_sample_weight_scales_each_examples_loss_as_keras():
+    """Keras's batch loss is sum(w * loss) / batch: weights 0 on the last 4 of 12 examples
+    train like the first 8 alone at 8/12 of the learning rate."""
+    x, y = _linear_data()
+    w = np.r_[np.ones(8), np.zeros(4)]
+    a = _linear_model(0.3)
+    h = a.fit(x, y, batch_size=12, epochs=3, sample_weight=w, verbose=0)
+    b = _linear_model(0.3 * 8 / 12)
+    b.fit(x[:8], y[:8], batch_size=8, epochs=3, verbose=0)
+    for p, q in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
+    # the logged loss and evaluate(sample_weight=) are weighted the same way
+    c = _linear_model()
+    per_example = -np.log(c.predict(x, verbose=0)[np.arange(12), y])
+    assert c.evaluate(x, y, sample_weight=2 * w, verbose=0)[0] == \
+        pytest.approx(np.mean(2 * w * per_example), rel=1e-5)
+    acc = c.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)["accuracy"]
+    assert acc == pytest.approx(np.mean(c.predict(x, verbose=0).argmax(1) == y))  # unweighted
+    assert h.history["loss"][0] == pytest.approx(np.mean(w * per_example), rel=1e-5)
+
+
+def test_class_weight_equals_the_matching_sample_weight():
+    x, y = _linear_data()
+    table = np.array([2.0, 0.5])
+    runs = []
+    for kw, yy in [({"class_weight": {0: 2.0, 1: 0.5}}, y),
+                   ({"class_weight": {0: 2.0, 1: 0.5}}, None),
+                   ({"sample_weight": table[y]}, y)]:
+        model = _linear_model()
+        if yy is None:  # one-hot targets: the class is the argmax
+            model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy")
+            yy = keras.utils.to_categorical(y, 2)
+        model.fit(x, yy, batch_size=4, epochs=2, shuffle=False, verbose=0, **kw)
+        runs.append(model.get_weights())
+    for other in runs[1:]:
+        for p, q in zip(runs[0], other):
+            np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
+    model = _linear_model()
+    with pytest.raises(ValueError, match="sample_weight or class_weight, not both"):
+        model.fit(x, y, class_weight={0: 1.0}, sample_weight=np.ones(12), verbose=0)
+    with pytest.raises(keras.KerasInputError, match=r"one weight per example, shape \(12,\)"):
+        model.fit(x, y, sample_weight=np.ones(11), verbose=0)
+
+
+def test_validation_split_holds_out_as_many_samples_as_keras():
+    """Keras keeps floor(n * (1 - split)) for training: 10 samples at 0.15 -> 8 + 2."""
+    x, y = _linear_data(10)
+    model = _linear_model()
+    h = model.fit(x, y, batch_size=10, epochs=1, validation_split=0.15, verbose=0)
+    # the validation loss is that of the last 2 samples under the trained weights
+    assert h.history["val_loss"][0] == pytest.approx(
+        model.evaluate(x[8:], y[8:], verbose=0)[0], rel=1e-5)
+    assert h.history["val_loss"][0] != pytest.approx(
+        model.evaluate(x[9:], y[9:], verbose=0)[0], rel=1e-5)
+
+
+def test_learning_rate_scheduler_changes_the_rate_without_recompiling():
+    x, y = _linear_data()
+    model = _linear_model(0.1)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    before = lepton.cache_info().numba_compiles
+    snaps = []
+
+    class Snap(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snaps.append(self.model.get_weights()[0])
+
+    sched = keras.callbacks.LearningRateScheduler(lambda e, lr: lr / 2 if e < 2 else 0.0)
+    h = model.fit(x, y, batch_size=4, epochs=4, verbose=0, callbacks=[sched, Snap()])
+    assert h.history["learning_rate"] == pytest.approx([0.05, 0.025, 0.0, 0.0])
+    assert not np.array_equal(snaps[0], snaps[1])
+    np.testing.assert_array_equal(snaps[2], snaps[1])  # lr 0: nothing moves
+    assert lepton.cache_info().numba_compiles == before
+    one_arg = keras.callbacks.LearningRateScheduler(lambda e: 0.01 * (e + 1))
+    h = model.fit(x, y, epochs=2, verbose=0, callbacks=[one_arg])
+    assert h.history["learning_rate"] == pytest.approx([0.01, 0.02])
+    bad = keras.callbacks.LearningRateScheduler(lambda e, lr: "fast")
+    with pytest.raises(ValueError, match="must return a number"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[bad])
+
+
+def test_reduce_lr_on_plateau_follows_keras_rule():
+    x, y = _linear_data()
+    model = _linear_model(0.1)
+    # min_delta so large that only the first epoch counts as an improvement
+    cb = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1,
+                                           min_delta=1e9, min_lr=0.02)
+    h = model.fit(x, y, batch_size=4, epochs=5, verbose=0, callbacks=[cb])
+    assert h.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.05, 0.025, 0.02])
+    model = _linear_model(0.1)
+    cb = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1,
+                                           min_delta=1e9, cooldown=2)
+    h = model.fit(x, y, batch_size=4, epochs=5, verbose=0, callbacks=[cb])
+    # Keras counts the cooldown down before testing it: cooldown=2 skips one epoch
+    assert h.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    sched = keras.Sequential([keras.Input((3,)), L.Dense(2)])
+    sched.compile(optimizer=keras.optimizers.SGD(lambda i: 0.1), loss="mse")
+    with pytest.raises(TypeError, match="learning rate, but it is a schedule"):
+        sched.fit(x, np.zeros((12, 2)), epochs=1, verbose=0,
+                  callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss")])
+
+
+def test_terminate_on_nan_stops_at_the_batch(capsys):
+    x, y = _linear_data()
+    x[5] = np.nan
+    model = _linear_model()
+    seen = []
+
+    class Count(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    h = model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0,
+                  callbacks=[keras.callbacks.TerminateOnNaN(), Count()])
+    assert seen == [0, 1] and len(h.history["loss"]) == 1
+    assert "Invalid loss, terminating training" in capsys.readouterr().out

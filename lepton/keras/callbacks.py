@@ -238,3 +238,101 @@ def _csv_value(v):
     if isinstance(v, (float, np.floating, np.ndarray)):
         return repr(float(v))
     return v
+
+
+def _learning_rate(model, who):
+    lr = model.optimizer.learning_rate
+    if callable(lr):
+        raise TypeError(f"{who} sets the optimizer's learning rate, but it is a schedule "
+                        f"({type(lr).__name__}); give the optimizer a number "
+                        f"(e.g. Adam(learning_rate=1e-3)) to use {who}")
+    return float(np.asarray(lr))
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of each epoch to ``schedule(epoch, lr)`` (or
+    ``schedule(epoch)``), as Keras; the epoch logs get ``learning_rate``."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler needs a function schedule(epoch, lr) -> "
+                            f"new lr; got {type(schedule).__name__}")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = _learning_rate(self.model, "LearningRateScheduler")
+        try:
+            new = self.schedule(epoch, lr)
+        except TypeError:  # Keras also accepts the one-argument form
+            new = self.schedule(epoch)
+        if isinstance(new, np.ndarray) and new.ndim == 0:
+            new = new.item()
+        if isinstance(new, bool) or not isinstance(new, (int, float, np.floating,
+                                                         np.integer)):
+            raise ValueError(f"LearningRateScheduler: the schedule must return a number; "
+                             f"it returned {new!r} for epoch {epoch}")
+        self.model.optimizer.learning_rate = float(new)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                  f"{float(new)}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = _learning_rate(self.model, "LearningRateScheduler")
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Multiplies the learning rate by ``factor`` (not below ``min_lr``) when ``monitor``
+    has not improved by ``min_delta`` for ``patience`` epochs, then waits ``cooldown``
+    epochs; Keras's rule, and the epoch logs get ``learning_rate``."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau() got unexpected keyword arguments "
+                            f"{sorted(kwargs)}")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0; got "
+                             f"{factor}")
+        super().__init__(monitor, mode, min_delta)
+        self.factor, self.patience, self.verbose = float(factor), int(patience), verbose
+        self.cooldown, self.min_lr = int(cooldown), float(min_lr)
+
+    def on_train_begin(self, logs=None):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = self.cooldown_counter = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = _learning_rate(self.model, "ReduceLROnPlateau")
+        value = self._current(logs)
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(value):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = logs["learning_rate"]
+                if old > np.float32(self.min_lr):
+                    new = max(old * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
+                              f"rate to {new}.")
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class TerminateOnNaN(Callback):
+    """Stops training when a batch's loss is NaN or infinite, as Keras."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True

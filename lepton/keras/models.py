@@ -207,28 +207,39 @@ class Sequential:
             values += [m.per_example(y, pred) for m in self.metrics]
         return values
 
+    def _weighted_sums(self, y, out, w, absorbed):
+        """Batch sums: the loss weighted by ``w`` (Keras's sample weights: the batch loss
+        is ``sum(w * loss) / batch``), the metrics unweighted (as Keras's ``metrics=``)."""
+        values = self._loss_and_metrics(y, out, absorbed)
+        return [(values[0] * w).sum()] + [v.sum() for v in values[1:]]
+
     def _build_steps(self):
-        opt_init, opt_update, get_params = self.optimizer.triple()
-        self._get_params = get_params
+        # A constant learning rate is an argument of the step (callbacks may change it);
+        # a schedule is part of the optimizer's update.
+        dynamic_lr = not callable(self.optimizer.learning_rate)
+        opt_init, opt_update, get_params = self.optimizer.triple(lr_input=dynamic_lr)
+        self._get_params, self._dynamic_lr = get_params, dynamic_lr
         absorbed = self._absorbed_activation
 
-        def loss_fn(params, state, x, y, rng, inv_n, step):
+        def loss_fn(params, state, x, y, w, rng, inv_n, step):
             out, new_state = self._forward(params, state, x, train=True, rng=rng,
                                            logits=absorbed, step=step)
-            sums = [v.sum() for v in self._loss_and_metrics(y, out, absorbed)]
+            sums = self._weighted_sums(y, out, w, absorbed)
             # 1/batch arrives as an argument: as a literal it would be baked into a kernel,
             # and every new batch size (the last, partial batch) would compile one.
             return sums[0] * inv_n, (new_state, sums)
 
-        def train_step(i, opt_state, state, x, y, rng, inv_n):
+        def train_step(i, opt_state, state, x, y, w, rng, inv_n, lr):
             params = get_params(opt_state)
             (_, (new_state, sums)), grads = value_and_grad(loss_fn, has_aux=True)(
-                params, state, x, y, random.fold_in(rng, i), inv_n, i)
-            return opt_update(i, grads, opt_state), new_state, sums
+                params, state, x, y, w, random.fold_in(rng, i), inv_n, i)
+            new_opt = opt_update(i, grads, opt_state, lr) if dynamic_lr else \
+                opt_update(i, grads, opt_state)
+            return new_opt, new_state, sums
 
-        def eval_step(params, state, x, y):
+        def eval_step(params, state, x, y, w):
             out, _ = self._forward(params, state, x, train=False, rng=None, logits=absorbed)
-            return [v.sum() for v in self._loss_and_metrics(y, out, absorbed)]
+            return self._weighted_sums(y, out, w, absorbed)
 
         def predict_step(params, state, x):
             return self._forward(params, state, x, train=False, rng=None, logits=False)[0]
@@ -322,6 +333,49 @@ class Sequential:
                                   f"{_flatten_hint(self)}")
         return y.astype(np.float32, copy=False)
 
+    def _sample_weights(self, y, n, sample_weight, class_weight, who):
+        """Per-example loss weights, float32 ``(n,)``: ``sample_weight``, or
+        ``class_weight[label]`` (Keras: labels from ``argmax`` of one-hot targets, classes
+        missing from the dict weigh 1), or ones."""
+        if sample_weight is not None and class_weight is not None:
+            raise ValueError(f"{who}: give sample_weight or class_weight, not both (fold the "
+                             f"class weights into sample_weight)")
+        if sample_weight is not None:
+            w = _as_numpy(sample_weight, f"{who}: sample_weight")
+            if w.ndim == 2 and w.shape[1] == 1:
+                w = w[:, 0]
+            if w.shape != (n,):
+                raise KerasInputError(f"{who}: sample_weight must hold one weight per "
+                                      f"example, shape ({n},); got shape {w.shape}")
+            if w.dtype.kind not in "biuf":
+                raise KerasInputError(f"{who}: sample_weight must be numbers; got {w.dtype}")
+            return w.astype(np.float32)
+        if class_weight is not None:
+            if not isinstance(class_weight, dict):
+                raise TypeError(f"{who}: class_weight must be a dict {{class index: "
+                                f"weight}}; got {type(class_weight).__name__}")
+            labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else \
+                np.round(y.reshape(len(y), -1)[:, 0]).astype(np.int64)
+            if labels.ndim != 1:
+                raise KerasInputError(f"{who}: class_weight needs one class per example; "
+                                      f"targets of shape {y.shape} hold several (use "
+                                      f"sample_weight)")
+            table = np.ones(max([int(labels.max(initial=0))] + [int(k) for k in class_weight])
+                            + 1, np.float32)
+            for k, v in class_weight.items():
+                table[int(k)] = float(v)
+            return table[labels]
+        return np.ones(n, np.float32)
+
+    def _lr_argument(self):
+        if not self._dynamic_lr:
+            return np.float32(0)
+        lr = self.optimizer.learning_rate
+        if callable(lr):
+            raise TypeError("the optimizer's learning_rate changed from a number to a "
+                            "schedule during training; recompile the model to use a schedule")
+        return np.float32(lr)
+
     def _require_compiled(self, who):
         if not self._compiled:
             raise RuntimeError(f"{who}: compile the model first, e.g. model.compile("
@@ -330,35 +384,48 @@ class Sequential:
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-            seed=None):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, seed=None):
+        """Keras's ``fit``.  ``sample_weight`` (one weight per example) or ``class_weight``
+        (``{class: weight}``) weight each example's loss, as Keras: the batch loss is
+        ``sum(w * loss) / batch``; ``metrics`` stay unweighted.  ``validation_split`` holds
+        out the last ``n - floor(n * (1 - split))`` examples before shuffling."""
         self._require_compiled("fit")
         if y is None:
             raise KerasInputError("fit needs targets: fit(x, y, ...)")
         batch_size = 32 if batch_size is None else int(batch_size)
         verbose = _resolve_verbose(verbose)
         x, y = self._prepare(x, y, "fit")
+        w = self._sample_weights(y, len(x), sample_weight, class_weight, "fit")
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in (0, 1); got {validation_split}")
-            n_val = int(len(x) * validation_split)
+            n_val = len(x) - int(np.floor(len(x) * (1.0 - validation_split)))
             if n_val == 0:
                 raise ValueError(f"validation_split={validation_split} leaves no validation "
                                  f"sample out of {len(x)}")
             x, y, vx, vy = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
+            w, vw = w[:-n_val], w[-n_val:]
         elif validation_data is not None:
-            if len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (x_val, y_val)")
+            if not isinstance(validation_data, (tuple, list)) or \
+                    len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, "
+                                 "sample_weight_val)")
             vx, vy = self._prepare(validation_data[0], validation_data[1], "fit (validation)")
+            vw = self._sample_weights(vy, len(vx), validation_data[2] if
+                                      len(validation_data) == 3 else None, None,
+                                      "fit (validation)")
         else:
-            vx = vy = None
+            vx = vy = vw = None
         if len(x) == 0:
             raise KerasInputError("fit: x holds no samples")
         if self._train_step is None:
             self._build_steps()
         steps = -(-len(x) // batch_size)
         history = cbks.History()
-        cb = cbks.CallbackList([history, *(callbacks or [])], self,
+        # History last, as in Keras: it records what the other callbacks add to the logs
+        # (the learning rate of ReduceLROnPlateau and LearningRateScheduler).
+        cb = cbks.CallbackList([*(callbacks or []), history], self,
                                {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
         rng = np.random.default_rng(draw_seed() if seed is None else seed)
@@ -381,8 +448,9 @@ class Sequential:
                 cb.on_train_batch_begin(b)
                 t0 = time.perf_counter()
                 opt_state, state, sums = self._train_step(step, opt_state, state, x[idx],
-                                                          y[idx], key,
-                                                          np.float32(1 / len(idx)))
+                                                          y[idx], w[idx], key,
+                                                          np.float32(1 / len(idx)),
+                                                          self._lr_argument())
                 if not compiled:
                     wait_for_compilation()
                     totals += [float(s) for s in sums]
@@ -398,11 +466,13 @@ class Sequential:
                 logs = self._logs(totals / seen)
                 bar.update(b + 1, logs, len(idx))
                 cb.on_train_batch_end(b, logs)
+                if self.stop_training:  # a batch callback stopped training (Keras)
+                    break
             self._opt_state, self.state, self._step_count = opt_state, state, step
             self.params = self._get_params(opt_state)
             logs = self._logs(totals / seen)
             if vx is not None:
-                val = self._evaluate_arrays(vx, vy, batch_size)
+                val = self._evaluate_arrays(vx, vy, vw, batch_size)
                 logs.update({f"val_{k}": v for k, v in self._logs(val).items()})
             bar.finish(logs)
             cb.on_epoch_end(epoch, logs)
@@ -416,23 +486,27 @@ class Sequential:
         names = ["loss"] + [m.name for m in self.metrics]
         return {n: float(v) for n, v in zip(names, values)}
 
-    def _evaluate_arrays(self, x, y, batch_size):
+    def _evaluate_arrays(self, x, y, w, batch_size):
         if self._eval_step is None:
             self._build_steps()
         totals = np.zeros(1 + len(self.metrics))
         for k in range(0, len(x), batch_size):
             sums = self._eval_step(self.params, self.state, x[k:k + batch_size],
-                                   y[k:k + batch_size])
+                                   y[k:k + batch_size], w[k:k + batch_size])
             totals += [float(s) for s in sums]
         return totals / max(len(x), 1)
 
     # ------------------------------------------------------------------ evaluate / predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 return_dict=False):
+        """``[loss, *metrics]`` (the loss alone without metrics; a dict with
+        ``return_dict``); ``sample_weight`` weights the loss as in ``fit``."""
         self._require_compiled("evaluate")
         if y is None:
             raise KerasInputError("evaluate needs targets: evaluate(x, y)")
         x, y = self._prepare(x, y, "evaluate")
-        values = self._evaluate_arrays(x, y, 32 if batch_size is None else int(batch_size))
+        w = self._sample_weights(y, len(x), sample_weight, None, "evaluate")
+        values = self._evaluate_arrays(x, y, w, 32 if batch_size is None else int(batch_size))
         logs = self._logs(values)
         if _resolve_verbose(verbose):
             print(f"{-(-len(x) // (batch_size or 32))} steps - " +

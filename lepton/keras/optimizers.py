@@ -70,9 +70,10 @@ class Optimizer:
     def _step(self, lr, t, g, x, slots):
         raise NotImplementedError
 
-    def _make(self):
-        """The per-array rule, lifted to pytrees by ``lepton.optimizers.optimizer``."""
-        lr_of = _opt.make_schedule(self.learning_rate)
+    def _make(self, lr=None):
+        """The per-array rule, lifted to pytrees by ``lepton.optimizers.optimizer``; a
+        given ``lr`` (a traced value) replaces ``learning_rate``."""
+        lr_of = _opt.make_schedule(self.learning_rate) if lr is None else (lambda i: lr)
         wd, clipnorm, clipvalue = self.weight_decay, self.clipnorm, self.clipvalue
 
         def init(x0):
@@ -92,15 +93,32 @@ class Optimizer:
 
         return _opt.optimizer(lambda: (init, update, lambda state: state[0]))()
 
-    def triple(self):
+    def triple(self, lr_input=False):
+        """``(opt_init, opt_update, get_params)``.  With ``lr_input`` the update is
+        ``opt_update(i, grads, state, lr)``: the learning rate is an argument, so a callback
+        that changes ``optimizer.learning_rate`` between steps (ReduceLROnPlateau,
+        LearningRateScheduler) needs no new compile."""
         init, update, get_params = self._make()
-        if self.global_clipnorm is None:
-            return init, update, get_params
         max_norm = self.global_clipnorm
 
+        def clip(grads):
+            return grads if max_norm is None else _opt.clip_by_global_norm(grads, max_norm)
+
+        if lr_input:
+            def update_lr(i, grads, state, lr):
+                return self._make(lr)[1](i, clip(grads), state)
+            return init, update_lr, get_params
+        if max_norm is None:
+            return init, update, get_params
+
         def clipped_update(i, grads, state):
-            return update(i, _opt.clip_by_global_norm(grads, max_norm), state)
+            return update(i, clip(grads), state)
         return init, clipped_update, get_params
+
+    def current_learning_rate(self, step):
+        """The learning rate as a number (a schedule's value at ``step``)."""
+        lr = self.learning_rate
+        return float(np.asarray(lr(step) if callable(lr) else lr))
 
     def get_config(self):
         cfg = {k: v for k, v in vars(self).items() if not callable(v) and
