@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 
@@ -859,3 +860,21 @@ def test_terminate_on_nan_stops_at_the_batch(capsys):
                   callbacks=[keras.callbacks.TerminateOnNaN(), Count()])
     assert seen == [0, 1] and len(h.history["loss"]) == 1
     assert "Invalid loss, terminating training" in capsys.readouterr().out
+
+
+def test_save_load_keeps_seeds_and_recurrent_options(tmp_path):
+    model = keras.Sequential([keras.Input((4, 3)), L.RandomContrast(0.2, value_range=(0, 1),
+                                                                     seed=4),
+                              L.GRU(5, reset_after=False, return_sequences=True,
+                                    go_backwards=True),
+                              L.Dropout(0.3, noise_shape=(None, 1, 5), seed=9),
+                              L.LSTM(2, unit_forget_bias=False, kernel_initializer="zeros")])
+    model.compile(optimizer="adam", loss="mse")
+    path = str(tmp_path / "m.lepton")
+    model.save(path)
+    twin = keras.models.load_model(path)
+    assert [l.get_config() for l in twin.layers] == \
+        json.loads(json.dumps([l.get_config() for l in model.layers]))
+    assert twin.layers[0].seed == 4 and twin.layers[2].seed == 9
+    x = np.random.default_rng(0).uniform(0, 1, (2, 4, 3)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(twin(x)), np.asarray(model(x)))
