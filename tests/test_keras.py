@@ -878,3 +878,17 @@ def test_save_load_keeps_seeds_and_recurrent_options(tmp_path):
     assert twin.layers[0].seed == 4 and twin.layers[2].seed == 9
     x = np.random.default_rng(0).uniform(0, 1, (2, 4, 3)).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(twin(x)), np.asarray(model(x)))
+
+
+def test_validation_freq_and_batch_size():
+    x, y = _linear_data()
+    model = _linear_model()
+    h = model.fit(x, y, epochs=4, verbose=0, validation_data=(x[:5], y[:5]),
+                  validation_freq=2, validation_batch_size=2)
+    assert len(h.history["loss"]) == 4 and len(h.history["val_loss"]) == 2
+    assert h.history["val_loss"][-1] == pytest.approx(
+        model.evaluate(x[:5], y[:5], verbose=0)[0], rel=1e-5)
+    h = model.fit(x, y, epochs=3, verbose=0, validation_split=0.25, validation_freq=[1, 3])
+    assert len(h.history["val_loss"]) == 2
+    with pytest.raises(ValueError, match="validation_freq must be >= 1"):
+        model.fit(x, y, verbose=0, validation_split=0.25, validation_freq=0)

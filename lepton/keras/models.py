@@ -385,11 +385,13 @@ class Sequential:
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, seed=None):
+            sample_weight=None, initial_epoch=0, validation_batch_size=None,
+            validation_freq=1, seed=None):
         """Keras's ``fit``.  ``sample_weight`` (one weight per example) or ``class_weight``
         (``{class: weight}``) weight each example's loss, as Keras: the batch loss is
         ``sum(w * loss) / batch``; ``metrics`` stay unweighted.  ``validation_split`` holds
-        out the last ``n - floor(n * (1 - split))`` examples before shuffling."""
+        out the last ``n - floor(n * (1 - split))`` examples before shuffling, and is
+        evaluated every ``validation_freq`` epochs (an int, or a list of 1-based epochs)."""
         self._require_compiled("fit")
         if y is None:
             raise KerasInputError("fit needs targets: fit(x, y, ...)")
@@ -419,6 +421,17 @@ class Sequential:
             vx = vy = vw = None
         if len(x) == 0:
             raise KerasInputError("fit: x holds no samples")
+        val_batch = batch_size if validation_batch_size is None else int(validation_batch_size)
+        if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+            if validation_freq < 1:
+                raise ValueError(f"validation_freq must be >= 1; got {validation_freq}")
+            validate_at = lambda e: (e + 1) % validation_freq == 0  # noqa: E731
+        elif isinstance(validation_freq, (list, tuple, set, range)):
+            epochs_listed = {int(e) for e in validation_freq}
+            validate_at = lambda e: (e + 1) in epochs_listed  # noqa: E731
+        else:
+            raise TypeError(f"validation_freq must be an int or a list of epochs; got "
+                            f"{type(validation_freq).__name__}")
         if self._train_step is None:
             self._build_steps()
         steps = -(-len(x) // batch_size)
@@ -471,8 +484,8 @@ class Sequential:
             self._opt_state, self.state, self._step_count = opt_state, state, step
             self.params = self._get_params(opt_state)
             logs = self._logs(totals / seen)
-            if vx is not None:
-                val = self._evaluate_arrays(vx, vy, vw, batch_size)
+            if vx is not None and validate_at(epoch):
+                val = self._evaluate_arrays(vx, vy, vw, val_batch)
                 logs.update({f"val_{k}": v for k, v in self._logs(val).items()})
             bar.finish(logs)
             cb.on_epoch_end(epoch, logs)
