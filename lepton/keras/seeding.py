@@ -4,7 +4,9 @@ As in Keras, weight initialisation (``build``), ``fit``'s shuffling and its trai
 randomness (dropout, augmentation) draw fresh seeds in every process, so each run of a
 script is a new sample of the training outcome; ``set_random_seed(seed)`` fixes them all
 (and Python's and NumPy's global generators, as Keras's does) for a reproducible run.
-``build(seed=...)`` and ``fit(seed=...)`` still pin one model's draws explicitly.
+``build(seed=...)`` and ``fit(seed=...)`` still pin one model's draws explicitly, and a
+layer's own ``seed=`` (Dropout, the Random* augmentations) gives that layer a stream of its
+own, the same in any model at the same training step, as Keras's seeded layers.
 """
 from __future__ import annotations
 
