@@ -892,3 +892,21 @@ def test_validation_freq_and_batch_size():
     assert len(h.history["val_loss"]) == 2
     with pytest.raises(ValueError, match="validation_freq must be >= 1"):
         model.fit(x, y, verbose=0, validation_split=0.25, validation_freq=0)
+
+
+def test_layer_get_and_set_weights_go_through_the_model():
+    model = keras.Sequential([keras.Input((4, 2)), L.GRU(3), L.Dense(2)])
+    gru, dense = model.layers
+    assert [w.shape for w in gru.get_weights()] == [(2, 9), (3, 9), (2, 9)]
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.ones_like(kernel), np.full(2, 0.5, np.float32)])
+    np.testing.assert_array_equal(model.get_weights()[3], np.ones((3, 2)))
+    np.testing.assert_array_equal(model.get_weights()[4], [0.5, 0.5])
+    new = [np.full(w.shape, 0.1, np.float32) for w in gru.get_weights()]
+    gru.set_weights(new)
+    for got, want in zip(model.get_weights()[:3], new):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="layer 'dense.*' has 2 weight arrays, got 1"):
+        dense.set_weights([kernel])
+    with pytest.raises(ValueError, match="has no weights yet; put it in a Sequential"):
+        L.Dense(3).get_weights()

@@ -199,6 +199,27 @@ class Layer:
     def get_config(self):
         return {"name": self.name}
 
+    def _model(self, who):
+        owner = getattr(self, "_owner", None)
+        model = owner() if owner is not None else None
+        if model is None:
+            raise ValueError(f"{who}: layer {self.name!r} has no weights yet; put it in a "
+                             f"Sequential model and build it (fit, build, or an Input)")
+        return model
+
+    def get_weights(self):
+        """This layer's weights in Keras's order and shapes (from the model it was built
+        in)."""
+        return self._model("get_weights").layer_weights(self)
+
+    def set_weights(self, weights):
+        """Set this layer's weights from a list in ``get_weights``'s order."""
+        self._model("set_weights").set_layer_weights(self, weights)
+
+    @property
+    def weights(self):
+        return self.get_weights()
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import weakref
 
 import numpy as np
 
@@ -89,6 +90,7 @@ class Sequential:
         if not self._layers and layer.input_shape is not None and self._input_shape is None:
             self._input_shape = layer.input_shape
         self._layers.append(layer)
+        layer._owner = weakref.ref(self)  # layer.get_weights() reads the model's
         self.built = False
 
     @property
@@ -608,12 +610,44 @@ class Sequential:
             raise ValueError(f"set_weights: expected {sum(counts)} arrays, got {len(weights)}")
         params, state, k = [], [], 0
         for layer, p, st, n in zip(self._layers, self.params, self.state, counts):
-            p_leaves, p_def = flatten(p)
-            s_leaves, s_def = flatten(st)
-            new = layer.from_keras_weights(weights[k:k + n], p_leaves + s_leaves, k)
+            p, st = self._layer_from_keras(layer, p, st, weights[k:k + n], k)
             k += n
-            params.append(unflatten(p_def, new[:len(p_leaves)]))
-            state.append(unflatten(s_def, new[len(p_leaves):]))
+            params.append(p)
+            state.append(st)
+        self._replace_weights(params, state)
+
+    @staticmethod
+    def _layer_from_keras(layer, p, st, weights, offset):
+        p_leaves, p_def = flatten(p)
+        s_leaves, s_def = flatten(st)
+        new = layer.from_keras_weights(weights, p_leaves + s_leaves, offset)
+        return unflatten(p_def, new[:len(p_leaves)]), unflatten(s_def, new[len(p_leaves):])
+
+    def _layer_index(self, layer, who):
+        self._require_built(who)
+        for i, own in enumerate(self._layers):
+            if own is layer:
+                return i
+        raise ValueError(f"{who}: layer {layer.name!r} is not in model {self.name!r}")
+
+    def layer_weights(self, layer):
+        """``layer.get_weights()``: one layer's weights in Keras's order and shapes."""
+        i = self._layer_index(layer, "get_weights")
+        return layer.to_keras_weights(leaves(self.params[i]) + leaves(self.state[i]))
+
+    def set_layer_weights(self, layer, weights):
+        """``layer.set_weights(weights)``: one layer's weights, as ``set_weights``."""
+        i = self._layer_index(layer, "set_weights")
+        weights = list(weights)
+        n = layer.keras_weight_count(len(leaves(self.params[i])) + len(leaves(self.state[i])))
+        if len(weights) != n:
+            raise ValueError(f"set_weights: layer {layer.name!r} has {n} weight arrays, got "
+                             f"{len(weights)}")
+        params, state = list(self.params), list(self.state)
+        params[i], state[i] = self._layer_from_keras(layer, params[i], state[i], weights, 0)
+        self._replace_weights(params, state)
+
+    def _replace_weights(self, params, state):
         self.params, self.state = params, state
         if self._opt_state is not None and self._compiled:
             opt_init = self.optimizer.triple()[0]
