@@ -910,3 +910,22 @@ def test_layer_get_and_set_weights_go_through_the_model():
         dense.set_weights([kernel])
     with pytest.raises(ValueError, match="has no weights yet; put it in a Sequential"):
         L.Dense(3).get_weights()
+
+
+def test_set_weights_keeps_the_optimizer_moments():
+    """Keras's set_weights leaves Adam's moments alone (only the weights change)."""
+    x, y = _linear_data()
+    model = _linear_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    w0 = model.get_weights()
+    model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    before = [[np.array(a) for a in per_param[1:]]
+              for per_param in model._opt_state.packed_state]
+    assert any(np.any(m != 0) for slots in before for m in slots)
+    model.set_weights(w0)
+    after = model._opt_state.packed_state
+    for slots, per_param in zip(before, after):
+        for m, n in zip(slots, per_param[1:]):
+            np.testing.assert_array_equal(m, np.asarray(n))
+    np.testing.assert_array_equal(np.asarray(after[0][0]), w0[0])
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)  # and training goes on from there

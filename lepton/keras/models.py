@@ -648,10 +648,20 @@ class Sequential:
         self._replace_weights(params, state)
 
     def _replace_weights(self, params, state):
+        """New weights; the optimizer keeps its slots (Adam's moments), as Keras's does."""
         self.params, self.state = params, state
         if self._opt_state is not None and self._compiled:
             opt_init = self.optimizer.triple()[0]
-            self._opt_state = opt_init(self.params)
+            fresh = opt_init(self.params)
+            old = self._opt_state
+            try:  # each parameter's packed state is (x, *slots): swap in the new x
+                packed = tuple((f[0],) + tuple(o[1:]) for f, o in
+                               zip(fresh.packed_state, old.packed_state))
+                same = all(len(f) == len(o) for f, o in zip(fresh.packed_state,
+                                                            old.packed_state))
+            except (AttributeError, TypeError, IndexError):
+                same = False
+            self._opt_state = fresh._replace(packed_state=packed) if same else fresh
 
     def _set_tree_weights(self, params, state):
         """Weights from a saved ``(params, state)`` tree of this architecture."""
