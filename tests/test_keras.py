@@ -929,3 +929,21 @@ def test_set_weights_keeps_the_optimizer_moments():
             np.testing.assert_array_equal(m, np.asarray(n))
     np.testing.assert_array_equal(np.asarray(after[0][0]), w0[0])
     model.fit(x, y, batch_size=4, epochs=1, verbose=0)  # and training goes on from there
+
+
+def test_weights_set_by_a_callback_are_trained_on():
+    x, y = _linear_data()
+    model = _linear_model()
+    zeros = [np.zeros_like(w) for w in model.get_weights()]
+
+    class Reset(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                self.model.set_weights(zeros)
+
+    twin = _linear_model()
+    twin.set_weights(zeros)
+    model.fit(x, y, batch_size=12, epochs=2, verbose=0, callbacks=[Reset()])
+    twin.fit(x, y, batch_size=12, epochs=1, verbose=0)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -491,6 +491,8 @@ class Sequential:
                 logs.update({f"val_{k}": v for k, v in self._logs(val).items()})
             bar.finish(logs)
             cb.on_epoch_end(epoch, logs)
+            # a callback may have set new weights (model.set_weights): go on from them
+            opt_state, state = self._opt_state, self.state
             if self.stop_training:
                 break
         cb.on_train_end()
