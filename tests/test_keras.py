@@ -947,3 +947,40 @@ def test_weights_set_by_a_callback_are_trained_on():
     twin.fit(x, y, batch_size=12, epochs=1, verbose=0)
     for a, b in zip(model.get_weights(), twin.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_pop_and_add_keep_the_other_layers_weights():
+    """Keras's head swap: pop() the last layer, add() a new one; the rest keep their
+    (trained) weights."""
+    x, y = _linear_data()
+    model = keras.Sequential([keras.Input((3,)), L.Dense(4, activation="relu"), L.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.zeros((12, 2)), epochs=1, verbose=0)
+    body = model.layers[0].get_weights()
+    popped = model.pop()
+    assert isinstance(popped, L.Dense) and len(model.layers) == 1
+    model.add(L.Dense(3, activation="softmax"))
+    assert model.output_shape == (None, 3) and model.metrics_names == ["loss"]
+    for a, b in zip(model.layers[0].get_weights(), body):
+        np.testing.assert_array_equal(a, b)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "accuracy"]
+    model.fit(x, np.minimum(y, 2), epochs=1, verbose=0)
+    with pytest.raises(keras.KerasLayerError, match="layer 2 of the model"):
+        model.add(L.Conv2D(2, 3))
+    assert len(model.layers) == 2
+    model.pop(), model.pop()
+    with pytest.raises(TypeError, match="no layers"):
+        model.pop()
+
+
+def test_lambda_callback():
+    x, y = _linear_data()
+    ends = []
+    cb = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: ends.append(
+        (e, round(logs["loss"], 6))))
+    h = _linear_model().fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    assert ends == [(0, round(h.history["loss"][0], 6)), (1, round(h.history["loss"][1], 6))]
+    with pytest.raises(TypeError, match="unknown hooks"):
+        keras.callbacks.LambdaCallback(on_batch_ends=print)

@@ -336,3 +336,22 @@ class TerminateOnNaN(Callback):
         if loss is not None and not np.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback from functions, as Keras: ``on_epoch_begin(epoch, logs)``,
+    ``on_epoch_end(epoch, logs)``, ``on_train_batch_begin(batch, logs)``,
+    ``on_train_batch_end(batch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``."""
+
+    _HOOKS = ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+              "on_train_batch_end", "on_train_begin", "on_train_end")
+
+    def __init__(self, **hooks):
+        super().__init__()
+        unknown = set(hooks) - set(self._HOOKS)
+        if unknown:
+            raise TypeError(f"LambdaCallback() got unknown hooks {sorted(unknown)}; valid: "
+                            f"{', '.join(self._HOOKS)}")
+        for name, fn in hooks.items():
+            if fn is not None:
+                setattr(self, name, fn)

@@ -91,11 +91,48 @@ class Sequential:
             self._input_shape = layer.input_shape
         self._layers.append(layer)
         layer._owner = weakref.ref(self)  # layer.get_weights() reads the model's
-        self.built = False
+        if self.built:
+            # As Keras: the layers already built keep their weights; only the new one is
+            # initialised (the way to swap a model's head after pop()).
+            i = len(self._layers) - 1
+            try:
+                shape, p, st = self._init_layer(i, random.PRNGKey(draw_seed()),
+                                                self._shapes[-1])
+            except Exception:
+                self._layers.pop()
+                raise
+            self._shapes.append(shape)
+            self.params, self.state = list(self.params) + [p], list(self.state) + [st]
+            self._forget_steps()
+
+    def pop(self):
+        """Remove the last layer (Keras's ``Sequential.pop``); the others keep their
+        weights."""
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        if self.built:
+            if self._layers:
+                self._shapes = self._shapes[:-1]
+                self.params, self.state = list(self.params[:-1]), list(self.state[:-1])
+            else:
+                self.built = False
+            self._forget_steps()
+        return layer
+
+    def _forget_steps(self):
+        """The architecture changed: the steps and optimizer state start again."""
+        self._opt_state = None
+        self._train_step = self._eval_step = self._predict_step = None
+        self._step_count = 0
 
     @property
     def layers(self):
         return list(self._layers)
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in self.metrics]
 
     @property
     def input_shape(self):
@@ -122,11 +159,8 @@ class Sequential:
         shape = (-1,) + tuple(int(d) for d in self._input_shape)
         self._shapes, params, state = [], [], []
         for i, layer in enumerate(self._layers):
-            try:
-                shape, p, s = stax.stateful(layer.to_stax())[0](random.fold_in(key, i), shape)
-            except (stax.LayerShapeError, ValueError, TypeError) as e:
-                raise layer_error(self, i, shape, e) from None
-            self._shapes.append(tuple(shape))
+            shape, p, s = self._init_layer(i, key, shape)
+            self._shapes.append(shape)
             params.append(p)
             state.append(s)
         self.params, self.state = params, state
@@ -134,6 +168,15 @@ class Sequential:
         self._opt_state = None
         self._train_step = self._eval_step = self._predict_step = None
         return self
+
+    def _init_layer(self, i, key, shape):
+        """``(output shape, params, state)`` of layer ``i`` for inputs of ``shape``."""
+        try:
+            out, p, s = stax.stateful(self._layers[i].to_stax())[0](random.fold_in(key, i),
+                                                                     shape)
+        except (stax.LayerShapeError, ValueError, TypeError) as e:
+            raise layer_error(self, i, shape, e) from None
+        return tuple(out), p, s
 
     def _require_built(self, what):
         if not self.built and self._input_shape is not None and self._layers:
