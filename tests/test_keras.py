@@ -639,7 +639,8 @@ def test_bidirectional_gru_weights_are_forward_then_backward_in_keras_layout(tmp
 def test_recurrent_layers_refuse_unsupported_keras_options_by_name():
     with pytest.raises(NotImplementedError, match="recurrent_dropout=0.2 is not supported"):
         L.LSTM(4, recurrent_dropout=0.2)
-    with pytest.raises(NotImplementedError, match="only recurrent_activation='sigmoid'.*got 'hard_sigmoid'"):
+    with pytest.raises(NotImplementedError,
+                       match="only recurrent_activation='sigmoid'.*got 'hard_sigmoid'"):
         L.GRU(4, recurrent_activation="hard_sigmoid")
     # Keras's initializer arguments are honoured
     model = keras.Sequential([keras.Input((3, 2)), L.LSTM(2, kernel_initializer="zeros",
@@ -730,7 +731,7 @@ def test_use_bias_false_has_no_bias_weight():
     np.testing.assert_allclose(np.asarray(model(x)), want, rtol=1e-5, atol=1e-6)
 
 
-# ----------------------------------------------------------------------------- weights, lr callbacks
+# ------------------------------------------------------------------ sample weights, lr callbacks
 def _linear_model(lr=0.1):
     model = keras.Sequential([keras.Input((3,)), L.Dense(2, activation="softmax")])
     model.build(seed=0)
