@@ -985,3 +985,25 @@ def test_lambda_callback():
     assert ends == [(0, round(h.history["loss"][0], 6)), (1, round(h.history["loss"][1], 6))]
     with pytest.raises(TypeError, match="unknown hooks"):
         keras.callbacks.LambdaCallback(on_batch_ends=print)
+
+
+def test_weighted_metrics_use_the_sample_weights(tmp_path):
+    x, y = _linear_data()
+    w = np.r_[np.full(6, 3.0), np.full(6, 0.5)]
+    model = _linear_model(0.0)  # lr 0: the logged metrics are those of the fixed weights
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"],
+                  weighted_metrics=["accuracy", "sparse_categorical_accuracy"])
+    assert model.metrics_names == ["loss", "accuracy", "weighted_accuracy",
+                                   "sparse_categorical_accuracy"]
+    hit = model.predict(x, verbose=0).argmax(1) == y
+    h = model.fit(x, y, batch_size=5, epochs=1, sample_weight=w, verbose=0,
+                  validation_data=(x, y, w))
+    assert h.history["accuracy"][0] == pytest.approx(hit.mean())
+    assert h.history["weighted_accuracy"][0] == pytest.approx(np.sum(w * hit) / w.sum())
+    assert h.history["val_weighted_accuracy"][0] == pytest.approx(np.sum(w * hit) / w.sum())
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)  # no weights: plain means
+    assert logs["weighted_accuracy"] == pytest.approx(hit.mean())
+    path = str(tmp_path / "m.lepton")
+    model.save(path)
+    assert keras.models.load_model(path).metrics_names == model.metrics_names

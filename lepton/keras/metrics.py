@@ -8,6 +8,8 @@ __all__ = ["Metric", "get", "METRICS"]
 
 
 class Metric:
+    weighted = False  # compile(weighted_metrics=...) marks a copy
+
     def __init__(self, name, fn):
         self.name, self.fn = name, fn
 

@@ -8,6 +8,7 @@ model; ``save`` / ``load_model`` write them with ``lepton.save`` (no pickle).
 """
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
@@ -211,7 +212,11 @@ class Sequential:
         return x, new_state
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
+                **kwargs):
+        """Keras's ``compile``.  ``metrics`` are plain means over the examples;
+        ``weighted_metrics`` are weighted by fit's/evaluate's ``sample_weight`` (or
+        ``class_weight``), named ``weighted_<name>`` where a plain metric has the name."""
         unsupported = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"}
         if unsupported:
             raise TypeError(f"compile() got unexpected keyword arguments {sorted(unsupported)}")
@@ -225,6 +230,19 @@ class Sequential:
         if isinstance(metrics, str):
             metrics = [metrics]
         self.metrics = [kmetrics.get(m, self.loss) for m in (metrics or [])]
+        if isinstance(weighted_metrics, str):
+            weighted_metrics = [weighted_metrics]
+        if isinstance(weighted_metrics, dict):
+            raise TypeError("weighted_metrics must be a list for a single-output model")
+        taken = {m.name for m in self.metrics}
+        for identifier in weighted_metrics or []:
+            m = copy.copy(kmetrics.get(identifier, self.loss))
+            m.source = identifier if isinstance(identifier, str) else m.name
+            m.weighted = True
+            if m.name in taken:
+                m.name = f"weighted_{m.name}"
+            taken.add(m.name)
+            self.metrics.append(m)
         self._run_eagerly = bool(kwargs.get("run_eagerly", False))
         self._compiled = True
         self._opt_state = None
@@ -256,7 +274,31 @@ class Sequential:
         """Batch sums: the loss weighted by ``w`` (Keras's sample weights: the batch loss
         is ``sum(w * loss) / batch``), the metrics unweighted (as Keras's ``metrics=``)."""
         values = self._loss_and_metrics(y, out, absorbed)
-        return [(values[0] * w).sum()] + [v.sum() for v in values[1:]]
+        sums = [(values[0] * w).sum()]
+        sums += [(v * w).sum() if m.weighted else v.sum()
+                 for m, v in zip(self.metrics, values[1:])]
+        if self._has_weighted_metrics:
+            sums.append(w.sum())  # the denominator of the weighted means
+        return sums
+
+    @property
+    def _has_weighted_metrics(self):
+        return any(m.weighted for m in self.metrics)
+
+    def _n_sums(self):
+        return 1 + len(self.metrics) + int(self._has_weighted_metrics)
+
+    def _means(self, totals, n):
+        """Epoch values from summed batch values: the loss and plain metrics per example,
+        weighted metrics per unit of weight (0 when all weights are 0, as Keras)."""
+        n = max(n, 1)
+        out = [totals[0] / n]
+        for m, t in zip(self.metrics, totals[1:]):
+            if m.weighted:
+                out.append(t / totals[-1] if totals[-1] else 0.0)
+            else:
+                out.append(t / n)
+        return out
 
     def _build_steps(self):
         # A constant learning rate is an argument of the step (callbacks may change it);
@@ -499,7 +541,7 @@ class Sequential:
             cb.on_epoch_begin(epoch)
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             bar = ProgressBar(steps, verbose=verbose)
-            totals = np.zeros(1 + len(self.metrics))
+            totals = np.zeros(self._n_sums())
             seen = 0
             for b in range(steps):
                 idx = order[b * batch_size:(b + 1) * batch_size]
@@ -521,14 +563,14 @@ class Sequential:
                     totals += [float(s) for s in sums]
                 step += 1
                 seen += len(idx)
-                logs = self._logs(totals / seen)
+                logs = self._logs(self._means(totals, seen))
                 bar.update(b + 1, logs, len(idx))
                 cb.on_train_batch_end(b, logs)
                 if self.stop_training:  # a batch callback stopped training (Keras)
                     break
             self._opt_state, self.state, self._step_count = opt_state, state, step
             self.params = self._get_params(opt_state)
-            logs = self._logs(totals / seen)
+            logs = self._logs(self._means(totals, seen))
             if vx is not None and validate_at(epoch):
                 val = self._evaluate_arrays(vx, vy, vw, val_batch)
                 logs.update({f"val_{k}": v for k, v in self._logs(val).items()})
@@ -549,12 +591,12 @@ class Sequential:
     def _evaluate_arrays(self, x, y, w, batch_size):
         if self._eval_step is None:
             self._build_steps()
-        totals = np.zeros(1 + len(self.metrics))
+        totals = np.zeros(self._n_sums())
         for k in range(0, len(x), batch_size):
             sums = self._eval_step(self.params, self.state, x[k:k + batch_size],
                                    y[k:k + batch_size], w[k:k + batch_size])
             totals += [float(s) for s in sums]
-        return totals / max(len(x), 1)
+        return self._means(totals, len(x))
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -745,7 +787,8 @@ class Sequential:
             return None
         return {"optimizer": self.optimizer.get_config(), "loss": self.loss.name,
                 "from_logits": self.loss.from_logits,
-                "metrics": [m.name for m in self.metrics]}
+                "metrics": [m.name for m in self.metrics if not m.weighted],
+                "weighted_metrics": [m.source for m in self.metrics if m.weighted]}
 
 
 def load_model(filepath):
@@ -768,7 +811,8 @@ def load_model(filepath):
             if opt["class_name"].lower() in kopt.OPTIMIZERS else "adam"
         loss = klosses.get(compile_cfg["loss"])
         loss.from_logits = compile_cfg["from_logits"]
-        model.compile(optimizer=optimizer, loss=loss, metrics=compile_cfg["metrics"])
+        model.compile(optimizer=optimizer, loss=loss, metrics=compile_cfg["metrics"],
+                      weighted_metrics=compile_cfg.get("weighted_metrics"))
         if tree.get("opt_state") is not None:
             model._build_steps()
             model._opt_state = tree["opt_state"]
