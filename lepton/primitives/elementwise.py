@@ -50,8 +50,10 @@ def elementwise(name, impl, kinds=ANY, out_dtype=None, quiet=True):
     """Define an elementwise primitive with its impl, shape rule and batching.  Impls run
     without NumPy's floating-point warnings (overflow, x / 0, invalid): as in JAX, such
     results are inf or nan, silently, on every backend (``quiet=False`` for ops that
-    cannot raise them)."""
+    cannot raise them, which saves silencing NumPy).  The flag is kept as ``p.quiet``:
+    ``lepton.numpy``'s eager path, which calls NumPy directly, silences exactly these."""
     p = Primitive(name)
+    p.quiet = quiet
     p.impl = _quiet(impl) if quiet else (lambda *a, **k: impl(*a))
     p.abstract_eval = _elementwise_rule(name, kinds, out_dtype)
     defvectorized(p)
@@ -81,7 +83,7 @@ exp_p = elementwise("exp", np.exp, INEXACT)
 expm1_p = elementwise("expm1", np.expm1, INEXACT)
 log_p = elementwise("log", np.log, INEXACT)
 log1p_p = elementwise("log1p", np.log1p, INEXACT)
-tanh_p = elementwise("tanh", np.tanh, INEXACT)
+tanh_p = elementwise("tanh", np.tanh, INEXACT, quiet=False)  # never warns
 logistic_p = elementwise("logistic", lambda x: np.exp(-np.logaddexp(0, -x)).astype(x.dtype),
                          INEXACT)
 sin_p = elementwise("sin", np.sin, INEXACT)
@@ -89,7 +91,7 @@ cos_p = elementwise("cos", np.cos, INEXACT)
 tan_p = elementwise("tan", np.tan, INEXACT)
 asin_p = elementwise("asin", np.arcsin, INEXACT)
 acos_p = elementwise("acos", np.arccos, INEXACT)
-atan_p = elementwise("atan", np.arctan, INEXACT)
+atan_p = elementwise("atan", np.arctan, INEXACT, quiet=False)  # never warns
 sinh_p = elementwise("sinh", np.sinh, INEXACT)
 cosh_p = elementwise("cosh", np.cosh, INEXACT)
 asinh_p = elementwise("asinh", np.arcsinh, INEXACT)
@@ -97,7 +99,7 @@ acosh_p = elementwise("acosh", np.arccosh, INEXACT)
 atanh_p = elementwise("atanh", np.arctanh, INEXACT)
 sqrt_p = elementwise("sqrt", np.sqrt, INEXACT)
 rsqrt_p = elementwise("rsqrt", lambda x: (1 / np.sqrt(x)).astype(x.dtype), INEXACT)
-cbrt_p = elementwise("cbrt", np.cbrt, FLOAT)
+cbrt_p = elementwise("cbrt", np.cbrt, FLOAT, quiet=False)  # never warns
 real_p = elementwise("real", np.real, "c", out_dtype=dtypes.real_dtype, quiet=False)
 imag_p = elementwise("imag", np.imag, "c", out_dtype=dtypes.real_dtype, quiet=False)
 conj_p = elementwise("conj", np.conjugate, INEXACT, quiet=False)
