@@ -98,11 +98,13 @@ def _finish(out, dt, weak):
     return new_array(out, weak and out.dtype == dt)
 
 
-def binary(prim, np_fn, x, y, inexact=False, kinds="iufc"):
-    """``np_fn(x, y)`` with lepton promotion if both operands are concrete, else None.
+def binary(prim, x, y, inexact=False, kinds="iufc", np_fn=None):
+    """``prim``'s NumPy function of ``x, y`` with lepton promotion if both operands are
+    concrete, else None.
 
-    ``prim`` is the primitive the slow path binds: its ``quiet`` flag (absent: False)
-    says whether NumPy's floating-point warnings are silenced."""
+    ``prim`` is the primitive the slow path binds: its ``numpy_impl`` is called (unless
+    ``np_fn`` is given) and its ``quiet`` flag (absent: False) says whether NumPy's
+    floating-point warnings are silenced."""
     if _ctx.trace.parent is not None:
         return None
     tx, ty = type(x), type(y)
@@ -126,6 +128,8 @@ def binary(prim, np_fn, x, y, inexact=False, kinds="iufc"):
         dt, weak = _promoted(xd, xw, yd, yw, inexact)
     if dt.kind not in kinds:
         return None
+    if np_fn is None:
+        np_fn = prim.numpy_impl
     try:
         if xd != dt or tx is not Array:
             xv = _cast(xv, dt)
@@ -142,8 +146,8 @@ def binary(prim, np_fn, x, y, inexact=False, kinds="iufc"):
         return None  # does not fit: the primitive path raises its own (JAX's) error
 
 
-def unary(prim, np_fn, x, inexact=False, kinds="iufc"):
-    """``np_fn(x)`` if ``x`` is concrete, else None (``prim`` as in ``binary``)."""
+def unary(prim, x, inexact=False, kinds="iufc"):
+    """``prim``'s NumPy function of ``x`` if ``x`` is concrete, else None (as ``binary``)."""
     if _ctx.trace.parent is not None or type(x) is not Array:
         return None
     v = x._value
@@ -152,10 +156,10 @@ def unary(prim, np_fn, x, inexact=False, kinds="iufc"):
         dt, weak = inexact_dtype(*dtypes.promote((dt, weak)))
     if dt.kind not in kinds:
         return None
-    if getattr(prim, "quiet", False):
+    if prim.quiet:
         token = _ERRSTATE.set(_ignoring.get(_ERRSTATE.get()) or _ignore_all())
         try:
-            return _finish(np_fn(_cast(v, dt)), dt, weak)
+            return _finish(prim.numpy_impl(_cast(v, dt)), dt, weak)
         finally:
             _ERRSTATE.reset(token)
-    return _finish(np_fn(_cast(v, dt)), dt, weak)
+    return _finish(prim.numpy_impl(_cast(v, dt)), dt, weak)

@@ -11,9 +11,9 @@ from ._util import (asarray, broadcast_shapes, broadcast_to, promote_args, promo
                     scalar_like, to_dtype)
 
 
-def _unary_inexact(prim, name, np_fn):
+def _unary_inexact(prim, name):
     def f(x, /):
-        r = _eager.unary(prim, np_fn, x, inexact=True, kinds="fc")
+        r = _eager.unary(prim, x, inexact=True, kinds="fc")
         if r is not None:
             return r
         (x,) = promote_args_inexact(name, x)
@@ -24,24 +24,24 @@ def _unary_inexact(prim, name, np_fn):
     return f
 
 
-exp = _unary_inexact(ew.exp_p, "exp", np.exp)
-expm1 = _unary_inexact(ew.expm1_p, "expm1", np.expm1)
-log = _unary_inexact(ew.log_p, "log", np.log)
-log1p = _unary_inexact(ew.log1p_p, "log1p", np.log1p)
-sqrt = _unary_inexact(ew.sqrt_p, "sqrt", np.sqrt)
-cbrt = _unary_inexact(ew.cbrt_p, "cbrt", np.cbrt)
-sin = _unary_inexact(ew.sin_p, "sin", np.sin)
-cos = _unary_inexact(ew.cos_p, "cos", np.cos)
-tan = _unary_inexact(ew.tan_p, "tan", np.tan)
-arcsin = _unary_inexact(ew.asin_p, "arcsin", np.arcsin)
-arccos = _unary_inexact(ew.acos_p, "arccos", np.arccos)
-arctan = _unary_inexact(ew.atan_p, "arctan", np.arctan)
-sinh = _unary_inexact(ew.sinh_p, "sinh", np.sinh)
-cosh = _unary_inexact(ew.cosh_p, "cosh", np.cosh)
-tanh = _unary_inexact(ew.tanh_p, "tanh", np.tanh)
-arcsinh = _unary_inexact(ew.asinh_p, "arcsinh", np.arcsinh)
-arccosh = _unary_inexact(ew.acosh_p, "arccosh", np.arccosh)
-arctanh = _unary_inexact(ew.atanh_p, "arctanh", np.arctanh)
+exp = _unary_inexact(ew.exp_p, "exp")
+expm1 = _unary_inexact(ew.expm1_p, "expm1")
+log = _unary_inexact(ew.log_p, "log")
+log1p = _unary_inexact(ew.log1p_p, "log1p")
+sqrt = _unary_inexact(ew.sqrt_p, "sqrt")
+cbrt = _unary_inexact(ew.cbrt_p, "cbrt")
+sin = _unary_inexact(ew.sin_p, "sin")
+cos = _unary_inexact(ew.cos_p, "cos")
+tan = _unary_inexact(ew.tan_p, "tan")
+arcsin = _unary_inexact(ew.asin_p, "arcsin")
+arccos = _unary_inexact(ew.acos_p, "arccos")
+arctan = _unary_inexact(ew.atan_p, "arctan")
+sinh = _unary_inexact(ew.sinh_p, "sinh")
+cosh = _unary_inexact(ew.cosh_p, "cosh")
+tanh = _unary_inexact(ew.tanh_p, "tanh")
+arcsinh = _unary_inexact(ew.asinh_p, "arcsinh")
+arccosh = _unary_inexact(ew.acosh_p, "arccosh")
+arctanh = _unary_inexact(ew.atanh_p, "arctanh")
 
 
 def log2(x, /):
@@ -86,7 +86,7 @@ def _bool_to_int(name, x):
 
 
 def negative(x, /):
-    r = _eager.unary(ew.neg_p, np.negative, x)
+    r = _eager.unary(ew.neg_p, x)
     if r is not None:
         return r
     (x,) = promote_args("negative", x)
@@ -123,7 +123,7 @@ def sign(x, /):
 
 
 def add(x1, x2, /):
-    r = _eager.binary(ew.add_p, np.add, x1, x2)
+    r = _eager.binary(ew.add_p, x1, x2)
     if r is not None:
         return r
     x1, x2 = promote_args("add", x1, x2)
@@ -133,7 +133,7 @@ def add(x1, x2, /):
 
 
 def subtract(x1, x2, /):
-    r = _eager.binary(ew.sub_p, np.subtract, x1, x2)
+    r = _eager.binary(ew.sub_p, x1, x2)
     if r is not None:
         return r
     x1, x2 = promote_args("subtract", x1, x2)
@@ -143,7 +143,7 @@ def subtract(x1, x2, /):
 
 
 def multiply(x1, x2, /):
-    r = _eager.binary(ew.mul_p, np.multiply, x1, x2)
+    r = _eager.binary(ew.mul_p, x1, x2)
     if r is not None:
         return r
     x1, x2 = promote_args("multiply", x1, x2)
@@ -153,7 +153,7 @@ def multiply(x1, x2, /):
 
 
 def true_divide(x1, x2, /):
-    r = _eager.binary(ew.div_p, np.true_divide, x1, x2, inexact=True)
+    r = _eager.binary(ew.div_p, x1, x2, inexact=True, np_fn=np.true_divide)  # floats only
     if r is not None:
         return r
     x1, x2 = promote_args_inexact("divide", x1, x2)
@@ -309,7 +309,7 @@ def float_power(x1, x2, /):
 
 
 def maximum(x1, x2, /):
-    r = _eager.binary(ew.max_p, np.maximum, x1, x2, kinds="biufc")
+    r = _eager.binary(ew.max_p, x1, x2, kinds="biufc")
     if r is not None:
         return r
     """Elementwise max; propagates NaN (as NumPy)."""
@@ -319,7 +319,7 @@ def maximum(x1, x2, /):
 
 
 def minimum(x1, x2, /):
-    r = _eager.binary(ew.min_p, np.minimum, x1, x2, kinds="biufc")
+    r = _eager.binary(ew.min_p, x1, x2, kinds="biufc")
     if r is not None:
         return r
     x1, x2 = promote_args("minimum", x1, x2)
@@ -537,9 +537,9 @@ def angle(z, deg=False):
 
 
 # ----------------------------------------------------------------------------- comparison/logic
-def _compare(prim, name, np_fn):
+def _compare(prim, name):
     def f(x1, x2, /):
-        r = _eager.binary(prim, np_fn, x1, x2, kinds="biufc")
+        r = _eager.binary(prim, x1, x2, kinds="biufc")
         if r is not None:
             return r
         x1, x2 = promote_args(name, x1, x2)
@@ -549,12 +549,12 @@ def _compare(prim, name, np_fn):
     return f
 
 
-equal = _compare(ew.eq_p, "equal", np.equal)
-not_equal = _compare(ew.ne_p, "not_equal", np.not_equal)
-less = _compare(ew.lt_p, "less", np.less)
-less_equal = _compare(ew.le_p, "less_equal", np.less_equal)
-greater = _compare(ew.gt_p, "greater", np.greater)
-greater_equal = _compare(ew.ge_p, "greater_equal", np.greater_equal)
+equal = _compare(ew.eq_p, "equal")
+not_equal = _compare(ew.ne_p, "not_equal")
+less = _compare(ew.lt_p, "less")
+less_equal = _compare(ew.le_p, "less_equal")
+greater = _compare(ew.gt_p, "greater")
+greater_equal = _compare(ew.ge_p, "greater_equal")
 
 
 def _to_bool(x):
@@ -645,8 +645,8 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("where takes either 1 or 3 arguments (condition, x, y)")
-    r = _eager.binary(ew.select_n_p, lambda a, b: np.where(np.asarray(condition), a, b), x, y,
-                      kinds="biufc") \
+    r = _eager.binary(ew.select_n_p, x, y, kinds="biufc",
+                      np_fn=lambda a, b: np.where(np.asarray(condition), a, b)) \
         if type(condition) is Array or isinstance(condition, np.ndarray) else None
     if r is not None:
         return r
