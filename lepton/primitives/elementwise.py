@@ -10,8 +10,10 @@ import numpy as np
 
 from .. import dtypes
 from ..core import Primitive, ShapedArray, concrete
-from .base import (Zero, check_dtype_kind, defjvp, deflinear, defnondiff, defvectorized,
-                   fail_dtype, fail_shape, is_undefined, same_shape_and_dtype)
+from .base import (Zero, align_batched, check_dtype_kind, defjvp, deflinear, defnondiff,
+                   defvectorized, fail_dtype, fail_shape, instantiate, is_undefined, provide,
+                   same_shape_and_dtype, tangent_aval)
+from .structural import broadcast_in_dim, full
 
 FLOAT = "f"
 INEXACT = "fc"
@@ -63,7 +65,6 @@ def elementwise(name, impl, kinds=ANY, out_dtype=None, quiet=True):
 
 def _const(x, value):
     """``value`` broadcast to x's shape and dtype (a constant in any trace)."""
-    from .structural import full
     aval = x.aval
     return full(aval.shape, value, aval.dtype)
 
@@ -389,8 +390,6 @@ select_n_p.abstract_eval = _select_n_rule
 
 
 def _select_n_batch(axis_size, vals, dims):
-    from .base import align_batched
-    from .structural import broadcast_in_dim
     pred, cases = vals[0], vals[1:]
     if dims[0] is None and not pred.aval.shape:
         cases, bd = align_batched(axis_size, cases, dims[1:])
@@ -419,7 +418,6 @@ def _select_n_jvp(primals, tangents):
     ts = tangents[1:]
     if all(type(t) is Zero for t in ts):
         return ans, Zero.like(ans)
-    from .base import instantiate, tangent_aval
     ts = [instantiate(t, tangent_aval(ans.aval)) for t in ts]
     return ans, select_n(pred, *ts)
 
@@ -505,6 +503,7 @@ sinh, cosh, asinh, acosh, atanh = map(_unary, (sinh_p, cosh_p, asinh_p, acosh_p,
 sqrt, rsqrt, cbrt, abs, real, imag, conj = map(
     _unary, (sqrt_p, rsqrt_p, cbrt_p, abs_p, real_p, imag_p, conj_p))
 add, sub, mul, pow = map(_binary, (add_p, sub_p, mul_p, pow_p))
+provide(add=add)
 
 
 def div(x, y):
