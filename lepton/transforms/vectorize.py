@@ -10,7 +10,7 @@ import functools
 import re
 
 from .. import numpy as lnp
-from ..numpy._util import asarray, broadcast_shapes, broadcast_to
+from ..numpy import asarray, broadcast_shapes, broadcast_to
 from .vmap import vmap
 
 __all__ = ["vectorize"]
