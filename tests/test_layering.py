@@ -47,7 +47,7 @@ MODULES = _modules()
 
 
 def _resolve(name: str) -> str:
-    """The module an imported dotted name refers to (``lepton.numpy.asarray`` -> ``lepton.numpy``)."""
+    """The module a dotted name refers to (``lepton.numpy.asarray`` -> ``lepton.numpy``)."""
     while name not in MODULES and "." in name:
         name = name.rsplit(".", 1)[0]
     return name
@@ -86,9 +86,11 @@ def imports_of(module: str) -> list[tuple[str, int]]:
             for a in node.names:  # ``from pkg import submodule`` imports the submodule
                 sub = f"{target}.{a.name}"
                 out.add((sub if sub in MODULES else _resolve(target), node.lineno))
-        elif isinstance(node, ast.Call) and _call_name(node.func) in ("import_module", "__import__"):
+        elif isinstance(node, ast.Call) and _call_name(node.func) in ("import_module",
+                                                                       "__import__"):
             arg = node.args[0] if node.args else None
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _is_lepton(arg.value):
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
+                    and _is_lepton(arg.value):
                 out.add((_resolve(arg.value), node.lineno))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
                 node.value in MODULES and "." in node.value and module not in NAMES_ONLY:
