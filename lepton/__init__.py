@@ -7,9 +7,11 @@ from . import config, dtypes, tree  # noqa: F401
 from .config import disable_x64, enable_x64  # noqa: F401
 from .core import Array, ShapedArray  # noqa: F401
 from . import numpy  # noqa: F401  (installs array operators)
+from . import flatten_util  # noqa: F401  (installs lepton.tree.ravel_pytree)
 from .transforms.autodiff import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize,  # noqa: F401
                                   value_and_grad, vjp)
 from .transforms.vmap import vmap  # noqa: F401
+from .transforms import vectorize as _vectorize  # noqa: F401,E402  (installs lepton.numpy.vectorize)
 from .transforms.api import eval_shape, make_jaxpr  # noqa: F401
 from .dataclasses import dataclass, field  # noqa: F401
 from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residuals,  # noqa: F401

@@ -52,7 +52,7 @@ class Eqn:
         self.params = params
 
     def __repr__(self):
-        return pp_eqn(self, _Namer())
+        return pp_eqn(self, Namer())
 
 
 class Jaxpr:
@@ -165,7 +165,10 @@ def typecheck(jaxpr: Jaxpr):
 
 
 # ----------------------------------------------------------------------------- printing
-class _Namer:
+class Namer:
+    """Short names (a, b, ..., z, ba, ...) for the variables of one printed jaxpr, in order of
+    first use; ``typed`` adds the aval (``a:f32[3]``)."""
+
     def __init__(self):
         self.names = {}
 
@@ -187,6 +190,9 @@ class _Namer:
         return f"{self(v)}:{v.aval.str_short()}"
 
 
+_Namer = Namer  # old private name, still used by lepton/backends/numba_cpu.py
+
+
 def _pp_param(v):
     if isinstance(v, Jaxpr):
         return "{ " + pp_jaxpr(v).replace("\n", "\n    ") + " }"
@@ -206,7 +212,7 @@ def pp_eqn(eqn: Eqn, name) -> str:
 
 
 def pp_jaxpr(jaxpr: Jaxpr) -> str:
-    name = _Namer()
+    name = Namer()
     consts = " ".join(name.typed(v) for v in jaxpr.constvars)
     ins = " ".join(name.typed(v) for v in jaxpr.invars)
     lines = [f"{{ lambda {consts}; {ins}. let"]

@@ -29,7 +29,8 @@ from . import dtypes
 from . import numpy as lnp
 from .core import Array, ArrayBase, Tracer
 from .errors import ConcretizationError, DTypeError, ShapeError
-from .numpy._util import asarray, broadcast_shapes, normalize_axis, to_dtype
+from .numpy import asarray
+from .numpy._util import broadcast_shapes, normalize_axis, to_dtype
 from .primitives.special import ERF_F64, ERF_INV_F64, ERFC_F64  # Cephes / Giles tables
 from .primitives import elementwise as ew
 from .primitives.random_bits import threefry2x32, threefry_2x32

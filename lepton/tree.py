@@ -6,8 +6,10 @@ every other object, lepton arrays included, is a *leaf*. Transforms flatten thei
 inputs, work on the leaves, and rebuild outputs from a `PyTreeDef`, which is also
 part of jit cache keys, so flattening and hashing are kept cheap.
 
-This is the lowest layer of lepton: it imports nothing else from the package
-(except lazily inside `ravel_pytree`).
+This is the lowest layer of lepton: it imports nothing else from the package.
+`ravel_pytree`, which needs lepton.numpy, lives in `lepton.flatten_util` (as in JAX) and
+is installed here as `lepton.tree.ravel_pytree` when that module is imported (`import
+lepton` does it).
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ __all__ = [
     "register_pytree_node_class",
     "is_node_type",
     "unflatten_node",
-    "ravel_pytree",
 ]
 
 
@@ -532,43 +533,3 @@ def transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef, tree):
     flat = outer_treedef.compose(inner_treedef).flatten_up_to(tree)
     n = inner_treedef.num_leaves
     return inner_treedef.unflatten([outer_treedef.unflatten(flat[j::n]) for j in range(n)])
-
-
-# ------------------------------------------------------------------------ raveling
-
-
-def ravel_pytree(tree):
-    """Concatenate all leaves into one 1-D array; return it with a function that undoes it.
-
-    The flat vector has the promoted dtype of the leaves; unravel casts each piece
-    back to its leaf's dtype and shape. Built from lepton.numpy operations (imported
-    lazily, since this module sits below it) so it also works on traced values.
-    """
-    import lepton.numpy as lnp
-
-    leaves, treedef = flatten(tree)
-    arrays = [lnp.asarray(x) for x in leaves]
-    shapes = [a.shape for a in arrays]
-    dtypes = [a.dtype for a in arrays]
-    sizes = [a.size for a in arrays]
-    total = sum(sizes)
-    if arrays:
-        dtype = lnp.result_type(*dtypes)
-        flat = lnp.concatenate([_cast(lnp.ravel(a), dtype) for a in arrays])
-    else:
-        flat = lnp.zeros((0,), dtype=lnp.float32)
-
-    def unravel(flat):
-        if tuple(flat.shape) != (total,):
-            raise ValueError(f"unravel expects a vector of shape ({total},), got shape {tuple(flat.shape)}")
-        pieces, start = [], 0
-        for shape, dtype, size in zip(shapes, dtypes, sizes):
-            pieces.append(_cast(lnp.reshape(flat[start : start + size], shape), dtype))
-            start += size
-        return treedef.unflatten(pieces)
-
-    return flat, unravel
-
-
-def _cast(a, dtype):
-    return a if a.dtype == dtype else a.astype(dtype)

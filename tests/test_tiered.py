@@ -33,7 +33,7 @@ def test_synchronous_when_disabled(monkeypatch):
     monkeypatch.setenv("LEPTON_TIERED", "0")
     f = lepton.jit(lambda x: x * 2.5 + 1.0, backend="cpu")
     x = np.ones(3, np.float32)
-    exe = jit_module._executable(jit_module._flat_jaxpr(f.make_jaxpr(x)), "cpu")
+    exe = jit_module.executable(jit_module._flat_jaxpr(f.make_jaxpr(x)), "cpu")
     assert not isinstance(exe, tiered.Tiered) and hasattr(exe, "source")
 
 

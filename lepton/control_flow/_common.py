@@ -16,6 +16,7 @@ from ..ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, eval_jaxpr
 from ..primitives.base import Zero, move_to_front, tangent_aval
 from ..transforms.api import trace_to_jaxpr
 from ..transforms.batching import BatchTrace, BatchTracer
+from ..transforms.jit import executable as jit_executable
 from ..transforms.memo import memo  # noqa: F401  (re-exported for the loop modules)
 from ..transforms.partial_eval import partial_eval_jaxpr
 
@@ -26,8 +27,7 @@ def executable(jaxpr: Jaxpr):
 
     Eager loops use the NumPy reference (no compile latency); inside a jitted program the
     body is compiled by that program's backend."""
-    from ..transforms.jit import _executable  # cached per program, counted in cache_info()
-    return _executable(jaxpr, running_backend())
+    return jit_executable(jaxpr, running_backend())  # cached per program, counted in cache_info()
 
 
 

@@ -16,7 +16,7 @@ from .. import dtypes, tree
 from ..core import Primitive, set_trace
 from ..errors import DTypeError, ShapeError
 from ..ir import Jaxpr, eval_jaxpr
-from ..numpy._util import asarray
+from ..numpy import asarray
 from ..primitives.base import Zero, instantiate, is_undefined, move_to_front, tangent_aval
 from ..primitives.elementwise import convert_element_type, ne, select_n
 from ..primitives.elementwise import max as emax, min as emin

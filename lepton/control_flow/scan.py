@@ -16,7 +16,7 @@ from .. import tree
 from ..core import Primitive, ShapedArray, set_trace
 from ..errors import ShapeError
 from ..ir import Jaxpr, eval_jaxpr
-from ..numpy._util import asarray
+from ..numpy import asarray
 from ..primitives.base import (Zero, add_tangents, instantiate, is_undefined, move_to_front,
                                tangent_aval)
 from ..primitives.slicing import slice_in_dim

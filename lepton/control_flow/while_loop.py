@@ -20,7 +20,7 @@ from .. import dtypes, tree
 from ..core import Array, Primitive, set_trace
 from ..errors import DTypeError, LeptonError, ShapeError
 from ..ir import ClosedJaxpr, Jaxpr, Var, eval_jaxpr
-from ..numpy._util import asarray
+from ..numpy import asarray
 from ..primitives.base import Zero, instantiate, move_to_front, tangent_aval
 from ..primitives.elementwise import lt, select_n
 from ..primitives.reductions import reduce_or

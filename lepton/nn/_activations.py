@@ -16,7 +16,8 @@ from .. import dtypes
 from .. import numpy as lnp
 from ..core import Tracer
 from ..errors import DTypeError, ShapeError
-from ..numpy._util import asarray, promote_args_inexact
+from ..numpy import asarray
+from ..numpy._util import promote_args_inexact
 from ..primitives import elementwise as ew
 from ..random import _erf
 from ..transforms.custom import custom_jvp, stop_gradient

@@ -18,7 +18,8 @@ from .. import dtypes
 from .. import numpy as lnp
 from ..core import Tracer
 from ..errors import DTypeError, ShapeError
-from ..numpy._util import asarray, promote_args_inexact
+from ..numpy import asarray
+from ..numpy._util import promote_args_inexact
 from ._activations import log_softmax, softplus
 
 __all__ = ["mse", "mean_squared_error", "categorical_crossentropy",

@@ -4,6 +4,10 @@ When every operand is a concrete ``Array`` (or Python scalar) and no transform i
 active, an elementwise function's result is exactly the NumPy ufunc applied to
 operands converted to the promoted dtype, so we skip the primitive machinery
 (broadcast_in_dim, convert, bind).  Under any transform the primitives run as usual.
+
+Each call names the primitive it stands in for, and reads from it whether NumPy's
+floating-point warnings must be silenced (``prim.quiet``, set where the primitive is
+defined), so both routes agree on which ops warn (none, as in JAX).
 """
 from __future__ import annotations
 
@@ -12,6 +16,40 @@ import numpy as np
 from .. import config as _config, dtypes
 from ..core import Array, _ctx, new_array
 from ._util import inexact_dtype
+
+try:  # NumPy 2: np.errstate sets this context variable to an error-state object
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERRSTATE
+except ImportError:  # pragma: no cover - another NumPy layout: np.errstate itself
+    class _ERRSTATE:
+        @staticmethod
+        def get():
+            return None
+
+        @staticmethod
+        def set(_):
+            cm = np.errstate(all="ignore")
+            cm.__enter__()
+            return cm
+
+        @staticmethod
+        def reset(cm):
+            cm.__exit__(None, None, None)
+
+# Silencing NumPy: np.errstate costs ~1.5 us per call (it rebuilds the state object), more
+# than the rest of this fast path, so the quiet calls set NumPy's context variable to a
+# memoised "ignore everything" version of the current state, which is what errstate does
+# (the caller's bufsize and errcall are kept; their state is restored afterwards).
+_ignoring: dict = {}  # current error state -> the same state with every error ignored
+
+
+def _ignore_all():
+    cur = _ERRSTATE.get()
+    if len(_ignoring) > 64:  # states made by users' errstate blocks: keep a few
+        _ignoring.clear()
+    with np.errstate(all="ignore"):
+        state = _ignoring[cur] = _ERRSTATE.get()
+    return state
+
 
 _PY_TYPES = (bool, int, float, complex)
 _promote_cache: dict = {}
@@ -60,8 +98,13 @@ def _finish(out, dt, weak):
     return new_array(out, weak and out.dtype == dt)
 
 
-def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
-    """``np_fn(x, y)`` with lepton promotion if both operands are concrete, else None."""
+def binary(prim, x, y, inexact=False, kinds="iufc", np_fn=None):
+    """``prim``'s NumPy function of ``x, y`` with lepton promotion if both operands are
+    concrete, else None.
+
+    ``prim`` is the primitive the slow path binds: its ``numpy_impl`` is called (unless
+    ``np_fn`` is given) and its ``quiet`` flag (absent: False) says whether NumPy's
+    floating-point warnings are silenced."""
     if _ctx.trace.parent is not None:
         return None
     tx, ty = type(x), type(y)
@@ -85,20 +128,26 @@ def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
         dt, weak = _promoted(xd, xw, yd, yw, inexact)
     if dt.kind not in kinds:
         return None
+    if np_fn is None:
+        np_fn = prim.numpy_impl
     try:
         if xd != dt or tx is not Array:
             xv = _cast(xv, dt)
         if yd != dt or ty is not Array:
             yv = _cast(yv, dt)
-        if quiet:  # functions whose NumPy warnings JAX users would not expect (e.g. x / 0)
-            with np.errstate(all="ignore"):
+        if getattr(prim, "quiet", False):  # as the primitive: no warning (e.g. x / 0)
+            token = _ERRSTATE.set(_ignoring.get(_ERRSTATE.get()) or _ignore_all())
+            try:
                 return _finish(np_fn(xv, yv), dt, weak)
+            finally:
+                _ERRSTATE.reset(token)
         return _finish(np_fn(xv, yv), dt, weak)
     except (ValueError, OverflowError):  # e.g. shapes that do not broadcast, an int that
         return None  # does not fit: the primitive path raises its own (JAX's) error
 
 
-def unary(np_fn, x, inexact=False, kinds="iufc", quiet=True):
+def unary(prim, x, inexact=False, kinds="iufc"):
+    """``prim``'s NumPy function of ``x`` if ``x`` is concrete, else None (as ``binary``)."""
     if _ctx.trace.parent is not None or type(x) is not Array:
         return None
     v = x._value
@@ -107,7 +156,10 @@ def unary(np_fn, x, inexact=False, kinds="iufc", quiet=True):
         dt, weak = inexact_dtype(*dtypes.promote((dt, weak)))
     if dt.kind not in kinds:
         return None
-    if quiet:
-        with np.errstate(all="ignore"):
-            return _finish(np_fn(_cast(v, dt)), dt, weak)
-    return _finish(np_fn(_cast(v, dt)), dt, weak)
+    if prim.quiet:
+        token = _ERRSTATE.set(_ignoring.get(_ERRSTATE.get()) or _ignore_all())
+        try:
+            return _finish(prim.numpy_impl(_cast(v, dt)), dt, weak)
+        finally:
+            _ERRSTATE.reset(token)
+    return _finish(prim.numpy_impl(_cast(v, dt)), dt, weak)

@@ -17,7 +17,6 @@ from ..core import ArrayBase
 from ..primitives import slicing as sl
 from ..primitives import structural as st
 from ._creation import arange
-from ._misc import vectorize
 from ._reductions import max as _max
 from ._reductions import mean as _mean
 from ._reductions import median as _median
@@ -235,6 +234,13 @@ def _ramp_axis(a, ax, lo, hi, end_lo, end_hi):
 
 
 # ----------------------------------------------------------------------------- callable
+def _vectorize():
+    """``lepton.numpy.vectorize``, which ``lepton.transforms.vectorize`` installs late (it is
+    built on vmap, a layer above this one), read when a callable mode is used."""
+    from . import vectorize
+    return vectorize
+
+
 def _pad_callable(a, widths, func, kwargs):
     """JAX's form of NumPy's callable mode: ``func(vector, (before, after), axis, kwargs)``
     is applied to every 1-D lane of each axis in turn (by ``vectorize``) and returns it."""
@@ -253,6 +259,6 @@ def _pad_callable(a, widths, func, kwargs):
                 raise ValueError(f"pad: the callable returned shape {r.shape} for a vector of "
                                  f"shape {v.shape}; it must keep the length")
             return to_dtype(r, out.dtype, out.aval.weak_type)
-        moved = vectorize(lane, signature="(n)->(n)")(moveaxis(out, ax, -1))
+        moved = _vectorize()(lane, signature="(n)->(n)")(moveaxis(out, ax, -1))
         out = moveaxis(moved, -1, ax)
     return out

@@ -51,7 +51,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the
     promoted axis dropped; leading (batch) axes broadcast."""
     if preferred_element_type is None:
-        r = _eager.binary(np.matmul, a, b, kinds="iufc")  # concrete operands: BLAS directly
+        # concrete operands: BLAS directly
+        r = _eager.binary(la.dot_general_p, a, b, kinds="iufc", np_fn=np.matmul)
         if r is not None:
             return r
     a, b = _promote(a, b)

@@ -11,39 +11,37 @@ from ._util import (asarray, broadcast_shapes, broadcast_to, promote_args, promo
                     scalar_like, to_dtype)
 
 
-def _unary_inexact(prim_fn, name, np_fn):
-    quiet = np_fn not in (np.tanh, np.arctan, np.cbrt, np.sinh, np.cosh)  # these never warn
-
+def _unary_inexact(prim, name):
     def f(x, /):
-        r = _eager.unary(np_fn, x, inexact=True, kinds="fc", quiet=quiet)
+        r = _eager.unary(prim, x, inexact=True, kinds="fc")
         if r is not None:
             return r
         (x,) = promote_args_inexact(name, x)
-        return prim_fn(x)
+        return prim.bind(x)
 
     f.__name__ = name
     f.__doc__ = f"Elementwise ``{name}`` (NumPy semantics; ints compute in float32)."
     return f
 
 
-exp = _unary_inexact(ew.exp, "exp", np.exp)
-expm1 = _unary_inexact(ew.expm1, "expm1", np.expm1)
-log = _unary_inexact(ew.log, "log", np.log)
-log1p = _unary_inexact(ew.log1p, "log1p", np.log1p)
-sqrt = _unary_inexact(ew.sqrt, "sqrt", np.sqrt)
-cbrt = _unary_inexact(ew.cbrt, "cbrt", np.cbrt)
-sin = _unary_inexact(ew.sin, "sin", np.sin)
-cos = _unary_inexact(ew.cos, "cos", np.cos)
-tan = _unary_inexact(ew.tan, "tan", np.tan)
-arcsin = _unary_inexact(ew.asin, "arcsin", np.arcsin)
-arccos = _unary_inexact(ew.acos, "arccos", np.arccos)
-arctan = _unary_inexact(ew.atan, "arctan", np.arctan)
-sinh = _unary_inexact(ew.sinh, "sinh", np.sinh)
-cosh = _unary_inexact(ew.cosh, "cosh", np.cosh)
-tanh = _unary_inexact(ew.tanh, "tanh", np.tanh)
-arcsinh = _unary_inexact(ew.asinh, "arcsinh", np.arcsinh)
-arccosh = _unary_inexact(ew.acosh, "arccosh", np.arccosh)
-arctanh = _unary_inexact(ew.atanh, "arctanh", np.arctanh)
+exp = _unary_inexact(ew.exp_p, "exp")
+expm1 = _unary_inexact(ew.expm1_p, "expm1")
+log = _unary_inexact(ew.log_p, "log")
+log1p = _unary_inexact(ew.log1p_p, "log1p")
+sqrt = _unary_inexact(ew.sqrt_p, "sqrt")
+cbrt = _unary_inexact(ew.cbrt_p, "cbrt")
+sin = _unary_inexact(ew.sin_p, "sin")
+cos = _unary_inexact(ew.cos_p, "cos")
+tan = _unary_inexact(ew.tan_p, "tan")
+arcsin = _unary_inexact(ew.asin_p, "arcsin")
+arccos = _unary_inexact(ew.acos_p, "arccos")
+arctan = _unary_inexact(ew.atan_p, "arctan")
+sinh = _unary_inexact(ew.sinh_p, "sinh")
+cosh = _unary_inexact(ew.cosh_p, "cosh")
+tanh = _unary_inexact(ew.tanh_p, "tanh")
+arcsinh = _unary_inexact(ew.asinh_p, "arcsinh")
+arccosh = _unary_inexact(ew.acosh_p, "arccosh")
+arctanh = _unary_inexact(ew.atanh_p, "arctanh")
 
 
 def log2(x, /):
@@ -88,7 +86,7 @@ def _bool_to_int(name, x):
 
 
 def negative(x, /):
-    r = _eager.unary(np.negative, x)
+    r = _eager.unary(ew.neg_p, x)
     if r is not None:
         return r
     (x,) = promote_args("negative", x)
@@ -125,7 +123,7 @@ def sign(x, /):
 
 
 def add(x1, x2, /):
-    r = _eager.binary(np.add, x1, x2)
+    r = _eager.binary(ew.add_p, x1, x2)
     if r is not None:
         return r
     x1, x2 = promote_args("add", x1, x2)
@@ -135,7 +133,7 @@ def add(x1, x2, /):
 
 
 def subtract(x1, x2, /):
-    r = _eager.binary(np.subtract, x1, x2)
+    r = _eager.binary(ew.sub_p, x1, x2)
     if r is not None:
         return r
     x1, x2 = promote_args("subtract", x1, x2)
@@ -145,7 +143,7 @@ def subtract(x1, x2, /):
 
 
 def multiply(x1, x2, /):
-    r = _eager.binary(np.multiply, x1, x2)
+    r = _eager.binary(ew.mul_p, x1, x2)
     if r is not None:
         return r
     x1, x2 = promote_args("multiply", x1, x2)
@@ -155,7 +153,7 @@ def multiply(x1, x2, /):
 
 
 def true_divide(x1, x2, /):
-    r = _eager.binary(np.true_divide, x1, x2, inexact=True, quiet=True)
+    r = _eager.binary(ew.div_p, x1, x2, inexact=True, np_fn=np.true_divide)  # floats only
     if r is not None:
         return r
     x1, x2 = promote_args_inexact("divide", x1, x2)
@@ -311,7 +309,7 @@ def float_power(x1, x2, /):
 
 
 def maximum(x1, x2, /):
-    r = _eager.binary(np.maximum, x1, x2, kinds="biufc")
+    r = _eager.binary(ew.max_p, x1, x2, kinds="biufc")
     if r is not None:
         return r
     """Elementwise max; propagates NaN (as NumPy)."""
@@ -321,7 +319,7 @@ def maximum(x1, x2, /):
 
 
 def minimum(x1, x2, /):
-    r = _eager.binary(np.minimum, x1, x2, kinds="biufc")
+    r = _eager.binary(ew.min_p, x1, x2, kinds="biufc")
     if r is not None:
         return r
     x1, x2 = promote_args("minimum", x1, x2)
@@ -539,24 +537,24 @@ def angle(z, deg=False):
 
 
 # ----------------------------------------------------------------------------- comparison/logic
-def _compare(prim_fn, name, np_fn):
+def _compare(prim, name):
     def f(x1, x2, /):
-        r = _eager.binary(np_fn, x1, x2, kinds="biufc")
+        r = _eager.binary(prim, x1, x2, kinds="biufc")
         if r is not None:
             return r
         x1, x2 = promote_args(name, x1, x2)
-        return prim_fn(x1, x2)
+        return prim.bind(x1, x2)
 
     f.__name__ = name
     return f
 
 
-equal = _compare(ew.eq, "equal", np.equal)
-not_equal = _compare(ew.ne, "not_equal", np.not_equal)
-less = _compare(ew.lt, "less", np.less)
-less_equal = _compare(ew.le, "less_equal", np.less_equal)
-greater = _compare(ew.gt, "greater", np.greater)
-greater_equal = _compare(ew.ge, "greater_equal", np.greater_equal)
+equal = _compare(ew.eq_p, "equal")
+not_equal = _compare(ew.ne_p, "not_equal")
+less = _compare(ew.lt_p, "less")
+less_equal = _compare(ew.le_p, "less_equal")
+greater = _compare(ew.gt_p, "greater")
+greater_equal = _compare(ew.ge_p, "greater_equal")
 
 
 def _to_bool(x):
@@ -647,7 +645,8 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("where takes either 1 or 3 arguments (condition, x, y)")
-    r = _eager.binary(lambda a, b: np.where(np.asarray(condition), a, b), x, y, kinds="biufc") \
+    r = _eager.binary(ew.select_n_p, x, y, kinds="biufc",
+                      np_fn=lambda a, b: np.where(np.asarray(condition), a, b)) \
         if type(condition) is Array or isinstance(condition, np.ndarray) else None
     if r is not None:
         return r

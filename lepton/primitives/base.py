@@ -4,12 +4,41 @@
 inputs or unused outputs); ``UndefinedPrimal`` marks the linear input of a
 primitive during transposition.  ``defjvp``/``deflinear``/``defvectorized`` and the
 batching helpers keep rules short.
+
+This module is the bottom of ``lepton/primitives``: it imports no family.  The few ops that
+its helpers (and the rules of the lower families) are written in, but that higher families
+define, are reached through ``ops``, which each defining family fills as it is imported
+(see ``_Ops``).  So the families import each other in one direction only.
 """
 from __future__ import annotations
 
 from .. import dtypes
 from ..core import Primitive, ShapedArray, get_aval
 from ..errors import DTypeError, ShapeError
+
+
+# ----------------------------------------------------------------------------- ops from above
+class _Ops:
+    """Ops that rules below their family are written in.  Their rules are mutually recursive
+    with those of lower families (a broadcast's transpose is a sum, a sum's transpose is a
+    broadcast; materialising a zero tangent needs ``zeros``), so a one-way import order
+    needs one place where a lower module reaches up: this one, which names every such op.
+    Each is installed by the family that defines it (``provide``) when it is imported, and
+    ``lepton.primitives`` imports every family before any rule can run."""
+
+    __slots__ = ("zeros", "broadcast_in_dim", "moveaxis",  # structural
+                 "add",  # elementwise
+                 "reduce_sum",  # reductions
+                 "slice_in_dim")  # slicing
+
+
+ops = _Ops()
+
+
+def provide(**fns):
+    """Install ops for the lower families (called by the family that defines them)."""
+    for name, fn in fns.items():
+        setattr(ops, name, fn)
 
 
 class Zero:
@@ -54,8 +83,7 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 def instantiate(t, aval=None):
     """Materialise a symbolic Zero as an array of zeros."""
     if type(t) is Zero:
-        from .structural import zeros
-        return zeros(t.aval if aval is None else aval)
+        return ops.zeros(t.aval if aval is None else aval)
     return t
 
 
@@ -64,8 +92,7 @@ def add_tangents(a, b):
         return b
     if type(b) is Zero:
         return a
-    from .elementwise import add
-    return add(a, b)
+    return ops.add(a, b)
 
 
 # ----------------------------------------------------------------------------- shape rules
@@ -155,6 +182,26 @@ def defnondiff(prim: Primitive):
     prim.jvp = jvp
 
 
+def deflinear_in(prim: Primitive, nlinear: int, transpose, tangent_params=None):
+    """Mark ``prim`` linear in its first ``nlinear`` operands; the rest are integer indices.
+
+    The JVP applies ``prim`` to the tangents with the same indices (and
+    ``tangent_params(params)`` if given, e.g. a zero fill value for out-of-bounds reads).
+    """
+
+    def jvp(primals, tangents, **params):
+        ans = prim.bind(*primals, **params)
+        ts = tangents[:nlinear]
+        if all(type(t) is Zero for t in ts):
+            return ans, Zero.like(ans)
+        tparams = params if tangent_params is None else tangent_params(params)
+        return ans, prim.bind(*(instantiate(t) for t in ts), *primals[nlinear:], **tparams)
+
+    prim.jvp = jvp
+    prim.transpose = transpose
+    prim.linear = True
+
+
 def defvectorized(prim: Primitive):
     """Batching for elementwise primitives: align batch dims, then apply as-is."""
 
@@ -175,8 +222,12 @@ def align_batched(axis_size, vals, dims):
 
 def move_to_front(x, d, axis_size):
     """Batch dim to axis 0; an unbatched value is broadcast to the batch size."""
-    from .structural import broadcast_in_dim, moveaxis
     if d is None:
         shape = get_aval(x).shape
-        return broadcast_in_dim(x, (axis_size,) + shape, tuple(range(1, len(shape) + 1)))
-    return moveaxis(x, d, 0)
+        return ops.broadcast_in_dim(x, (axis_size,) + shape, tuple(range(1, len(shape) + 1)))
+    return ops.moveaxis(x, d, 0)
+
+
+def index_dtype(avals):
+    """int64 if any index is 64-bit, else int32."""
+    return dtypes.int64 if any(a.dtype.itemsize == 8 for a in avals) else dtypes.int32

@@ -10,8 +10,10 @@ import numpy as np
 
 from .. import dtypes
 from ..core import Primitive, ShapedArray, concrete
-from .base import (Zero, check_dtype_kind, defjvp, deflinear, defnondiff, defvectorized,
-                   fail_dtype, fail_shape, is_undefined, same_shape_and_dtype)
+from .base import (Zero, align_batched, check_dtype_kind, defjvp, deflinear, defnondiff,
+                   defvectorized, fail_dtype, fail_shape, instantiate, is_undefined, provide,
+                   same_shape_and_dtype, tangent_aval)
+from .structural import broadcast_in_dim, full
 
 FLOAT = "f"
 INEXACT = "fc"
@@ -50,8 +52,11 @@ def elementwise(name, impl, kinds=ANY, out_dtype=None, quiet=True):
     """Define an elementwise primitive with its impl, shape rule and batching.  Impls run
     without NumPy's floating-point warnings (overflow, x / 0, invalid): as in JAX, such
     results are inf or nan, silently, on every backend (``quiet=False`` for ops that
-    cannot raise them)."""
+    cannot raise them, which saves silencing NumPy).  ``lepton.numpy``'s eager path calls
+    the NumPy function directly (``p.numpy_impl``) and silences it where ``p.quiet`` says,
+    so both routes come from this one definition."""
     p = Primitive(name)
+    p.numpy_impl, p.quiet = impl, quiet
     p.impl = _quiet(impl) if quiet else (lambda *a, **k: impl(*a))
     p.abstract_eval = _elementwise_rule(name, kinds, out_dtype)
     defvectorized(p)
@@ -60,7 +65,6 @@ def elementwise(name, impl, kinds=ANY, out_dtype=None, quiet=True):
 
 def _const(x, value):
     """``value`` broadcast to x's shape and dtype (a constant in any trace)."""
-    from .structural import full
     aval = x.aval
     return full(aval.shape, value, aval.dtype)
 
@@ -71,39 +75,79 @@ def _bool_out(_):
 
 # ----------------------------------------------------------------------------- unary
 neg_p = elementwise("neg", np.negative, NUMERIC, quiet=False)
+deflinear(neg_p, lambda ct, x: [neg(ct)])
 sign_p = elementwise("sign", np.sign, NUMERIC, quiet=False)
+defnondiff(sign_p)
 floor_p = elementwise("floor", np.floor, FLOAT, quiet=False)
+defnondiff(floor_p)
 ceil_p = elementwise("ceil", np.ceil, FLOAT, quiet=False)
+defnondiff(ceil_p)
 round_p = elementwise("round", np.round, FLOAT, quiet=False)  # half to even, as NumPy and jnp.round
+defnondiff(round_p)
 is_finite_p = elementwise("is_finite", np.isfinite, INEXACT, out_dtype=_bool_out, quiet=False)
+defnondiff(is_finite_p)
 not_p = elementwise("not", np.invert, INTEGRAL, quiet=False)
+defnondiff(not_p)
 exp_p = elementwise("exp", np.exp, INEXACT)
+defjvp(exp_p, lambda t, x, ans: mul(t, ans))
 expm1_p = elementwise("expm1", np.expm1, INEXACT)
+defjvp(expm1_p, lambda t, x, ans: mul(t, add(ans, _const(ans, 1))))
 log_p = elementwise("log", np.log, INEXACT)
+defjvp(log_p, lambda t, x, ans: div(t, x))
 log1p_p = elementwise("log1p", np.log1p, INEXACT)
-tanh_p = elementwise("tanh", np.tanh, INEXACT)
+defjvp(log1p_p, lambda t, x, ans: div(t, add(x, _const(x, 1))))
+tanh_p = elementwise("tanh", np.tanh, INEXACT, quiet=False)  # never warns
+defjvp(tanh_p, lambda t, x, ans: mul(t, sub(_const(ans, 1), mul(ans, ans))))
 logistic_p = elementwise("logistic", lambda x: np.exp(-np.logaddexp(0, -x)).astype(x.dtype),
                          INEXACT)
+defjvp(logistic_p, lambda t, x, ans: mul(t, mul(ans, sub(_const(ans, 1), ans))))
 sin_p = elementwise("sin", np.sin, INEXACT)
+defjvp(sin_p, lambda t, x, ans: mul(t, cos(x)))
 cos_p = elementwise("cos", np.cos, INEXACT)
+defjvp(cos_p, lambda t, x, ans: neg(mul(t, sin(x))))
 tan_p = elementwise("tan", np.tan, INEXACT)
+defjvp(tan_p, lambda t, x, ans: mul(t, add(_const(ans, 1), mul(ans, ans))))
 asin_p = elementwise("asin", np.arcsin, INEXACT)
+defjvp(asin_p, lambda t, x, ans: mul(t, rsqrt(sub(_const(x, 1), mul(x, x)))))
 acos_p = elementwise("acos", np.arccos, INEXACT)
-atan_p = elementwise("atan", np.arctan, INEXACT)
+defjvp(acos_p, lambda t, x, ans: neg(mul(t, rsqrt(sub(_const(x, 1), mul(x, x))))))
+atan_p = elementwise("atan", np.arctan, INEXACT, quiet=False)  # never warns
+defjvp(atan_p, lambda t, x, ans: div(t, add(_const(x, 1), mul(x, x))))
 sinh_p = elementwise("sinh", np.sinh, INEXACT)
+defjvp(sinh_p, lambda t, x, ans: mul(t, cosh(x)))
 cosh_p = elementwise("cosh", np.cosh, INEXACT)
+defjvp(cosh_p, lambda t, x, ans: mul(t, sinh(x)))
 asinh_p = elementwise("asinh", np.arcsinh, INEXACT)
+defjvp(asinh_p, lambda t, x, ans: mul(t, rsqrt(add(mul(x, x), _const(x, 1)))))
 acosh_p = elementwise("acosh", np.arccosh, INEXACT)
+defjvp(acosh_p, lambda t, x, ans: mul(t, rsqrt(sub(mul(x, x), _const(x, 1)))))
 atanh_p = elementwise("atanh", np.arctanh, INEXACT)
+defjvp(atanh_p, lambda t, x, ans: div(t, sub(_const(x, 1), mul(x, x))))
 sqrt_p = elementwise("sqrt", np.sqrt, INEXACT)
+defjvp(sqrt_p, lambda t, x, ans: div(t, mul(_const(ans, 2), ans)))
 rsqrt_p = elementwise("rsqrt", lambda x: (1 / np.sqrt(x)).astype(x.dtype), INEXACT)
-cbrt_p = elementwise("cbrt", np.cbrt, FLOAT)
+defjvp(rsqrt_p, lambda t, x, ans: mul(t, mul(_const(ans, -0.5), div(ans, x))))
+cbrt_p = elementwise("cbrt", np.cbrt, FLOAT, quiet=False)  # never warns
+defjvp(cbrt_p, lambda t, x, ans: mul(t, div(ans, mul(_const(x, 3), x))))
 real_p = elementwise("real", np.real, "c", out_dtype=dtypes.real_dtype, quiet=False)
+deflinear(real_p, lambda ct, x: [complex(ct, _const(ct, 0))])
 imag_p = elementwise("imag", np.imag, "c", out_dtype=dtypes.real_dtype, quiet=False)
+deflinear(imag_p, lambda ct, x: [complex(_const(ct, 0), neg(ct))])
 conj_p = elementwise("conj", np.conjugate, INEXACT, quiet=False)
+deflinear(conj_p, lambda ct, x: [conj(ct)])
 
 
 abs_p = elementwise("abs", np.abs, NUMERIC, out_dtype=dtypes.real_dtype, quiet=False)
+
+
+def _abs_jvp(t, x, ans):
+    if x.aval.dtype.kind == "c":
+        return div(real(mul(conj(x), t)), ans)
+    return mul(t, sign(x))
+
+
+defjvp(abs_p, _abs_jvp)
+
 
 integer_pow_p = Primitive("integer_pow")
 integer_pow_p.impl = lambda x, *, y: _int_pow_impl(x, y)
@@ -120,31 +164,33 @@ def _int_pow_impl(x, y):
         return np.power(x, y, dtype=x.dtype)
 
 
+def _integer_pow_jvp(t, x, ans, *, y):
+    if y == 0:
+        return mul(t, _const(x, 0))
+    return mul(t, mul(_const(x, y), integer_pow(x, y - 1) if y != 1 else _const(x, 1)))
+
+
+defjvp(integer_pow_p, _integer_pow_jvp)
+
+
 # ----------------------------------------------------------------------------- binary
 add_p = elementwise("add", np.add, NUMERIC)
+deflinear(add_p, lambda ct, x, y: [ct, ct])
 sub_p = elementwise("sub", np.subtract, NUMERIC)
+deflinear(sub_p, lambda ct, x, y: [ct, neg(ct) if type(ct) is not Zero else ct])
 mul_p = elementwise("mul", np.multiply, NUMERIC)
-div_p = elementwise("div", lambda x, y: _div_impl(x, y), NUMERIC)
-rem_p = elementwise("rem", lambda x, y: _rem_impl(x, y), NUMERIC)
-pow_p = elementwise("pow", lambda x, y: _pow_impl(x, y), INEXACT)
-max_p = elementwise("max", np.maximum, ANY)
-min_p = elementwise("min", np.minimum, ANY)
-atan2_p = elementwise("atan2", np.arctan2, FLOAT)
-nextafter_p = elementwise("nextafter", np.nextafter, FLOAT)
-and_p = elementwise("and", np.bitwise_and, INTEGRAL, quiet=False)
-or_p = elementwise("or", np.bitwise_or, INTEGRAL, quiet=False)
-xor_p = elementwise("xor", np.bitwise_xor, INTEGRAL, quiet=False)
-shift_left_p = elementwise("shift_left", lambda x, y: _shift(np.left_shift, x, y), "iu")
-shift_right_logical_p = elementwise(
-    "shift_right_logical", lambda x, y: _shift_logical(x, y), "iu")
-shift_right_arithmetic_p = elementwise(
-    "shift_right_arithmetic", lambda x, y: _shift(np.right_shift, x, y), "iu")
-eq_p = elementwise("eq", np.equal, ANY, out_dtype=_bool_out, quiet=False)
-ne_p = elementwise("ne", np.not_equal, ANY, out_dtype=_bool_out, quiet=False)
-lt_p = elementwise("lt", np.less, ANY, out_dtype=_bool_out, quiet=False)
-le_p = elementwise("le", np.less_equal, ANY, out_dtype=_bool_out, quiet=False)
-gt_p = elementwise("gt", np.greater, ANY, out_dtype=_bool_out, quiet=False)
-ge_p = elementwise("ge", np.greater_equal, ANY, out_dtype=_bool_out, quiet=False)
+
+
+def _mul_transpose(ct, x, y):
+    if type(ct) is Zero:
+        return [None, None]
+    if is_undefined(x):
+        return [mul(ct, y), None]
+    return [None, mul(x, ct)]
+
+
+defjvp(mul_p, lambda t, x, y, ans: mul(t, y), lambda t, x, y, ans: mul(x, t))
+mul_p.transpose = _mul_transpose
 
 
 def _int_divisor(x, y):
@@ -155,6 +201,9 @@ def _int_divisor(x, y):
     if x.dtype.kind == "i":
         bad = by0 | ((x == np.iinfo(x.dtype).min) & (y == -1))
     return np.where(bad, np.ones((), y.dtype), y), by0
+
+
+div_p = elementwise("div", lambda x, y: _div_impl(x, y), NUMERIC)
 
 
 def _div_impl(x, y):
@@ -171,6 +220,20 @@ def _div_impl(x, y):
         return np.where(by0, np.array(-1).astype(x.dtype), q).astype(x.dtype, copy=False)
 
 
+def _div_transpose(ct, x, y):
+    if is_undefined(y):
+        raise TypeError("div is not linear in its denominator")
+    return [None if type(ct) is Zero else div(ct, y), None]
+
+
+defjvp(div_p, lambda t, x, y, ans: div(t, y),
+       lambda t, x, y, ans: neg(mul(t, div(ans, y))))
+div_p.transpose = _div_transpose
+
+
+rem_p = elementwise("rem", lambda x, y: _rem_impl(x, y), NUMERIC)
+
+
 def _rem_impl(x, y):
     """``lax.rem``: C remainder (the dividend's sign, as np.fmod) for floats and ints; for
     ints x % 0 is x and INT_MIN % -1 is 0, as XLA (np.fmod gives 0 and warns)."""
@@ -179,6 +242,15 @@ def _rem_impl(x, y):
             return np.fmod(x, y)
         d, by0 = _int_divisor(x, y)
         return np.where(by0, x, np.fmod(x, d)).astype(x.dtype, copy=False)
+
+
+# d rem / dy = -trunc(x / y), computed as (x - rem) / y: an integer up to rounding, so it is
+# rounded to nearest (truncating 2.9999999 gave 2: a wrong derivative near the jumps' middle)
+defjvp(rem_p, lambda t, x, y, ans: t,
+       lambda t, x, y, ans: neg(mul(t, round(div(sub(x, ans), y)))))
+
+
+pow_p = elementwise("pow", lambda x, y: _pow_impl(x, y), INEXACT)
 
 
 def _pow_impl(x, y):
@@ -196,6 +268,70 @@ def _pow_impl(x, y):
     return out
 
 
+def _pow_jvp_x(t, x, y, ans):
+    # y * x**(y-1), defined as 0 where y == 0 (so d/dx x**0 = 0 even at x = 0)
+    zero = _const(x, 0)
+    d = mul(y, pow(x, sub(y, _const(y, 1))))
+    return mul(t, select(eq(y, zero), zero, d))
+
+
+def _pow_jvp_y(t, x, y, ans):
+    zero = _const(x, 0)
+    safe_x = select(eq(x, zero), _const(x, 1), x)
+    return mul(t, select(eq(x, zero), zero, mul(log(safe_x), ans)))
+
+
+defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
+
+
+def _minmax_jvp(cmp):
+    # Balanced subgradient: ties split the tangent equally (as JAX does).
+    def rule_x(t, x, y, ans):
+        half = _const(x, 0.5)
+        w = select(cmp(x, y), _const(x, 1), select(eq(x, y), half, _const(x, 0)))
+        return mul(t, w)
+
+    def rule_y(t, x, y, ans):
+        half = _const(y, 0.5)
+        w = select(cmp(y, x), _const(y, 1), select(eq(x, y), half, _const(y, 0)))
+        return mul(t, w)
+
+    return rule_x, rule_y
+
+
+max_p = elementwise("max", np.maximum, ANY)
+defjvp(max_p, *_minmax_jvp(lambda x, y: gt(x, y)))  # gt and lt are defined below
+min_p = elementwise("min", np.minimum, ANY)
+defjvp(min_p, *_minmax_jvp(lambda x, y: lt(x, y)))
+atan2_p = elementwise("atan2", np.arctan2, FLOAT)
+
+
+def _atan2_denom(x, y):
+    return add(mul(x, x), mul(y, y))
+
+
+defjvp(atan2_p, lambda t, x, y, ans: mul(t, div(y, _atan2_denom(x, y))),
+       lambda t, x, y, ans: neg(mul(t, div(x, _atan2_denom(x, y)))))
+
+
+nextafter_p = elementwise("nextafter", np.nextafter, FLOAT)
+defnondiff(nextafter_p)
+and_p = elementwise("and", np.bitwise_and, INTEGRAL, quiet=False)
+defnondiff(and_p)
+or_p = elementwise("or", np.bitwise_or, INTEGRAL, quiet=False)
+defnondiff(or_p)
+xor_p = elementwise("xor", np.bitwise_xor, INTEGRAL, quiet=False)
+defnondiff(xor_p)
+shift_left_p = elementwise("shift_left", lambda x, y: _shift(np.left_shift, x, y), "iu")
+defnondiff(shift_left_p)
+shift_right_logical_p = elementwise(
+    "shift_right_logical", lambda x, y: _shift_logical(x, y), "iu")
+defnondiff(shift_right_logical_p)
+shift_right_arithmetic_p = elementwise(
+    "shift_right_arithmetic", lambda x, y: _shift(np.right_shift, x, y), "iu")
+defnondiff(shift_right_arithmetic_p)
+
+
 def _shift(fn, x, y):
     bits = x.dtype.itemsize * 8
     bad = (y < 0) | (y >= bits)
@@ -210,6 +346,20 @@ def _shift(fn, x, y):
 def _shift_logical(x, y):
     u = x.view(np.dtype(f"u{x.dtype.itemsize}"))
     return _shift(np.right_shift, u, y.view(u.dtype)).view(x.dtype)
+
+
+eq_p = elementwise("eq", np.equal, ANY, out_dtype=_bool_out, quiet=False)
+defnondiff(eq_p)
+ne_p = elementwise("ne", np.not_equal, ANY, out_dtype=_bool_out, quiet=False)
+defnondiff(ne_p)
+lt_p = elementwise("lt", np.less, ANY, out_dtype=_bool_out, quiet=False)
+defnondiff(lt_p)
+le_p = elementwise("le", np.less_equal, ANY, out_dtype=_bool_out, quiet=False)
+defnondiff(le_p)
+gt_p = elementwise("gt", np.greater, ANY, out_dtype=_bool_out, quiet=False)
+defnondiff(gt_p)
+ge_p = elementwise("ge", np.greater_equal, ANY, out_dtype=_bool_out, quiet=False)
+defnondiff(ge_p)
 
 
 # ----------------------------------------------------------------------------- select/convert
@@ -240,8 +390,6 @@ select_n_p.abstract_eval = _select_n_rule
 
 
 def _select_n_batch(axis_size, vals, dims):
-    from .base import align_batched
-    from .structural import broadcast_in_dim
     pred, cases = vals[0], vals[1:]
     if dims[0] is None and not pred.aval.shape:
         cases, bd = align_batched(axis_size, cases, dims[1:])
@@ -270,7 +418,6 @@ def _select_n_jvp(primals, tangents):
     ts = tangents[1:]
     if all(type(t) is Zero for t in ts):
         return ans, Zero.like(ans)
-    from .base import instantiate, tangent_aval
     ts = [instantiate(t, tangent_aval(ans.aval)) for t in ts]
     return ans, select_n(pred, *ts)
 
@@ -348,6 +495,7 @@ def _binary(p):
 
 neg, sign, floor, ceil, round, is_finite, bitwise_not = map(
     _unary, (neg_p, sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p))
+deflinear(complex_p, lambda ct, x, y: [real(ct), neg(imag(ct))])
 exp, expm1, log, log1p, tanh, logistic = map(
     _unary, (exp_p, expm1_p, log_p, log1p_p, tanh_p, logistic_p))
 sin, cos, tan, asin, acos, atan = map(_unary, (sin_p, cos_p, tan_p, asin_p, acos_p, atan_p))
@@ -355,6 +503,7 @@ sinh, cosh, asinh, acosh, atanh = map(_unary, (sinh_p, cosh_p, asinh_p, acosh_p,
 sqrt, rsqrt, cbrt, abs, real, imag, conj = map(
     _unary, (sqrt_p, rsqrt_p, cbrt_p, abs_p, real_p, imag_p, conj_p))
 add, sub, mul, pow = map(_binary, (add_p, sub_p, mul_p, pow_p))
+provide(add=add)
 
 
 def div(x, y):
@@ -420,131 +569,6 @@ def square(x):
 
 def reciprocal(x):
     return div(_const(x, 1), x)
-
-
-# ----------------------------------------------------------------------------- JVP rules
-for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, nextafter_p, and_p, or_p,
-           xor_p, shift_left_p, shift_right_logical_p, shift_right_arithmetic_p,
-           eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
-    defnondiff(_p)
-
-deflinear(neg_p, lambda ct, x: [neg(ct)])
-deflinear(add_p, lambda ct, x, y: [ct, ct])
-deflinear(sub_p, lambda ct, x, y: [ct, neg(ct) if type(ct) is not Zero else ct])
-deflinear(real_p, lambda ct, x: [complex(ct, _const(ct, 0))])
-deflinear(imag_p, lambda ct, x: [complex(_const(ct, 0), neg(ct))])
-deflinear(conj_p, lambda ct, x: [conj(ct)])
-deflinear(complex_p, lambda ct, x, y: [real(ct), neg(imag(ct))])
-
-defjvp(exp_p, lambda t, x, ans: mul(t, ans))
-defjvp(expm1_p, lambda t, x, ans: mul(t, add(ans, _const(ans, 1))))
-defjvp(log_p, lambda t, x, ans: div(t, x))
-defjvp(log1p_p, lambda t, x, ans: div(t, add(x, _const(x, 1))))
-defjvp(tanh_p, lambda t, x, ans: mul(t, sub(_const(ans, 1), mul(ans, ans))))
-defjvp(logistic_p, lambda t, x, ans: mul(t, mul(ans, sub(_const(ans, 1), ans))))
-defjvp(sin_p, lambda t, x, ans: mul(t, cos(x)))
-defjvp(cos_p, lambda t, x, ans: neg(mul(t, sin(x))))
-defjvp(tan_p, lambda t, x, ans: mul(t, add(_const(ans, 1), mul(ans, ans))))
-defjvp(asin_p, lambda t, x, ans: mul(t, rsqrt(sub(_const(x, 1), mul(x, x)))))
-defjvp(acos_p, lambda t, x, ans: neg(mul(t, rsqrt(sub(_const(x, 1), mul(x, x))))))
-defjvp(atan_p, lambda t, x, ans: div(t, add(_const(x, 1), mul(x, x))))
-defjvp(sinh_p, lambda t, x, ans: mul(t, cosh(x)))
-defjvp(cosh_p, lambda t, x, ans: mul(t, sinh(x)))
-defjvp(asinh_p, lambda t, x, ans: mul(t, rsqrt(add(mul(x, x), _const(x, 1)))))
-defjvp(acosh_p, lambda t, x, ans: mul(t, rsqrt(sub(mul(x, x), _const(x, 1)))))
-defjvp(atanh_p, lambda t, x, ans: div(t, sub(_const(x, 1), mul(x, x))))
-defjvp(sqrt_p, lambda t, x, ans: div(t, mul(_const(ans, 2), ans)))
-defjvp(rsqrt_p, lambda t, x, ans: mul(t, mul(_const(ans, -0.5), div(ans, x))))
-defjvp(cbrt_p, lambda t, x, ans: mul(t, div(ans, mul(_const(x, 3), x))))
-
-
-def _abs_jvp(t, x, ans):
-    if x.aval.dtype.kind == "c":
-        return div(real(mul(conj(x), t)), ans)
-    return mul(t, sign(x))
-
-
-defjvp(abs_p, _abs_jvp)
-
-
-def _integer_pow_jvp(t, x, ans, *, y):
-    if y == 0:
-        return mul(t, _const(x, 0))
-    return mul(t, mul(_const(x, y), integer_pow(x, y - 1) if y != 1 else _const(x, 1)))
-
-
-defjvp(integer_pow_p, _integer_pow_jvp)
-
-
-def _mul_transpose(ct, x, y):
-    if type(ct) is Zero:
-        return [None, None]
-    if is_undefined(x):
-        return [mul(ct, y), None]
-    return [None, mul(x, ct)]
-
-
-defjvp(mul_p, lambda t, x, y, ans: mul(t, y), lambda t, x, y, ans: mul(x, t))
-mul_p.transpose = _mul_transpose
-
-
-def _div_transpose(ct, x, y):
-    if is_undefined(y):
-        raise TypeError("div is not linear in its denominator")
-    return [None if type(ct) is Zero else div(ct, y), None]
-
-
-defjvp(div_p, lambda t, x, y, ans: div(t, y),
-       lambda t, x, y, ans: neg(mul(t, div(ans, y))))
-div_p.transpose = _div_transpose
-
-# d rem / dy = -trunc(x / y), computed as (x - rem) / y: an integer up to rounding, so it is
-# rounded to nearest (truncating 2.9999999 gave 2: a wrong derivative near the jumps' middle)
-defjvp(rem_p, lambda t, x, y, ans: t,
-       lambda t, x, y, ans: neg(mul(t, round(div(sub(x, ans), y)))))
-
-
-def _pow_jvp_x(t, x, y, ans):
-    # y * x**(y-1), defined as 0 where y == 0 (so d/dx x**0 = 0 even at x = 0)
-    zero = _const(x, 0)
-    d = mul(y, pow(x, sub(y, _const(y, 1))))
-    return mul(t, select(eq(y, zero), zero, d))
-
-
-def _pow_jvp_y(t, x, y, ans):
-    zero = _const(x, 0)
-    safe_x = select(eq(x, zero), _const(x, 1), x)
-    return mul(t, select(eq(x, zero), zero, mul(log(safe_x), ans)))
-
-
-defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
-
-
-def _minmax_jvp(cmp):
-    # Balanced subgradient: ties split the tangent equally (as JAX does).
-    def rule_x(t, x, y, ans):
-        half = _const(x, 0.5)
-        w = select(cmp(x, y), _const(x, 1), select(eq(x, y), half, _const(x, 0)))
-        return mul(t, w)
-
-    def rule_y(t, x, y, ans):
-        half = _const(y, 0.5)
-        w = select(cmp(y, x), _const(y, 1), select(eq(x, y), half, _const(y, 0)))
-        return mul(t, w)
-
-    return rule_x, rule_y
-
-
-defjvp(max_p, *_minmax_jvp(gt))
-defjvp(min_p, *_minmax_jvp(lt))
-
-
-def _atan2_denom(x, y):
-    return add(mul(x, x), mul(y, y))
-
-
-defjvp(atan2_p, lambda t, x, y, ans: mul(t, div(y, _atan2_denom(x, y))),
-       lambda t, x, y, ans: neg(mul(t, div(x, _atan2_denom(x, y)))))
 
 
 # ----------------------------------------------------------------------------- stop_gradient

@@ -24,10 +24,10 @@ import numpy as np
 
 from .. import dtypes
 from ..core import Primitive, ShapedArray, get_aval
-from .base import Zero, fail_dtype, fail_shape, instantiate, is_undefined, move_to_front
+from .base import (Zero, deflinear_in, fail_dtype, fail_shape, index_dtype, instantiate,
+                   is_undefined, move_to_front)
 from .elementwise import (add, convert_element_type, div, eq, gt, mul, select, sub,
                           max as emax)
-from .slicing import deflinear_in, index_dtype
 from .structural import broadcast_in_dim, full, iota, moveaxis, reshape, zeros
 
 GATHER_MODES = ("clip", "fill")

@@ -11,7 +11,7 @@ import numpy as np
 from ..core import Primitive, ShapedArray, get_aval
 from . import elementwise as ew
 from .base import (Zero, check_dtype_kind, deflinear, defjvp, defnondiff, fail_dtype,
-                   fail_shape)
+                   fail_shape, provide)
 from .slicing import pad
 from .structural import broadcast_in_dim, full, reshape, transpose
 
@@ -114,6 +114,9 @@ def reduce(p, x, axes, keepdims=False):
 
 def reduce_sum(x, axes, keepdims=False):
     return reduce(reduce_sum_p, x, axes, keepdims)
+
+
+provide(reduce_sum=reduce_sum)
 
 
 def reduce_max(x, axes, keepdims=False):

@@ -12,30 +12,11 @@ import numpy as np
 
 from .. import dtypes
 from ..core import Primitive, ShapedArray, get_aval
-from .base import (Zero, deflinear, defnondiff, defvectorized, fail_dtype, fail_shape,
-                   instantiate, is_undefined, move_to_front)
+from .base import (Zero, deflinear, deflinear_in, defnondiff, defvectorized, fail_dtype,
+                   fail_shape, index_dtype, is_undefined, move_to_front, ops, provide)
 from .elementwise import add, convert_element_type, max as emax, min as emin, select, sub
+from .indexing import gather, scatter
 from .structural import broadcast_in_dim, full, iota, moveaxis, scalar, zeros
-
-
-def deflinear_in(prim: Primitive, nlinear: int, transpose, tangent_params=None):
-    """Mark ``prim`` linear in its first ``nlinear`` operands; the rest are integer indices.
-
-    The JVP applies ``prim`` to the tangents with the same indices (and
-    ``tangent_params(params)`` if given, e.g. a zero fill value for out-of-bounds reads).
-    """
-
-    def jvp(primals, tangents, **params):
-        ans = prim.bind(*primals, **params)
-        ts = tangents[:nlinear]
-        if all(type(t) is Zero for t in ts):
-            return ans, Zero.like(ans)
-        tparams = params if tangent_params is None else tangent_params(params)
-        return ans, prim.bind(*(instantiate(t) for t in ts), *primals[nlinear:], **tparams)
-
-    prim.jvp = jvp
-    prim.transpose = transpose
-    prim.linear = True
 
 
 def check_scalar_indices(name, indices, *avals):
@@ -107,6 +88,9 @@ def slice_in_dim(x, start, limit, stride=1, axis=0):
     return slice(x, starts, limits, strides)
 
 
+provide(slice_in_dim=slice_in_dim)
+
+
 # ----------------------------------------------------------------------------- pad
 pad_p = Primitive("pad")
 
@@ -145,14 +129,13 @@ def _pad_rule(a, padval, *, padding_config):
 def _pad_transpose(ct, x, padval, *, padding_config):
     if type(ct) is Zero:
         return [None, None]
-    from .reductions import reduce_sum  # reductions builds on slicing
     # Undo lo/hi (negated padding restores cropped parts as zeros), then skip interior.
     t = pad(ct, 0, [(-lo, -hi, 0) for lo, hi, _ in padding_config])
     t = slice(t, [0] * t.aval.ndim, t.aval.shape, [it + 1 for _, _, it in padding_config])
     ct_pad = None
     if is_undefined(padval):
         everything = tuple(range(ct.aval.ndim))
-        ct_pad = sub(reduce_sum(ct, everything), reduce_sum(t, everything))
+        ct_pad = sub(ops.reduce_sum(ct, everything), ops.reduce_sum(t, everything))
     return [t if is_undefined(x) else None, ct_pad]
 
 
@@ -261,7 +244,6 @@ def _dynamic_slice_batch(axis_size, vals, dims, *, slice_sizes):
         starts.insert(d, scalar(0, get_aval(starts[0]).dtype if starts else dtypes.int32))
         sizes = slice_sizes[:d] + (axis_size,) + slice_sizes[d:]
         return dynamic_slice_p.bind(x, *starts, slice_sizes=sizes), d
-    from .indexing import gather
     shape = get_aval(x).shape
     if dims[0] is not None:
         shape = shape[:dims[0]] + shape[dims[0] + 1:]
@@ -276,11 +258,6 @@ dynamic_slice_p.impl = _dynamic_slice_impl
 dynamic_slice_p.abstract_eval = _dynamic_slice_rule
 dynamic_slice_p.batch = _dynamic_slice_batch
 deflinear_in(dynamic_slice_p, 1, _dynamic_slice_transpose)
-
-
-def index_dtype(avals):
-    """int64 if any index is 64-bit, else int32."""
-    return dtypes.int64 if any(a.dtype.itemsize == 8 for a in avals) else dtypes.int32
 
 
 def _as_index(i):
@@ -330,7 +307,6 @@ def _dus_batch(axis_size, vals, dims):
         u = move_to_front(u, dims[1], axis_size)
         zero = scalar(0, get_aval(starts[0]).dtype if starts else dtypes.int32)
         return dynamic_update_slice_p.bind(x, u, zero, *starts), 0
-    from .indexing import scatter
     u_shape = get_aval(u).shape[:dims[1]] + get_aval(u).shape[dims[1] + 1:] \
         if dims[1] is not None else get_aval(u).shape
     u = move_to_front(u, dims[1], axis_size)

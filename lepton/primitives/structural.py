@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import dtypes
 from ..core import Array, Primitive, ShapedArray, get_aval
-from .base import Zero, deflinear, defnondiff, fail_dtype, fail_shape, normalize_axis
+from .base import (Zero, deflinear, defnondiff, fail_dtype, fail_shape, move_to_front,
+                   normalize_axis, ops, provide)
 
 # ----------------------------------------------------------------------------- broadcast_in_dim
 broadcast_in_dim_p = Primitive("broadcast_in_dim")
@@ -48,12 +49,11 @@ def _bid_transpose(ct, x, *, shape, broadcast_dimensions):
     bd = broadcast_dimensions
     sum_axes = tuple(i for i in range(len(shape)) if i not in bd)
     expanded = tuple(dst for src, dst in enumerate(bd) if in_shape[src] == 1 and shape[dst] != 1)
-    from .reductions import reduce_sum
-    out = ct
+    out = ct  # a broadcast's transpose is a sum (reductions: above this family)
     if expanded:
-        out = reduce_sum(out, expanded, keepdims=True)
+        out = ops.reduce_sum(out, expanded, keepdims=True)
     if sum_axes:
-        out = reduce_sum(out, sum_axes)
+        out = ops.reduce_sum(out, sum_axes)
     return [reshape(out, in_shape)]
 
 
@@ -214,6 +214,9 @@ def zeros(aval: ShapedArray):
     return full(aval.shape, 0, aval.dtype, aval.weak_type)
 
 
+provide(zeros=zeros, broadcast_in_dim=broadcast_in_dim, moveaxis=moveaxis)
+
+
 # ----------------------------------------------------------------------------- concatenate
 concatenate_p = Primitive("concatenate")
 
@@ -240,18 +243,16 @@ def _concat_rule(*avals, dimension):
 def _concat_transpose(ct, *args, dimension):
     if type(ct) is Zero:
         return [None] * len(args)
-    from .slicing import slice_in_dim
     out, start = [], 0
     for a in args:
         n = a.aval.shape[dimension]
-        out.append(slice_in_dim(ct, start, start + n, axis=dimension) if type(a).__name__ ==
+        out.append(ops.slice_in_dim(ct, start, start + n, axis=dimension) if type(a).__name__ ==
                    "UndefinedPrimal" else None)
         start += n
     return out
 
 
 def _concat_batch(axis_size, vals, dims, *, dimension):
-    from .base import move_to_front
     vals = [move_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
     return concatenate(vals, dimension + 1), 0
 

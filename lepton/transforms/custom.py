@@ -515,7 +515,7 @@ def _batch_custom_call(axis_size, vals, dims, *, call_jaxpr, num_consts, **rules
 
 
 for _p in _CUSTOM_CALLS:
-    _p.inlined_before_lowering = True  # jit's _executable inlines them (inline_custom_calls)
+    _p.inlined_before_lowering = True  # jit's executable inlines them (inline_custom_calls)
     _p.abstract_eval = _call_abstract_eval
     _p.impl = _call_impl
     _p.batch = _batch_custom_call

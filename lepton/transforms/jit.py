@@ -76,7 +76,9 @@ def disable_jit(disable: bool = True):
         _state.disabled = prev
 
 
-def _executable(jaxpr: Jaxpr, backend: str, name=None):
+def executable(jaxpr: Jaxpr, backend: str, name=None):
+    """``jaxpr`` compiled for ``backend``, cached per jaxpr object and counted in ``cache_info``
+    (jit programs and the control-flow bodies compiled once per loop both come here)."""
     key = (id(jaxpr), backend)
     hit = _executables.get(key)
     if hit is not None and hit[0] is jaxpr:
@@ -111,7 +113,7 @@ def wait_for_compilation():
 
 # ----------------------------------------------------------------------------- the primitive
 def _jit_impl(*args, jaxpr, backend, name):
-    exe = _executable(jaxpr, backend, name)
+    exe = executable(jaxpr, backend, name)
     if backend == "reference":
         return exe(*args)
     with running(backend):  # loops inside compile their bodies with this backend too
@@ -413,7 +415,7 @@ class Jitted:
             if len(self._fast) >= 256:
                 self._fast.clear()
             flat = _flat_jaxpr(closed)
-            self._fast[fast_key[0]] = (_executable(flat, backend, self._name), backend,
+            self._fast[fast_key[0]] = (executable(flat, backend, self._name), backend,
                                        [c._value for c in closed.consts],
                                        [v.aval for v in flat.outvars], out_tree)
         return tree.unflatten(out_tree, outs)
@@ -445,7 +447,7 @@ class Jitted:
     def source(self, *args, **kwargs) -> str:
         """The generated kernel source for these arguments (backends that generate code)."""
         (closed, _), _, backend = self._trace(args, kwargs)
-        exe = _executable(_flat_jaxpr(closed), backend, self._name)
+        exe = executable(_flat_jaxpr(closed), backend, self._name)
         return getattr(exe, "source", None) or f"# backend {backend!r} interprets:\n{closed}"
 
 

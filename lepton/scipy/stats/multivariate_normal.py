@@ -5,7 +5,7 @@ import math
 
 from ... import numpy as lnp
 from ...errors import ShapeError
-from ...numpy._util import asarray
+from ...numpy import asarray
 from .._util import common_inexact, quiet
 from ...primitives.linalg import cholesky, triangular_solve
 
