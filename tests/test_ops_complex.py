@@ -183,3 +183,19 @@ def test_grad_of_norms_and_decompositions_of_complex_matrices_follows_jax():
                                                  0.84453 + 0.0342443j]], atol=1e-5)
     ev = lepton.grad(lambda a: lnp.sum(lnp.linalg.eigh(a @ a.conj().T)[0]))(a)
     np.testing.assert_allclose(np.asarray(ev), 2 * np.conj(np.asarray(a)), atol=1e-6)
+
+
+def test_abs_of_complex_zero_has_a_zero_derivative():
+    """As JAX: |z| at z = 0 differentiates to 0, not NaN, so norms of vectors with zero
+    entries (and Cholesky factors, whose upper triangle is 0) have finite gradients."""
+    import lepton.numpy as lnp
+    z = lnp.asarray(np.complex128(0))
+    assert complex(lepton.grad(lnp.abs)(z)) == 0
+    assert complex(lepton.grad(lambda z: lnp.abs(z) ** 2)(z)) == 0
+    assert float(lepton.jvp(lnp.abs, (z,), (lnp.asarray(np.complex128(1 + 1j)),))[1]) == 0
+    v = lnp.asarray(np.array([3 + 4j, 0, 1j]))
+    np.testing.assert_allclose(np.asarray(lepton.grad(lambda v: lnp.sum(lnp.abs(v) ** 2))(v)),
+                               2 * np.conj(np.asarray(v)))
+    a = np.array([[4, 1 - 1j], [1 + 1j, 3]], np.complex128)
+    g = lepton.grad(lambda a: lnp.sum(lnp.abs(lnp.linalg.cholesky(a)) ** 2))(lnp.asarray(a))
+    assert np.all(np.isfinite(np.asarray(g)))

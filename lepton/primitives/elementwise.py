@@ -141,8 +141,9 @@ abs_p = elementwise("abs", np.abs, NUMERIC, out_dtype=dtypes.real_dtype, quiet=F
 
 
 def _abs_jvp(t, x, ans):
-    if x.aval.dtype.kind == "c":
-        return div(real(mul(conj(x), t)), ans)
+    if x.aval.dtype.kind == "c":  # Re(conj(x) t) / |x|, and 0 at x = 0 (as JAX: not NaN)
+        zero = eq(ans, _const(ans, 0))
+        return div(real(mul(conj(x), t)), select(zero, _const(ans, 1), ans))
     return mul(t, sign(x))
 
 
