@@ -187,6 +187,9 @@ class _Namer:
         return f"{self(v)}:{v.aval.str_short()}"
 
 
+Namer = _Namer  # public: backends name values as make_jaxpr prints them
+
+
 def _pp_param(v):
     if isinstance(v, Jaxpr):
         return "{ " + pp_jaxpr(v).replace("\n", "\n    ") + " }"

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
-from ..ir import Jaxpr, Literal, _Namer  # noqa: E402
+from ..ir import Jaxpr, Literal, Namer  # noqa: E402
 from . import allocator, blas_threads, cache, codegen, conv_cpu, driver, kernels_cpu, schedule  # noqa: E402
 from .reference import _as_dtype  # noqa: E402
 
@@ -51,7 +51,7 @@ def compile(jaxpr: Jaxpr):
 
     for v in jaxpr.invars:
         slot(v)
-    name_of = _Namer()  # the names make_jaxpr prints
+    name_of = Namer()  # the names make_jaxpr prints
     for v in jaxpr.invars + [v for e in jaxpr.eqns for v in e.outvars]:
         name_of(v)
 
@@ -84,7 +84,7 @@ def compile(jaxpr: Jaxpr):
         listing.append(f"{lhs}{eqn.prim.name}({names(eqn.invars)})  # {how}")
     checks = [(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
     n_in = len(jaxpr.invars)
-    _report(cache.stats.numba_compiles - before)
+    _statistics.kernel_compiles += cache.stats.numba_compiles - before
 
     def check(args):
         if len(args) != n_in:
@@ -213,6 +213,20 @@ def _host_step(eqn, slot):
     return step
 
 
-def _report(numba_compiles: int):
-    from ..transforms import jit
-    jit.cache_info().numba_compiles += numba_compiles
+class Statistics:
+    """``kernel_compiles``: kernels Numba compiled (not loaded from the disk cache) while
+    this backend compiled programs.  ``jit.cache_info()`` reads it; the backend never
+    calls up into ``jit``."""
+
+    def __init__(self):
+        self.kernel_compiles = 0
+
+    def __repr__(self):
+        return f"Statistics(kernel_compiles={self.kernel_compiles})"
+
+
+_statistics = Statistics()
+
+
+def statistics() -> Statistics:
+    return _statistics
