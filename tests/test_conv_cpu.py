@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import lepton
 import lepton.numpy as lnp
-from lepton.backends import conv_cpu
+from lepton.backends.cpu import conv as conv_cpu
 from lepton.primitives.conv import conv_general_dilated
 
 

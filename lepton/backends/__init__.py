@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 
-_BACKENDS = {"reference": "lepton.backends.reference", "cpu": "lepton.backends.numba_cpu"}
+_BACKENDS = {"reference": "lepton.backends.reference", "cpu": "lepton.backends.cpu.backend"}
 
 
 def get_backend(name: str):
