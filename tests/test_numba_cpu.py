@@ -543,3 +543,45 @@ def test_window_kernels_match_reference(window, strides, padding, computation, i
         if computation != "sum" or fn is pool:
             assert "direct kernel" in jf.source(arg)
         _assert_same(jf(arg), lepton.jit(fn, backend="reference")(arg))
+
+
+# ----------------------------------------------------------------------------- kernel size
+def test_kernel_equation_cap_splits_long_chains(monkeypatch):
+    """Past the dialect's cap a chain continues in a new kernel that reads the last value
+    (Numba's parfor pass slows down sharply on huge kernels)."""
+    monkeypatch.setattr(numba_cpu.DIALECT, "max_kernel_eqns", 4)
+
+    def f(x, y):
+        for k in range(10):
+            x = x * 1.5 - y if k % 2 else x + y
+        return x, lepton.numpy.sum(x * x)
+
+    x, y = np.linspace(-1, 1, 12, dtype=np.float32), np.float32(0.25)
+    src = lepton.jit(f, backend="cpu").source(x, y)
+    kernels = [line.split(": ")[1].split(" over ")[0] for line in src.splitlines()
+               if line.startswith("# kernel_")]
+    assert len(kernels) >= 4 and all(len(k.split(", ")) <= 4 for k in kernels), src
+    got = lepton.jit(f, backend="cpu")(x, y)
+    want = lepton.jit(f, backend="reference")(x, y)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6)
+
+
+def test_parallel_kernel_with_many_offsets_takes_them_as_an_array(monkeypatch):
+    """A parallel kernel's offsets beyond Numba's tuple limit for parfors come as an int64
+    array (a tuple raised UnsupportedParforsError); the source is unchanged."""
+    from lepton.backends.cpu import backend
+    monkeypatch.setattr(backend.DIALECT, "max_parallel_tuple", 3)
+    monkeypatch.setattr(backend, "PARALLEL_WORK", 0)
+    made = []
+    real = backend.kernel_for
+    monkeypatch.setattr(backend, "kernel_for", lambda g: made.append(real(g)) or made[-1])
+
+    def f(x):
+        return x[1:-4] * x[2:-3] + x[3:-2] - x[4:-1] * x[5:]
+
+    x = np.arange(40, dtype=np.float64) / 7
+    got = lepton.jit(f, backend="cpu")(x)
+    np.testing.assert_allclose(got, lepton.jit(f, backend="reference")(x), rtol=1e-12)
+    k, = made
+    assert k.parallel and k.params_array and len(k.params) > 3

@@ -22,9 +22,13 @@ class Dialect:
 
     ``lowerings``: the device's ``lowering.Table``.  ``loop(var, bounds, parallel)``: a
     loop header over ``range(bounds)``.  ``decorator(parallel, reassociate)``: the line before ``def kernel``
-    (``reassociate``: the kernel accumulates, and may reorder its sums)."""
+    (``reassociate``: the kernel accumulates, and may reorder its sums).
+    ``max_parallel_tuple``: most offsets a parallel kernel takes as a tuple (more come as
+    an array); ``max_kernel_eqns``: most equations in one kernel (None: no cap)."""
 
     lowerings = None
+    max_parallel_tuple = None
+    max_kernel_eqns = None
 
     def loop(self, var: str, bounds: str, parallel: bool) -> str:
         raise NotImplementedError
@@ -36,11 +40,14 @@ class Dialect:
 class Kernel:
     """Generated source plus how the driver calls it: ``inputs`` and ``outputs`` are
     (var, kernel shape) pairs in argument order; ``sizes`` is the loop-size tuple and
-    ``params`` the offsets tuple ``q`` of slice/pad reads (passed only when non-empty)."""
+    ``params`` the offsets ``q`` of slice/pad reads (passed only when non-empty): a tuple,
+    or an int64 array where ``params_array`` (a parallel kernel with more offsets than the
+    dialect's ``max_parallel_tuple``; the source is the same)."""
 
-    def __init__(self, source, inputs, outputs, sizes, parallel, params=()):
+    def __init__(self, source, inputs, outputs, sizes, parallel, params=(), params_array=False):
         self.source, self.inputs, self.outputs = source, inputs, outputs
         self.sizes, self.parallel, self.params = sizes, parallel, tuple(params)
+        self.params_array = params_array
 
 
 def cost(group, table) -> int:
@@ -173,7 +180,9 @@ class _Renderer:
         src = "\n".join([self.dialect.decorator(parallel, bool(accs)),
                          f"def kernel({', '.join(args)}):"]
                         + ["    " + ln for ln in lines]) + "\n"
-        return Kernel(src, self.inputs, outputs, nest.sizes, parallel, self.params)
+        limit = self.dialect.max_parallel_tuple
+        as_array = parallel and limit is not None and len(self.params) > limit
+        return Kernel(src, self.inputs, outputs, nest.sizes, parallel, self.params, as_array)
 
     def structure(self, body, accs, finals, parallel):
         """The loop nest around ``body``; returns (lines, whether it is parallel)."""

@@ -114,8 +114,9 @@ def fold_transposed_products(eqns, outvars):
 
 
 class _Scheduler:
-    def __init__(self, jaxpr: Jaxpr, table):
+    def __init__(self, jaxpr: Jaxpr, table, max_eqns=None):
         self.jaxpr, self.table = jaxpr, table
+        self.max_eqns = float("inf") if max_eqns is None else max_eqns
         self.eqns = fold_transposed_products(live_eqns(jaxpr), jaxpr.outvars)
         self.order = {id(e): i for i, e in enumerate(self.eqns)}
         self.group_of: dict = {}    # var -> Group computing it
@@ -161,11 +162,12 @@ class _Scheduler:
         target = None
         for v in eqn.invars:
             g = self.in_group_value(v, domain)
-            if g is None or g is target or not g.accepts(red):
-                continue
+            if g is None or g is target or not g.accepts(red) or len(g.eqns) >= self.max_eqns:
+                continue  # (a full group's values are read as materialised arrays)
             if target is None:
                 target = g
             elif ((g.red_axes is None or target.red_axes in (None, g.red_axes))
+                  and len(target.eqns) + len(g.eqns) < self.max_eqns
                   and not self.group_depends(g, target) and not self.group_depends(target, g)):
                 self.merge(target, g)
         ops = [("val", v) if target is not None and v in target.values else ("leaf", self.leaf(v))
@@ -217,8 +219,9 @@ class _Scheduler:
         by_domain: dict = {}
         for g in list(self.groups):
             for other in by_domain.get((g.domain, g.epoch), []):
-                if (other.red_axes == g.red_axes and not self.group_depends(g, other)
-                        and not self.group_depends(other, g)):
+                if (other.red_axes == g.red_axes
+                        and len(other.eqns) + len(g.eqns) <= self.max_eqns
+                        and not self.group_depends(g, other) and not self.group_depends(other, g)):
                     self.merge(other, g)
                     other.pos = max(other.pos, g.pos)
                     break
@@ -283,7 +286,9 @@ def _toposort(steps, group_of, host_of):
     return out
 
 
-def schedule(jaxpr: Jaxpr, table):
+def schedule(jaxpr: Jaxpr, table, max_eqns=None):
     """The ordered steps (``Group`` kernels and ``HostOp`` calls) computing ``jaxpr`` on a
-    device whose lowering table is ``table`` (``lowering.Table``)."""
-    return _Scheduler(jaxpr, table).run()
+    device whose lowering table is ``table`` (``lowering.Table``).  ``max_eqns`` caps the
+    equations of one kernel (a device whose compiler slows down on huge kernels sets it);
+    a value read past the cap is materialised and read by the next kernel."""
+    return _Scheduler(jaxpr, table, max_eqns).run()

@@ -70,7 +70,7 @@ def compile(jaxpr: Jaxpr):
     outs = [slot(v) for v in jaxpr.outvars]
     drive = driver.Driver(len(jaxpr.invars), template, _buffers())
     drive.outputs(outs)
-    for s in schedule.schedule(jaxpr, LOWERINGS):
+    for s in schedule.schedule(jaxpr, LOWERINGS, DIALECT.max_kernel_eqns):
         if isinstance(s, schedule.Group):
             k = kernel_for(s)
             name = f"kernel_{len(sources)}"
@@ -117,12 +117,14 @@ def _buffers() -> dict:
 def _signature(k: render.Kernel) -> tuple:
     arrays = [types.Array(from_dtype(v.aval.dtype), len(shape), "C")
               for v, shape in k.inputs + k.outputs]
-    params = (types.UniTuple(types.int64, len(k.params)),) if k.params else ()
+    params = ((types.Array(types.int64, 1, "C") if k.params_array
+               else types.UniTuple(types.int64, len(k.params))),) if k.params else ()
     return (types.UniTuple(types.int64, len(k.sizes)), *params, *arrays)
 
 
 def _add_kernel(drive, entry, k: render.Kernel, slot):
-    prefix = (tuple(int(n) for n in k.sizes),) + ((k.params,) if k.params else ())
+    q = np.array(k.params, np.int64) if k.params_array else k.params
+    prefix = (tuple(int(n) for n in k.sizes),) + ((q,) if k.params else ())
     ins = [(slot(v), shape if shape != v.aval.shape else None) for v, shape in k.inputs]
     outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
             for v, shape in k.outputs]

@@ -7,6 +7,10 @@ to ``helpers`` (scalar functions the kernels call and LLVM inlines).
 """
 from __future__ import annotations
 
+import os
+
+from numba.core import config
+
 from .. import cache, render
 from . import helpers, noalias
 
@@ -28,7 +32,19 @@ TARGET = cache.Target(
 
 
 class NumbaCpu(render.Dialect):
-    """The dialect of fused cpu kernels, over the device's lowering table."""
+    """The dialect of fused cpu kernels, over the device's lowering table.
+
+    Numba's parfor pass unpacks a tuple argument into the parallel region only up to
+    ``NUMBA_PARFOR_MAX_TUPLE_SIZE`` (100) elements and rejects larger ones
+    (UnsupportedParforsError): a parallel kernel's offsets beyond that come as an array.
+    Compile time also grows faster than linearly with a kernel's size: the 128-equation
+    fold of padded reads that ``reduce_window`` (window 4x4x4, 30**3 float32) makes took
+    404 s and failed as one kernel, 138 s as two, 31 s as four (2 contended cores), hence
+    the cap of ``LEPTON_MAX_KERNEL_EQNS`` (default 32) equations per kernel; the benchmark
+    workloads' largest kernels have 10 (jit_workloads) and 19 (lstm_step) equations."""
+
+    max_parallel_tuple = config.PARFOR_MAX_TUPLE_SIZE
+    max_kernel_eqns = int(os.environ.get("LEPTON_MAX_KERNEL_EQNS", 32))
 
     def __init__(self, lowerings):
         self.lowerings = lowerings
