@@ -21,8 +21,9 @@ class Dialect:
     """How one device spells a kernel (subclassed per device, e.g. ``cpu/dialect.py``).
 
     ``lowerings``: the device's ``lowering.Table``.  ``loop(var, bounds, parallel)``: a
-    loop header over ``range(bounds)``.  ``decorator(parallel, reassociate)``: the line before ``def kernel``
-    (``reassociate``: the kernel accumulates, and may reorder its sums).
+    loop header over ``range(bounds)``.  ``decorator(parallel, reassociate)``: the line
+    before ``def kernel`` (``reassociate``: the kernel accumulates, and may reorder its
+    sums).
     ``max_parallel_tuple``: most offsets a parallel kernel takes as a tuple (more come as
     an array); ``max_kernel_eqns``: most equations in one kernel (None: no cap)."""
 
@@ -213,7 +214,8 @@ class _Renderer:
         chunks = self.dialect.loop("c", "nc", True)
         lines.append(chunks)
         lines += [f"    {acc} = {init(e)}" for _, acc, e in stores]
-        lines.append("    " + self.dialect.loop("i0", "c * n[0] // nc, (c + 1) * n[0] // nc", False))
+        chunk = "c * n[0] // nc, (c + 1) * n[0] // nc"
+        lines.append("    " + self.dialect.loop("i0", chunk, False))
         lines += self.loops(range(1, r), False, 2)
         lines += ["    " * (r + 1) + ln for ln in body]
         lines += [f"    p{k}[c] = {acc}" for k, (_, acc, _) in enumerate(stores)]
