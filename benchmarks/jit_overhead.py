@@ -29,7 +29,7 @@ def main():
         f(xl, yl)
         lepton.wait_for_compilation()
         rows[f"lepton.jit {backend}"] = median_us(lambda: f(xl, yl))
-    from lepton.backends import numba_cpu
+    from lepton.backends.cpu import backend as numba_cpu
     f = lepton.jit(fn, backend="cpu")
     exe = numba_cpu.compile(f.make_jaxpr(xl, yl).jaxpr)
     rows["cpu executable alone"] = median_us(lambda: exe(x, y))

@@ -190,7 +190,6 @@ class Namer:
         return f"{self(v)}:{v.aval.str_short()}"
 
 
-_Namer = Namer  # old private name, still used by lepton/backends/numba_cpu.py
 
 
 def _pp_param(v):

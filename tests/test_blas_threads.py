@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import lepton
-from lepton.backends import blas_threads
+from lepton.backends.cpu import blas_threads
 
 
 def test_compiled_program_restores_the_callers_blas_threads(monkeypatch):

@@ -1,4 +1,4 @@
-"""The cpu backend's direct conv kernels (lepton/backends/conv_cpu.py) against the reference
+"""The cpu backend's direct conv kernels (lepton/backends/cpu/conv.py) against the reference
 backend: forward convs and both gradients (whose transpose rules emit the input- and
 kernel-gradient convs) over layouts, strides, paddings, dilations, groups and ranks, with
 each kernel kind serial and parallel; the cost model's choices; no recompiles for a new
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import lepton
 import lepton.numpy as lnp
-from lepton.backends import conv_cpu
+from lepton.backends.cpu import conv as conv_cpu
 from lepton.primitives.conv import conv_general_dilated
 
 

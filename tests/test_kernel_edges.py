@@ -19,7 +19,7 @@ import pytest
 import lepton
 import lepton.numpy as lnp
 from lepton import lax
-from lepton.backends import numba_cpu
+from lepton.backends.cpu import backend as numba_cpu
 
 INTS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
 FLOATS = [np.float32, np.float64]

@@ -17,17 +17,6 @@ from lepton._layers import LAYER_NAMES, LAYERS, layer_of
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = ("lepton", "leptonic")
 
-# Upward edges under lepton/backends that the backends restructuring (issue 13, branch
-# `backends`) removes: numba_cpu reports Numba compile counts into jit's cache_info (a backend
-# should expose statistics that jit reads), and the kernel cache reads ``lepton.__version__``.
-# Only edges whose importer is under lepton/backends may be listed here; remove each entry
-# once that branch is merged (test_pending_backend_edges_still_exist says when).
-PENDING_BACKEND_EDGES = {
-    ("lepton.backends.numba_cpu", "lepton.transforms.jit"),
-    ("lepton.backends.cache", "lepton"),
-}
-
-
 # Modules whose strings name modules without importing them.
 NAMES_ONLY = {"lepton._layers"}
 
@@ -122,17 +111,10 @@ def test_no_upward_imports():
     bad = []
     for module, target, line in _edges():
         src, dst = layer_of(module), layer_of(target)
-        if dst is not None and dst > src and (module, target) not in PENDING_BACKEND_EDGES:
+        if dst is not None and dst > src:
             bad.append(f"{_where(module, line)}: {module} ({LAYER_NAMES[src]}) imports "
                        f"{target} ({LAYER_NAMES[dst]})")
     assert not bad, "upward imports (see lepton/_layers.py):\n" + "\n".join(sorted(bad))
-
-
-def test_pending_backend_edges_still_exist():
-    assert all(m.startswith("lepton.backends.") for m, _ in PENDING_BACKEND_EDGES)
-    present = {(m, t) for m, t, _ in _edges()}
-    gone = sorted(PENDING_BACKEND_EDGES - present)
-    assert not gone, f"these edges are fixed: remove them from PENDING_BACKEND_EDGES: {gone}"
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -17,7 +18,8 @@ import lepton
 import lepton.numpy as lnp
 from lepton import lax
 from lepton import tree
-from lepton.backends import numba_cpu, schedule
+from lepton.backends import schedule
+from lepton.backends.cpu import backend as numba_cpu
 from lepton.primitives import elementwise as ew
 
 _settings = dict(deadline=None, derandomize=True, database=None,
@@ -408,36 +410,102 @@ def test_destinations_receive_outputs_in_place_or_by_copy():
 
 
 # ----------------------------------------------------------------------------- coverage
-def test_every_primitive_has_a_cpu_lowering():
+#: Primitives the cpu backend runs as host steps because its lowering table has no row for
+#: them (``lepton/backends/cpu/lowering.py``).  A new primitive shows up here: decide
+#: whether it deserves a row (a template, view, direct kernel or library call).
+CPU_HOST_DEFAULTS = [
+    "argmax", "argmin", "bitcast_convert_type", "cholesky", "concatenate", "cond", "cummax",
+    "cummin", "cumprod", "cumsum", "custom_lin", "debug_callback", "digamma", "dynamic_slice",
+    "dynamic_update_slice", "eig", "eigh", "erf_inv", "gather", "jit", "lu", "polygamma",
+    "pure_callback", "qr", "rev", "scan", "scatter", "scatter_add", "scatter_max",
+    "scatter_min", "scatter_mul", "sort", "stop_gradient", "svd", "threefry2x32",
+    "triangular_solve", "while",
+]
+
+
+def _all_primitives():
     import importlib
     import pkgutil
     for m in pkgutil.walk_packages(lepton.__path__, "lepton."):  # every defined primitive
         importlib.import_module(m.name)
     from lepton.core import PRIMITIVES
+    return PRIMITIVES
+
+
+def test_cpu_lowering_table_covers_every_primitive():
+    from lepton.backends.cpu.lowering import LOWERINGS
+    from lepton.backends.lowering import KINDS
+    prims = _all_primitives()
+    assert not set(LOWERINGS.rows) - set(prims), "rows for primitives that do not exist"
     # custom-derivative calls are inlined by jit before any backend sees them
-    missing = sorted(name for name in PRIMITIVES if schedule.lowering(name) is None
-                     and not getattr(PRIMITIVES[name], "inlined_before_lowering", False))
-    assert not missing, (f"primitives without a cpu lowering: {missing}; give them a "
-                         "template in lepton/backends/codegen.py or list them in "
-                         "lepton/backends/schedule.py HOST_OPS")
-    for kind in ("fused", "view", "direct", "host"):
-        names = sorted(n for n in PRIMITIVES if schedule.lowering(n) == kind)
+    defaults = [n for n in LOWERINGS.defaults(prims)
+                if not getattr(prims[n], "inlined_before_lowering", False)]
+    assert defaults == CPU_HOST_DEFAULTS, (
+        "the cpu backend's host-step defaults changed: give new primitives a row in "
+        "lepton/backends/cpu/lowering.py, or list them in CPU_HOST_DEFAULTS")
+    for kind in KINDS:
+        names = sorted(n for n in prims if LOWERINGS.kind(n) == kind)
         print(f"\ncpu backend, {kind} ({len(names)}): {' '.join(names)}")
+    assert LOWERINGS.kind("sin") == "fused" and LOWERINGS.row("sin").guard
+    assert LOWERINGS.kind("reduce_max") == "fused" and LOWERINGS.row("reduce_max").reduction
+    assert LOWERINGS.kind("pad") == "view" and LOWERINGS.kind("conv_general_dilated") == "direct"
+    assert LOWERINGS.kind("dot_general") == "library" and LOWERINGS.kind("sort") == "host"
 
 
-def test_a_primitive_without_lowering_is_reported():
+def test_lowering_rows_name_existing_templates():
+    from lepton.backends import lowering
+    with pytest.raises(KeyError, match="no template 'not_a_template'"):
+        lowering.fused("not_a_template")
+    with pytest.raises(KeyError, match="no reducer"):
+        lowering.reduction("add")
+    with pytest.raises(ValueError, match="lowering kind 'fast'"):
+        lowering.Lowering("fast")
+
+
+def test_a_primitive_without_a_row_runs_as_a_host_step():
     from lepton.core import PRIMITIVES, Primitive, ShapedArray
     p = Primitive("test_unlowered_op")
     try:
-        p.impl = lambda x: x
+        p.impl = lambda x: x * 3
         p.abstract_eval = lambda a: ShapedArray(a.shape, a.dtype)
-        f = lepton.jit(lambda x: p.bind(x) + 1, backend="cpu")
-        # a backend gap is a lepton bug, never the user's failure: the reference runs it
-        from lepton.errors import CompileFallbackWarning
-        with pytest.warns(CompileFallbackWarning, match="test_unlowered_op"):
-            np.testing.assert_array_equal(f(np.ones(3, np.float32)), np.full(3, 2, np.float32))
+        f = lepton.jit(lambda x: p.bind(x + 1) + 1, backend="cpu")
+        x = np.arange(3, dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback: the cpu backend runs it itself
+            np.testing.assert_array_equal(f(x), (x + 1) * 3 + 1)
+        listing = f.source(x).split("\n\n")[0]
+        assert "test_unlowered_op(" in listing and "# host: NumPy impl" in listing
+        assert listing.count("kernel_") == 2  # the adds around it still fuse
     finally:
         del PRIMITIVES["test_unlowered_op"]
+
+
+def test_backend_modules_import_no_higher_layer_and_no_device():
+    """Nothing in lepton/backends imports above core/ir/primitives (not even inside a
+    function), and the shared pipeline (lepton/backends/*.py) imports no device folder."""
+    import ast
+    import pathlib
+    root = pathlib.Path(lepton.__file__).parent / "backends"
+    allowed = ("lepton.core", "lepton.ir", "lepton.primitives", "lepton.errors",
+               "lepton.dtypes", "lepton.backends")
+    for path in sorted(root.rglob("*.py")):
+        package = ".".join(("lepton",) + path.relative_to(root.parent).parent.parts)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                mod = ".".join(x for x in (base, node.module) if x)
+                names = [mod] if node.module else [f"{mod}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] != "lepton":
+                    continue
+                assert name.startswith(allowed), f"{path.name} imports {name}"
+                if path.parent == root:
+                    assert not name.startswith("lepton.backends.cpu"), \
+                        f"shared module {path.name} imports device module {name}"
 
 
 # ----------------------------------------------------------------------------- windows
@@ -475,3 +543,45 @@ def test_window_kernels_match_reference(window, strides, padding, computation, i
         if computation != "sum" or fn is pool:
             assert "direct kernel" in jf.source(arg)
         _assert_same(jf(arg), lepton.jit(fn, backend="reference")(arg))
+
+
+# ----------------------------------------------------------------------------- kernel size
+def test_kernel_equation_cap_splits_long_chains(monkeypatch):
+    """Past the dialect's cap a chain continues in a new kernel that reads the last value
+    (Numba's parfor pass slows down sharply on huge kernels)."""
+    monkeypatch.setattr(numba_cpu.DIALECT, "max_kernel_eqns", 4)
+
+    def f(x, y):
+        for k in range(10):
+            x = x * 1.5 - y if k % 2 else x + y
+        return x, lepton.numpy.sum(x * x)
+
+    x, y = np.linspace(-1, 1, 12, dtype=np.float32), np.float32(0.25)
+    src = lepton.jit(f, backend="cpu").source(x, y)
+    kernels = [line.split(": ")[1].split(" over ")[0] for line in src.splitlines()
+               if line.startswith("# kernel_")]
+    assert len(kernels) >= 4 and all(len(k.split(", ")) <= 4 for k in kernels), src
+    got = lepton.jit(f, backend="cpu")(x, y)
+    want = lepton.jit(f, backend="reference")(x, y)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6)
+
+
+def test_parallel_kernel_with_many_offsets_takes_them_as_an_array(monkeypatch):
+    """A parallel kernel's offsets beyond Numba's tuple limit for parfors come as an int64
+    array (a tuple raised UnsupportedParforsError); the source is unchanged."""
+    from lepton.backends.cpu import backend
+    monkeypatch.setattr(backend.DIALECT, "max_parallel_tuple", 3)
+    monkeypatch.setattr(backend, "PARALLEL_WORK", 0)
+    made = []
+    real = backend.kernel_for
+    monkeypatch.setattr(backend, "kernel_for", lambda g: made.append(real(g)) or made[-1])
+
+    def f(x):
+        return x[1:-4] * x[2:-3] + x[3:-2] - x[4:-1] * x[5:]
+
+    x = np.arange(40, dtype=np.float64) / 7
+    got = lepton.jit(f, backend="cpu")(x)
+    np.testing.assert_allclose(got, lepton.jit(f, backend="reference")(x), rtol=1e-12)
+    k, = made
+    assert k.parallel and k.params_array and len(k.params) > 3

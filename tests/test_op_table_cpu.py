@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import lepton
 import lepton.numpy as lnp
 from lepton import tree
-from lepton.backends import numba_cpu
+from lepton.backends.cpu import backend as numba_cpu
 from tests import xfails
 from tests.ops import (all_ops, as_numpy_warns, new_example, numpy_reference, partial_fn,
                        sized, sized_shape_used)

@@ -43,13 +43,14 @@ import warnings  # noqa: E402
 import pytest  # noqa: E402
 
 from lepton import lax  # noqa: E402
-from lepton.backends import cache, numba_cpu  # noqa: E402
+from lepton.backends import cache  # noqa: E402
+from lepton.backends.cpu import backend as numba_cpu  # noqa: E402
 from lepton.errors import CompileFallbackWarning  # noqa: E402
 
 
 def _inject_kernel_failure(monkeypatch):
     """Numba fails on every kernel: a stand-in for a codegen bug (e.g. issue 10, defect 1)."""
-    def failing(source, signature):
+    def failing(source, signature, target):
         raise cache.KernelCompileError(source, signature, "k_injected.py",
                                        ValueError("injected Numba failure"))
     monkeypatch.setattr(cache, "entry_point", failing)

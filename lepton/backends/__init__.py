@@ -11,9 +11,10 @@ import functools
 import importlib
 import importlib.util
 import os
+import sys
 import threading
 
-_BACKENDS = {"reference": "lepton.backends.reference", "cpu": "lepton.backends.numba_cpu"}
+_BACKENDS = {"reference": "lepton.backends.reference", "cpu": "lepton.backends.cpu.backend"}
 
 
 def get_backend(name: str):
@@ -22,6 +23,19 @@ def get_backend(name: str):
     except KeyError:
         raise ValueError(f"unknown backend {name!r}; choose one of {sorted(_BACKENDS)}") from None
     return importlib.import_module(module)
+
+
+def kernel_compiles() -> int:
+    """Kernels compiled (not loaded from a cache) by the compiled backends so far in this
+    process: each backend module counts its own in ``statistics()``.  A backend that was
+    never imported has compiled nothing, so this never imports one (nor Numba)."""
+    total = 0
+    for module in _BACKENDS.values():
+        loaded = sys.modules.get(module)
+        stats = getattr(loaded, "statistics", None)
+        if stats is not None:
+            total += stats().kernel_compiles
+    return total
 
 
 @functools.lru_cache(maxsize=None)

