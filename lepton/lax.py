@@ -30,6 +30,7 @@ from .primitives.slicing import (bitcast_convert_type, dynamic_slice,  # noqa: F
 from .primitives.sorting import sort  # noqa: F401
 from .primitives.special import (digamma, erf, erf_inv, erfc, lgamma,  # noqa: F401
                                  polygamma)
+from .primitives.igamma import igamma, igamma_grad_a, igammac  # noqa: F401
 from .primitives.structural import (broadcast_in_dim, concatenate, expand_dims,  # noqa: F401
                                     full, reshape, squeeze, transpose)
 from .primitives.structural import iota as broadcasted_iota  # noqa: F401

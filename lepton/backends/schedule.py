@@ -37,6 +37,7 @@ HOST_OPS = frozenset({
     "cholesky", "eig", "eigh", "lu", "qr", "svd", "triangular_solve",
     "threefry2x32", "bitcast_convert_type",
     "erf_inv", "digamma", "polygamma",                     # lepton.primitives.special
+    "igamma", "igammac", "igamma_grad_a",                  # lepton.primitives.igamma
     "jit", "custom_lin", "stop_gradient",
     "cond", "scan", "while",  # their impls run the bodies (compiled once per loop)
     "debug_callback", "pure_callback",  # Python on the host, between kernels, in order

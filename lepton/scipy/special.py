@@ -15,12 +15,14 @@ import numpy as np
 from .. import numpy as lnp
 from ..core import Tracer
 from ..numpy._util import promote_args_inexact
+from ..primitives import igamma as _ig
 from ..primitives import special as _sp
 from ..primitives.elementwise import logistic as _logistic
 from ..transforms.custom import custom_jvp, stop_gradient
 from ._util import quiet
 
-__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln",
+__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammainc",
+           "gammaincc", "gammaln",
            "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
            "polygamma", "softmax", "xlog1py", "xlogy"]
 
@@ -41,6 +43,18 @@ gammaln = _unary("gammaln", _sp.lgamma, "log|Gamma(x)|: inf at 0, -1, -2, ...")
 digamma = _unary("digamma", _sp.digamma,
                  "psi(x) = d/dx gammaln(x): NaN at 0, -1, -2, ... (as JAX; scipy gives -inf at 0).")
 expit = _unary("expit", _logistic, "1 / (1 + exp(-x)), without overflow.")
+
+
+def gammainc(a, x):
+    """The regularized lower incomplete gamma function P(a, x) = gamma(a, x) / Gamma(a).
+    Differentiable in x and (once) in a, as JAX; NaN for a < 0 or x < 0."""
+    return _ig.igamma(*promote_args_inexact("gammainc", a, x))
+
+
+def gammaincc(a, x):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), accurate
+    where P is close to 1.  Differentiable in x and (once) in a, as JAX."""
+    return _ig.igammac(*promote_args_inexact("gammaincc", a, x))
 
 
 @quiet
