@@ -294,3 +294,24 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
         variance = lnp.maximum(
             lnp.mean(x * x, axis=axis, keepdims=True, where=where) - mean * mean, 0.)
     return (x - mean) * lnp.reciprocal(lnp.sqrt(variance + epsilon))
+
+
+# ----------------------------------------------------------------------------- no warnings
+def _quiet(fn):
+    """``fn`` without NumPy floating-point warnings: eagerly its ops run as NumPy ufuncs,
+    and intermediate -inf * 0 (silu(-inf)) or overflow (squareplus(1e30)) give the
+    documented inf/nan results silently, as in JAX (there is no NumPy call whose warning
+    the user would expect)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+for _name in __all__:
+    if type(globals()[_name]).__name__ == "function":
+        globals()[_name] = _quiet(globals()[_name])
+del _name
