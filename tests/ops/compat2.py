@@ -1,5 +1,6 @@
 """Op rows for the compatibility additions of issue 14 (branch compat2): the regularized
-incomplete gamma functions and the gamma / chi2 CDFs built on them.
+incomplete gamma functions and the gamma / chi2 CDFs built on them, and the array-API
+aliases and compositions of lepton/numpy/_compat.py (acos, pow, vecdot, cumulative_sum...).
 
 The reference is scipy (with JAX's NaN at a = inf, where scipy gives 0 or 1); without scipy
 the rows are left out and tests/test_igamma.py still checks closed forms (integer and half
@@ -9,9 +10,10 @@ second derivative in a), dP/dx twice.
 import numpy as np
 from hypothesis import strategies as st
 
+import lepton.numpy as lnp
 import lepton.scipy.special as lss
 import lepton.scipy.stats as lst
-from tests.ops import Op, array, bshape, shape
+from tests.ops import ALL, FLOATS, Op, array, binary, bshape, shape, side, unary
 
 try:
     import scipy.special as _ss
@@ -77,3 +79,101 @@ if _ss is not None:
         Op("scipy.stats.chi2.sf", lst.chi2.sf, _chi2_sf, _dist_gen, grad_order=1,
            rtol={"float32": 2e-5}),
     ]
+
+
+# ----------------------------------------------------------------------------- numpy aliases
+def _stack_gen(min_dims):
+    def gen(draw, dtype, for_grad):
+        return (array(draw, shape(draw, min_dims=min_dims, max_dims=4), dtype, "real",
+                      for_grad),), {}
+    return gen
+
+
+def _permute_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, max_dims=4), dtype, "real", for_grad)
+    return (x,), {"axes": tuple(int(i) for i in draw(st.permutations(range(x.ndim))))}
+
+
+def _vecdot_gen(draw, dtype, for_grad):
+    s = shape(draw, min_dims=1, min_side=1)
+    axis = draw(st.integers(-len(s), len(s) - 1))
+    return (array(draw, s, dtype, "real", for_grad),
+            array(draw, bshape_keep(draw, s, axis), dtype, "real", for_grad, salt=1)), \
+        {"axis": axis}
+
+
+def bshape_keep(draw, s, axis):
+    """A shape broadcasting against ``s`` that keeps ``axis`` (with all of s's axes)."""
+    out = list(s)
+    for i in range(len(out)):
+        if i != axis % len(s) and draw(st.booleans()):
+            out[i] = 1
+    return tuple(out)
+
+
+def _matvec_gen(draw, dtype, for_grad):
+    n, m = side(draw, 1, 4), draw(st.integers(1, 4))
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    return (array(draw, batch + (m, n), dtype, "real", for_grad),
+            array(draw, (n,), dtype, "real", for_grad, salt=1)), {}
+
+
+def _vecmat_gen(draw, dtype, for_grad):
+    n, m = side(draw, 1, 4), draw(st.integers(1, 4))
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    return (array(draw, (m,), dtype, "real", for_grad),
+            array(draw, batch + (m, n), dtype, "real", for_grad, salt=1)), {}
+
+
+def _cumulative_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, min_dims=1, max_dims=3), dtype, "real", for_grad)
+    axis = draw(st.integers(-x.ndim, x.ndim - 1)) if x.ndim > 1 else \
+        draw(st.sampled_from([None, 0, -1]))
+    return (x,), {"axis": axis, "include_initial": draw(st.booleans())}
+
+
+def _np_cumulative(fn, initial):
+    def ref(x, axis, include_initial):
+        ax = 0 if axis is None else axis
+        out = fn(x, axis=ax)
+        if np.dtype(x.dtype).kind in "biu" and fn is np.cumsum:
+            out = out.astype(lnp.cumsum(x[:0] if x.ndim == 1 else x, axis=ax).dtype)
+        if include_initial:
+            s = list(out.shape)
+            s[ax] = 1
+            out = np.concatenate([np.full(s, initial, out.dtype), out], axis=ax)
+        return out
+    return ref
+
+
+OPS += [  # NumPy >= 2.2 has vecdot, matvec and vecmat: the references are NumPy's own
+    unary("acos", lnp.acos, np.arccos, kind="unit"),
+    unary("asin", lnp.asin, np.arcsin, kind="unit"),
+    unary("atan", lnp.atan, np.arctan),
+    unary("atanh", lnp.atanh, np.arctanh, kind="unit"),
+    unary("asinh", lnp.asinh, np.arcsinh),
+    Op("acosh", lnp.acosh, np.arccosh, lambda draw, dtype, fg: (
+        (array(draw, shape(draw), dtype, "positive", fg, low=1.1, high=4),), {})),
+    binary("atan2", lnp.atan2, np.arctan2, kind="nonzero"),
+    binary("pow", lnp.pow, np.power, kind="positive", kind2="real"),
+    unary("bitwise_invert", lnp.bitwise_invert, np.invert, dtypes=("int32", "bool")),
+    Op("concat", lambda a, b, axis: lnp.concat([a, b], axis=axis),
+       lambda a, b, axis: np.concatenate([a, b], axis=axis),
+       lambda draw, dtype, fg: (lambda s: (
+           (array(draw, s, dtype, "real", fg), array(draw, s, dtype, "real", fg, salt=1)),
+           {"axis": draw(st.integers(-len(s), len(s) - 1))}))(
+           shape(draw, min_dims=1)), dtypes=ALL),
+    Op("permute_dims", lnp.permute_dims, np.transpose, _permute_gen, dtypes=ALL),
+    Op("matrix_transpose", lnp.matrix_transpose, lambda x: np.swapaxes(x, -1, -2),
+       _stack_gen(2), dtypes=ALL),
+    Op("vecdot", lnp.vecdot, lambda a, b, axis: np.vecdot(a, b, axis=axis), _vecdot_gen,
+       rtol={"float32": 1e-5}),
+    Op("matvec", lnp.matvec, np.matvec, _matvec_gen,
+       rtol={"float32": 1e-5}),
+    Op("vecmat", lnp.vecmat, np.vecmat, _vecmat_gen,
+       rtol={"float32": 1e-5}),
+    Op("cumulative_sum", lnp.cumulative_sum, _np_cumulative(np.cumsum, 0), _cumulative_gen,
+       rtol={"float32": 1e-5}),
+    Op("cumulative_prod", lnp.cumulative_prod, _np_cumulative(np.cumprod, 1),
+       _cumulative_gen, rtol={"float32": 1e-5}),
+]

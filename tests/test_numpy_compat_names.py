@@ -1,0 +1,76 @@
+"""The jax.numpy names of lepton/numpy/_compat.py that are not in the op table: type
+aliases, predicates, index helpers and the argument checks of the compositions."""
+import numpy as np
+import pytest
+
+import lepton
+import lepton.numpy as lnp
+from lepton.errors import ShapeError
+
+
+def test_type_aliases_make_arrays_of_their_dtype():
+    with lepton.enable_x64():
+        for name, dt in [("double", "float64"), ("float_", "float64"), ("single", "float32"),
+                         ("int_", "int64"), ("uint", "uint64"), ("complex_", "complex128"),
+                         ("cdouble", "complex128"), ("csingle", "complex64"), ("bool", "bool")]:
+            t = getattr(lnp, name)
+            assert t(1).dtype == np.dtype(dt), name
+            assert lnp.zeros(2, dtype=t).dtype == np.dtype(dt), name
+    assert lnp.single(2.5).dtype == np.float32
+
+
+def test_predicates():
+    x = lnp.ones((2, 3))
+    assert lnp.isscalar(1.0) and lnp.isscalar(np.float32(1)) and lnp.isscalar(lnp.array(2.0))
+    assert not lnp.isscalar(x) and not lnp.isscalar([1.0])
+    assert lnp.iscomplexobj(lnp.array(1j)) and not lnp.iscomplexobj(x)
+    assert lnp.isrealobj(x) and lnp.isrealobj(3)
+    assert lnp.iterable(x) and lnp.iterable([1]) and not lnp.iterable(3.0)
+
+
+@pytest.mark.parametrize("n,k,m", [(3, 0, None), (4, 1, 2), (4, -1, 5), (0, 0, None)])
+def test_index_helpers_match_numpy(n, k, m):
+    for ours, ref in [(lnp.tril_indices(n, k, m), np.tril_indices(n, k, m)),
+                      (lnp.triu_indices(n, k, m), np.triu_indices(n, k, m))]:
+        assert len(ours) == 2
+        for a, b in zip(ours, ref):
+            np.testing.assert_array_equal(np.asarray(a), b)
+    np.testing.assert_array_equal(np.asarray(lnp.tri(n, m, k)), np.tri(n, m, k))
+    a = np.zeros((n, n if m is None else m))
+    for a_, b_ in zip(lnp.tril_indices_from(a, k), np.tril_indices_from(a, k)):
+        np.testing.assert_array_equal(np.asarray(a_), b_)
+    for a_, b_ in zip(lnp.triu_indices_from(a, k), np.triu_indices_from(a, k)):
+        np.testing.assert_array_equal(np.asarray(a_), b_)
+
+
+def test_diag_indices_index_a_lepton_array():
+    x = lnp.arange(27.0).reshape(3, 3, 3)
+    np.testing.assert_array_equal(np.asarray(x[lnp.diag_indices_from(x)]), [0.0, 13.0, 26.0])
+    np.testing.assert_array_equal(np.asarray(lnp.diag_indices(4)[0]), np.arange(4))
+    r, c = lnp.tril_indices(3)
+    m = lnp.zeros((3, 3)).at[r, c].set(1.0)
+    np.testing.assert_array_equal(np.asarray(m), np.tri(3))
+    with pytest.raises(ShapeError, match="square"):
+        lnp.diag_indices_from(np.zeros((2, 3)))
+
+
+def test_compositions_reject_bad_shapes_with_the_shapes_named():
+    with pytest.raises(ShapeError, match=r"\(3,\)"):
+        lnp.matrix_transpose(lnp.ones(3))
+    with pytest.raises(ShapeError, match=r"\(2, 3\).*\(2, 4\)"):
+        lnp.vecdot(lnp.ones((2, 3)), lnp.ones((2, 4)))
+    with pytest.raises(ShapeError, match="matvec"):
+        lnp.matvec(lnp.ones(3), lnp.ones(3))
+    with pytest.raises(ValueError, match="axis must be given"):
+        lnp.cumulative_sum(lnp.ones((2, 2)))
+
+
+def test_aliases_are_the_same_functions():
+    assert lnp.acos is lnp.arccos and lnp.atan2 is lnp.arctan2 and lnp.pow is lnp.power
+    assert lnp.concat is lnp.concatenate and lnp.bitwise_invert is lnp.invert
+    v = lnp.array([1.0 + 2.0j, 3.0 - 1.0j])
+    w = lnp.array([2.0 - 1.0j, 1.0 + 1.0j])
+    np.testing.assert_allclose(complex(lnp.vecdot(v, w)), np.vecdot(np.asarray(v), np.asarray(w)))
+    g = lepton.grad(lambda x: lnp.sum(lnp.cumulative_prod(x, include_initial=True)))(
+        lnp.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(np.asarray(g), [1 + 2 + 6, 1 + 3, 2.0])
