@@ -10,6 +10,7 @@ from . import numpy  # noqa: F401  (installs array operators)
 from .transforms.autodiff import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize,  # noqa: F401
                                   value_and_grad, vjp)
 from .transforms.vmap import vmap  # noqa: F401
+from .transforms.autograd_compat import elementwise_grad  # noqa: F401
 from .transforms.api import eval_shape, make_jaxpr  # noqa: F401
 from .dataclasses import dataclass, field  # noqa: F401
 from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residuals,  # noqa: F401

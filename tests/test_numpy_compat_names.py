@@ -74,3 +74,24 @@ def test_aliases_are_the_same_functions():
     g = lepton.grad(lambda x: lnp.sum(lnp.cumulative_prod(x, include_initial=True)))(
         lnp.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(np.asarray(g), [1 + 2 + 6, 1 + 3, 2.0])
+
+
+def test_numpy_random_is_numpys_for_autograd_programs():
+    assert lnp.random.RandomState is np.random.RandomState
+    a = lnp.random.RandomState(3).randn(4)
+    np.testing.assert_array_equal(a, np.random.RandomState(3).randn(4))
+    import lepton.numpy.random as npr
+    assert npr is lnp.random
+
+
+def test_elementwise_grad_matches_autograd_semantics():
+    x = lnp.array([-1.0, 0.5, 2.0])
+    np.testing.assert_allclose(np.asarray(lepton.elementwise_grad(lnp.sin)(x)),
+                               np.cos(np.asarray(x)), rtol=1e-6)
+    # second argument, non-elementwise function: gradient of the sum of the outputs
+    g = lepton.elementwise_grad(lambda a, m: m @ a, 1)(x, lnp.eye(3))
+    np.testing.assert_allclose(np.asarray(g), np.tile(np.asarray(x), (3, 1)), rtol=1e-6)
+    d2 = lepton.elementwise_grad(lepton.elementwise_grad(lambda v: v ** 3))(x)
+    np.testing.assert_allclose(np.asarray(d2), 6 * np.asarray(x), rtol=1e-6)
+    with pytest.raises(TypeError, match="argnum=2"):
+        lepton.elementwise_grad(lnp.sin, 2)(x)
