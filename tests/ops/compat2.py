@@ -177,3 +177,91 @@ OPS += [  # NumPy >= 2.2 has vecdot, matvec and vecmat: the references are NumPy
     Op("cumulative_prod", lnp.cumulative_prod, _np_cumulative(np.cumprod, 1),
        _cumulative_gen, rtol={"float32": 1e-5}),
 ]
+
+
+# ----------------------------------------------------------------------------- numpy.linalg
+def _mats(draw, dtype, for_grad, n=None, square=True):
+    n = n or draw(st.integers(1, 3))
+    m = n if square else draw(st.integers(1, 3))
+    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=1)))
+    return array(draw, batch + (n, m), dtype, "real", for_grad)
+
+
+def _cross_gen(draw, dtype, for_grad):
+    s = list(shape(draw, min_dims=1, max_dims=2, min_side=1))
+    axis = draw(st.integers(-len(s), len(s) - 1))
+    s[axis] = 3
+    return (array(draw, tuple(s), dtype, "real", for_grad),
+            array(draw, tuple(s), dtype, "real", for_grad, salt=1)), {"axis": axis}
+
+
+def _mat_offset_gen(draw, dtype, for_grad):
+    return (_mats(draw, dtype, for_grad, square=False),), {"offset": draw(st.integers(-1, 1))}
+
+
+def _outer_gen(draw, dtype, for_grad):
+    return (array(draw, (side(draw, 1, 4),), dtype, "real", for_grad),
+            array(draw, (draw(st.integers(1, 4)),), dtype, "real", for_grad, salt=1)), {}
+
+
+def _vnorm_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, min_dims=1, max_dims=3, min_side=1), dtype, "nonzero"
+              if for_grad else "real", for_grad)
+    axis = draw(st.sampled_from([None, -1, 0] + ([(0, -1)] if x.ndim > 1 else [])))
+    return (x,), {"axis": axis, "keepdims": draw(st.booleans()),
+                  "ord": draw(st.sampled_from([2, 1, np.inf]))}
+
+
+def _mnorm_gen(draw, dtype, for_grad):
+    return (_mats(draw, dtype, for_grad, square=False),), {
+        "keepdims": draw(st.booleans()), "ord": draw(st.sampled_from(["fro", 1, np.inf]))}
+
+
+def _svdvals_gen(draw, dtype, for_grad):
+    n = draw(st.integers(1, 3))
+    # distinct, well-separated singular values (the SVD's derivative needs them)
+    u = np.linalg.qr(array(draw, (n, n), "float64", "real", True))[0]
+    v = np.linalg.qr(array(draw, (n, n), "float64", "real", True, salt=1))[0]
+    return ((u @ np.diag(np.arange(n, 0, -1) + 0.5) @ v).astype(dtype),), {}
+
+
+def _multi_dot_gen(draw, dtype, for_grad):
+    """Finite values only: NumPy multiplies in its cheapest order, lepton left to right, so
+    inf * 0 may land in different places (nan vs inf)."""
+    dims = [draw(st.integers(1, 3)) for _ in range(4)]
+    first = array(draw, (dims[0],) if draw(st.booleans()) else (2, dims[0]), dtype, "real",
+                  True)
+    mids = (array(draw, (dims[0], dims[1]), dtype, "real", True, salt=1),
+            array(draw, (dims[1], dims[2]), dtype, "real", True, salt=2))
+    last = array(draw, (dims[2],) if draw(st.booleans()) else (dims[2], 2), dtype, "real",
+                 True, salt=3)
+    return (first, *mids, last), {}
+
+
+def _cond_gen(draw, dtype, for_grad):
+    (a,), _ = _svdvals_gen(draw, dtype, for_grad)
+    return (a,), {"p": draw(st.sampled_from([None, 2, -2, "fro", 1]))}
+
+
+OPS += [
+    Op("linalg.cross", lnp.linalg.cross, np.linalg.cross, _cross_gen, scalable=False),
+    Op("linalg.diagonal", lnp.linalg.diagonal, np.linalg.diagonal, _mat_offset_gen,
+       dtypes=ALL, scalable=False),
+    Op("linalg.trace", lnp.linalg.trace, np.linalg.trace, _mat_offset_gen, scalable=False,
+       rtol={"float32": 1e-5}),
+    Op("linalg.outer", lnp.linalg.outer, np.linalg.outer, _outer_gen),
+    Op("linalg.vector_norm", lnp.linalg.vector_norm, np.linalg.vector_norm, _vnorm_gen,
+       rtol={"float32": 1e-5}),
+    Op("linalg.matrix_norm", lnp.linalg.matrix_norm, np.linalg.matrix_norm, _mnorm_gen,
+       rtol={"float32": 1e-5}, scalable=False),
+    Op("linalg.svdvals", lnp.linalg.svdvals, np.linalg.svdvals, _svdvals_gen,
+       rtol={"float32": 1e-4, "float64": 1e-9}, atol=1e-5, scalable=False),
+    Op("linalg.multi_dot", lambda *a: lnp.linalg.multi_dot(a),
+       lambda *a: np.linalg.multi_dot(a), _multi_dot_gen, rtol={"float32": 1e-4}, atol=1e-5,
+       scalable=False),
+    Op("linalg.cond", lambda a, p: lnp.linalg.cond(a, p), lambda a, p: np.linalg.cond(a, p),
+       _cond_gen, rtol={"float32": 1e-4, "float64": 1e-9}, scalable=False),
+    Op("linalg.vecdot", lambda a, b, axis: lnp.linalg.vecdot(a, b, axis=axis),
+       lambda a, b, axis: np.linalg.vecdot(a, b, axis=axis), _vecdot_gen,
+       rtol={"float32": 1e-5}),
+]
