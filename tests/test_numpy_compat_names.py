@@ -95,3 +95,35 @@ def test_elementwise_grad_matches_autograd_semantics():
     np.testing.assert_allclose(np.asarray(d2), 6 * np.asarray(x), rtol=1e-6)
     with pytest.raises(TypeError, match="argnum=2"):
         lepton.elementwise_grad(lnp.sin, 2)(x)
+
+
+def test_predicates_and_spaces_match_numpy():
+    z = np.array([1 + 1j, 2 + 0j, -0.5j])
+    np.testing.assert_array_equal(np.asarray(lnp.iscomplex(z)), np.iscomplex(z))
+    np.testing.assert_array_equal(np.asarray(lnp.isreal(z)), np.isreal(z))
+    assert bool(lnp.array_equiv([1, 2], [[1, 2], [1, 2]]))
+    assert not bool(lnp.array_equiv([1, 2], [[1, 2], [1, 3]]))
+    assert not bool(lnp.array_equiv([1, 2], [1, 2, 3]))  # no broadcast: False, no error
+    with lepton.enable_x64():
+        np.testing.assert_allclose(np.asarray(lnp.logspace(0, 3, 7, base=2.0)),
+                                   np.logspace(0, 3, 7, base=2.0), rtol=1e-12)
+        for a, b in [(1, 1000), (-2, -32), (5, 0.5)]:
+            np.testing.assert_allclose(np.asarray(lnp.geomspace(a, b, 6)),
+                                       np.geomspace(a, b, 6), rtol=1e-12)
+            np.testing.assert_allclose(np.asarray(lnp.geomspace(a, b, 4, endpoint=False)),
+                                       np.geomspace(a, b, 4, endpoint=False), rtol=1e-12)
+        assert np.isnan(np.asarray(lnp.geomspace(-1, 10, 3))).all()
+    g = lepton.grad(lambda s: lnp.sum(lnp.logspace(0.0, s, 4)))(1.0)
+    np.testing.assert_allclose(float(g), sum(k / 3 * np.log(10) * 10 ** (k / 3)
+                                             for k in range(4)), rtol=1e-5)
+
+
+def test_astype_isdtype_and_printing():
+    assert lnp.astype(lnp.ones(2), lnp.int32).dtype == np.int32
+    assert lnp.isdtype(lnp.float32, "real floating") and not lnp.isdtype(lnp.int32, "bool")
+    x = lnp.array([1.0, 2.5])
+    assert lnp.array_repr(x) == np.array_repr(np.asarray(x))
+    assert lnp.array_str(x, precision=1) == np.array_str(np.asarray(x), precision=1)
+    with lnp.printoptions(precision=2):
+        assert lnp.get_printoptions()["precision"] == 2
+    assert issubclass(lnp.ComplexWarning, Warning)

@@ -14,12 +14,16 @@ import numpy as np
 from .. import dtypes as _dtypes
 from ..core import ArrayBase
 from ..errors import ShapeError
-from ._creation import _scalar_type, asarray
+from ._creation import _scalar_type, asarray, linspace
+from ._indexing import diag
+from ._misc import diff
 from ._products import einsum, matmul
-from ._reductions import cumprod, cumsum
+from ._reductions import all as _all, cumprod, cumsum, sum as _sum
 from ._shape import concatenate, moveaxis, swapaxes, transpose
-from ._ufuncs import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, conj,
-                      invert, left_shift, power, right_shift)
+from ._ufuncs import (abs as _abs, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+                      conj, exp, imag, invert, isnan, left_shift, log, power, right_shift,
+                      sign as _sign, signbit, where)
+from ._util import broadcast_shapes, broadcast_to
 
 __all__ = ["acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "pow", "concat",
            "permute_dims", "bitwise_invert", "bitwise_left_shift", "bitwise_right_shift",
@@ -27,7 +31,11 @@ __all__ = ["acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "pow", "c
            "cumulative_prod", "isscalar", "iscomplexobj", "isrealobj", "iterable",
            "double", "single", "float_", "int_", "uint", "complex_", "cdouble", "csingle",
            "bool", "tri", "tril_indices", "triu_indices", "diag_indices",
-           "tril_indices_from", "triu_indices_from", "diag_indices_from"]
+           "tril_indices_from", "triu_indices_from", "diag_indices_from",
+           "broadcast_arrays", "unstack", "iscomplex", "isreal", "array_equiv", "logspace",
+           "geomspace", "diagflat", "astype", "isdtype", "copysign", "heaviside",
+           "trapezoid", "ediff1d", "ComplexWarning", "get_printoptions", "set_printoptions",
+           "printoptions", "array_repr", "array_str"]
 
 acos, acosh, asin, asinh = arccos, arccosh, arcsin, arcsinh
 atan, atan2, atanh = arctan, arctan2, arctanh
@@ -186,3 +194,120 @@ def diag_indices_from(arr):
         raise ShapeError(f"diag_indices_from: needs a square array of at least 2 dimensions, "
                          f"got shape {shape}")
     return diag_indices(shape[0], len(shape))
+
+
+# ----------------------------------------------------------------------------- more names
+# NumPy's own printing controls and warning class (JAX re-exports them too): lepton arrays
+# print through NumPy.
+get_printoptions, set_printoptions, printoptions = (np.get_printoptions, np.set_printoptions,
+                                                    np.printoptions)
+ComplexWarning = np.exceptions.ComplexWarning
+isdtype = np.isdtype
+
+
+def array_repr(arr, max_line_width=None, precision=None, suppress_small=None):
+    return np.array_repr(np.asarray(arr), max_line_width, precision, suppress_small)
+
+
+def array_str(a, max_line_width=None, precision=None, suppress_small=None):
+    return np.array_str(np.asarray(a), max_line_width, precision, suppress_small)
+
+
+def broadcast_arrays(*args):
+    """The arguments broadcast to their common shape (a list, as JAX)."""
+    arrs = [asarray(a) for a in args]
+    shape = broadcast_shapes(*(a.shape for a in arrs))
+    return [broadcast_to(a, shape) for a in arrs]
+
+
+def unstack(x, /, *, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple."""
+    x = asarray(x)
+    if x.ndim == 0:
+        raise ShapeError("unstack: x must have at least one dimension, got a scalar")
+    x = moveaxis(x, axis, 0)
+    return tuple(x[i] for i in range(x.shape[0]))
+
+
+def iscomplex(x):
+    """Elementwise: a nonzero imaginary part."""
+    return imag(asarray(x)) != 0
+
+
+def isreal(x):
+    """Elementwise: a zero imaginary part (always True for real arrays)."""
+    return imag(asarray(x)) == 0
+
+
+def array_equiv(a1, a2):
+    """Whether the arrays broadcast to one shape and are equal there (False when they do
+    not broadcast)."""
+    a1, a2 = asarray(a1), asarray(a2)
+    try:
+        broadcast_shapes(a1.shape, a2.shape)
+    except (ValueError, ShapeError):
+        return asarray(False)
+    return _all(a1 == a2)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """``base ** linspace(start, stop)``."""
+    out = power(base, linspace(start, stop, num, endpoint, dtype=None, axis=axis))
+    return out if dtype is None else out.astype(dtype)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Samples evenly spaced on a log scale from ``start`` to ``stop`` (both nonzero and of
+    one sign; NaN otherwise)."""
+    start, stop = asarray(start), asarray(stop)
+    sgn = _sign(start)
+    out = sgn * exp(linspace(log(_abs(start)), log(_abs(stop)), num, endpoint, axis=axis))
+    out = where(_sign(stop) == sgn, out, np.nan)
+    return out if dtype is None else out.astype(dtype)
+
+
+def diagflat(v, k=0):
+    """A 2-d array with the flattened ``v`` on its k-th diagonal."""
+    return diag(asarray(v).reshape(-1), k)
+
+
+def astype(x, dtype, /, *, copy=False, device=None):
+    """``x.astype(dtype)`` (the array-API function form)."""
+    return asarray(x).astype(dtype)
+
+
+def copysign(x1, x2, /):
+    """|x1| with the sign (bit) of x2; differentiable in x1."""
+    x1, x2 = asarray(x1), asarray(x2)
+    return where(signbit(x2), -_abs(x1), _abs(x1))
+
+
+def heaviside(x1, x2, /):
+    """0 where x1 < 0, 1 where x1 > 0, x2 where x1 == 0 (NaN where x1 is NaN)."""
+    x1, x2 = asarray(x1), asarray(x2)
+    zero, one = asarray(0, x1.dtype), asarray(1, x1.dtype)
+    out = where(x1 < 0, zero, where(x1 > 0, one, x2))
+    return where(isnan(x1), x1, out)
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of ``y`` along ``axis`` by the trapezoidal rule (samples at ``x``, or
+    spaced ``dx``)."""
+    y = moveaxis(asarray(y), axis, -1)
+    if x is None:
+        d = dx
+    else:
+        x = asarray(x)
+        d = diff(x) if x.ndim == 1 else diff(moveaxis(x, axis, -1), axis=-1)
+    return _sum(d * (y[..., 1:] + y[..., :-1]), axis=-1) * 0.5
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences of the flattened array, with optional values before and after."""
+    d = diff(asarray(ary).reshape(-1))
+    parts = [d]
+    if to_begin is not None:
+        parts.insert(0, asarray(to_begin, d.dtype).reshape(-1))
+    if to_end is not None:
+        parts.append(asarray(to_end, d.dtype).reshape(-1))
+    return concatenate(parts) if len(parts) > 1 else d

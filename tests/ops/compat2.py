@@ -265,3 +265,53 @@ OPS += [
        lambda a, b, axis: np.linalg.vecdot(a, b, axis=axis), _vecdot_gen,
        rtol={"float32": 1e-5}),
 ]
+
+
+# ----------------------------------------------------------------------------- more numpy
+def _trapezoid_gen(draw, dtype, for_grad):
+    y = array(draw, shape(draw, min_dims=1, max_dims=3), dtype, "real", for_grad)
+    axis = draw(st.integers(-y.ndim, y.ndim - 1))
+    kind = draw(st.sampled_from(["dx", "x"]))
+    if kind == "x":
+        x = np.sort(array(draw, (y.shape[axis],), dtype, "real", True, salt=1))
+        return (y, x), {"axis": axis}
+    return (y,), {"axis": axis, "dx": draw(st.sampled_from([1.0, 0.5]))}
+
+
+def _ediff1d_gen(draw, dtype, for_grad):
+    a = array(draw, shape(draw, max_dims=2), dtype, "real", for_grad)
+    kw = {}
+    if draw(st.booleans()):
+        kw["to_begin"] = 0.5
+    if draw(st.booleans()):
+        kw["to_end"] = (1.0, -2.0)
+    return (a,), kw
+
+
+def _unstack_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, min_dims=1, min_side=1), dtype, "real", for_grad)
+    return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
+
+
+def _diagflat_gen(draw, dtype, for_grad):
+    return (array(draw, shape(draw, max_dims=2, max_side=3), dtype, "real", for_grad),), \
+        {"k": draw(st.integers(-2, 2))}
+
+
+def _bcast_gen(draw, dtype, for_grad):
+    s = shape(draw)
+    return (array(draw, s, dtype, "real", for_grad),
+            array(draw, bshape(draw, s), dtype, "real", for_grad, salt=1)), {}
+
+
+OPS += [
+    binary("copysign", lnp.copysign, np.copysign, diff_args=(0,)),
+    binary("heaviside", lnp.heaviside, np.heaviside, grad=False),
+    Op("trapezoid", lambda y, x=None, **k: lnp.trapezoid(y, x, **k),
+       lambda y, x=None, **k: np.trapezoid(y, x, **k), _trapezoid_gen,
+       diff_args=(0,), rtol={"float32": 1e-5}),
+    Op("ediff1d", lnp.ediff1d, np.ediff1d, _ediff1d_gen),
+    Op("unstack", lnp.unstack, np.unstack, _unstack_gen, dtypes=ALL),
+    Op("diagflat", lnp.diagflat, np.diagflat, _diagflat_gen, dtypes=ALL),
+    Op("broadcast_arrays", lnp.broadcast_arrays, np.broadcast_arrays, _bcast_gen, dtypes=ALL),
+]
