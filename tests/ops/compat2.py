@@ -315,3 +315,67 @@ OPS += [
     Op("diagflat", lnp.diagflat, np.diagflat, _diagflat_gen, dtypes=ALL),
     Op("broadcast_arrays", lnp.broadcast_arrays, np.broadcast_arrays, _bcast_gen, dtypes=ALL),
 ]
+
+
+# ----------------------------------------------------------------------------- lax
+from lepton import lax  # noqa: E402
+
+
+def _clamp_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw), dtype, "real", for_grad)
+    if draw(st.booleans()):
+        lo, hi = np.asarray(-1, dtype), np.asarray(1.5, dtype)
+    else:
+        lo = array(draw, x.shape, dtype, "real", True, low=-3, high=-0.5, salt=1)
+        hi = array(draw, x.shape, dtype, "real", True, low=0.5, high=3, salt=2)
+    return (lo, x, hi), {}
+
+
+def _collapse_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, min_dims=1, max_dims=4), dtype, "real", for_grad)
+    start = draw(st.integers(0, x.ndim - 1))
+    return (x,), {"start_dimension": start,
+                  "stop_dimension": draw(st.sampled_from([None, x.ndim, start + 1]))}
+
+
+def _collapse_ref(x, start_dimension, stop_dimension):
+    stop = x.ndim if stop_dimension is None else stop_dimension
+    return x.reshape(x.shape[:start_dimension] + (-1,) + x.shape[stop:]) if x.size else \
+        x.reshape(x.shape[:start_dimension] + (int(np.prod(x.shape[start_dimension:stop])),)
+                  + x.shape[stop:])
+
+
+def _split_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, min_dims=1), dtype, "real", for_grad)
+    axis = draw(st.integers(0, x.ndim - 1))
+    n = x.shape[axis]
+    cut = draw(st.integers(0, n))
+    return (x,), {"sizes": (cut, n - cut), "axis": axis}
+
+
+def _sort_kv_gen(draw, dtype, for_grad):
+    s = shape(draw, min_dims=1)
+    keys = np.asarray(np.random.default_rng(draw(st.integers(0, 2**31))).permutation(
+        int(np.prod(s))).reshape(s), np.int32)
+    return (keys, array(draw, s, dtype, "real", for_grad)), {
+        "dimension": draw(st.integers(-len(s), len(s) - 1))}
+
+
+def _sort_kv_ref(keys, values, dimension):
+    idx = np.argsort(keys, axis=dimension, kind="stable")
+    return (np.take_along_axis(keys, idx, dimension), np.take_along_axis(values, idx, dimension))
+
+
+OPS += [
+    Op("lax.clamp", lax.clamp, lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi), _clamp_gen,
+       diff_args=(1,)),
+    Op("lax.collapse", lax.collapse, _collapse_ref, _collapse_gen, dtypes=ALL),
+    Op("lax.broadcast", lambda x, sizes: lax.broadcast(x, sizes),
+       lambda x, sizes: np.broadcast_to(x, sizes + x.shape),
+       lambda draw, dtype, fg: ((array(draw, shape(draw, max_dims=2), dtype, "real", fg),),
+                                {"sizes": (draw(st.integers(0, 3)),)}), dtypes=ALL),
+    Op("lax.split", lambda x, sizes, axis: lax.split(x, sizes, axis),
+       lambda x, sizes, axis: np.split(x, [sizes[0]], axis=axis), _split_gen, dtypes=ALL),
+    Op("lax.sort_key_val", lax.sort_key_val, _sort_kv_ref, _sort_kv_gen, diff_args=(1,),
+       vmap_args=(0, 1)),
+]
