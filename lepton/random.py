@@ -983,5 +983,7 @@ def poisson(key, lam, shape=None, dtype=None):
     return lnp.where(lam == 0, 0, result).astype(dtype)
 
 
+from ._random_extra import *  # noqa: F401,F403,E402  (lognormal, chisquare, rayleigh, ...)
+
 if os.environ.get("LEPTON_DEBUG_KEY_REUSE", "").lower() in ("1", "true", "yes"):
     set_debug_key_reuse(True)
