@@ -21,10 +21,10 @@ from ..primitives.elementwise import logistic as _logistic
 from ..transforms.custom import custom_jvp, stop_gradient
 from ._util import quiet
 
-__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammainc",
+__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "factorial", "gamma", "gammainc",
            "gammaincc", "gammaln",
            "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-           "polygamma", "softmax", "xlog1py", "xlogy"]
+           "polygamma", "kl_div", "rel_entr", "softmax", "xlog1py", "xlogy"]
 
 
 def _unary(name, prim_fn, doc):
@@ -55,6 +55,37 @@ def gammaincc(a, x):
     """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), accurate
     where P is close to 1.  Differentiable in x and (once) in a, as JAX."""
     return _ig.igammac(*promote_args_inexact("gammaincc", a, x))
+
+
+@quiet
+def rel_entr(p, q):
+    """p log(p / q) for p, q > 0; 0 where p == 0 and q >= 0; inf elsewhere (as scipy)."""
+    p, q = promote_args_inexact("rel_entr", p, q)
+    both = (p > 0) & (q > 0)
+    safe_p, safe_q = lnp.where(both, p, 1), lnp.where(both, q, 1)
+    val = safe_p * lnp.log(safe_p / safe_q)
+    return lnp.where(both, val, lnp.where((p == 0) & (q >= 0), 0, np.inf).astype(p.dtype))
+
+
+@quiet
+def kl_div(p, q):
+    """p log(p / q) - p + q for p, q > 0; q where p == 0 and q >= 0; inf elsewhere."""
+    p, q = promote_args_inexact("kl_div", p, q)
+    both = (p > 0) & (q > 0)
+    safe_p, safe_q = lnp.where(both, p, 1), lnp.where(both, q, 1)
+    val = safe_p * lnp.log(safe_p / safe_q) - safe_p + safe_q
+    return lnp.where(both, val, lnp.where((p == 0) & (q >= 0), q, np.inf).astype(p.dtype))
+
+
+@quiet
+def factorial(n, exact=False):
+    """n! = Gamma(n + 1) for n >= 0 (0 for negative n, as scipy); ``exact`` is not
+    supported (as JAX)."""
+    if exact:
+        raise NotImplementedError("factorial: exact=True is not supported (as in JAX); use "
+                                  "math.factorial for Python ints")
+    (n,) = promote_args_inexact("factorial", n)
+    return lnp.where(n < 0, 0, lnp.exp(_sp.lgamma(lnp.where(n < 0, 0, n) + 1)))
 
 
 @quiet

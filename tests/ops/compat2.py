@@ -379,3 +379,69 @@ OPS += [
     Op("lax.sort_key_val", lax.sort_key_val, _sort_kv_ref, _sort_kv_gen, diff_args=(1,),
        vmap_args=(0, 1)),
 ]
+
+
+# ----------------------------------------------------------------------------- nn / special
+import lepton.nn as lnn  # noqa: E402
+
+
+def _log1mexp_ref(x):
+    x64 = x.astype("f8")
+    with np.errstate(all="ignore"):
+        return np.where(x64 > np.log(2), np.log1p(-np.exp(-x64)),
+                        np.log(-np.expm1(-x64))).astype(x.dtype)
+
+
+def _lme_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, min_dims=1, min_side=1), dtype, "real", for_grad)
+    axis = draw(st.sampled_from([None] + list(range(-x.ndim, x.ndim))))
+    return (x,), {"axis": axis, "keepdims": draw(st.booleans())}
+
+
+def _lme_ref(x, axis, keepdims):
+    x64 = x.astype("f8")
+    m = np.max(x64, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(all="ignore"):
+        out = np.log(np.mean(np.exp(x64 - m), axis=axis, keepdims=True)) + m
+    return (out if keepdims else np.squeeze(out, axis=axis)).astype(x.dtype)
+
+
+def _entr_ref(fn):
+    def ref(p, q):
+        p64, q64 = p.astype("f8"), q.astype("f8")
+        with np.errstate(all="ignore"):
+            out = fn(p64, q64)
+        return out.astype(np.result_type(p.dtype, q.dtype))
+    return ref
+
+
+def _rel_entr(p, q):
+    both = (p > 0) & (q > 0)
+    return np.where(both, p * np.log(np.where(both, p / q, 1)),
+                    np.where((p == 0) & (q >= 0), 0.0, np.inf))
+
+
+def _kl_div(p, q):
+    both = (p > 0) & (q > 0)
+    return np.where(both, p * np.log(np.where(both, p / q, 1)) - p + q,
+                    np.where((p == 0) & (q >= 0), q, np.inf))
+
+
+def _factorial_ref(n):
+    import math as _m
+    f = np.frompyfunc(lambda v: 0.0 if v < 0 else (_m.exp(_m.lgamma(v + 1)) if np.isfinite(v)
+                                                    else v), 1, 1)
+    with np.errstate(all="ignore"):
+        return np.asarray(f(n.astype("f8")), np.float64).astype(n.dtype)
+
+
+OPS += [
+    unary("nn.log1mexp", lnn.log1mexp, _log1mexp_ref, kind="positive",
+          rtol={"float32": 1e-5}),
+    Op("nn.logmeanexp", lnn.logmeanexp, _lme_ref, _lme_gen, rtol={"float32": 1e-5}),
+    binary("scipy.special.rel_entr", lss.rel_entr, _entr_ref(_rel_entr), kind="positive"),
+    binary("scipy.special.kl_div", lss.kl_div, _entr_ref(_kl_div), kind="positive"),
+    unary("scipy.special.factorial", lss.factorial, _factorial_ref, kind="positive",
+          rtol={"float32": 1e-5}),
+]
