@@ -136,3 +136,17 @@ def test_gamma_and_chi2_distributions():
     np.testing.assert_allclose(lst.chi2.cdf(3.0, 2.0), 1 - math.exp(-1.5), rtol=1e-12)
     g = lepton.grad(lst.chi2.cdf)(3.0, 2.0)
     np.testing.assert_allclose(float(g), 0.5 * math.exp(-1.5), rtol=1e-12)
+
+
+def test_poisson_cdf_is_the_partial_sum():
+    mu = 2.3
+    k = np.array([-1.0, 0.0, 1.0, 2.5, 7.0])
+    want = [0.0] + [sum(math.exp(-mu) * mu ** j / math.factorial(j)
+                        for j in range(int(math.floor(v)) + 1)) for v in k[1:]]
+    np.testing.assert_allclose(np.asarray(lst.poisson.cdf(k, mu)), want, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(lst.poisson.cdf(np.array([3, 4]), mu, loc=1)),
+                               want[3:4] + [sum(math.exp(-mu) * mu ** j / math.factorial(j)
+                                                for j in range(4))], rtol=1e-12)
+    # differentiable in mu: d/dmu P(K <= 2) = -P(K = 2)
+    g = lepton.grad(lambda m: lst.poisson.cdf(2.0, m))(mu)
+    np.testing.assert_allclose(float(g), -math.exp(-mu) * mu ** 2 / 2, rtol=1e-10)

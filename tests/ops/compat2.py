@@ -445,3 +445,45 @@ OPS += [
     unary("scipy.special.factorial", lss.factorial, _factorial_ref, kind="positive",
           rtol={"float32": 1e-5}),
 ]
+
+
+# ----------------------------------------------------------------------------- scipy.stats
+try:
+    import scipy.stats as _sst
+except ImportError:  # scipy is optional
+    _sst = None
+
+
+def _dist_row(dist, fn, kind="real"):
+    """lepton.scipy.stats.<dist>.<fn>(x, loc, scale) against scipy's, in float64."""
+    def gen(draw, dtype, for_grad):
+        s = shape(draw, max_dims=2)
+        if kind == "prob":
+            x = array(draw, s, dtype, "positive", for_grad, low=0.05, high=0.95)
+        else:
+            x = array(draw, s, dtype, "real", for_grad)
+        return (x, array(draw, bshape(draw, s), dtype, "real", True, salt=1),
+                array(draw, (), dtype, "positive", True, low=0.5, high=2, salt=2)), {}
+
+    def ref(x, loc, scale):
+        with np.errstate(all="ignore"):
+            out = getattr(getattr(_sst, dist), fn)(x.astype("f8"), loc.astype("f8"),
+                                                   scale.astype("f8"))
+        return np.asarray(out).astype(np.result_type(x.dtype, loc.dtype))
+    lfn = getattr(getattr(lst, dist), fn)
+    # kinks of the support / |x - loc| (expon, uniform, laplace) are where the gradient
+    # checks step across; those rows check values, vmap and jit only
+    smooth = dist in ("logistic", "cauchy") or fn in ("ppf", "isf")
+    return Op(f"scipy.stats.{dist}.{fn}", lfn, ref, gen, grad=smooth,
+              rtol={"float32": 1e-4, "float64": 1e-9}, atol=1e-6)
+
+
+if _sst is not None:
+    OPS += [_dist_row(d, f) for d, fs in [
+        ("expon", ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")),
+        ("uniform", ("logpdf", "pdf", "cdf")), ("laplace", ("logpdf", "pdf", "cdf")),
+        ("logistic", ("logpdf", "pdf", "cdf", "sf")),
+        ("cauchy", ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"))] for f in fs]
+    OPS += [_dist_row(d, f, kind="prob") for d, f in [
+        ("expon", "ppf"), ("uniform", "ppf"), ("logistic", "ppf"), ("logistic", "isf"),
+        ("cauchy", "ppf"), ("cauchy", "isf")]]
