@@ -57,3 +57,10 @@ def rnn_data():
     xs = rng.normal(size=(7, 2))
     target = onp.array([0.3])
     return params, xs, target
+
+
+def mlp_data():
+    rng = onp.random.default_rng(6)
+    x = rng.normal(size=(60, 3))
+    labels = (x[:, 0] * x[:, 1] + 0.5 * x[:, 2] > 0).astype(int)
+    return x, onp.eye(2)[labels]

@@ -239,7 +239,66 @@ def autograd_tanh():
             "points": pts}
 
 
-PROGRAMS = [autograd_tanh, logistic_regression, gp_cholesky, ica, hmm_forward, vae_step, clip_gradient,
+def _mlp(params, x):
+    (w1, b1), (w2, b2) = params
+    h1 = onp.tanh(x @ w1 + b1)
+    a2 = h1 @ w2 + b2
+    return h1, a2, a2 - logsumexp(a2, axis=1)[:, None]
+
+
+def _mlp_objective_grad(params, x, t, l2):
+    """-(log prior + log likelihood) of the tanh MLP and its gradient, by hand."""
+    (w1, b1), (w2, b2) = params
+    h1, a2, out = _mlp(params, x)
+    loss = l2 * sum(onp.sum(w ** 2) + onp.sum(b ** 2) for w, b in params) - onp.sum(out * t)
+    dout = -t
+    sm = onp.exp(out)
+    da2 = dout - sm * onp.sum(dout, axis=1, keepdims=True)
+    da1 = (da2 @ w2.T) * (1 - h1 ** 2)
+    grads = [(x.T @ da1 + 2 * l2 * w1, da1.sum(0) + 2 * l2 * b1),
+             (h1.T @ da2 + 2 * l2 * w2, da2.sum(0) + 2 * l2 * b2)]
+    return loss, grads
+
+
+def autograd_neural_net():
+    x, t = _data.mlp_data()
+    rs = onp.random.RandomState(0)
+    params = [(0.3 * rs.randn(m, n), 0.3 * rs.randn(n)) for m, n in [(3, 5), (5, 2)]]
+    flat = lambda ps: onp.concatenate([a.ravel() for p in ps for a in p])  # noqa: E731
+    shapes = [a.shape for p in params for a in p]
+
+    def unflat(v):
+        out, i = [], 0
+        for s in shapes:
+            n = int(onp.prod(s))
+            out.append(v[i:i + n].reshape(s))
+            i += n
+        return [(out[0], out[1]), (out[2], out[3])]
+
+    def batch(it):
+        k = it % 3
+        return x[k * 20:(k + 1) * 20], t[k * 20:(k + 1) * 20]
+    v = flat(params)
+    m, s = onp.zeros_like(v), onp.zeros_like(v)
+    losses = []
+    for i in range(40):
+        xb, tb = batch(i)
+        loss, g = _mlp_objective_grad(unflat(v), xb, tb, 0.01)
+        if i % 10 == 0:
+            losses.append(loss)
+        g = flat(g)
+        m = 0.9 * m + 0.1 * g
+        s = 0.999 * s + 0.001 * g ** 2
+        v = v - 0.05 * (m / (1 - 0.9 ** (i + 1))) / (onp.sqrt(s / (1 - 0.999 ** (i + 1))) + 1e-8)
+    trained = unflat(v)
+    xb, tb = batch(0)
+    acc = onp.mean(onp.argmax(_mlp(trained, x)[2], 1) == onp.argmax(t, 1))
+    return {"losses": onp.array(losses), "W0": trained[0][0], "b1": trained[1][1],
+            "final_objective": _mlp_objective_grad(trained, xb, tb, 0.01)[0],
+            "accuracy": acc}
+
+
+PROGRAMS = [autograd_neural_net, autograd_tanh, logistic_regression, gp_cholesky, ica, hmm_forward, vae_step, clip_gradient,
             scan_rnn, jit_static]
 
 
