@@ -57,3 +57,30 @@ def test_entropy_edges_and_factorial():
                                [1, 24, 0], rtol=1e-6)
     with pytest.raises(NotImplementedError, match="exact"):
         lss.factorial(3, exact=True)
+
+
+def test_misc_flatten_and_optimizers_follow_autograd():
+    from lepton.misc import flatten, flatten_func
+    from lepton.misc.optimizers import adam, rmsprop, sgd
+    value = {"b": lnp.ones(2), "a": (lnp.zeros((1, 2)), 3.0)}
+    flat, unflatten = flatten(value)
+    np.testing.assert_array_equal(np.asarray(flat), [0, 0, 3, 1, 1])  # sorted dict keys
+    back = unflatten(flat * 2)
+    np.testing.assert_array_equal(np.asarray(back["b"]), [2, 2])
+    assert back["a"][0].shape == (1, 2)
+    f, unf, ex = flatten_func(lambda t: {"s": t["b"] * 2}, value)
+    np.testing.assert_array_equal(np.asarray(f(ex)), [2, 2])
+
+    def loss(p):
+        return lnp.sum((p["w"] - 3.0) ** 2) + (p["b"] + 1.0) ** 2
+
+    g = lepton.grad(loss)
+    seen = []
+    for opt, kw in [(adam, dict(num_iters=1500, step_size=0.05)),
+                    (sgd, dict(num_iters=300, step_size=0.5)),
+                    (rmsprop, dict(num_iters=600, step_size=0.01))]:
+        out = opt(lambda p, i: g(p), {"w": lnp.zeros(3), "b": 0.0},
+                  callback=lambda p, i, gr: seen.append(i), **kw)
+        np.testing.assert_allclose(np.asarray(out["w"]), 3.0, atol=2e-2)
+        np.testing.assert_allclose(float(out["b"]), -1.0, atol=2e-2)
+    assert seen[:3] == [0, 1, 2]
