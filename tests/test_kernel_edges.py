@@ -116,6 +116,18 @@ def test_library_functions_are_silent_where_numpy_has_no_call():
         assert np.isnan(np.asarray(nn.silu(x))[0])
 
 
+def test_gradients_with_inf_inputs_are_silent():
+    """grad has no NumPy counterpart: inf * 0 in a backward matmul (dot_general's impl)
+    gives NaN without a warning, as in JAX."""
+    a = lnp.asarray(np.array([[np.inf, 1.0], [0.0, 2.0]]))
+    b = lnp.asarray(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = lepton.grad(lambda x: lnp.sum(lnp.vecdot(x, b)))(a)
+        lepton.grad(lambda y: lnp.sum(a @ y))(b)
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(b))
+
+
 def test_reference_is_silent():
     x = np.array([3e38, 1.0, 0.0, -1.0], np.float32)
     with warnings.catch_warnings():
