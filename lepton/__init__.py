@@ -11,7 +11,8 @@ from .transforms.autodiff import (grad, hessian, hvp, jacfwd, jacrev, jvp, linea
                                   value_and_grad, vjp)
 from .transforms.vmap import vmap  # noqa: F401
 from .transforms.autograd_compat import elementwise_grad  # noqa: F401
-from ._api_compat import device_get, float0, named_call, named_scope, typeof  # noqa: F401
+from .transforms.api_compat import (device_get, float0, named_call, named_scope,  # noqa: F401
+                                    typeof)
 from .transforms.api import eval_shape, make_jaxpr  # noqa: F401
 from .dataclasses import dataclass, field  # noqa: F401
 from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residuals,  # noqa: F401

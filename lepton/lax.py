@@ -46,4 +46,6 @@ from ._lax_misc import (ConvDimensionNumbers, Precision, conv, conv_dimension_nu
                         dynamic_update_slice_in_dim, index_in_dim, slice_in_dim, top_k)
 from ._lax_solves import custom_linear_solve, custom_root  # noqa: F401,E402
 from ._lax_scan import associative_scan  # noqa: F401,E402
-from ._lax_compat import *  # noqa: F401,F403,E402  (broadcast, clamp, collapse, ...)
+from ._lax_misc import (batch_matmul, broadcast, broadcast_shapes,  # noqa: F401,E402
+                        broadcast_to_rank, clamp, collapse, exp2, full_like, sort_key_val,
+                        split, tile)

@@ -8,9 +8,9 @@ import contextlib
 
 import numpy as np
 
-from . import tree
-from .core import ArrayBase, get_aval
-from .dtypes import float0
+from .. import tree
+from ..core import ArrayBase, get_aval
+from ..dtypes import float0
 
 __all__ = ["device_get", "float0", "named_call", "named_scope", "typeof"]
 
