@@ -10,9 +10,6 @@ from . import numpy  # noqa: F401  (installs array operators)
 from .transforms.autodiff import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize,  # noqa: F401
                                   value_and_grad, vjp)
 from .transforms.vmap import vmap  # noqa: F401
-from .transforms.autograd_compat import elementwise_grad  # noqa: F401
-from .transforms.api_compat import (device_get, float0, named_call, named_scope,  # noqa: F401
-                                    typeof)
 from .transforms.api import eval_shape, make_jaxpr  # noqa: F401
 from .dataclasses import dataclass, field  # noqa: F401
 from .transforms.custom import (checkpoint, custom_jvp, custom_vjp, saved_residuals,  # noqa: F401
@@ -28,6 +25,9 @@ from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache
                              jit, wait_for_compilation)
 from . import debug  # noqa: F401,E402
 from .callbacks import pure_callback  # noqa: F401,E402
+from .transforms.autograd_compat import elementwise_grad  # noqa: F401,E402
+from .transforms.api_compat import (device_get, float0, named_call, named_scope,  # noqa: F401,E402
+                                    typeof)
 from .transforms.api import ShapeDtypeStruct  # noqa: F401,E402
 from . import random  # noqa: F401,E402
 from . import lax  # noqa: F401,E402
