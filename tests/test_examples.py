@@ -39,4 +39,4 @@ def test_quickstart_trains_the_cnn_on_real_digits(tiered):
                for ln in epoch_lines)
     assert "\r" not in out  # no redraws in a log
     acc = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))
-    assert acc > 0.9, out
+    assert acc > 0.85, out  # 2 epochs over 100 draws: 0.909 +- 0.008, min 0.888

@@ -16,6 +16,13 @@ from lepton import random, stax
 from lepton.keras import layers as L
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same seed: unseeded, initial weights and shuffles are
+    fresh draws per process, as in Keras."""
+    keras.utils.set_random_seed(0)
+
+
 @pytest.fixture(scope="module")
 def digits():
     (x, y), (xt, yt) = lepton.datasets.mnist.load_sample()
@@ -76,6 +83,7 @@ def test_shuffle_false_is_deterministic_and_validation_data(digits):
     x, y, xt, yt = digits
     runs = []
     for _ in range(2):
+        keras.utils.set_random_seed(3)
         model = small_cnn()
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
@@ -84,6 +92,31 @@ def test_shuffle_false_is_deterministic_and_validation_data(digits):
         runs.append(h.history)
     assert runs[0] == runs[1]
     assert "val_accuracy" in runs[0]
+
+
+def test_set_random_seed_fixes_init_and_shuffles_and_unseeded_draws_differ(digits):
+    x, y, _, _ = digits
+
+    def run():
+        model = small_cnn()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        w0 = model.get_weights()
+        return w0, model.fit(x[:128], y[:128], batch_size=32, epochs=2, verbose=0).history
+
+    keras.utils.set_random_seed(42)
+    (w_a, h_a), (w_b, h_b) = run(), run()   # one seeded stream: two different models
+    assert not np.array_equal(w_a[0], w_b[0])
+    keras.utils.set_random_seed(42)
+    w_c, h_c = run()
+    assert h_c == h_a and all(np.array_equal(p, q) for p, q in zip(w_a, w_c))
+    # Keras's glorot_uniform on a 5x5x1 -> 4 kernel: uniform on +-sqrt(6 / (25 + 100))
+    limit = np.sqrt(6 / 125)
+    assert np.abs(w_a[0]).max() <= limit and np.abs(w_a[0]).max() > 0.9 * limit
+    assert not np.any(w_a[1])  # zero biases
+    with pytest.raises(TypeError, match="integer seed"):
+        keras.utils.set_random_seed(1.5)
+    with pytest.raises(ValueError, match=r"\[0, 2\*\*32\)"):
+        keras.utils.set_random_seed(-1)
 
 
 def test_validation_split_takes_the_last_samples(digits):
@@ -383,3 +416,129 @@ def test_rescaling_normalization_and_augmented_fit(digits):
     assert acc > 0.4  # 32 steps on 512 augmented digits (chance: 0.1)
     a, b = model.predict(xt[:8] * 255, verbose=0), model.predict(xt[:8] * 255, verbose=0)
     np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- optimizers
+def _keras_reference(name, cfg, x, grads):
+    """Keras 3's update_step formulas in float64 NumPy, run over ``grads`` (one per step)."""
+    lr = cfg.get("learning_rate", 0.01 if name == "SGD" else 0.001)
+    b1, b2 = cfg.get("beta_1", 0.9), cfg.get("beta_2", 0.999)
+    eps = cfg.get("epsilon", 1e-7)
+    wd = cfg.get("weight_decay", 0.004 if name == "AdamW" else None)
+    x = x.copy()
+    m, v, vmax, avg = (np.zeros_like(x) for _ in range(4))
+    acc = np.full_like(x, cfg.get("initial_accumulator_value", 0.1))
+    for t, g in enumerate(grads, start=1):
+        if "clipnorm" in cfg:
+            g = g * cfg["clipnorm"] / max(np.sqrt(np.sum(g * g)), cfg["clipnorm"])
+        if "clipvalue" in cfg:
+            g = np.clip(g, -cfg["clipvalue"], cfg["clipvalue"])
+        if wd is not None:
+            x = x - x * wd * lr
+        if name in ("Adam", "AdamW"):
+            alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+            m += (g - m) * (1 - b1)
+            v += (g * g - v) * (1 - b2)
+            vmax = np.maximum(vmax, v)
+            x -= m * alpha / (np.sqrt(vmax if cfg.get("amsgrad") else v) + eps)
+        elif name == "Adamax":
+            m += (g - m) * (1 - b1)
+            v = np.maximum(b2 * v, np.abs(g))
+            x -= lr * m / ((1 - b1 ** t) * (v + eps))
+        elif name == "Adagrad":
+            acc += g * g
+            x -= lr * g / np.sqrt(acc + eps)
+        elif name == "RMSprop":
+            rho, mu = cfg.get("rho", 0.9), cfg.get("momentum", 0.0)
+            v = rho * v + (1 - rho) * g * g
+            avg = rho * avg + (1 - rho) * g
+            denominator = v - avg * avg + eps if cfg.get("centered") else v + eps
+            increment = lr * g / np.sqrt(denominator)
+            m = mu * m + increment
+            x -= m if mu else increment
+        elif name == "SGD":
+            mu = cfg.get("momentum", 0.0)
+            if not mu:
+                x -= lr * g
+            else:
+                m = m * mu - g * lr
+                x += m * mu - g * lr if cfg.get("nesterov") else m
+    return x
+
+
+OPTIMIZER_CASES = [
+    ("Adam", {}), ("Adam", {"amsgrad": True, "learning_rate": 0.01}),
+    ("Adam", {"clipnorm": 0.5}), ("Adam", {"clipvalue": 0.01}),
+    ("AdamW", {}), ("Adamax", {"beta_1": 0.8}), ("Adagrad", {}),
+    ("Adagrad", {"initial_accumulator_value": 0.0, "epsilon": 1e-3}),
+    ("RMSprop", {}), ("RMSprop", {"momentum": 0.9, "centered": True}),
+    ("SGD", {}), ("SGD", {"momentum": 0.9}), ("SGD", {"momentum": 0.9, "nesterov": True}),
+    ("SGD", {"weight_decay": 0.1}),
+]
+
+
+@pytest.mark.parametrize("name,cfg", OPTIMIZER_CASES,
+                         ids=[f"{n}-{'-'.join(c) or 'defaults'}" for n, c in OPTIMIZER_CASES])
+def test_optimizer_steps_match_keras_formulas(name, cfg):
+    """Each optimizer follows Keras 3's update_step, not JAX's example_libraries form: the
+    gradients span 1e-7..1, where Adam's epsilon placement (on sqrt(v), scaled by the bias
+    correction) changes the step by up to ~97% at t=1 for the smallest entries."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((3, 4))
+    scales = np.logspace(-7, 0, 12).reshape(3, 4)
+    grads = [rng.standard_normal((3, 4)) * scales for _ in range(6)]
+    opt = getattr(keras.optimizers, name)(**cfg)
+    init, update, get_params = opt.triple()
+    state = init({"w": x0, "b": x0[0]})
+    for i, g in enumerate(grads):
+        state = update(i, {"w": g, "b": g[0]}, state)
+    got = get_params(state)
+    np.testing.assert_allclose(np.asarray(got["w"]), _keras_reference(name, cfg, x0, grads),
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(got["b"]),
+                               _keras_reference(name, cfg, x0[0], [g[0] for g in grads]),
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_global_clipnorm_clips_all_gradients_together():
+    g = {"a": np.array([3.0, 0.0]), "b": np.array([0.0, 4.0])}   # global norm 5
+    x = {"a": np.zeros(2), "b": np.zeros(2)}
+    for kw, want in [({"global_clipnorm": 1.0}, [-0.6, 0.0, 0.0, -0.8]),
+                     ({"clipnorm": 1.0}, [-1.0, 0.0, 0.0, -1.0])]:
+        init, update, get_params = keras.optimizers.SGD(1.0, **kw).triple()
+        out = get_params(update(0, g, init(x)))
+        np.testing.assert_allclose(np.concatenate([out["a"], out["b"]]), want, rtol=1e-12)
+    with pytest.raises(ValueError, match="at most one of clipnorm"):
+        keras.optimizers.Adam(clipnorm=1.0, global_clipnorm=1.0)
+
+
+def test_get_weights_has_keras_order_and_shapes():
+    """Keras 3's get_weights for this model: [(3, 3, 2, 3), (3,), gamma, beta,
+    moving_mean, moving_variance (3,) each, (108, 2), (2,)] -- layer by layer, conv bias
+    (filters,), BatchNorm's statistics right after its gamma and beta."""
+    model = keras.Sequential([keras.Input((8, 8, 2)), L.Conv2D(3, 3, activation="relu"),
+                              L.BatchNormalization(), L.Flatten(), L.Dense(2)])
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(3, 3, 2, 3), (3,), (3,), (3,), (3,), (3,),
+                                          (108, 2), (2,)]
+    rng = np.random.default_rng(1)
+    new = [rng.uniform(0.5, 1.5, w.shape).astype(np.float32) for w in weights]
+    model.set_weights(new)
+    for got, want in zip(model.get_weights(), new):
+        np.testing.assert_array_equal(got, want)
+    # The statistics went to the BatchNorm state: inference normalises with them.
+    x = rng.standard_normal((4, 8, 8, 2)).astype(np.float32)
+    conv = np.maximum(np.asarray(_stax_out(stax.Conv(3, (3, 3)), (new[0], new[1]), (), x)), 0)
+    gamma, beta, mean, var = new[2:6]
+    bn = (conv - mean) / np.sqrt(var + 1e-3) * gamma + beta
+    want = bn.reshape(4, -1) @ new[6] + new[7]
+    np.testing.assert_allclose(np.asarray(model(x)), want, rtol=1e-4, atol=1e-5)
+    # The model's own shapes are accepted too; anything else is refused by name.
+    own = [np.asarray(a) for a in lepton.tree.leaves(model.params[0])]
+    model.set_weights([own[0], own[1].reshape(1, 1, 1, 3)] + new[2:])
+    with pytest.raises(ValueError, match=r"array 1 \(layer .*conv2d.*\) has shape \(4,\), "
+                                         r"the model needs \(3,\)"):
+        model.set_weights([new[0], np.zeros(4)] + new[2:])
+    ln = keras.Sequential([keras.Input((6,)), L.LayerNormalization()])
+    gamma, beta = ln.get_weights()   # Keras's order; initially ones and zeros
+    assert np.all(gamma == 1) and np.all(beta == 0)

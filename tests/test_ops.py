@@ -30,7 +30,7 @@ def _expected_dtype(op, dtype, ref_out):
     if op.out_dtype is not None:
         return np.dtype(op.out_dtype(np.dtype(dtype)))
     d = np.asarray(ref_out).dtype
-    wide = np.dtype(dtype).itemsize == 8 and np.dtype(dtype).kind != "b"
+    wide = np.dtype(dtype) in (np.float64, np.int64, np.uint64, np.complex128)
     if not wide:
         d = {np.dtype("float64"): np.dtype("float32"), np.dtype("int64"): np.dtype("int32"),
              np.dtype("complex128"): np.dtype("complex64"),

@@ -157,6 +157,14 @@ class Layer:
     def build_stax(self):
         raise NotImplementedError
 
+    def keras_shape(self, index, shape):
+        """The shape Keras gives this layer's ``index``-th weight (``get_weights``)."""
+        return tuple(shape)
+
+    def keras_order(self, n):
+        """Keras's order of this layer's ``n`` weights (params, then state), as indices."""
+        return list(range(n))
+
     def get_config(self):
         return {"name": self.name}
 
@@ -232,6 +240,10 @@ class _Conv(Layer):
             b_init=initializer(self.bias_initializer, where) if self.use_bias else None,
             dilation=self.dilation_rate)
         return layer
+
+    def keras_shape(self, index, shape):
+        # stax keeps the bias broadcastable, (1, ..., 1, filters); Keras stores (filters,).
+        return (self.filters,) if index == 1 and self.use_bias else tuple(shape)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
@@ -354,6 +366,14 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate}
 
 
+def _gamma_first(self, n):
+    """Keras lists a normalisation's gamma before beta; stax's params are (beta, gamma)."""
+    order = list(range(n))
+    if self.center and self.scale:
+        order[0], order[1] = 1, 0
+    return order
+
+
 class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  **kwargs):
@@ -378,6 +398,8 @@ class BatchNormalization(Layer):
 
         return stax.Layer(init_fun, apply_fun, "BatchNorm", stateful=True)
 
+    keras_order = _gamma_first
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
@@ -391,6 +413,8 @@ class LayerNormalization(Layer):
     def build_stax(self):
         return stax.LayerNorm(axis=self.axis, epsilon=self.epsilon, center=self.center,
                               scale=self.scale)
+
+    keras_order = _gamma_first
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

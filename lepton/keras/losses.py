@@ -3,7 +3,12 @@ classes.  Every loss returns one value per example; the train step averages them
 
 When the model ends in a softmax (or sigmoid) and the loss is a cross-entropy on
 probabilities, the model hands the loss its logits instead (``from_logits=True``): the same
-math, without the log of a rounded probability (Keras does the same).
+math, without the log of a rounded probability.  Keras's TensorFlow backend does the same;
+its JAX backend instead takes the log of probabilities clipped to ``[1e-7, 1 - 1e-7]``, so
+an example predicted more confidently than that (right or wrong) counts at most
+``-log(1e-7) = 16.1`` and passes no gradient, where lepton keeps the exact loss and its
+gradient.  Elsewhere the two agree (the quickstart CNN trained from the same weights on the
+same batches matches Keras 3's JAX backend to 1e-5 in loss over 1,250 steps).
 """
 from __future__ import annotations
 

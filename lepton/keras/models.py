@@ -19,7 +19,7 @@ from .. import stax
 from ..serialization import load as _load, save as _save
 from ..transforms.autodiff import value_and_grad
 from ..transforms.jit import jit, wait_for_compilation
-from ..tree import flatten, leaves, map as tree_map, unflatten
+from ..tree import flatten, leaves, unflatten
 from . import callbacks as cbks
 from . import layers as klayers
 from . import losses as klosses
@@ -27,6 +27,7 @@ from . import metrics as kmetrics
 from . import optimizers as kopt
 from .errors import KerasInputError, layer_error
 from .progress import ProgressBar
+from .seeding import draw_seed
 
 __all__ = ["Sequential", "load_model"]
 
@@ -103,9 +104,10 @@ class Sequential:
         self._require_built("output_shape")
         return _keras_shape(self._shapes[-1])
 
-    def build(self, input_shape=None, seed=0):
+    def build(self, input_shape=None, seed=None):
         """Initialise the weights for examples of ``input_shape`` (batch axis first, as in
-        Keras: ``(None, 28, 28, 1)``; the batch entry is ignored)."""
+        Keras: ``(None, 28, 28, 1)``; the batch entry is ignored).  Without ``seed`` the
+        initial weights are a fresh draw, as in Keras (fixed by ``utils.set_random_seed``)."""
         if input_shape is not None:
             self._input_shape = tuple(input_shape)[1:]
         if self._input_shape is None:
@@ -114,7 +116,7 @@ class Sequential:
                              "with data")
         if not self._layers:
             raise ValueError("the model has no layers: add some with model.add(...)")
-        key = random.PRNGKey(seed)
+        key = random.PRNGKey(draw_seed() if seed is None else seed)
         shape = (-1,) + tuple(int(d) for d in self._input_shape)
         self._shapes, params, state = [], [], []
         for i, layer in enumerate(self._layers):
@@ -352,7 +354,7 @@ class Sequential:
         cb = cbks.CallbackList([history, *(callbacks or [])], self,
                                {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(draw_seed() if seed is None else seed)
         key = random.PRNGKey(int(rng.integers(2 ** 31)))
         state = self.state
         opt_state = self._opt_state
@@ -480,26 +482,54 @@ class Sequential:
 
     # ------------------------------------------------------------------ weights
     def get_weights(self):
-        """All weights (trainable, then layer state such as BatchNorm statistics) as a flat
-        list of NumPy arrays."""
+        """All weights as a flat list of NumPy arrays in Keras's order and shapes: layer by
+        layer, each layer's trainable weights then its state (BatchNorm's moving mean and
+        variance); a convolution's bias is ``(filters,)``.  Keras's ``get_weights()`` of
+        the same architecture lines up with it, except GRU's, whose gates Keras orders
+        (z, r, h) with a (2, 3 * units) bias where lepton follows PyTorch's (r, z, n)."""
         self._require_built("get_weights")
-        return [np.array(a) for a in leaves((self.params, self.state))]
+        return [np.array(a).reshape(self._layers[i].keras_shape(j, np.shape(a)))
+                for i, j, a in self._weight_leaves(self.params, self.state)]
+
+    def _weight_leaves(self, params, state):
+        """``(layer index, index within the layer, array)`` in get_weights's order."""
+        out = []
+        for i, layer in enumerate(self._layers):
+            arrays = leaves(params[i]) + leaves(state[i])
+            out += [(i, j, arrays[j]) for j in layer.keras_order(len(arrays))]
+        return out
 
     def set_weights(self, weights):
+        """Set the weights from a list in ``get_weights``'s order; an array may also have
+        the model's own shape for it (a conv bias as ``(1, 1, 1, filters)``)."""
         self._require_built("set_weights")
-        old, treedef = flatten((self.params, self.state))
+        old = self._weight_leaves(self.params, self.state)
         weights = list(weights)
         if len(weights) != len(old):
             raise ValueError(f"set_weights: expected {len(old)} arrays, got {len(weights)}")
-        for i, (w, o) in enumerate(zip(weights, old)):
-            if np.shape(w) != np.shape(o):
-                raise ValueError(f"set_weights: array {i} has shape {np.shape(w)}, the model "
-                                 f"needs {np.shape(o)}")
-        new = [np.asarray(w, dtype=np.asarray(o).dtype) for w, o in zip(weights, old)]
-        self.params, self.state = unflatten(treedef, new)
+        new = {}
+        for k, (w, (i, j, o)) in enumerate(zip(weights, old)):
+            want = np.shape(o)
+            if np.shape(w) not in (want, self._layers[i].keras_shape(j, want)):
+                raise ValueError(f"set_weights: array {k} (layer {self._layers[i].name!r}) "
+                                 f"has shape {np.shape(w)}, the model needs "
+                                 f"{self._layers[i].keras_shape(j, want)}")
+            new[i, j] = np.asarray(w, dtype=np.asarray(o).dtype).reshape(want)
+        params, state = [], []
+        for i, (p, st) in enumerate(zip(self.params, self.state)):
+            p_leaves, p_def = flatten(p)
+            s_leaves, s_def = flatten(st)
+            n = len(p_leaves)
+            params.append(unflatten(p_def, [new[i, j] for j in range(n)]))
+            state.append(unflatten(s_def, [new[i, n + j] for j in range(len(s_leaves))]))
+        self.params, self.state = params, state
         if self._opt_state is not None and self._compiled:
             opt_init = self.optimizer.triple()[0]
             self._opt_state = opt_init(self.params)
+
+    def _set_tree_weights(self, params, state):
+        """Weights from a saved ``(params, state)`` tree of this architecture."""
+        self.set_weights([a for _, _, a in self._weight_leaves(params, state)])
 
     def save_weights(self, filepath):
         self._require_built("save_weights")
@@ -512,7 +542,7 @@ class Sequential:
             raise ValueError(f"{filepath} does not hold model weights (saved by save_weights "
                              f"or save)")
         weights = tree.get("weights", tree)
-        self.set_weights(leaves((weights["params"], weights["state"])))
+        self._set_tree_weights(weights["params"], weights["state"])
 
     def get_config(self):
         return {"name": self.name, "input_shape": list(self._input_shape or ()),
@@ -549,7 +579,7 @@ def load_model(filepath):
     for spec in config["layers"]:
         model.add(klayers.from_config(spec))
     model.build((None, *config["input_shape"]))
-    model.set_weights(leaves((tree["weights"]["params"], tree["weights"]["state"])))
+    model._set_tree_weights(tree["weights"]["params"], tree["weights"]["state"])
     compile_cfg = json.loads(tree["compile"])
     if compile_cfg:
         opt = compile_cfg["optimizer"]

@@ -1,7 +1,9 @@
-"""Keras's ``utils``: label encoding and training-curve plots."""
+"""Keras's ``utils``: label encoding, seeding and training-curve plots."""
 from __future__ import annotations
 
 import numpy as np
+
+from .seeding import set_random_seed  # noqa: F401
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

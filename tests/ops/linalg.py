@@ -34,7 +34,7 @@ def _dominant(draw, dtype, for_grad, square_side=None, batch=None):
 def _spd(draw, dtype, for_grad):
     n = draw(st.integers(0 if not for_grad else 1, 4))
     b = array(draw, _batch(draw, for_grad) + (n, n), dtype, "unit", for_grad=True)
-    return (b @ np.swapaxes(b, -1, -2) + n * np.eye(n)).astype(dtype)
+    return (b @ np.conj(np.swapaxes(b, -1, -2)) + n * np.eye(n)).astype(dtype)  # Hermitian
 
 
 def _spectral(draw, dtype, m, n, batch=(), symmetric=False):
@@ -42,11 +42,20 @@ def _spectral(draw, dtype, m, n, batch=(), symmetric=False):
     rng = _rng(draw)
     k = min(m, n)
     s = 1.0 + 0.5 * np.arange(k) + 0.3 * rng.random(k)
-    u = np.linalg.qr(rng.standard_normal(batch + (m, m)))[0]
-    if symmetric:
-        return ((u * s) @ np.swapaxes(u, -1, -2)).astype(dtype)
-    v = np.linalg.qr(rng.standard_normal(batch + (n, n)))[0]
-    return ((u[..., :, :k] * s) @ np.swapaxes(v[..., :, :k], -1, -2)).astype(dtype)
+    cplx = np.dtype(dtype).kind == "c"
+
+    def unitary(side):  # orthogonal, or unitary for complex dtypes
+        g = rng.standard_normal(batch + (side, side))
+        return np.linalg.qr(g + 1j * rng.standard_normal(g.shape) if cplx else g)[0]
+
+    def adjoint(x):
+        return np.conj(np.swapaxes(x, -1, -2))
+
+    u = unitary(m)
+    if symmetric:  # Hermitian for complex dtypes
+        return ((u * s) @ adjoint(u)).astype(dtype)
+    v = unitary(n)
+    return ((u[..., :, :k] * s) @ adjoint(v[..., :, :k])).astype(dtype)
 
 
 def _matrix_shape(draw, for_grad, tall=False):

@@ -229,11 +229,14 @@ def _eigvals_gen(draw, dtype, for_grad):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = draw(st.integers(1, 4))
     batch = () if for_grad else shape(draw, max_dims=1, min_side=1, max_side=2)
-    return (rng.standard_normal(batch + (n, n)).astype(dtype),), {}
+    m = rng.standard_normal(batch + (n, n))
+    if np.dtype(dtype).kind == "c":
+        m = m + 1j * rng.standard_normal(batch + (n, n))
+    return (m.astype(dtype),), {}
 
 
 def _complex_of(d):
-    return np.dtype(np.complex128 if d == np.float64 else np.complex64)
+    return np.dtype(np.complex128 if d in (np.float64, np.complex128) else np.complex64)
 
 
 OPS = [

@@ -153,7 +153,7 @@ def _poisson_logpmf(k, mu):
 
 def _spd(draw, dtype, n):
     b = array(draw, (n, n), dtype, "unit", True)
-    return (b @ b.T + n * np.eye(n)).astype(dtype)
+    return (b @ b.conj().T + n * np.eye(n)).astype(dtype)  # Hermitian positive definite
 
 
 def _mvn_gen(draw, dtype, for_grad):
@@ -181,7 +181,7 @@ def _cho_gen(draw, dtype, for_grad):
 
 
 def _sym(a):
-    return (a + a.T) / 2
+    return (a + a.conj().T) / 2  # Hermitian for complex inputs
 
 
 def _cho_solve(a, b, lower):
@@ -200,7 +200,8 @@ def _tri_gen(draw, dtype, for_grad):
 
 def _tri_ref(a, b, lower, trans):
     op = a.T if trans in (1, "T") else a
-    return np.linalg.solve(op.astype(np.float64), b.astype(np.float64)).astype(a.dtype)
+    wide = np.complex128 if a.dtype.kind == "c" else np.float64
+    return np.linalg.solve(op.astype(wide), b.astype(wide)).astype(a.dtype)
 
 
 def _expm_gen(draw, dtype, for_grad):
@@ -270,6 +271,6 @@ if _ss is not None:
                                      array(draw, (3,), dtype, "real", True, salt=1),
                                      array(draw, (), dtype, "positive", True, salt=2)), {}),
            scalable=False),  # fixed shapes
-        Op("scipy.linalg.expm", lsl.expm, lambda a: _sl.expm(a.astype("f8")).astype(a.dtype),
+        Op("scipy.linalg.expm", lsl.expm, lambda a: _sl.expm(a.astype(np.promote_types(a.dtype, "f8"))).astype(a.dtype),
            _expm_gen, rtol=1e-4, atol=1e-5, scalable=False),
     ]
