@@ -27,6 +27,9 @@ from .transforms.jit import (cache_info, clear_cache, disable_jit, explain_cache
                              jit, wait_for_compilation)
 from . import debug  # noqa: F401,E402
 from .callbacks import pure_callback  # noqa: F401,E402
+from .transforms.autograd_compat import elementwise_grad  # noqa: F401,E402
+from .transforms.api_compat import (device_get, float0, named_call, named_scope,  # noqa: F401,E402
+                                    typeof)
 from .transforms.api import ShapeDtypeStruct  # noqa: F401,E402
 from . import random  # noqa: F401,E402
 from . import lax  # noqa: F401,E402

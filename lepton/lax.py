@@ -30,6 +30,7 @@ from .primitives.slicing import (bitcast_convert_type, dynamic_slice,  # noqa: F
 from .primitives.sorting import sort  # noqa: F401
 from .primitives.special import (digamma, erf, erf_inv, erfc, lgamma,  # noqa: F401
                                  polygamma)
+from .primitives.igamma import igamma, igamma_grad_a, igammac  # noqa: F401
 from .primitives.structural import (broadcast_in_dim, concatenate, expand_dims,  # noqa: F401
                                     full, reshape, squeeze, transpose)
 from .primitives.structural import iota as broadcasted_iota  # noqa: F401
@@ -45,3 +46,6 @@ from ._lax_misc import (ConvDimensionNumbers, Precision, conv, conv_dimension_nu
                         dynamic_update_slice_in_dim, index_in_dim, slice_in_dim, top_k)
 from ._lax_solves import custom_linear_solve, custom_root  # noqa: F401,E402
 from ._lax_scan import associative_scan  # noqa: F401,E402
+from ._lax_misc import (batch_matmul, broadcast, broadcast_shapes,  # noqa: F401,E402
+                        broadcast_to_rank, clamp, collapse, exp2, full_like, sort_key_val,
+                        split, tile)

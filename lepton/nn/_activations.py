@@ -26,7 +26,7 @@ __all__ = ["relu", "relu6", "gelu", "elu", "celu", "selu", "leaky_relu", "softpl
            "sigmoid", "log_sigmoid", "silu", "swish", "tanh", "hard_tanh", "hard_sigmoid",
            "hard_silu", "hard_swish", "soft_sign", "glu", "identity", "mish", "squareplus",
            "sparse_plus", "sparse_sigmoid", "softmax", "log_softmax",
-           "logsumexp", "one_hot", "standardize"]
+           "logsumexp", "one_hot", "standardize", "log1mexp", "logmeanexp"]
 
 
 def _float(name, x):
@@ -295,3 +295,48 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
         variance = lnp.maximum(
             lnp.mean(x * x, axis=axis, keepdims=True, where=where) - mean * mean, 0.)
     return (x - mean) * lnp.reciprocal(lnp.sqrt(variance + epsilon))
+
+
+def log1mexp(x):
+    """log(1 - exp(-x)) for x >= 0, accurate near 0 and for large x (log1p(-exp(-x))
+    above log 2, log(-expm1(-x)) below: Maechler's switch)."""
+    x = _float("log1mexp", x)
+    return lnp.where(x > math.log(2), lnp.log1p(-lnp.exp(-x)), lnp.log(-lnp.expm1(-x)))
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """log(mean(exp(x))) over ``axis`` without overflow (logsumexp minus log count)."""
+    x = _float("logmeanexp", x)
+    if where is None:
+        axes = range(x.ndim) if axis is None else (
+            (axis,) if isinstance(axis, int) else tuple(axis))
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        count = lnp.asarray(float(n), x.dtype)
+    else:
+        count = lnp.sum(lnp.broadcast_to(where, x.shape), axis=axis, keepdims=keepdims,
+                        dtype=x.dtype)
+        x = lnp.where(where, x, -np.inf)
+    return logsumexp(x, axis=axis, keepdims=keepdims) - lnp.log(count)
+
+
+# ----------------------------------------------------------------------------- no warnings
+def _quiet(fn):
+    """``fn`` without NumPy floating-point warnings: eagerly its ops run as NumPy ufuncs,
+    and intermediate -inf * 0 (silu(-inf)) or overflow (squareplus(1e30)) give the
+    documented inf/nan results silently, as in JAX (there is no NumPy call whose warning
+    the user would expect)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+for _name in __all__:
+    if type(globals()[_name]).__name__ == "function":
+        globals()[_name] = _quiet(globals()[_name])
+del _name

@@ -441,3 +441,4 @@ def eigvals(a):
     diag(V^-1 dA V)``: needs distinct eigenvalues)."""
     a = _matrix("eigvals", a)
     return eig_p.bind(a, vectors=False)[0]
+from ._linalg_compat import *  # noqa: F401,F403,E402  (array-API names)

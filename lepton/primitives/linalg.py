@@ -36,6 +36,12 @@ def _prod(xs):
 
 
 def _dot_impl(x, y, *, dimension_numbers, preferred_element_type):
+    """inf * 0 inside a product gives NaN silently, as in JAX (np.matmul warns)."""
+    with np.errstate(all="ignore"):
+        return _dot_numpy(x, y, dimension_numbers, preferred_element_type)
+
+
+def _dot_numpy(x, y, dimension_numbers, preferred_element_type):
     (xc, yc), (xb, yb) = dimension_numbers
     if preferred_element_type is not None and preferred_element_type != x.dtype:
         x, y = x.astype(preferred_element_type), y.astype(preferred_element_type)

@@ -15,14 +15,16 @@ import numpy as np
 from .. import numpy as lnp
 from ..core import Tracer
 from ..numpy._util import promote_args_inexact
+from ..primitives import igamma as _ig
 from ..primitives import special as _sp
 from ..primitives.elementwise import logistic as _logistic
 from ..transforms.custom import custom_jvp, stop_gradient
 from ._util import quiet
 
-__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln",
+__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "factorial", "gamma", "gammainc",
+           "gammaincc", "gammaln",
            "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-           "polygamma", "softmax", "xlog1py", "xlogy"]
+           "polygamma", "kl_div", "rel_entr", "softmax", "xlog1py", "xlogy"]
 
 
 def _unary(name, prim_fn, doc):
@@ -41,6 +43,49 @@ gammaln = _unary("gammaln", _sp.lgamma, "log|Gamma(x)|: inf at 0, -1, -2, ...")
 digamma = _unary("digamma", _sp.digamma,
                  "psi(x) = d/dx gammaln(x): NaN at 0, -1, -2, ... (as JAX; scipy gives -inf at 0).")
 expit = _unary("expit", _logistic, "1 / (1 + exp(-x)), without overflow.")
+
+
+def gammainc(a, x):
+    """The regularized lower incomplete gamma function P(a, x) = gamma(a, x) / Gamma(a).
+    Differentiable in x and (once) in a, as JAX; NaN for a < 0 or x < 0."""
+    return _ig.igamma(*promote_args_inexact("gammainc", a, x))
+
+
+def gammaincc(a, x):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), accurate
+    where P is close to 1.  Differentiable in x and (once) in a, as JAX."""
+    return _ig.igammac(*promote_args_inexact("gammaincc", a, x))
+
+
+@quiet
+def rel_entr(p, q):
+    """p log(p / q) for p, q > 0; 0 where p == 0 and q >= 0; inf elsewhere (as scipy)."""
+    p, q = promote_args_inexact("rel_entr", p, q)
+    both = (p > 0) & (q > 0)
+    safe_p, safe_q = lnp.where(both, p, 1), lnp.where(both, q, 1)
+    val = safe_p * lnp.log(safe_p / safe_q)
+    return lnp.where(both, val, lnp.where((p == 0) & (q >= 0), 0, np.inf).astype(p.dtype))
+
+
+@quiet
+def kl_div(p, q):
+    """p log(p / q) - p + q for p, q > 0; q where p == 0 and q >= 0; inf elsewhere."""
+    p, q = promote_args_inexact("kl_div", p, q)
+    both = (p > 0) & (q > 0)
+    safe_p, safe_q = lnp.where(both, p, 1), lnp.where(both, q, 1)
+    val = safe_p * lnp.log(safe_p / safe_q) - safe_p + safe_q
+    return lnp.where(both, val, lnp.where((p == 0) & (q >= 0), q, np.inf).astype(p.dtype))
+
+
+@quiet
+def factorial(n, exact=False):
+    """n! = Gamma(n + 1) for n >= 0 (0 for negative n, as scipy); ``exact`` is not
+    supported (as JAX)."""
+    if exact:
+        raise NotImplementedError("factorial: exact=True is not supported (as in JAX); use "
+                                  "math.factorial for Python ints")
+    (n,) = promote_args_inexact("factorial", n)
+    return lnp.where(n < 0, 0, lnp.exp(_sp.lgamma(lnp.where(n < 0, 0, n) + 1)))
 
 
 @quiet

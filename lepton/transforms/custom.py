@@ -419,34 +419,140 @@ def saved_residuals(fun, *args):
 # equation holding the traced function and the user's rules, so that differentiating the
 # *staged* program (grad(jit(f)), or jvp/vmap of a jitted f) still applies the rules.  Its
 # impl runs the traced function; compiled backends see it inlined (``inline_custom_calls``).
-# Values the function closes over travel as leading operands (``num_consts``): they are not
-# differentiated through the rule, as in the eager path.
+# Values the function closes over travel as leading operands (``num_consts``).  When they
+# are tracers of the staging trace (a custom rule defined inside the jitted function,
+# closing over its traced arguments), the rules would close over dead tracers once the
+# trace ends, so they are staged too (``staged`` param: their jaxprs, whose own captured
+# values lead the operands), and rebuilt from the operands when the equation is
+# differentiated.  The rule gives the derivative in the explicit arguments; a closed-over
+# value that is itself differentiated contributes the derivative of the function in it
+# (JAX raises there instead).
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 _CUSTOM_CALLS = (custom_jvp_call_p, custom_vjp_call_p)
 
 
-def _stage_custom(self, prim, fun, args, **rules):
+def _open(closed):
+    """A ClosedJaxpr as a Jaxpr whose consts are leading invars."""
     from ..ir import Jaxpr
-    from .api import trace_to_jaxpr
-    closed = trace_to_jaxpr(fun, [core.get_aval(a) for a in args], name=prim.name)
-    if any(isinstance(c, core.Tracer) for c in closed.consts):
-        # The function (and so, likely, its rules) closes over traced values, which the
-        # rules could not reach once this trace ends: inline it, as lepton did before.
-        return _run(self, fun, args)
     j = closed.jaxpr
-    flat = Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns)
-    return prim.bind(*closed.consts, *args, call_jaxpr=flat, num_consts=len(closed.consts),
-                     **rules)
+    return Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns)
+
+
+def _stage_rules(prim, fun_jaxpr, avals, rules):
+    """Trace the user's rules (custom_jvp: ``rule``; custom_vjp: ``fwd`` and ``bwd``) to
+    jaxprs: ``(staged, consts)`` with ``staged`` a tuple of (jaxpr, number of consts)."""
+    from ..primitives.base import tangent_aval
+    from .api import trace_to_jaxpr
+    n_in, out_avals = len(avals), [v.aval for v in fun_jaxpr.outvars]
+    t_avals = [tangent_aval(a) for a in avals]
+    if prim is custom_jvp_call_p:
+        rule = rules["rule"]
+
+        def rule_flat(*pt):
+            out, out_t = rule(list(pt[:n_in]), list(pt[n_in:]))
+            return [*out, *(instantiate(t) for t in out_t)]
+
+        closed = trace_to_jaxpr(rule_flat, [*avals, *t_avals], name="custom_jvp rule")
+        return ((_open(closed), len(closed.consts)),), list(closed.consts)
+    fwd, bwd, store = rules["fwd"], rules["bwd"], {}
+
+    def fwd_flat(*xs):
+        out, res = fwd(*xs)
+        res_l, store["res_tree"] = _flat(res)
+        return [*out, *res_l]
+
+    closed_f = trace_to_jaxpr(fwd_flat, list(avals), name="custom_vjp fwd")
+    res_avals = [v.aval for v in closed_f.jaxpr.outvars[len(out_avals):]]
+    res_tree = store["res_tree"]
+
+    def bwd_flat(*rc):
+        res = tree.unflatten(res_tree, list(rc[:len(res_avals)]))
+        return [instantiate(c) for c in bwd(res, list(rc[len(res_avals):]))]
+
+    ct_avals = [tangent_aval(a) for a in out_avals]
+    closed_b = trace_to_jaxpr(bwd_flat, [*res_avals, *ct_avals], name="custom_vjp bwd")
+    staged = ((_open(closed_f), len(closed_f.consts)), (_open(closed_b), len(closed_b.consts)),
+              res_tree)
+    return staged, [*closed_f.consts, *closed_b.consts]
+
+
+def _rules_from(staged, consts, n_out):
+    """The Python rules of a ``staged`` equation, given its staged rules' const values."""
+    from ..ir import eval_jaxpr
+    if len(staged) == 1:
+        (rj, _), = staged
+
+        def rule(ps, ts):
+            outs = eval_jaxpr(rj, [], *consts, *ps, *ts)
+            return list(outs[:n_out]), list(outs[n_out:])
+        return {"rule": rule}
+    (fj, nf), (bj, _), _ = staged
+    fc, bc = consts[:nf], consts[nf:]
+
+    # bwd's captured values travel with the residuals (as operands of custom_lin), not in
+    # bwd's closure: the backward pass may run in another trace than this forward one
+    def fwd(*xs):
+        outs = eval_jaxpr(fj, [], *fc, *xs)
+        return list(outs[:n_out]), (list(bc), list(outs[n_out:]))
+
+    def bwd(res, ct):
+        b_consts, r = res
+        return tuple(eval_jaxpr(bj, [], *b_consts, *r, *ct))
+    return {"fwd": fwd, "bwd": bwd}
+
+
+def _n_staged(staged):
+    return sum(n for n in (x[1] for x in staged if isinstance(x, tuple)))
+
+
+_STAGING_RULES = [0]  # > 0 while a rule is being staged
+
+
+def _stage_custom(self, prim, fun, args, **rules):
+    from ..ir import Jaxpr, Var
+    from .api import trace_to_jaxpr
+    avals = [core.get_aval(a) for a in args]
+    closed = trace_to_jaxpr(fun, avals, name=prim.name)
+    flat = _open(closed)
+    if not any(isinstance(c, core.Tracer) for c in closed.consts):
+        return prim.bind(*closed.consts, *args, call_jaxpr=flat, num_consts=len(closed.consts),
+                         staged=None, **rules)
+    if _STAGING_RULES[0]:
+        # a custom function called inside a rule being staged (typically the function
+        # itself, for its primal value): run it, or staging its rule would recurse
+        return _run(self, fun, args)
+    _STAGING_RULES[0] += 1
+    try:
+        staged, rule_consts = _stage_rules(prim, flat, avals, rules)
+    finally:
+        _STAGING_RULES[0] -= 1
+    # the rules' captured values lead the operands; the function's jaxpr ignores them
+    call = Jaxpr([], [Var(core.get_aval(c)) for c in rule_consts] + flat.invars,
+                 flat.outvars, flat.eqns)
+    none = {k: None for k in rules}
+    return prim.bind(*rule_consts, *closed.consts, *args, call_jaxpr=call,
+                     num_consts=len(rule_consts) + len(closed.consts), staged=staged, **none)
+
+
+def _known_only(self, args):
+    """Partial evaluation with every argument known: the call belongs to the parent trace
+    (an outer JVP trace must apply its rule there: grad(grad(f)) through custom_root)."""
+    from .staging import StagingTracer
+    return not self.stage_all and not _owns_any(self, StagingTracer, args)
 
 
 def _staging_process_custom_jvp(self, fun, rule, args):
+    if _known_only(self, args):
+        return _delegate(self, "process_custom_jvp", fun, rule, args)
     if not self.stage_all:  # partial evaluation: the JVP trace above already applied rules
         return _run(self, fun, args)
     return _stage_custom(self, custom_jvp_call_p, fun, args, rule=rule)
 
 
 def _staging_process_custom_vjp(self, fun, fwd, bwd, args):
+    if _known_only(self, args):
+        return _delegate(self, "process_custom_vjp", fun, fwd, bwd, args)
     if not self.stage_all:
         return _run(self, fun, args)
     return _stage_custom(self, custom_vjp_call_p, fun, args, fwd=fwd, bwd=bwd)
@@ -467,30 +573,65 @@ def _call_impl(*args, call_jaxpr, **_):
     return [np.asarray(o._value if isinstance(o, core.Array) else o) for o in outs]
 
 
-def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, num_consts, rule):
+def _closure_tangents(call_jaxpr, primals, tangents, num_consts, n_staged):
+    """The derivative of the function in its closed-over values (None if they have zero
+    tangents): ``num_consts`` leading operands, the first ``n_staged`` of them the staged
+    rules' (not the function's)."""
+    cts = tangents[n_staged:num_consts]
+    if all(type(t) is Zero for t in cts):
+        return None
+    from ..ir import eval_jaxpr
+    from .autodiff import jvp
+    lead, cs, ps = primals[:n_staged], primals[n_staged:num_consts], primals[num_consts:]
+    _, out_t = jvp(lambda *c: list(eval_jaxpr(call_jaxpr, [], *lead, *c, *ps)), tuple(cs),
+                   tuple(instantiate(t) if type(t) is Zero else t for t in cts))
+    return list(out_t)
+
+
+def _add(ts, extra):
+    return ts if extra is None else [ew.add(instantiate(t), e) for t, e in zip(ts, extra)]
+
+
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, num_consts, rule, staged):
+    n_st = 0
+    if staged is not None:
+        n_st = _n_staged(staged)
+        rule = _rules_from(staged, primals[:n_st], len(call_jaxpr.outvars))["rule"]
     ps = list(primals[num_consts:])
     ts = [instantiate(t) for t in tangents[num_consts:]]
     out, out_t = rule(ps, ts)
-    return list(out), [instantiate(t) for t in out_t]
+    out_t = _add([instantiate(t) for t in out_t],
+                 _closure_tangents(call_jaxpr, primals, tangents, num_consts, n_st))
+    return list(out), out_t
 
 
-def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, num_consts, fwd, bwd):
+def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, num_consts, fwd, bwd, staged):
+    n_st = 0
+    if staged is not None:
+        n_st = _n_staged(staged)
+        r = _rules_from(staged, primals[:n_st], len(call_jaxpr.outvars))
+        fwd, bwd = r["fwd"], r["bwd"]
     fake = JVPTrace(core.current_trace())  # reuse the eager rule: JVP of fwd + custom_lin
     ps, ts = primals[num_consts:], tangents[num_consts:]
     args = [JVPTracer(fake, p, t) if type(t) is not Zero else p for p, t in zip(ps, ts)]
     # Recorded (not evaluated): a staged program may be transposed later, which must call
     # bwd itself (bwd need not be linear, e.g. gradient clipping).
     outs = _jvp_process_custom_vjp(fake, None, fwd, bwd, args, record=True)
-    return [o.primal for o in outs], [instantiate(o.tangent) for o in outs]
+    out_t = _add([instantiate(o.tangent) for o in outs],
+                 _closure_tangents(call_jaxpr, primals, tangents, num_consts, n_st))
+    return [o.primal for o in outs], out_t
 
 
-def _batch_custom_call(axis_size, vals, dims, *, call_jaxpr, num_consts, **rules):
+def _batch_custom_call(axis_size, vals, dims, *, call_jaxpr, num_consts, staged, **rules):
     from .vmap import vmap
     if any(d is not None for d in dims[:num_consts]):
         # a batched closed-over value: the rules cannot see it, so run the function itself
         outs = vmap(_call_fun(call_jaxpr, []), in_axes=tuple(dims), axis_size=axis_size)(*vals)
         return list(outs), [0] * len(outs)
     consts, dyn, ddims = vals[:num_consts], vals[num_consts:], tuple(dims[num_consts:])
+    if staged is not None:
+        n_st = _n_staged(staged)
+        rules = _rules_from(staged, consts[:n_st], len(call_jaxpr.outvars))
     fun_b = vmap(_call_fun(call_jaxpr, consts), in_axes=ddims, axis_size=axis_size)
     trace = core.current_trace()
     if "rule" in rules:

@@ -4,4 +4,5 @@ arguments.  Arguments broadcast and promote to float; out-of-support points give
 log densities (0 densities), as JAX."""
 from __future__ import annotations
 
-from . import bernoulli, beta, gamma, multivariate_normal, norm, poisson, t  # noqa: F401
+from . import (bernoulli, beta, cauchy, chi2, expon, gamma, laplace, logistic,  # noqa: F401
+               multivariate_normal, norm, poisson, t, uniform)

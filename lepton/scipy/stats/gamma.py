@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import numpy as lnp
 from ...primitives.special import lgamma
-from ..special import xlogy
+from ..special import gammainc, gammaincc, xlogy
 from .._util import quiet
 from ._util import promote
 
@@ -23,3 +23,34 @@ def logpdf(x, a, loc=0, scale=1):
 @quiet
 def pdf(x, a, loc=0, scale=1):
     return lnp.exp(logpdf(x, a, loc, scale))
+
+
+def _std(name, x, a, loc, scale):
+    """Promoted arguments, the standardised point (clipped at 0 below ``loc``)."""
+    x, a, loc, scale = promote(name, x, a, loc, scale)
+    return lnp.maximum((x - loc) / scale, 0), a
+
+
+@quiet
+def cdf(x, a, loc=0, scale=1):
+    """P(a, (x - loc) / scale), the regularized lower incomplete gamma function; 0 below
+    ``loc``.  Differentiable in x, loc, scale and a (once in a, as JAX)."""
+    y, a = _std("gamma.cdf", x, a, loc, scale)
+    return gammainc(a, y)
+
+
+@quiet
+def sf(x, a, loc=0, scale=1):
+    """1 - cdf, as Q(a, y) (accurate in the upper tail); 1 below ``loc``."""
+    y, a = _std("gamma.sf", x, a, loc, scale)
+    return gammaincc(a, y)
+
+
+@quiet
+def logcdf(x, a, loc=0, scale=1):
+    return lnp.log(cdf(x, a, loc, scale))
+
+
+@quiet
+def logsf(x, a, loc=0, scale=1):
+    return lnp.log(sf(x, a, loc, scale))

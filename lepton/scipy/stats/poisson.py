@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import numpy as lnp
 from ...primitives.special import lgamma
-from ..special import xlogy
+from ..special import gammaincc, xlogy
 from .._util import quiet
 from ._util import promote
 
@@ -24,3 +24,12 @@ def logpmf(k, mu, loc=0):
 @quiet
 def pmf(k, mu, loc=0):
     return lnp.exp(logpmf(k, mu, loc))
+
+
+@quiet
+def cdf(k, mu, loc=0):
+    """P(K <= k) = Q(floor(k - loc) + 1, mu), the regularized upper incomplete gamma
+    function; 0 below loc."""
+    k, mu, loc = promote("poisson.cdf", k, mu, loc)
+    x = lnp.floor(k - loc)
+    return lnp.where(x < 0, 0, gammaincc(lnp.maximum(x, 0) + 1, mu))
