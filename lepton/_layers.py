@@ -36,7 +36,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                           "lepton._lax_solves", "lepton.lax")),
     # libraries written with the public API
     ("libraries", ("lepton.nn", "lepton.stax", "lepton.optimizers", "lepton.scipy",
-                   "lepton.serialization", "lepton.datasets", "lepton.test_util")),
+                   "lepton.serialization", "lepton.datasets", "lepton.test_util",
+                   "lepton.misc")),
     # the Keras-style facade (``leptonic`` is its distribution name)
     ("keras", ("lepton.keras", "leptonic")),
     # the public API: ``import lepton``

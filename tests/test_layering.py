@@ -111,7 +111,7 @@ def test_no_upward_imports():
     bad = []
     for module, target, line in _edges():
         src, dst = layer_of(module), layer_of(target)
-        if dst is not None and dst > src:
+        if dst is not None and src is not None and dst > src:  # unplaced: its own test
             bad.append(f"{_where(module, line)}: {module} ({LAYER_NAMES[src]}) imports "
                        f"{target} ({LAYER_NAMES[dst]})")
     assert not bad, "upward imports (see lepton/_layers.py):\n" + "\n".join(sorted(bad))

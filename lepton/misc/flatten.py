@@ -3,13 +3,13 @@ one 1-D array, with the function that rebuilds it.  Dict entries go in sorted ke
 as in autograd; the vector has the leaves' promoted dtype."""
 from __future__ import annotations
 
-from .. import tree
+from ..flatten_util import ravel_pytree
 
 
 def flatten(value):
     """``(flat_vector, unflatten)`` for the pytree ``value``; works on traced values too
     (the vector is differentiable in the leaves and ``unflatten`` in the vector)."""
-    flat, unflatten = tree.ravel_pytree(value)
+    flat, unflatten = ravel_pytree(value)
     return flat, unflatten
 
 
