@@ -98,9 +98,13 @@ def _cases(test, attr=None):
 
 @pytest.mark.parametrize("op,dtype", _cases("eager"))
 def test_matches_numpy(op, dtype):
+    check_matches_numpy(op, dtype, VALUE_EXAMPLES)
+
+
+def check_matches_numpy(op, dtype, examples):
     """Eager lepton equals NumPy; inputs NumPy rejects must be rejected (same error type)."""
     with _Counter(f"{op}-{dtype}") as count:
-        @settings(max_examples=VALUE_EXAMPLES, **_settings)
+        @settings(max_examples=examples, **_settings)
         @given(data=st.data())
         def run(data):
             args, kwargs = op.gen(data.draw, dtype, False)

@@ -22,7 +22,7 @@ from tests import xfails
 from tests.ops import all_ops, as_numpy_warns, numpy_reference, partial_fn
 from tests.complex_inputs import COMPLEX_DTYPES, REAL_ONLY, TAKES_COMPLEX
 from tests.test_op_table_cpu import _compare as _compare_cpu
-from tests.test_ops import _assert_rejects, _compare, _Counter, _settings, _to_lepton
+from tests.test_ops import _Counter, _settings, check_matches_numpy
 
 ALL = all_ops()
 OPS = [op for op in ALL if op.id in TAKES_COMPLEX]
@@ -47,21 +47,7 @@ def _cases(test, dtypes=COMPLEX_DTYPES, attr=None):
 
 @pytest.mark.parametrize("op,dtype", _cases("complex-eager"))
 def test_complex_matches_numpy(op, dtype):
-    with _Counter(f"{op}-{dtype}") as count:
-        @settings(max_examples=5, **_settings)
-        @given(data=st.data())
-        def run(data):
-            args, kwargs = op.gen(data.draw, dtype, False)
-            want, err, warned = numpy_reference(op, args, kwargs)
-            with as_numpy_warns(warned or err is not None):
-                if err is not None:
-                    _assert_rejects(op, err, lambda: op.fn(*_to_lepton(args), **kwargs),
-                                    strict=False)
-                    return
-                got = op.fn(*_to_lepton(args), **kwargs)
-            _compare(op, dtype, got, want)
-            count.n += 1
-        run()
+    check_matches_numpy(op, dtype, examples=5)
 
 
 @pytest.mark.slow  # cold, each row compiles its complex kernels: CI's slow step runs them
