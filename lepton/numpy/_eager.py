@@ -62,8 +62,10 @@ def _finish(out, dt, weak):
 
 def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
     """``np_fn(x, y)`` with lepton promotion if both operands are concrete, else None."""
-    if _ctx.trace.parent is not None:
-        return None
+    t = _ctx.trace
+    if t.parent is not None:  # an eager vjp's tape runs it as one staged step (tape.py)
+        h = getattr(t, "eager_ufunc", None)
+        return None if h is None else h(np_fn, (x, y), inexact)
     tx, ty = type(x), type(y)
     if tx is Array:
         xv = x._value
@@ -99,7 +101,11 @@ def binary(np_fn, x, y, inexact=False, kinds="iufc", quiet=False):
 
 
 def unary(np_fn, x, inexact=False, kinds="iufc", quiet=True):
-    if _ctx.trace.parent is not None or type(x) is not Array:
+    t = _ctx.trace
+    if t.parent is not None:
+        h = getattr(t, "eager_ufunc", None)
+        return None if h is None else h(np_fn, (x,), inexact)
+    if type(x) is not Array:
         return None
     v = x._value
     dt, weak = v.dtype, x._weak
