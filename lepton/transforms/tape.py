@@ -91,7 +91,7 @@ class _Program:
     running it skips ``abstract_eval``; results are cast to the staged dtypes as
     ``EvalTrace`` does."""
 
-    __slots__ = ("closed", "init", "steps", "outs", "quiet")
+    __slots__ = ("closed", "init", "steps", "outs", "quiet", "_run")
 
     def __init__(self, closed):
         self.closed = closed
@@ -139,25 +139,41 @@ class _Program:
         self.init = init
         self.steps = steps
         self.outs = tuple(ref(v) for v in jaxpr.outvars)
+        self._run = self._compile(len(jaxpr.invars))
 
     def run(self, args):
         """Outputs as NumPy arrays, from NumPy inputs (eager, no checks)."""
         return _quiet_run(self._run, args) if self.quiet else self._run(args)
 
-    def _run(self, args):
-        env = self.init + args
-        for impl, params, ins, multi, dt in self.steps:
-            r = impl(*[env[i] for i in ins], **params)
+    def _compile(self, n_in):
+        """A Python function running the steps with registers as local variables (no
+        per-step list building: these programs are one to a few steps long)."""
+        ns = {"ndarray": np.ndarray, "asarray": np.asarray}
+        for i, c in enumerate(self.init):
+            ns[f"r{i}"] = c
+        base = len(self.init)
+        ins = [f"r{base + i}" for i in range(n_in)]
+        lines = ["def run(args):"]
+        if ins:
+            lines.append(f"    {', '.join(ins)}, = args")
+        k = base + n_in
+        for j, (impl, params, refs, multi, dt) in enumerate(self.steps):
+            ns[f"f{j}"], ns[f"p{j}"] = impl, params
+            call = f"f{j}({', '.join(f'r{i}' for i in refs)}{', **p%d' % j if params else ''})"
+            outs = [f"r{k + i}" for i in range(len(dt) if multi else 1)]
+            k += len(outs)
             if multi:
-                for o, d in zip(r, dt):
-                    if type(o) is not np.ndarray or o.dtype != d:
-                        o = np.asarray(o, d)
-                    env.append(o)
+                lines.append(f"    {', '.join(outs)}, = {call}")
             else:
-                if type(r) is not np.ndarray or r.dtype != dt:
-                    r = np.asarray(r, dt)
-                env.append(r)
-        return [env[i] for i in self.outs]
+                lines.append(f"    {outs[0]} = {call}")
+            for i, o in enumerate(outs):
+                d = f"d{j}_{i}"
+                ns[d] = dt[i] if multi else dt
+                lines.append(f"    if {o}.__class__ is not ndarray or {o}.dtype != {d}:")
+                lines.append(f"        {o} = asarray({o}, {d})")
+        lines.append(f"    return [{', '.join(f'r{i}' for i in self.outs)}]")
+        exec("\n".join(lines), ns)  # noqa: S102 - source built above from register numbers
+        return ns["run"]
 
     def bind(self, args):
         """Outputs under the current trace (any lepton values in, lepton values out)."""
@@ -477,10 +493,14 @@ class TapeTrace(Trace):
 
 
 # ----------------------------------------------------------------------------- vjp
+#: Off: eager ``vjp``/``grad`` linearize as under a transform (for benchmarks and checks).
+ENABLED = True
+
+
 def usable(primals):
     """Whether ``vjp`` of a function at ``primals`` can run on the tape: no transform is
     active and every primal is a concrete array."""
-    return _ctx.trace.parent is None and all(type(p) is Array for p in primals)
+    return ENABLED and _ctx.trace.parent is None and all(type(p) is Array for p in primals)
 
 
 def vjp_flat(fun, primals, store=None):
