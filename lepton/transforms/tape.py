@@ -277,13 +277,12 @@ def _derive(jvp, avals, own, root):
 class TapeTrace(Trace):
     """Records differentiated primitive applications while evaluating them eagerly."""
 
-    __slots__ = ("tape", "count", "x64")
+    __slots__ = ("tape", "count")
 
     def __init__(self, parent):
         super().__init__(parent)
         self.tape = []
         self.count = 0
-        self.x64 = _config.x64
 
     def __repr__(self):
         return "vjp"
@@ -306,7 +305,10 @@ class TapeTrace(Trace):
             vals.append(v)
             kav.append((v.shape, v.dtype, p._weak))
         try:
-            key = (prim, tuple(params.items()), tuple(kav), own, self.x64)
+            # parameter types too: 1 == 1.0 == True, but a rule staged for one need not
+            # suit the others
+            key = (prim, tuple(params.items()), tuple(map(type, params.values())), tuple(kav),
+                   own, _config.x64)
             rule = _rules.get(key)
         except TypeError:  # an unhashable parameter
             key, rule = None, _GENERIC
@@ -390,7 +392,7 @@ class TapeTrace(Trace):
                 return None
             kav[scalar] = ((), dt, True)
         own = tuple(own)
-        key = (fn, tuple(kav), own, self.x64)
+        key = (fn, tuple(kav), own, _config.x64)
         rule = _rules.get(key)
         if rule is None:
             try:
