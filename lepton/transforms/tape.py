@@ -84,96 +84,77 @@ def _unquiet(impl):
 
 
 class _Program:
-    """A closed jaxpr flattened to ``impl`` calls over a register list.
+    """A closed jaxpr compiled to a straight-line Python function of NumPy arrays.
 
-    Registers: constants and literals, then inputs, then each equation's outputs in
-    order, so evaluation only appends.  Avals were checked when the jaxpr was staged, so
-    running it skips ``abstract_eval``; results are cast to the staged dtypes as
-    ``EvalTrace`` does."""
+    Avals were checked when the jaxpr was staged, so running it skips ``abstract_eval``;
+    results are cast to the staged dtypes as ``EvalTrace`` does.  Equations that read only
+    constants (e.g. the ``1`` of ``1 - tanh(x)**2``) are evaluated once, here.  Elementwise
+    steps call their NumPy function directly: the program switches NumPy's floating-point
+    warnings off once around the call instead of once per step."""
 
-    __slots__ = ("closed", "init", "steps", "outs", "quiet", "_run")
+    __slots__ = ("closed", "quiet", "_run")
 
     def __init__(self, closed):
         self.closed = closed
         jaxpr = closed.jaxpr
-        reg, init = {}, []
+        ns = {"ndarray": np.ndarray, "asarray": np.asarray}
+        consts, name = {}, {}
+
+        def const(value):
+            n = f"c{len(consts)}"
+            consts[n] = ns[n] = value
+            return n
+
         for v, c in zip(jaxpr.constvars, closed.consts):
             if type(c) is not Array:
                 raise TypeError("a constant of the staged rule is not concrete")
-            reg[v] = len(init)
-            init.append(c._value)
-        lit_reg = {}
-        for eqn in jaxpr.eqns:
-            if eqn.prim.impl is None:
-                raise TypeError(f"{eqn.prim} has no impl")
-            for v in eqn.invars:
-                if type(v) is Literal and id(v) not in lit_reg:
-                    lit_reg[id(v)] = len(init)
-                    init.append(concrete(v.value)._value)
-        for v in jaxpr.outvars:
-            if type(v) is Literal and id(v) not in lit_reg:
-                lit_reg[id(v)] = len(init)
-                init.append(concrete(v.value)._value)
-        k = len(init)
-        for v in jaxpr.invars:
-            reg[v] = k
-            k += 1
+            name[v] = const(c._value)
 
         def ref(v):
-            return lit_reg[id(v)] if type(v) is Literal else reg[v]
+            return const(concrete(v.value)._value) if type(v) is Literal else name[v]
 
-        steps, quiet = [], False
-        for eqn in jaxpr.eqns:
-            ins = tuple(ref(v) for v in eqn.invars)
-            dts = tuple(v.aval.dtype for v in eqn.outvars)
-            for v in eqn.outvars:
-                reg[v] = k
-                k += 1
-            multi = eqn.prim.multiple_results
-            impl = _unquiet(eqn.prim.impl)
-            params = eqn.params
-            if impl is not eqn.prim.impl:  # the wrapper drops the parameters
-                quiet, params = True, {}
-            steps.append((impl, params, ins, multi, dts if multi else dts[0]))
+        ins = [f"a{i}" for i in range(len(jaxpr.invars))]
+        name.update(zip(jaxpr.invars, ins))
+        lines = ["def run(args):"] + ([f"    {', '.join(ins)}, = args"] if ins else [])
+        quiet, k = False, 0
+        for j, eqn in enumerate(jaxpr.eqns):
+            prim = eqn.prim
+            if prim.impl is None:
+                raise TypeError(f"{prim} has no impl")
+            args = [ref(v) for v in eqn.invars]
+            impl, params = _unquiet(prim.impl), eqn.params
+            if impl is not prim.impl:  # the wrapper drops the parameters
+                params = {}
+            dts = [v.aval.dtype for v in eqn.outvars]
+            if all(a in consts for a in args) and not effectful(prim, eqn.params):
+                vals = [consts[a] for a in args]
+                r = _quiet_run(lambda vs: impl(*vs, **params), vals)
+                for v, o, d in zip(eqn.outvars, r if prim.multiple_results else [r], dts):
+                    if type(o) is not np.ndarray or o.dtype != d:
+                        o = np.asarray(o, d)
+                    o.setflags(write=False)  # shared by every run of this rule
+                    name[v] = const(o)
+                continue
+            quiet = quiet or impl is not prim.impl
+            ns[f"f{j}"], ns[f"p{j}"] = impl, params
+            call = f"f{j}({', '.join(args)}{f', **p{j}' if params else ''})"
+            outs = [f"t{k + i}" for i in range(len(eqn.outvars))]
+            k += len(outs)
+            lines.append(f"    {', '.join(outs)}, = {call}" if prim.multiple_results else
+                         f"    {outs[0]} = {call}")
+            for i, o in enumerate(outs):
+                ns[f"d{j}_{i}"] = dts[i]
+                lines.append(f"    if {o}.__class__ is not ndarray or {o}.dtype != d{j}_{i}:")
+                lines.append(f"        {o} = asarray({o}, d{j}_{i})")
+            name.update(zip(eqn.outvars, outs))
+        lines.append(f"    return [{', '.join(ref(v) for v in jaxpr.outvars)}]")
+        exec("\n".join(lines), ns)  # noqa: S102 - source built above from variable names
+        self._run = ns["run"]
         self.quiet = quiet
-        self.init = init
-        self.steps = steps
-        self.outs = tuple(ref(v) for v in jaxpr.outvars)
-        self._run = self._compile(len(jaxpr.invars))
 
     def run(self, args):
         """Outputs as NumPy arrays, from NumPy inputs (eager, no checks)."""
         return _quiet_run(self._run, args) if self.quiet else self._run(args)
-
-    def _compile(self, n_in):
-        """A Python function running the steps with registers as local variables (no
-        per-step list building: these programs are one to a few steps long)."""
-        ns = {"ndarray": np.ndarray, "asarray": np.asarray}
-        for i, c in enumerate(self.init):
-            ns[f"r{i}"] = c
-        base = len(self.init)
-        ins = [f"r{base + i}" for i in range(n_in)]
-        lines = ["def run(args):"]
-        if ins:
-            lines.append(f"    {', '.join(ins)}, = args")
-        k = base + n_in
-        for j, (impl, params, refs, multi, dt) in enumerate(self.steps):
-            ns[f"f{j}"], ns[f"p{j}"] = impl, params
-            call = f"f{j}({', '.join(f'r{i}' for i in refs)}{', **p%d' % j if params else ''})"
-            outs = [f"r{k + i}" for i in range(len(dt) if multi else 1)]
-            k += len(outs)
-            if multi:
-                lines.append(f"    {', '.join(outs)}, = {call}")
-            else:
-                lines.append(f"    {outs[0]} = {call}")
-            for i, o in enumerate(outs):
-                d = f"d{j}_{i}"
-                ns[d] = dt[i] if multi else dt
-                lines.append(f"    if {o}.__class__ is not ndarray or {o}.dtype != {d}:")
-                lines.append(f"        {o} = asarray({o}, {d})")
-        lines.append(f"    return [{', '.join(f'r{i}' for i in self.outs)}]")
-        exec("\n".join(lines), ns)  # noqa: S102 - source built above from register numbers
-        return ns["run"]
 
     def bind(self, args):
         """Outputs under the current trace (any lepton values in, lepton values out)."""
@@ -182,9 +163,18 @@ class _Program:
 
 _PY_SCALARS = (bool, int, float, complex)
 _UFUNCS = None
+_EAGER = None  # lepton.numpy._eager, imported on first use (it is imported after us)
 _UFUNC_NAMES = ("exp expm1 log log1p sqrt cbrt sin cos tan arcsin arccos arctan sinh cosh tanh "
                 "arcsinh arccosh arctanh negative add subtract multiply true_divide maximum "
                 "minimum matmul equal not_equal less less_equal greater greater_equal").split()
+
+
+def _numpy_eager():
+    global _EAGER
+    if _EAGER is None:
+        from ..numpy import _eager
+        _EAGER = _eager
+    return _EAGER
 
 
 def _ufunc_table():
@@ -380,7 +370,7 @@ class TapeTrace(Trace):
         if True not in own:
             return None
         if scalar >= 0:
-            from ..numpy import _eager
+            _eager = _numpy_eager()
             _, od, ow = kav[1 - scalar]
             sd = _eager._py_dtypes()[type(args[scalar])]
             dt, weak = _eager._promoted(od, ow, sd, True, inexact)
