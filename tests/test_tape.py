@@ -283,3 +283,18 @@ def test_plain_ops_take_the_staged_rules(monkeypatch):
     for name in ("elementwise", "scalars_both_sides", "broadcast", "reductions", "matmul"):
         lepton.grad(FUNCTIONS[name])(x)
     lepton.value_and_grad(lambda p: lnp.sum(p["a"] * p["b"]))({"a": x, "b": x})
+
+
+def test_large_products_restore_the_callers_blas_threads():
+    from lepton.backends import blas_threads
+
+    controls = blas_threads._controls()
+    if controls is None:
+        pytest.skip("no OpenBLAS loaded")
+    _, get_threads, _ = controls
+    before = get_threads()
+    a = lnp.asarray(_r(128, 512).astype(np.float32))
+    b = lnp.asarray(_r(512, 600).astype(np.float32))  # 39M multiply-adds: >= BIG
+    on, off = _both(lambda: lepton.grad(lambda a, b: lnp.sum(lnp.tanh(a @ b)), (0, 1))(a, b))
+    _assert_same(on, off, rtol=1e-4, atol=1e-4)
+    assert get_threads() == before

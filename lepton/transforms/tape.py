@@ -28,6 +28,8 @@ cotangents evaluates the same programs with ``bind`` instead of NumPy.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import config as _config, dtypes
@@ -83,6 +85,40 @@ def _unquiet(impl):
     return impl
 
 
+_SMALL_PRODUCT = 1 << 16  # multiply-adds (~10 us): below, two thread switches cost more
+
+
+def _blas_policy(impl, eqn):
+    """A product runs with the BLAS thread count that compiled programs use
+    (``backends.blas_threads``): one thread, and every thread for a large product on an
+    idle machine (while other processes keep the cores busy, a multi-threaded OpenBLAS
+    product waits for descheduled threads: 10x slower on a loaded 2-core machine).  The
+    caller's count is restored after the product; tiny products are left alone."""
+    try:
+        from ..backends import blas_threads as bt
+        controls = None if bt._fixed() is not None else bt._controls()
+        x = eqn.invars[0].aval
+        k = math.prod(x.shape[i] for i in eqn.params["dimension_numbers"][0][0])
+        size = eqn.outvars[0].aval.size * k
+        if controls is None or size < _SMALL_PRODUCT:  # switching would cost more
+            return impl
+        wide = bt._wide if size >= bt.BIG else lambda: 1
+    except (ImportError, AttributeError, KeyError, IndexError, TypeError):
+        return impl
+    set_threads, get_threads = controls[0], controls[1]
+
+    def product(*args, **params):
+        n, prev = wide(), get_threads()
+        if n == prev:
+            return impl(*args, **params)
+        set_threads(n)
+        try:
+            return impl(*args, **params)
+        finally:
+            set_threads(prev)
+    return product
+
+
 class _Program:
     """A closed jaxpr compiled to a straight-line Python function of NumPy arrays.
 
@@ -125,6 +161,8 @@ class _Program:
             impl, params = _unquiet(prim.impl), eqn.params
             if impl is not prim.impl:  # the wrapper drops the parameters
                 params = {}
+            elif prim.name == "dot_general":
+                impl = _blas_policy(impl, eqn)
             dts = [v.aval.dtype for v in eqn.outvars]
             if all(a in consts for a in args) and not effectful(prim, eqn.params):
                 vals = [consts[a] for a in args]
