@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from .. import config as _config, dtypes
+from .. import config as _config, dtypes, tree
 from ..core import Array, ShapedArray, Trace, Tracer, _ctx, concrete, new_array, set_trace
 from ..ir import Literal, effectful, eval_jaxpr
 from ..primitives.base import Zero, add_tangents, instantiate, tangent_aval
@@ -359,8 +359,8 @@ class TapeTrace(Trace):
             self.count += 1
             if rule.ct_pos:
                 del vals[0]
-                self.tape.append((rule, vals, (out.node,),
-                                  tuple([args[k].node for k in rule.ct_pos])))
+                self.tape.append((rule, vals, out.node,  # one output: its id, no tuple
+                                  [args[k].node for k in rule.ct_pos]))
             return out
         outs, out_ids = [], []
         for v, aval, nz in zip(vals, rule.out_avals, rule.nz_out):
@@ -553,7 +553,6 @@ def vjp_flat(fun, primals, store=None):
         _ctx.trace = prev
         trace.alive = False
     if store is not None and "aux" in store:
-        from .. import tree
         store["aux"] = tree.map(lambda x: trace.unpack(x)[0] if isinstance(x, Tracer) else x,
                                 store["aux"])
     out_primals, out_ids = [], []
@@ -608,16 +607,29 @@ def _add_np(a, b):
 def _walk_np(tape, env):
     """The backward pass on NumPy cotangents (root trace, concrete values), run with
     NumPy's floating-point warnings off as every elementwise primitive runs."""
+    ndarray = np.ndarray
     for rule, res, out_ids, in_ids in reversed(tape):
-        if len(out_ids) == 1:
-            c = env[out_ids[0]]
+        if out_ids.__class__ is int:  # the common case: one output, a staged rule
+            c = env[out_ids]
             if c is None:
                 continue
-            cs = [c]
-        else:
-            cs = [env[i] for i in out_ids]
-            if all(c is None for c in cs):
-                continue
+            env[out_ids] = None
+            res.append(c)  # residuals + cotangent: the backward program's arguments
+            try:
+                got = rule.bwd._run(res)
+            finally:
+                res.pop()
+            for i, g in zip(in_ids, got):
+                cur = env[i]
+                if cur is None:
+                    env[i] = g
+                else:
+                    cur = cur + g
+                    env[i] = cur if cur.__class__ is ndarray else np.asarray(cur)
+            continue
+        cs = [env[i] for i in out_ids]
+        if all(c is None for c in cs):
+            continue
         for i in out_ids:
             env[i] = None
         if rule is None:  # a generically linearized application
@@ -641,6 +653,8 @@ def _walk_np(tape, env):
 def _walk(tape, env):
     """The backward pass under the current trace (cotangents may be tracers)."""
     for rule, res, out_ids, in_ids in reversed(tape):
+        if out_ids.__class__ is int:
+            out_ids = (out_ids,)
         cs = [env[i] for i in out_ids]
         if all(c is None for c in cs):
             continue
