@@ -16,12 +16,18 @@ The VJP of a primitive is not written by hand: it is derived once per
 * a *backward* program: (residuals, output cotangents) -> input cotangents (the
   transposed linear part).
 
-Both run as flat lists of ``impl`` calls on NumPy arrays (shapes were checked when they
-were staged).  Primitives whose rules cannot be staged that way (a rule that looks at
-values, higher-order primitives with a ``partial_eval`` rule, custom_jvp/custom_vjp
-functions, effectful ones) are linearized per application with the general machinery
-(``StagingTrace`` + ``JVPTrace``) and their linear jaxpr is transposed by
-``backward_pass``: slower, same answers.
+Both are compiled to straight-line Python functions of NumPy arrays calling the
+primitives' ``impl``s (shapes were checked when they were staged).  ``lepton.numpy``'s
+eager ufunc path hands a call on tape values to ``TapeTrace.eager_ufunc``, which stages
+the whole NumPy-level function (promotion, broadcasting, primitive) as one such rule.
+Primitives whose rules cannot be staged (a rule that looks at values, higher-order
+primitives with a ``partial_eval`` rule, custom_jvp/custom_vjp functions, effectful
+ones) are linearized per application with the general machinery (``StagingTrace`` +
+``JVPTrace``) and their linear jaxpr is transposed by ``backward_pass``: slower, same
+answers.
+
+Deviation from the linearize path (and as JAX): a gradient has its primal's aval, so
+``grad(f)(1.0)`` is weakly typed.
 
 A pullback called under a transform (``vmap`` in ``jacrev``, ``jit``) or with traced
 cotangents evaluates the same programs with ``bind`` instead of NumPy.
@@ -37,7 +43,7 @@ from ..core import Array, ShapedArray, Trace, Tracer, _ctx, concrete, new_array,
 from ..ir import Literal, effectful, eval_jaxpr
 from ..primitives.base import Zero, add_tangents, instantiate, tangent_aval
 from .jvp import JVPTrace, JVPTracer
-from .staging import StagingTrace, StagingTracer
+from .staging import StagingTrace
 from .transpose import backward_pass
 
 _CACHE_LIMIT = 4096
@@ -159,7 +165,8 @@ class _Program:
                 raise TypeError(f"{prim} has no impl")
             args = [ref(v) for v in eqn.invars]
             impl, params = _unquiet(prim.impl), eqn.params
-            if impl is not prim.impl:  # the wrapper drops the parameters
+            unquieted = impl is not prim.impl
+            if unquieted:  # the wrapper drops the parameters
                 params = {}
             elif prim.name == "dot_general":
                 impl = _blas_policy(impl, eqn)
@@ -173,7 +180,7 @@ class _Program:
                     o.setflags(write=False)  # shared by every run of this rule
                     name[v] = const(o)
                 continue
-            quiet = quiet or impl is not prim.impl
+            quiet = quiet or unquieted
             ns[f"f{j}"], ns[f"p{j}"] = impl, params
             call = f"f{j}({', '.join(args)}{f', **p{j}' if params else ''})"
             outs = [f"t{k + i}" for i in range(len(eqn.outvars))]
