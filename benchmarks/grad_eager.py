@@ -68,6 +68,36 @@ def dict_params():
             "w2": rng.standard_normal(16) * 0.3, "b2": np.zeros(())}
 
 
+def flstm(np_):
+    """An LSTM unrolled by a Python loop: 20 steps, batch 8, 16 inputs, 32 hidden units,
+    softmax cross-entropy on the last state (the autograd examples' style)."""
+    rng = np.random.default_rng(3)
+    xs = rng.standard_normal((20, 8, 16))
+    ys = np.eye(10)[rng.integers(0, 10, 8)]
+
+    def sig(x):
+        return 1.0 / (1.0 + np_.exp(-x))
+
+    def f(p):
+        h = np_.zeros((8, 32))
+        c = np_.zeros((8, 32))
+        for t in range(20):
+            z = np_.dot(np_.concatenate([xs[t], h], axis=1), p["W"]) + p["b"]
+            c = sig(z[:, 32:64]) * c + sig(z[:, :32]) * np_.tanh(z[:, 96:])
+            h = sig(z[:, 64:96]) * np_.tanh(c)
+        logits = np_.dot(h, p["V"])
+        m = np_.max(logits, axis=1, keepdims=True)
+        lse = m + np_.log(np_.sum(np_.exp(logits - m), axis=1, keepdims=True))
+        return -np_.mean(np_.sum(ys * (logits - lse), axis=1))
+    return f
+
+
+def lstm_params():
+    rng = np.random.default_rng(4)
+    return {"W": rng.standard_normal((48, 128)) * 0.1, "b": np.zeros(128),
+            "V": rng.standard_normal((32, 10)) * 0.1}
+
+
 def mlp_loss(np_like):
     def logsumexp(z):
         m = np_like.max(z, axis=1, keepdims=True)
@@ -105,6 +135,7 @@ CASES = {
     "dict params": (fdict, lambda: (dict_params(),), "grad"),
     "value_and_grad 5-op": (f5, lambda: (_x(50),), "value_and_grad"),
     "has_aux 5-op": (f5, lambda: (_x(50),), "has_aux"),
+    "LSTM loop 20 steps": (flstm, lambda: (lstm_params(),), "grad"),
     "MLP b256": (mlp_loss, lambda: mlp_data(), "grad"),
 }
 
