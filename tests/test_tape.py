@@ -65,6 +65,8 @@ FUNCTIONS = {
     "cumsum_sort": lambda x: lnp.sum(lnp.cumsum(x) * lnp.sort(x)),
     "softmax_logsumexp": lambda x: lepton.nn.softmax(x)[2]
     + lepton.scipy.special.logsumexp(x * 2),
+    "scalar_ops_2d_and_0d": lambda x: lnp.sum(1.0 / (1.0 + lnp.exp(-x.reshape(2, 3))) * 2 - 1)
+    + lnp.maximum(x[0], 0.0) * 3.0 + (x[1] + 1.0) / 2.0,
     "integer_pow_abs": lambda x: lnp.sum(lnp.abs(x) ** 3 + x ** 2 + lnp.sqrt(x * x + 1)),
 }
 

@@ -125,6 +125,36 @@ def _blas_policy(impl, eqn):
     return product
 
 
+def _ufunc_impl(prim):
+    f = _unquiet(prim.impl)
+    return f if isinstance(f, np.ufunc) else None
+
+
+def _scalar_broadcasts(jaxpr):
+    """Equations broadcasting a 0-d value that need not run: every reader is a NumPy
+    ufunc step (which broadcasts by itself) with another operand of the full shape, and
+    the broadcast array is not an output of the program."""
+    readers = {}
+    for eqn in jaxpr.eqns:
+        for v in eqn.invars:
+            if type(v) is not Literal:
+                readers.setdefault(v, []).append(eqn)
+    outs = {v for v in jaxpr.outvars if type(v) is not Literal}
+    cands = {eqn.outvars[0]: eqn for eqn in jaxpr.eqns
+             if eqn.prim.name == "broadcast_in_dim" and eqn.invars[0].aval.shape == ()}
+    skip = set()
+    for v, eqn in cands.items():
+        if v in outs or v not in readers:
+            continue
+        if all(_ufunc_impl(r.prim) is not None and not r.prim.multiple_results and
+               r.outvars[0].aval.shape == v.aval.shape and
+               any(type(u) is not Literal and u not in cands and u.aval.shape == v.aval.shape
+                   for u in r.invars)
+               for r in readers[v]):
+            skip.add(eqn)
+    return skip
+
+
 class _Program:
     """A closed jaxpr compiled to a straight-line Python function of NumPy arrays.
 
@@ -157,6 +187,7 @@ class _Program:
 
         ins = [f"a{i}" for i in range(len(jaxpr.invars))]
         name.update(zip(jaxpr.invars, ins))
+        scalar_ok = _scalar_broadcasts(jaxpr)
         lines = ["def run(args):"] + ([f"    {', '.join(ins)}, = args"] if ins else [])
         quiet, k = False, 0
         for j, eqn in enumerate(jaxpr.eqns):
@@ -171,6 +202,11 @@ class _Program:
             elif prim.name == "dot_general":
                 impl = _blas_policy(impl, eqn)
             dts = [v.aval.dtype for v in eqn.outvars]
+            if prim.name == "convert_element_type" and eqn.invars[0].aval.dtype == dts[0] \
+                    or eqn in scalar_ok:
+                # a weak-type change only, or a 0-d value that its ufunc consumers broadcast
+                name[eqn.outvars[0]] = args[0]
+                continue
             if all(a in consts for a in args) and not effectful(prim, eqn.params):
                 vals = [consts[a] for a in args]
                 r = _quiet_run(lambda vs: impl(*vs, **params), vals)
