@@ -258,18 +258,20 @@ def test_no_numpy_warnings_at_singular_points():
 
 
 # ----------------------------------------------------------------------------- fallbacks
-_sign_sq_p = Primitive("test_tape_value_dependent_rule")
-_sign_sq_p.impl = lambda x: x * x
-_sign_sq_p.abstract_eval = lambda a: a
-# A JVP rule that looks at the primal's value: it cannot be staged once for all values,
-# so the tape linearizes each application instead.
-defjvp(_sign_sq_p, lambda t, x, ans: t * (2 * x if float(lnp.sum(x)) > 0 else 0 * x))
-
-
 def test_rule_that_reads_values_is_linearized_per_call():
-    f = lambda x: lnp.sum(_sign_sq_p.bind(x))  # noqa: E731
-    np.testing.assert_allclose(lepton.grad(f)(lnp.asarray([1.0, 2.0])), [2.0, 4.0])
-    np.testing.assert_allclose(lepton.grad(f)(lnp.asarray([-1.0, -2.0])), [0.0, 0.0])
+    from lepton.core import PRIMITIVES
+    p = Primitive("test_tape_value_dependent_rule")
+    try:
+        p.impl = lambda x: x * x
+        p.abstract_eval = lambda a: a
+        # A JVP rule that looks at the primal's value: it cannot be staged once for all
+        # values, so the tape linearizes each application instead.
+        defjvp(p, lambda t, x, ans: t * (2 * x if float(lnp.sum(x)) > 0 else 0 * x))
+        f = lambda x: lnp.sum(p.bind(x))  # noqa: E731
+        np.testing.assert_allclose(lepton.grad(f)(lnp.asarray([1.0, 2.0])), [2.0, 4.0])
+        np.testing.assert_allclose(lepton.grad(f)(lnp.asarray([-1.0, -2.0])), [0.0, 0.0])
+    finally:
+        del PRIMITIVES["test_tape_value_dependent_rule"]
 
 
 def test_plain_ops_take_the_staged_rules(monkeypatch):
