@@ -404,12 +404,8 @@ def _walk_np(tape, env):
             if c is None:
                 continue
             env[out_ids] = None
-            res.append(c)  # residuals + cotangent: the backward program's arguments
-            try:
-                got = rule.bwd._run(res)
-            finally:
-                res.pop()
-            for i, g in zip(in_ids, got):
+            # residuals + cotangent in a new list (a pullback may run in several threads)
+            for i, g in zip(in_ids, rule.bwd._run(res + [c])):
                 cur = env[i]
                 if cur is None:
                     env[i] = g
