@@ -302,3 +302,16 @@ def test_large_products_restore_the_callers_blas_threads():
     on, off = _both(lambda: lepton.grad(lambda a, b: lnp.sum(lnp.tanh(a @ b)), (0, 1))(a, b))
     _assert_same(on, off, rtol=1e-4, atol=1e-4)
     assert get_threads() == before
+
+
+def test_pullback_in_several_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    x = lnp.asarray(_r(6))
+    _, pull = lepton.vjp(lambda x: lnp.tanh(lnp.sin(x) * x) * 2.0, x)
+    cts = [lnp.asarray(_r(6)) for _ in range(16)]
+    want = [pull(c)[0] for c in cts]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda c: pull(c)[0], cts * 4))
+    for g, w in zip(got, want * 4):
+        np.testing.assert_array_equal(g, w)
