@@ -105,8 +105,10 @@ def binary(prim, x, y, inexact=False, kinds="iufc", np_fn=None):
     ``prim`` is the primitive the slow path binds: its ``numpy_impl`` is called (unless
     ``np_fn`` is given) and its ``quiet`` flag (absent: False) says whether NumPy's
     floating-point warnings are silenced."""
-    if _ctx.trace.parent is not None:
-        return None
+    t = _ctx.trace
+    if t.parent is not None:  # an eager vjp's tape runs it as one staged step (tape.py)
+        h = getattr(t, "eager_ufunc", None)
+        return None if h is None else h(np_fn or prim.numpy_impl, (x, y), inexact)
     tx, ty = type(x), type(y)
     if tx is Array:
         xv = x._value
@@ -148,7 +150,11 @@ def binary(prim, x, y, inexact=False, kinds="iufc", np_fn=None):
 
 def unary(prim, x, inexact=False, kinds="iufc"):
     """``prim``'s NumPy function of ``x`` if ``x`` is concrete, else None (as ``binary``)."""
-    if _ctx.trace.parent is not None or type(x) is not Array:
+    t = _ctx.trace
+    if t.parent is not None:
+        h = getattr(t, "eager_ufunc", None)
+        return None if h is None else h(prim.numpy_impl, (x,), inexact)
+    if type(x) is not Array:
         return None
     v = x._value
     dt, weak = v.dtype, x._weak

@@ -3,18 +3,23 @@
 Reverse mode = JVP + partial evaluation + transpose: ``linearize`` runs the JVP
 with tangents that are tracers of a partial-evaluation ``StagingTrace``, so the
 primal computation happens now and the tangent computation is recorded as a
-linear jaxpr; ``vjp`` transposes that jaxpr.
+linear jaxpr; ``vjp`` transposes that jaxpr.  Eagerly (no transform active, concrete
+inputs) ``vjp`` records a tape instead (``tape.py``): same rules, staged once per
+primitive signature rather than on every call.
 """
 from __future__ import annotations
 
 import functools
 import operator
 
+import numpy as np
+
 from .. import dtypes, tree
-from ..core import ArrayBase, concrete, current_trace, set_trace
+from ..core import Array, ArrayBase, concrete, current_trace, new_array, set_trace
 from ..errors import DTypeError, ShapeError
 from ..primitives.base import Zero, instantiate, tangent_aval
 from ..primitives.structural import full, zeros
+from . import tape
 from .jvp import JVPTrace, JVPTracer
 from .staging import StagingTrace
 from .transpose import backward_pass
@@ -132,6 +137,8 @@ def linearize_flat(fun, primals, store=None):
 
 
 def vjp_flat(fun, primals, store=None):
+    if tape.usable(primals):  # eager: record a tape instead of linearizing
+        return tape.vjp_flat(fun, primals, store)
     out_primals, lin, nonzero, diff_mask = linearize_flat(fun, primals, store)
     in_avals = [tangent_aval(p.aval) for p in primals]
 
@@ -243,6 +250,8 @@ def _dyn_fun(fname, fun, argnums, args, kwargs):
 
 def _check_differentiable(fname, dyn, argnums):
     for i, arg in zip(argnums, dyn):
+        if all(type(x) is Array and x._value.dtype.kind in "fc" for x in tree.leaves(arg)):
+            continue  # the common case, without building paths
         for path, leaf in tree.leaves_with_path(arg):
             dt = leaf.dtype if hasattr(leaf, "dtype") else dtypes.python_scalar_dtype(leaf) \
                 if isinstance(leaf, (bool, int, float, complex)) else None
@@ -260,7 +269,23 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
         f_dyn, dyn = _dyn_fun("grad", fun, argnums, args, kwargs)
-        res = vjp(f_dyn, *dyn, has_aux=has_aux)
+        flat_p, in_tree = tree.flatten(dyn)
+        flat_p = _as_values(flat_p, "vjp primals")
+        if tape.usable(flat_p):  # eager: the tape directly, without vjp's general wrapper
+            store = {}
+            outs, pull = tape.vjp_flat(_flat_fun(f_dyn, in_tree, store, has_aux), flat_p, store)
+            ans = tree.unflatten(store["tree"], outs)
+
+            def pullback(ct):
+                return tree.unflatten(in_tree, [instantiate(c) for c in pull([ct])])
+
+            if type(ans) is Array and ans.aval.shape == () and ans.dtype.kind == "f":
+                g = pullback(new_array(np.ones((), ans.dtype)))
+                g = g[0] if isinstance(argnums, int) else tuple(g)
+                return ((ans, store["aux"]), g) if has_aux else (ans, g)
+            res = (ans, pullback, store.get("aux"))  # checked (and maybe refused) below
+        else:
+            res = vjp(f_dyn, *dyn, has_aux=has_aux)
         ans, pullback = res[0], res[1]
         if not isinstance(ans, ArrayBase):
             try:
@@ -276,7 +301,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
         if dtypes.is_complex(ans.aval.dtype) and not holomorphic:
             raise DTypeError("grad of a complex-valued output requires holomorphic=True; "
                              "for a real loss take lnp.abs(...)**2 or .real")
-        g = pullback(full((), 1, ans.aval.dtype))
+        g = pullback(new_array(np.ones((), ans.dtype)) if type(ans) is Array else
+                     full((), 1, ans.aval.dtype))
         g = g[0] if isinstance(argnums, int) else tuple(g)
         return ((ans, res[2]), g) if has_aux else (ans, g)
 
