@@ -17,7 +17,8 @@ from __future__ import annotations
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # values, dtypes, pytrees, configuration and errors: what everything else speaks
     ("core", ("lepton.config", "lepton.errors", "lepton.dtypes", "lepton.core", "lepton.tree",
-              "lepton.tree_util", "lepton.dataclasses", "lepton.device", "lepton._layers")),
+              "lepton.tree_util", "lepton.dataclasses", "lepton.device", "lepton._layers",
+              "lepton._quiet")),
     # the program representation: Var/Eqn/Jaxpr, typecheck, printing
     ("ir", ("lepton.ir",)),
     # the closed set of primitives, each with all its math rules

@@ -535,3 +535,15 @@ def test_float_reductions_propagate_nan(dt, size, path):
                 continue
             ok = np.isnan(g) if np.isnan(w) else g == w
             assert ok, f"{name} on {path}: {g}, expected {w}"
+
+
+def test_compiled_host_steps_are_silent():
+    """A compiled program's products and host steps (here inf * 0 inside the matmul) give
+    NaN without a RuntimeWarning, as its kernels do and as in JAX."""
+    a = np.array([[np.inf, 1.0], [0.0, 2.0]], np.float32)
+    b = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = lepton.jit(lambda a, b: a @ b, backend="cpu")(a, b)
+        lepton.jit(lambda a: lnp.linalg.inv(a - a), backend="cpu")(a)
+    assert np.isnan(np.asarray(out)[0, 0])

@@ -15,41 +15,8 @@ import numpy as np
 
 from .. import config as _config, dtypes
 from ..core import Array, _ctx, new_array
+from .._quiet import restore, silence
 from ._util import inexact_dtype
-
-try:  # NumPy 2: np.errstate sets this context variable to an error-state object
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERRSTATE
-except ImportError:  # pragma: no cover - another NumPy layout: np.errstate itself
-    class _ERRSTATE:
-        @staticmethod
-        def get():
-            return None
-
-        @staticmethod
-        def set(_):
-            cm = np.errstate(all="ignore")
-            cm.__enter__()
-            return cm
-
-        @staticmethod
-        def reset(cm):
-            cm.__exit__(None, None, None)
-
-# Silencing NumPy: np.errstate costs ~1.5 us per call (it rebuilds the state object), more
-# than the rest of this fast path, so the quiet calls set NumPy's context variable to a
-# memoised "ignore everything" version of the current state, which is what errstate does
-# (the caller's bufsize and errcall are kept; their state is restored afterwards).
-_ignoring: dict = {}  # current error state -> the same state with every error ignored
-
-
-def _ignore_all():
-    cur = _ERRSTATE.get()
-    if len(_ignoring) > 64:  # states made by users' errstate blocks: keep a few
-        _ignoring.clear()
-    with np.errstate(all="ignore"):
-        state = _ignoring[cur] = _ERRSTATE.get()
-    return state
-
 
 _PY_TYPES = (bool, int, float, complex)
 _promote_cache: dict = {}
@@ -138,11 +105,11 @@ def binary(prim, x, y, inexact=False, kinds="iufc", np_fn=None):
         if yd != dt or ty is not Array:
             yv = _cast(yv, dt)
         if getattr(prim, "quiet", False):  # as the primitive: no warning (e.g. x / 0)
-            token = _ERRSTATE.set(_ignoring.get(_ERRSTATE.get()) or _ignore_all())
+            token = silence()
             try:
                 return _finish(np_fn(xv, yv), dt, weak)
             finally:
-                _ERRSTATE.reset(token)
+                restore(token)
         return _finish(np_fn(xv, yv), dt, weak)
     except (ValueError, OverflowError):  # e.g. shapes that do not broadcast, an int that
         return None  # does not fit: the primitive path raises its own (JAX's) error
@@ -163,9 +130,9 @@ def unary(prim, x, inexact=False, kinds="iufc"):
     if dt.kind not in kinds:
         return None
     if prim.quiet:
-        token = _ERRSTATE.set(_ignoring.get(_ERRSTATE.get()) or _ignore_all())
+        token = silence()
         try:
             return _finish(prim.numpy_impl(_cast(v, dt)), dt, weak)
         finally:
-            _ERRSTATE.reset(token)
+            restore(token)
     return _finish(prim.numpy_impl(_cast(v, dt)), dt, weak)

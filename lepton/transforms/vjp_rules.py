@@ -17,26 +17,19 @@ import numpy as np
 from ..core import Array, concrete, set_trace
 from ..ir import Literal, effectful, eval_jaxpr
 from ..primitives.base import Zero, tangent_aval
+from .._quiet import restore, silence
 from .jvp import JVPTrace, JVPTracer
 from .staging import StagingTrace
 from .transpose import backward_pass
 
 
-try:  # NumPy 2's error state is a context variable: set it directly (np.errstate's
-    # __enter__ builds a new state object each time, a large part of a small step's cost)
-    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
-    _IGNORE = _make_extobj(all="ignore")
-
-    def quiet_run(fn, args):
-        token = _extobj_contextvar.set(_IGNORE)
-        try:
-            return fn(args)
-        finally:
-            _extobj_contextvar.reset(token)
-except (ImportError, TypeError):  # pragma: no cover - other NumPy versions
-    def quiet_run(fn, args):
-        with np.errstate(all="ignore"):
-            return fn(args)
+def quiet_run(fn, args):
+    """``fn(args)`` without NumPy floating-point warnings (one switch per program)."""
+    token = silence()
+    try:
+        return fn(args)
+    finally:
+        restore(token)
 
 
 def _unquiet(impl):

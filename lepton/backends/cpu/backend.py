@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
+from ..._quiet import quiet  # noqa: E402
 from ...ir import Jaxpr, Literal, Namer  # noqa: E402
 from .. import cache, driver, render, schedule  # noqa: E402
 from ..index import Nest  # noqa: E402
@@ -99,7 +100,7 @@ def compile(jaxpr: Jaxpr):
 
     run = drive.build(check)
     run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
-    return blas_threads.limited(run)
+    return blas_threads.limited(quiet(run))  # no warnings from host steps, as in JAX
 
 
 def kernel_for(group) -> render.Kernel:
@@ -146,22 +147,21 @@ def _lower_step(eqn, slot, drive) -> str:
 
 def _host_step(eqn, slot):
     """A NumPy impl as a driver step.  It runs without floating-point warnings, as the
-    kernels around it do (inf - inf, overflow...: the values say it, as in JAX)."""
+    kernels around it do (inf - inf, overflow...: the values say it, as in JAX): the whole
+    program runs under ``_quiet.quiet``, so loop bodies' host steps are silent too."""
     impl, params = eqn.prim.impl, eqn.params
     ins = [slot(v) for v in eqn.invars]
     outs = [(slot(v), v) for v in eqn.outvars]
     if eqn.prim.multiple_results:
         def step(env):
-            with np.errstate(all="ignore"):
-                res = impl(*[env[i] for i in ins], **params)
-                for (s, v), r in zip(outs, res):
-                    env[s] = _as_dtype(r, v)
+            res = impl(*[env[i] for i in ins], **params)
+            for (s, v), r in zip(outs, res):
+                env[s] = _as_dtype(r, v)
     else:
         (s0, v0), = outs
 
         def step(env):
-            with np.errstate(all="ignore"):
-                env[s0] = _as_dtype(impl(*[env[i] for i in ins], **params), v0)
+            env[s0] = _as_dtype(impl(*[env[i] for i in ins], **params), v0)
     return step
 
 

@@ -1,0 +1,61 @@
+"""NumPy without floating-point warnings, cheaply.
+
+lepton follows JAX: inf and NaN results say what happened, no ``RuntimeWarning`` does (the
+eager fast path, the tape's staged rules and compiled programs' host steps all call NumPy).
+``np.errstate`` costs about 1.5 us per entry, because it builds a new state object each
+time, which is more than a small op's whole overhead. NumPy 2 keeps the state in a context
+variable, so ``silence`` sets it to a memoised "ignore everything" copy of the current state
+(the caller's bufsize and errcall are kept) and ``restore`` puts the caller's back.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+try:  # NumPy 2: np.errstate sets this context variable to an error-state object
+    from numpy._core._ufunc_config import _extobj_contextvar as _STATE
+except ImportError:  # pragma: no cover - another NumPy layout: np.errstate itself
+    class _STATE:
+        @staticmethod
+        def get():
+            return None
+
+        @staticmethod
+        def set(_):
+            cm = np.errstate(all="ignore")
+            cm.__enter__()
+            return cm
+
+        @staticmethod
+        def reset(cm):
+            cm.__exit__(None, None, None)
+
+_ignoring: dict = {}  # current error state -> the same state with every error ignored
+
+
+def _ignore_all():
+    cur = _STATE.get()
+    if len(_ignoring) > 64:  # states made by users' errstate blocks: keep a few
+        _ignoring.clear()
+    with np.errstate(all="ignore"):
+        state = _ignoring[cur] = _STATE.get()
+    return state
+
+
+def silence():
+    """Ignore NumPy's floating-point errors until ``restore(token)``; returns the token."""
+    return _STATE.set(_ignoring.get(_STATE.get()) or _ignore_all())
+
+
+restore = _STATE.reset
+
+
+def quiet(fn):
+    """``fn`` running with NumPy's floating-point warnings off (attributes kept)."""
+    def call(*args, **kwargs):
+        token = silence()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            restore(token)
+    call.__dict__.update(getattr(fn, "__dict__", {}))
+    return call
