@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 try:  # NumPy 2: np.errstate sets this context variable to an error-state object
-    from numpy._core._ufunc_config import _extobj_contextvar as _STATE
+    from numpy._core._ufunc_config import _extobj_contextvar as STATE
 except ImportError:  # pragma: no cover - another NumPy layout: np.errstate itself
-    class _STATE:
+    class STATE:
         @staticmethod
         def get():
             return None
@@ -29,24 +29,25 @@ except ImportError:  # pragma: no cover - another NumPy layout: np.errstate itse
         def reset(cm):
             cm.__exit__(None, None, None)
 
-_ignoring: dict = {}  # current error state -> the same state with every error ignored
+#: The hot paths inline ``silence`` as ``STATE.set(IGNORING.get(STATE.get()) or ignore_all())``.
+IGNORING: dict = {}  # current error state -> the same state with every error ignored
 
 
-def _ignore_all():
-    cur = _STATE.get()
-    if len(_ignoring) > 64:  # states made by users' errstate blocks: keep a few
-        _ignoring.clear()
+def ignore_all():
+    cur = STATE.get()
+    if len(IGNORING) > 64:  # states made by users' errstate blocks: keep a few
+        IGNORING.clear()
     with np.errstate(all="ignore"):
-        state = _ignoring[cur] = _STATE.get()
+        state = IGNORING[cur] = STATE.get()
     return state
 
 
 def silence():
     """Ignore NumPy's floating-point errors until ``restore(token)``; returns the token."""
-    return _STATE.set(_ignoring.get(_STATE.get()) or _ignore_all())
+    return STATE.set(IGNORING.get(STATE.get()) or ignore_all())
 
 
-restore = _STATE.reset
+restore = STATE.reset
 
 
 def quiet(fn):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import config as _config, dtypes
 from ..core import Array, _ctx, new_array
-from .._quiet import restore, silence
+from .._quiet import STATE, ignore_all, IGNORING, restore
 from ._util import inexact_dtype
 
 _PY_TYPES = (bool, int, float, complex)
@@ -105,7 +105,7 @@ def binary(prim, x, y, inexact=False, kinds="iufc", np_fn=None):
         if yd != dt or ty is not Array:
             yv = _cast(yv, dt)
         if getattr(prim, "quiet", False):  # as the primitive: no warning (e.g. x / 0)
-            token = silence()
+            token = STATE.set(IGNORING.get(STATE.get()) or ignore_all())  # _quiet.silence, inlined
             try:
                 return _finish(np_fn(xv, yv), dt, weak)
             finally:
@@ -130,7 +130,7 @@ def unary(prim, x, inexact=False, kinds="iufc"):
     if dt.kind not in kinds:
         return None
     if prim.quiet:
-        token = silence()
+        token = STATE.set(IGNORING.get(STATE.get()) or ignore_all())  # _quiet.silence, inlined
         try:
             return _finish(prim.numpy_impl(_cast(v, dt)), dt, weak)
         finally:
