@@ -176,3 +176,45 @@ def test_tiered_results_equal_compiled_and_reference(monkeypatch, name, dtype):
         for g, w in zip(lepton.tree.leaves(got), lepton.tree.leaves(reference)):
             assert np.asarray(g).dtype == np.asarray(w).dtype
             np.testing.assert_allclose(np.asarray(g), np.asarray(w), **tol)
+
+
+# ----------------------------------------------------------------------------- warm cache
+_WARM_SCRIPT = """
+import json, sys, numpy as np
+import lepton, lepton.numpy as lnp
+from lepton.backends import cache, tiered
+from lepton.transforms import jit as jit_module
+tiered.QUICK_SECONDS = 0.0  # never wait for a background compile
+scale = float(sys.argv[1])
+f = lepton.jit(lambda x, y: (lnp.sum(lnp.tanh(x) * scale, axis=0), x @ y + 1.0), backend="cpu")
+x = np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32)
+f(x, x.T)
+tiers = [e for _, e in jit_module._executables.values() if isinstance(e, tiered.Tiered)]
+print(json.dumps({"reference_calls": sum(t.reference_calls for t in tiers), "compiles": cache.stats.numba_compiles,
+                  "loads": cache.stats.disk_loads}))
+"""
+
+
+def _warm_run(tmp_path, scale, tiered_on):
+    import json
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(tmp_path), LEPTON_TIERED=tiered_on,
+               LEPTON_COMPILE_AT_EXIT="0")
+    out = subprocess.run([sys.executable, "-W", "error", "-c", _WARM_SCRIPT, str(scale)],
+                         env=env, capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_warm_cache_runs_compiled_code_from_the_first_call(tmp_path):
+    scale = float(np.random.default_rng().uniform(1, 2))  # fresh kernel sources
+    cold = _warm_run(tmp_path, scale, "1")
+    assert cold["reference_calls"] == 1  # empty cache: the reference tier answered
+    filled = _warm_run(tmp_path, scale, "0")  # synchronous: the kernels reach the cache
+    assert filled["compiles"] > 0
+    warm = _warm_run(tmp_path, scale, "1")
+    assert warm == {"reference_calls": 0, "compiles": 0, "loads": warm["loads"]}
+    assert warm["loads"] > 0

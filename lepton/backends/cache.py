@@ -23,6 +23,7 @@ A cache is a performance aid, never a reason for a call to fail, so:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import os
@@ -110,6 +111,9 @@ def entry_point(source: str, signature: tuple, target: Target):
         if hit is not None:
             stats.reuses += 1
             return hit
+        if getattr(_local, "listing", None) is not None and key not in _dispatchers \
+                and not _on_disk(key, target):
+            raise NotCached(key)
         disp = _dispatchers.get(key)
         if disp is None:
             disp = _dispatchers[key] = _import(key, target.header + source, target).kernel
@@ -123,6 +127,42 @@ def entry_point(source: str, signature: tuple, target: Target):
         stats.disk_loads += _count(disp.stats.cache_hits) - hits
         _entries[(key, signature)] = entry
         return entry
+
+
+class NotCached(Exception):
+    """Inside ``only_cached``: a kernel that neither this process nor the disk cache has."""
+
+
+_local = threading.local()  # .listing: per target folder, its __pycache__ names
+
+
+@contextlib.contextmanager
+def only_cached():
+    """Within this block (in this thread), ``entry_point`` raises ``NotCached`` instead of
+    compiling a kernel whose cache files are missing.  The check reads file names only,
+    so a caller can find out in milliseconds whether a program loads without Numba
+    compiling anything (tiered execution then loads it synchronously).  A kernel whose
+    files exist but do not load (stale or damaged) is still compiled."""
+    prev = getattr(_local, "listing", None)
+    _local.listing = {}
+    try:
+        yield
+    finally:
+        _local.listing = prev
+
+
+def _on_disk(key: str, target: Target) -> bool:
+    """Whether the primary cache folder holds ``k_<key>.py`` and a Numba index for it."""
+    directory = cache_dir(target)
+    listing = _local.listing.get(directory)
+    if listing is None:
+        try:
+            names = os.listdir(os.path.join(directory, "__pycache__"))
+        except OSError:
+            names = []
+        listing = _local.listing[directory] = {n.split(".", 1)[0] for n in names
+                                               if n.endswith(".nbi")}
+    return f"k_{key}" in listing and os.path.isfile(os.path.join(directory, f"k_{key}.py"))
 
 
 class KernelCompileError(RuntimeError):

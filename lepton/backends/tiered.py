@@ -6,7 +6,9 @@ a background thread and serves calls with the reference interpreter until the co
 program is ready, then switches over.  Results agree to the compiled backend's accuracy
 (its float32 transcendentals are within 0.51 ulp of correctly rounded, sums accumulate
 in float64), so a tiered run can differ from a fully compiled one in the last bits of
-its first steps; ``LEPTON_TIERED=0`` makes every compile synchronous.
+its first steps; ``LEPTON_TIERED=0`` makes every compile synchronous.  A program whose
+kernels are all in the persistent cache (checked by file names, ``cache.only_cached``) is
+loaded synchronously instead: loading costs less than the reference steps it would replace.
 
 A compiled backend is an optimisation, so it never turns a working program into a
 failing one: a program it cannot compile (or whose compiled code raises where the
@@ -64,6 +66,17 @@ def report(error: BaseException, jaxpr, backend: str, name=None, when="compile")
     warn(message, CompileFallbackWarning)
 
 
+class _Done:
+    """The thread of an executable loaded synchronously: nothing to wait for."""
+
+    @staticmethod
+    def join(timeout=None):
+        return None
+
+
+_DONE = _Done()
+
+
 class Tiered:
     """An executable that is the reference interpreter until the compiled one is ready
     (and for good if the compile fails)."""
@@ -77,10 +90,29 @@ class Tiered:
         self._failed = False    # set once reported: every later call uses the reference
         self._thread = threading.Thread(target=self._build, args=(jaxpr, backend, on_compiled),
                                         name=f"lepton-compile-{backend}", daemon=True)
+        if self._load_cached(jaxpr, backend, on_compiled):
+            self._thread = _DONE
+            return
         with _pending_lock:
             _pending.append(self)
         self._thread.start()
         self._thread.join(QUICK_SECONDS)
+
+    def _load_cached(self, jaxpr, backend, on_compiled) -> bool:
+        """Load the compiled program synchronously when every kernel it needs is in the
+        persistent cache (checked by file names before anything compiles): a warm
+        process then runs compiled code from its first call instead of starting on the
+        reference tier.  Any other outcome leaves it to the background compile."""
+        from . import cache  # here: it loads Numba, which ``import lepton`` does not need
+
+        t0 = time.perf_counter()
+        try:
+            with cache.only_cached():
+                self._compiled = get_backend(backend).compile(jaxpr)
+        except Exception:  # noqa: BLE001 - NotCached, or a failure the thread reports
+            return False
+        on_compiled(time.perf_counter() - t0)
+        return True
 
     def _build(self, jaxpr, backend, on_compiled):
         t0 = time.perf_counter()
