@@ -218,3 +218,57 @@ def test_a_warm_cache_runs_compiled_code_from_the_first_call(tmp_path):
     warm = _warm_run(tmp_path, scale, "1")
     assert warm == {"reference_calls": 0, "compiles": 0, "loads": warm["loads"]}
     assert warm["loads"] > 0
+
+
+_SHORT_SCRIPT = """
+import json, sys, time, numpy as np
+import lepton, lepton.numpy as lnp
+from lepton.backends import cache, tiered
+scale = float(sys.argv[1])
+f = lepton.jit(lambda x, y: (lnp.sum(lnp.tanh(x) * scale, axis=0), x @ y + 1.0,
+                             lnp.max(lnp.exp(x) - scale)), backend="cpu")
+x = np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32)
+f(x, x.T)
+f(x, x.T)
+print(json.dumps({"compiles": cache.stats.numba_compiles, "loads": cache.stats.disk_loads,
+                  "pending": len(tiered._pending), "end": time.time()}))
+"""
+
+
+def _short_run(tmp_path, scale, at_exit):
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(tmp_path), LEPTON_TIERED="1",
+               LEPTON_COMPILE_AT_EXIT=at_exit)
+    out = subprocess.run([sys.executable, "-W", "error", "-c", _SHORT_SCRIPT, str(scale)],
+                         env=env, capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    exited = time.time()
+    assert out.returncode == 0 and not out.stderr, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["exit_seconds"] = exited - result.pop("end")
+    return result
+
+
+def _workers_done(folder, timeout=240.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while any(p.name.startswith(".warm-") for p in folder.iterdir()):
+        assert time.monotonic() < deadline, "the compile worker did not finish"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("at_exit", ["1", "0"])
+def test_a_short_script_warms_the_cache_for_the_next_run(tmp_path, at_exit):
+    scale = float(np.random.default_rng().uniform(1, 2))  # fresh kernel sources
+    first = _short_run(tmp_path, scale, at_exit)
+    assert first["exit_seconds"] < 1.5  # the worker is detached: exit does not wait for it
+    _workers_done(tmp_path)
+    second = _short_run(tmp_path, scale, at_exit)
+    if at_exit == "1":  # the worker compiled every kernel: the second run loads them all
+        assert second["pending"] == 0 and second["compiles"] == 0 and second["loads"] >= 3
+    elif first["pending"]:  # turned off: what was still compiling at exit was dropped
+        assert second["pending"] == 1 and second["loads"] == 0

@@ -78,10 +78,13 @@ _entries: dict = {}       # (digest, signature) -> compiled entry point
 _warned: set = set()      # kinds of warning already given in this process
 
 
-def cache_dir(target: Target) -> str:
-    root = os.environ.get("LEPTON_CACHE_DIR") or os.path.join(
+def cache_root() -> str:
+    return os.environ.get("LEPTON_CACHE_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "lepton")
-    return os.path.join(root, target.name)
+
+
+def cache_dir(target: Target) -> str:
+    return os.path.join(cache_root(), target.name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -106,6 +109,11 @@ def entry_point(source: str, signature: tuple, target: Target):
     """The compiled entry point of ``source``'s ``kernel`` for ``signature`` (Numba types)
     on ``target``; loads or compiles only what this process has not seen."""
     key = digest(source, target)
+    wanted = getattr(_local, "wanted", None)
+    if wanted is not None:  # ``collect``: note it, compile nothing
+        if (key, signature) not in _entries and not _on_disk(key, target):
+            wanted.append((source, signature, target))
+        return _not_compiled
     with _lock:
         hit = _entries.get((key, signature))
         if hit is not None:
@@ -149,6 +157,24 @@ def only_cached():
         yield
     finally:
         _local.listing = prev
+
+
+@contextlib.contextmanager
+def collect():
+    """Within this block (in this thread), ``entry_point`` compiles nothing: it appends
+    each kernel missing from the disk cache to the yielded list as (source, signature,
+    target) and returns a placeholder.  ``tiered`` uses it at exit to hand the kernels of
+    programs still compiling to a worker process (``lepton.backends.warm``)."""
+    prev = getattr(_local, "wanted", None), getattr(_local, "listing", None)
+    _local.wanted, _local.listing = [], {}
+    try:
+        yield _local.wanted
+    finally:
+        _local.wanted, _local.listing = prev
+
+
+def _not_compiled(*args):
+    raise RuntimeError("a kernel collected for a compile worker was called")
 
 
 def _on_disk(key: str, target: Target) -> bool:

@@ -19,6 +19,7 @@ both modes: see ``compile_now`` for the synchronous one.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -117,7 +118,9 @@ class Tiered:
     def _build(self, jaxpr, backend, on_compiled):
         t0 = time.perf_counter()
         try:
-            self._compiled = get_backend(backend).compile(jaxpr)
+            device = get_backend(backend)
+            _hand_over_at_exit()  # after the device (and Numba) loaded: runs before theirs
+            self._compiled = device.compile(jaxpr)
         except BaseException as e:  # noqa: BLE001 - reported from the caller's thread
             self._error = e
         finally:
@@ -161,6 +164,41 @@ class Tiered:
     @property
     def source(self):
         return getattr(self.wait(), "source", None)
+
+
+_exit_hook: list = []
+
+
+def _hand_over_at_exit():
+    with _pending_lock:
+        if _exit_hook:
+            return
+        _exit_hook.append(_compile_at_exit)
+    atexit.register(_compile_at_exit)
+
+
+def _compile_at_exit():
+    """At exit, the kernels that programs still compiling need (and the disk cache lacks)
+    go to a detached worker (``warm``), so a short script warms the cache for the next
+    run; collecting them renders sources only (milliseconds).  Never fails the exit."""
+    from . import cache, warm
+
+    with _pending_lock:
+        pending = [t for t in _pending if t._error is None]
+    if not pending or not warm.enabled():
+        return
+    try:
+        jobs, seen = [], set()
+        for t in pending:
+            with cache.collect() as wanted:
+                get_backend(t._backend).compile(t._jaxpr)
+            for job in wanted:
+                if job[:2] not in seen:
+                    seen.add(job[:2])
+                    jobs.append(job)
+        warm.start(jobs, cache.cache_root())
+    except Exception:  # noqa: BLE001 - a missed warm-up costs the next run a compile only
+        pass
 
 
 def wait_for_compilation():
