@@ -51,6 +51,12 @@ def default_backend() -> str:
     return "cpu" if _numba_installed() else "reference"
 
 
+def cache_root() -> str:
+    """The persistent cache folder (``$LEPTON_CACHE_DIR``, default ``~/.cache/lepton``)."""
+    return os.environ.get("LEPTON_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "lepton")
+
+
 _running = threading.local()
 
 

@@ -39,6 +39,7 @@ import numba
 from numba.core import caching
 
 from ..errors import KernelCacheWarning, warn
+from . import cache_root
 
 #: Part of every kernel's hash: bump it when the on-disk format changes, so files of an
 #: older format are never read (they would fail their checksums and warn).
@@ -76,11 +77,6 @@ _lock = threading.RLock()
 _dispatchers: dict = {}   # digest -> Numba dispatcher
 _entries: dict = {}       # (digest, signature) -> compiled entry point
 _warned: set = set()      # kinds of warning already given in this process
-
-
-def cache_root() -> str:
-    return os.environ.get("LEPTON_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "lepton")
 
 
 def cache_dir(target: Target) -> str:

@@ -20,12 +20,14 @@ both modes: see ``compile_now`` for the synchronous one.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
+import sys
 import threading
 import time
 
 from ..errors import CompileFallbackWarning, warn
-from . import get_backend, reference
+from . import cache_root, get_backend, reference
 
 _pending: list = []
 _pending_lock = threading.Lock()
@@ -42,10 +44,29 @@ def enabled() -> bool:
 def compile_now(jaxpr, backend: str, name=None):
     """Compile synchronously; on failure warn once and return the reference executable."""
     try:
-        return get_backend(backend).compile(jaxpr)
+        exe = get_backend(backend).compile(jaxpr)
     except Exception as e:  # noqa: BLE001 - any backend failure is a lepton bug, not the user's
         report(e, jaxpr, backend, name)
         return reference.compile(jaxpr)
+    _mark(_marker(jaxpr, backend))
+    return exe
+
+
+def _marker(jaxpr, backend: str) -> str:
+    """An empty file whose presence says that every kernel of ``jaxpr`` on ``backend`` was
+    in the disk cache once: checking it costs a hash of the program's text and no Numba
+    import, so a cold program goes to the background compile at once.  It is a hint
+    only: ``cache.only_cached`` still checks each kernel before anything loads."""
+    text = f"{backend}\n{sys.modules['lepton'].__version__}\n{jaxpr}"
+    return os.path.join(cache_root(), "programs", hashlib.sha256(text.encode()).hexdigest()[:40])
+
+
+def _mark(path: str):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "ab").close()
+    except OSError:  # a read-only cache: later processes check kernel by kernel... or not
+        pass
 
 
 def report(error: BaseException, jaxpr, backend: str, name=None, when="compile"):
@@ -91,7 +112,8 @@ class Tiered:
         self._failed = False    # set once reported: every later call uses the reference
         self._thread = threading.Thread(target=self._build, args=(jaxpr, backend, on_compiled),
                                         name=f"lepton-compile-{backend}", daemon=True)
-        if self._load_cached(jaxpr, backend, on_compiled):
+        self._marker = _marker(jaxpr, backend)
+        if os.path.exists(self._marker) and self._load_cached(jaxpr, backend, on_compiled):
             self._thread = _DONE
             return
         with _pending_lock:
@@ -121,6 +143,7 @@ class Tiered:
             device = get_backend(backend)
             _hand_over_at_exit()  # after the device (and Numba) loaded: runs before theirs
             self._compiled = device.compile(jaxpr)
+            _mark(self._marker)
         except BaseException as e:  # noqa: BLE001 - reported from the caller's thread
             self._error = e
         finally:
@@ -196,7 +219,12 @@ def _compile_at_exit():
                 if job[:2] not in seen:
                     seen.add(job[:2])
                     jobs.append(job)
-        warm.start(jobs, cache.cache_root())
+        markers = [t._marker for t in pending]
+        if jobs:
+            warm.start(jobs, cache_root(), markers)
+        else:  # the kernels reached the disk since: nothing to compile
+            for path in markers:
+                _mark(path)
     except Exception:  # noqa: BLE001 - a missed warm-up costs the next run a compile only
         pass
 

@@ -9,7 +9,8 @@ named by content, written atomically), so several may run at once with the same 
 
     python -m lepton.backends.warm JOBFILE
 
-JOBFILE is a pickle of the list of kernels, deleted when the worker is done (so its
+JOBFILE is a pickle of the kernels and of the programs' marker files (created once all
+compiled: see ``tiered._marker``), deleted when the worker is done (so its
 presence says a worker is busy).  The worker runs at low priority and ignores failures:
 a kernel it cannot compile is compiled, and reported, by the next process that needs it.
 """
@@ -25,8 +26,9 @@ def enabled() -> bool:
     return os.environ.get("LEPTON_COMPILE_AT_EXIT", "1") != "0"
 
 
-def start(jobs, folder: str):
-    """Start a detached worker compiling ``jobs`` (its job file goes under ``folder``);
+def start(jobs, folder: str, markers=()):
+    """Start a detached worker compiling ``jobs`` (its job file goes under ``folder``),
+    then creating the empty files ``markers`` (``tiered._marker``) if all compiled;
     returns its pid, or None when there is nothing to do or no way to detach one.  The
     worker is spawned in a session of its own with no standard streams, and never waited
     for (no ``Popen`` object whose finaliser would warn at exit)."""
@@ -35,7 +37,7 @@ def start(jobs, folder: str):
     os.makedirs(folder, exist_ok=True)
     fd, path = tempfile.mkstemp(dir=folder, prefix=".warm-", suffix=".pkl")
     with os.fdopen(fd, "wb") as f:
-        pickle.dump(list(jobs), f)
+        pickle.dump({"jobs": list(jobs), "markers": list(markers)}, f)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ)  # the same lepton (and so the same cache keys) as this process
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
@@ -56,13 +58,16 @@ def main(path: str):
         pass
     try:
         with open(path, "rb") as f:
-            jobs = pickle.load(f)
-        from . import cache
-        for source, signature, target in jobs:
+            work = pickle.load(f)
+        from . import cache, tiered
+        done = True
+        for source, signature, target in work["jobs"]:
             try:
                 cache.entry_point(source, signature, target)
             except Exception:  # noqa: BLE001 - the next process compiles and reports it
-                pass
+                done = False
+        for marker in work["markers"] if done else ():
+            tiered._mark(marker)
     finally:
         try:
             os.unlink(path)
