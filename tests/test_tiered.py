@@ -272,3 +272,29 @@ def test_a_short_script_warms_the_cache_for_the_next_run(tmp_path, at_exit):
         assert second["pending"] == 0 and second["compiles"] == 0 and second["loads"] >= 3
     elif first["pending"]:  # turned off: what was still compiling at exit was dropped
         assert second["pending"] == 1 and second["loads"] == 0
+
+
+def test_the_reference_tier_runs_blas_single_threaded_while_compiling(monkeypatch):
+    """The compile thread holds a core: a multi-threaded BLAS product on the reference
+    tier then waits for a descheduled thread (mlp_step: 300 ms against 90-100 ms)."""
+    from lepton.backends import reference_tier
+    from lepton.backends.cpu import blas_threads
+    monkeypatch.delenv("LEPTON_BLAS_THREADS", raising=False)
+    controls = blas_threads._controls()
+    if controls is None:
+        pytest.skip("no OpenBLAS found in this process")
+    set_threads, get_threads, most = controls
+    if most < 2:
+        pytest.skip("BLAS has a single thread here")
+
+    def run(*args, out=None):
+        return get_threads()
+
+    prev = get_threads()
+    set_threads(2)
+    try:
+        assert reference_tier("cpu", run)() == 1
+        assert get_threads() == 2  # the user's setting is back after the call
+        assert reference_tier("reference", run)() == 2
+    finally:
+        set_threads(prev)

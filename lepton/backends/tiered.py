@@ -27,7 +27,7 @@ import threading
 import time
 
 from ..errors import CompileFallbackWarning, warn
-from . import cache_root, get_backend, reference
+from . import cache_root, get_backend, reference, reference_tier
 
 _pending: list = []
 _pending_lock = threading.Lock()
@@ -105,6 +105,7 @@ class Tiered:
 
     def __init__(self, jaxpr, backend: str, on_compiled, name=None):
         self._fallback = reference.compile(jaxpr)
+        self._meanwhile = reference_tier(backend, self._fallback)  # while compiling
         self._jaxpr, self._backend, self._name = jaxpr, backend, name
         self.reference_calls = 0  # calls answered by the reference interpreter
         self._compiled = None
@@ -169,7 +170,9 @@ class Tiered:
             self._failed = True
             report(self._error, self._jaxpr, self._backend, self._name)
         self.reference_calls += 1
-        return self._fallback(*args, out=out)
+        if self._failed:
+            return self._fallback(*args, out=out)
+        return self._meanwhile(*args, out=out)
 
     @property
     def failed(self) -> bool:
