@@ -12,6 +12,8 @@ import os
 import pytest
 
 os.environ.setdefault("LEPTON_TIERED", "0")
+# No compile worker outlives a test (lepton.backends.warm); its test turns it on.
+os.environ.setdefault("LEPTON_COMPILE_AT_EXIT", "0")
 # No test downloads a dataset (lepton.datasets honours this); the downloader's own tests
 # turn it off explicitly and serve files from 127.0.0.1.
 os.environ.setdefault("LEPTON_OFFLINE", "1")

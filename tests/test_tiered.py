@@ -176,3 +176,125 @@ def test_tiered_results_equal_compiled_and_reference(monkeypatch, name, dtype):
         for g, w in zip(lepton.tree.leaves(got), lepton.tree.leaves(reference)):
             assert np.asarray(g).dtype == np.asarray(w).dtype
             np.testing.assert_allclose(np.asarray(g), np.asarray(w), **tol)
+
+
+# ----------------------------------------------------------------------------- warm cache
+_WARM_SCRIPT = """
+import json, sys, numpy as np
+import lepton, lepton.numpy as lnp
+from lepton.backends import cache, tiered
+from lepton.transforms import jit as jit_module
+tiered.QUICK_SECONDS = 0.0  # never wait for a background compile
+scale = float(sys.argv[1])
+f = lepton.jit(lambda x, y: (lnp.sum(lnp.tanh(x) * scale, axis=0), x @ y + 1.0), backend="cpu")
+x = np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32)
+f(x, x.T)
+tiers = [e for _, e in jit_module._executables.values() if isinstance(e, tiered.Tiered)]
+print(json.dumps({"reference_calls": sum(t.reference_calls for t in tiers), "compiles": cache.stats.numba_compiles,
+                  "loads": cache.stats.disk_loads}))
+"""
+
+
+def _warm_run(tmp_path, scale, tiered_on):
+    import json
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(tmp_path), LEPTON_TIERED=tiered_on,
+               LEPTON_COMPILE_AT_EXIT="0")
+    out = subprocess.run([sys.executable, "-W", "error", "-c", _WARM_SCRIPT, str(scale)],
+                         env=env, capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_warm_cache_runs_compiled_code_from_the_first_call(tmp_path):
+    scale = float(np.random.default_rng().uniform(1, 2))  # fresh kernel sources
+    cold = _warm_run(tmp_path, scale, "1")
+    assert cold["reference_calls"] == 1  # empty cache: the reference tier answered
+    filled = _warm_run(tmp_path, scale, "0")  # synchronous: the kernels reach the cache
+    assert filled["compiles"] > 0
+    warm = _warm_run(tmp_path, scale, "1")
+    assert warm == {"reference_calls": 0, "compiles": 0, "loads": warm["loads"]}
+    assert warm["loads"] > 0
+
+
+_SHORT_SCRIPT = """
+import json, sys, time, numpy as np
+import lepton, lepton.numpy as lnp
+from lepton.backends import cache, tiered
+scale = float(sys.argv[1])
+f = lepton.jit(lambda x, y: (lnp.sum(lnp.tanh(x) * scale, axis=0), x @ y + 1.0,
+                             lnp.max(lnp.exp(x) - scale)), backend="cpu")
+x = np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32)
+f(x, x.T)
+f(x, x.T)
+print(json.dumps({"compiles": cache.stats.numba_compiles, "loads": cache.stats.disk_loads,
+                  "pending": len(tiered._pending), "end": time.time()}))
+"""
+
+
+def _short_run(tmp_path, scale, at_exit):
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(tmp_path), LEPTON_TIERED="1",
+               LEPTON_COMPILE_AT_EXIT=at_exit)
+    out = subprocess.run([sys.executable, "-W", "error", "-c", _SHORT_SCRIPT, str(scale)],
+                         env=env, capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    exited = time.time()
+    assert out.returncode == 0 and not out.stderr, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["exit_seconds"] = exited - result.pop("end")
+    return result
+
+
+def _workers_done(folder, timeout=240.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while any(p.name.startswith(".warm-") for p in folder.iterdir()):
+        assert time.monotonic() < deadline, "the compile worker did not finish"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("at_exit", ["1", "0"])
+def test_a_short_script_warms_the_cache_for_the_next_run(tmp_path, at_exit):
+    scale = float(np.random.default_rng().uniform(1, 2))  # fresh kernel sources
+    first = _short_run(tmp_path, scale, at_exit)
+    assert first["exit_seconds"] < 1.5  # the worker is detached: exit does not wait for it
+    _workers_done(tmp_path)
+    second = _short_run(tmp_path, scale, at_exit)
+    if at_exit == "1":  # the worker compiled every kernel: the second run loads them all
+        assert second["pending"] == 0 and second["compiles"] == 0 and second["loads"] >= 3
+    elif first["pending"]:  # turned off: what was still compiling at exit was dropped
+        assert second["pending"] == 1 and second["loads"] == 0
+
+
+def test_the_reference_tier_runs_blas_single_threaded_while_compiling(monkeypatch):
+    """The compile thread holds a core: a multi-threaded BLAS product on the reference
+    tier then waits for a descheduled thread (mlp_step: 300 ms against 90-100 ms)."""
+    from lepton.backends import reference_tier
+    from lepton.backends.cpu import blas_threads
+    monkeypatch.delenv("LEPTON_BLAS_THREADS", raising=False)
+    controls = blas_threads._controls()
+    if controls is None:
+        pytest.skip("no OpenBLAS found in this process")
+    set_threads, get_threads, most = controls
+    if most < 2:
+        pytest.skip("BLAS has a single thread here")
+
+    def run(*args, out=None):
+        return get_threads()
+
+    prev = get_threads()
+    set_threads(2)
+    try:
+        assert reference_tier("cpu", run)() == 1
+        assert get_threads() == 2  # the user's setting is back after the call
+        assert reference_tier("reference", run)() == 2
+    finally:
+        set_threads(prev)

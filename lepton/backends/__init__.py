@@ -17,6 +17,19 @@ import threading
 _BACKENDS = {"reference": "lepton.backends.reference", "cpu": "lepton.backends.cpu.backend"}
 
 
+#: Per compiled backend, a module whose ``limited(run)`` wraps the reference tier while that
+#: backend compiles in the background: on the cpu, one BLAS thread, since the compile
+#: thread holds a core (mlp_step on the reference tier: 300 -> 90-100 ms per step on the
+#: shared 2-core machine).  Named by string, like ``_BACKENDS``: loaded only when used.
+_TIER_LIMITS = {"cpu": "lepton.backends.cpu.blas_threads"}
+
+
+def reference_tier(name: str, run):
+    """``run`` (a reference executable) as it should run while ``name`` compiles."""
+    module = _TIER_LIMITS.get(name)
+    return run if module is None else importlib.import_module(module).limited(run)
+
+
 def get_backend(name: str):
     try:
         module = _BACKENDS[name]
@@ -49,6 +62,12 @@ def default_backend() -> str:
     if name:
         return name
     return "cpu" if _numba_installed() else "reference"
+
+
+def cache_root() -> str:
+    """The persistent cache folder (``$LEPTON_CACHE_DIR``, default ``~/.cache/lepton``)."""
+    return os.environ.get("LEPTON_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "lepton")
 
 
 _running = threading.local()

@@ -23,6 +23,7 @@ A cache is a performance aid, never a reason for a call to fail, so:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import os
@@ -38,6 +39,7 @@ import numba
 from numba.core import caching
 
 from ..errors import KernelCacheWarning, warn
+from . import cache_root
 
 #: Part of every kernel's hash: bump it when the on-disk format changes, so files of an
 #: older format are never read (they would fail their checksums and warn).
@@ -78,9 +80,7 @@ _warned: set = set()      # kinds of warning already given in this process
 
 
 def cache_dir(target: Target) -> str:
-    root = os.environ.get("LEPTON_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "lepton")
-    return os.path.join(root, target.name)
+    return os.path.join(cache_root(), target.name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -105,11 +105,19 @@ def entry_point(source: str, signature: tuple, target: Target):
     """The compiled entry point of ``source``'s ``kernel`` for ``signature`` (Numba types)
     on ``target``; loads or compiles only what this process has not seen."""
     key = digest(source, target)
+    wanted = getattr(_local, "wanted", None)
+    if wanted is not None:  # ``collect``: note it, compile nothing
+        if (key, signature) not in _entries and not _on_disk(key, target):
+            wanted.append((source, signature, target))
+        return _not_compiled
     with _lock:
         hit = _entries.get((key, signature))
         if hit is not None:
             stats.reuses += 1
             return hit
+        if getattr(_local, "listing", None) is not None and key not in _dispatchers \
+                and not _on_disk(key, target):
+            raise NotCached(key)
         disp = _dispatchers.get(key)
         if disp is None:
             disp = _dispatchers[key] = _import(key, target.header + source, target).kernel
@@ -123,6 +131,60 @@ def entry_point(source: str, signature: tuple, target: Target):
         stats.disk_loads += _count(disp.stats.cache_hits) - hits
         _entries[(key, signature)] = entry
         return entry
+
+
+class NotCached(Exception):
+    """Inside ``only_cached``: a kernel that neither this process nor the disk cache has."""
+
+
+_local = threading.local()  # .listing: per target folder, its __pycache__ names
+
+
+@contextlib.contextmanager
+def only_cached():
+    """Within this block (in this thread), ``entry_point`` raises ``NotCached`` instead of
+    compiling a kernel whose cache files are missing.  The check reads file names only,
+    so a caller can find out in milliseconds whether a program loads without Numba
+    compiling anything (tiered execution then loads it synchronously).  A kernel whose
+    files exist but do not load (stale or damaged) is still compiled."""
+    prev = getattr(_local, "listing", None)
+    _local.listing = {}
+    try:
+        yield
+    finally:
+        _local.listing = prev
+
+
+@contextlib.contextmanager
+def collect():
+    """Within this block (in this thread), ``entry_point`` compiles nothing: it appends
+    each kernel missing from the disk cache to the yielded list as (source, signature,
+    target) and returns a placeholder.  ``tiered`` uses it at exit to hand the kernels of
+    programs still compiling to a worker process (``lepton.backends.warm``)."""
+    prev = getattr(_local, "wanted", None), getattr(_local, "listing", None)
+    _local.wanted, _local.listing = [], {}
+    try:
+        yield _local.wanted
+    finally:
+        _local.wanted, _local.listing = prev
+
+
+def _not_compiled(*args):
+    raise RuntimeError("a kernel collected for a compile worker was called")
+
+
+def _on_disk(key: str, target: Target) -> bool:
+    """Whether the primary cache folder holds ``k_<key>.py`` and a Numba index for it."""
+    directory = cache_dir(target)
+    listing = _local.listing.get(directory)
+    if listing is None:
+        try:
+            names = os.listdir(os.path.join(directory, "__pycache__"))
+        except OSError:
+            names = []
+        listing = _local.listing[directory] = {n.split(".", 1)[0] for n in names
+                                               if n.endswith(".nbi")}
+    return f"k_{key}" in listing and os.path.isfile(os.path.join(directory, f"k_{key}.py"))
 
 
 class KernelCompileError(RuntimeError):

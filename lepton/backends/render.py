@@ -168,7 +168,8 @@ class _Renderer:
         g, nest = self.g, self.nest
         kept = tuple(d for d in range(len(g.domain)) if d not in (g.red_axes or ()))
         outputs = [(v, nest.sizes if v in g.values else nest.shape(kept)) for v in g.outputs]
-        finals = {v: (f"o{k}", self.idx(nest.index(kept))) for k, v in enumerate(g.outputs)
+        self.kept = nest.index(kept)
+        finals = {v: (f"o{k}", self.idx(self.kept)) for k, v in enumerate(g.outputs)
                   if v in g.reduced}
         body, accs, guarded = self.body(fast=True)
         lines, parallel = self.structure(body, accs, finals, parallel)
@@ -232,15 +233,19 @@ class _Renderer:
 
     def scatter_reduce(self, r, body, stores, parallel):
         """Reductions over leading or interleaved axes accumulate into their outputs (or
-        into a double-precision copy, see ``acc_dtype``)."""
+        into a double-precision copy, see ``acc_dtype``).  Initialisation and copy-out are
+        explicit loops over the output's axes: slice assignment (``buf[:] = 0``) costs Numba
+        1.3-2 s of typing and lowering on its first use in a process."""
         lines, copies = [], []
+        depth = len(self.kept)
+        over_out = self.loops(self.kept, False, 0)
         for (o, i), acc, e in stores:
             buf = o
             if acc_dtype(e) != e.outvars[0].aval.dtype:
                 buf = f"s{o[1:]}"
                 lines.append(f"{buf} = np.empty({o}.shape, {ty(acc_dtype(e))})")
-                copies.append(f"{o}[:] = {buf}")
-            lines.append(f"{buf}[:] = {init(e)}")
+                copies += over_out + ["    " * depth + f"{o}[{i}] = {buf}[{i}]"]
+            lines += over_out + ["    " * depth + f"{buf}[{i}] = {init(e)}"]
             body = [ln.replace(acc, f"{buf}[{i}]") if ln.startswith(acc + " = ") else ln
                     for ln in body]
         lines += self.loops(range(r), parallel, 0)

@@ -6,7 +6,9 @@ a background thread and serves calls with the reference interpreter until the co
 program is ready, then switches over.  Results agree to the compiled backend's accuracy
 (its float32 transcendentals are within 0.51 ulp of correctly rounded, sums accumulate
 in float64), so a tiered run can differ from a fully compiled one in the last bits of
-its first steps; ``LEPTON_TIERED=0`` makes every compile synchronous.
+its first steps; ``LEPTON_TIERED=0`` makes every compile synchronous.  A program whose
+kernels are all in the persistent cache (checked by file names, ``cache.only_cached``) is
+loaded synchronously instead: loading costs less than the reference steps it would replace.
 
 A compiled backend is an optimisation, so it never turns a working program into a
 failing one: a program it cannot compile (or whose compiled code raises where the
@@ -17,12 +19,15 @@ both modes: see ``compile_now`` for the synchronous one.
 """
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
+import sys
 import threading
 import time
 
 from ..errors import CompileFallbackWarning, warn
-from . import get_backend, reference
+from . import cache_root, get_backend, reference, reference_tier
 
 _pending: list = []
 _pending_lock = threading.Lock()
@@ -39,10 +44,29 @@ def enabled() -> bool:
 def compile_now(jaxpr, backend: str, name=None):
     """Compile synchronously; on failure warn once and return the reference executable."""
     try:
-        return get_backend(backend).compile(jaxpr)
+        exe = get_backend(backend).compile(jaxpr)
     except Exception as e:  # noqa: BLE001 - any backend failure is a lepton bug, not the user's
         report(e, jaxpr, backend, name)
         return reference.compile(jaxpr)
+    _mark(_marker(jaxpr, backend))
+    return exe
+
+
+def _marker(jaxpr, backend: str) -> str:
+    """An empty file whose presence says that every kernel of ``jaxpr`` on ``backend`` was
+    in the disk cache once: checking it costs a hash of the program's text and no Numba
+    import, so a cold program goes to the background compile at once.  It is a hint
+    only: ``cache.only_cached`` still checks each kernel before anything loads."""
+    text = f"{backend}\n{sys.modules['lepton'].__version__}\n{jaxpr}"
+    return os.path.join(cache_root(), "programs", hashlib.sha256(text.encode()).hexdigest()[:40])
+
+
+def _mark(path: str):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "ab").close()
+    except OSError:  # a read-only cache: later processes check kernel by kernel... or not
+        pass
 
 
 def report(error: BaseException, jaxpr, backend: str, name=None, when="compile"):
@@ -64,12 +88,24 @@ def report(error: BaseException, jaxpr, backend: str, name=None, when="compile")
     warn(message, CompileFallbackWarning)
 
 
+class _Done:
+    """The thread of an executable loaded synchronously: nothing to wait for."""
+
+    @staticmethod
+    def join(timeout=None):
+        return None
+
+
+_DONE = _Done()
+
+
 class Tiered:
     """An executable that is the reference interpreter until the compiled one is ready
     (and for good if the compile fails)."""
 
     def __init__(self, jaxpr, backend: str, on_compiled, name=None):
         self._fallback = reference.compile(jaxpr)
+        self._meanwhile = reference_tier(backend, self._fallback)  # while compiling
         self._jaxpr, self._backend, self._name = jaxpr, backend, name
         self.reference_calls = 0  # calls answered by the reference interpreter
         self._compiled = None
@@ -77,15 +113,38 @@ class Tiered:
         self._failed = False    # set once reported: every later call uses the reference
         self._thread = threading.Thread(target=self._build, args=(jaxpr, backend, on_compiled),
                                         name=f"lepton-compile-{backend}", daemon=True)
+        self._marker = _marker(jaxpr, backend)
+        if os.path.exists(self._marker) and self._load_cached(jaxpr, backend, on_compiled):
+            self._thread = _DONE
+            return
         with _pending_lock:
             _pending.append(self)
         self._thread.start()
         self._thread.join(QUICK_SECONDS)
 
+    def _load_cached(self, jaxpr, backend, on_compiled) -> bool:
+        """Load the compiled program synchronously when every kernel it needs is in the
+        persistent cache (checked by file names before anything compiles): a warm
+        process then runs compiled code from its first call instead of starting on the
+        reference tier.  Any other outcome leaves it to the background compile."""
+        from . import cache  # here: it loads Numba, which ``import lepton`` does not need
+
+        t0 = time.perf_counter()
+        try:
+            with cache.only_cached():
+                self._compiled = get_backend(backend).compile(jaxpr)
+        except Exception:  # noqa: BLE001 - NotCached, or a failure the thread reports
+            return False
+        on_compiled(time.perf_counter() - t0)
+        return True
+
     def _build(self, jaxpr, backend, on_compiled):
         t0 = time.perf_counter()
         try:
-            self._compiled = get_backend(backend).compile(jaxpr)
+            device = get_backend(backend)
+            _hand_over_at_exit()  # after the device (and Numba) loaded: runs before theirs
+            self._compiled = device.compile(jaxpr)
+            _mark(self._marker)
         except BaseException as e:  # noqa: BLE001 - reported from the caller's thread
             self._error = e
         finally:
@@ -111,7 +170,9 @@ class Tiered:
             self._failed = True
             report(self._error, self._jaxpr, self._backend, self._name)
         self.reference_calls += 1
-        return self._fallback(*args, out=out)
+        if self._failed:
+            return self._fallback(*args, out=out)
+        return self._meanwhile(*args, out=out)
 
     @property
     def failed(self) -> bool:
@@ -129,6 +190,46 @@ class Tiered:
     @property
     def source(self):
         return getattr(self.wait(), "source", None)
+
+
+_exit_hook: list = []
+
+
+def _hand_over_at_exit():
+    with _pending_lock:
+        if _exit_hook:
+            return
+        _exit_hook.append(_compile_at_exit)
+    atexit.register(_compile_at_exit)
+
+
+def _compile_at_exit():
+    """At exit, the kernels that programs still compiling need (and the disk cache lacks)
+    go to a detached worker (``warm``), so a short script warms the cache for the next
+    run; collecting them renders sources only (milliseconds).  Never fails the exit."""
+    from . import cache, warm
+
+    with _pending_lock:
+        pending = [t for t in _pending if t._error is None]
+    if not pending or not warm.enabled():
+        return
+    try:
+        jobs, seen = [], set()
+        for t in pending:
+            with cache.collect() as wanted:
+                get_backend(t._backend).compile(t._jaxpr)
+            for job in wanted:
+                if job[:2] not in seen:
+                    seen.add(job[:2])
+                    jobs.append(job)
+        markers = [t._marker for t in pending]
+        if jobs:
+            warm.start(jobs, cache_root(), markers)
+        else:  # the kernels reached the disk since: nothing to compile
+            for path in markers:
+                _mark(path)
+    except Exception:  # noqa: BLE001 - a missed warm-up costs the next run a compile only
+        pass
 
 
 def wait_for_compilation():
