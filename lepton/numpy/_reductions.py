@@ -13,7 +13,7 @@ import builtins
 import numpy as np
 
 from .. import dtypes
-from ..core import Array, ArrayBase, ShapedArray, Tracer, current_trace
+from ..core import Array, ArrayBase, ShapedArray, Tracer, current_trace, new_array
 from ..errors import ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import reductions as red
@@ -84,7 +84,7 @@ def _reduce(p, a, axes, keepdims=False):
         out = np.asarray(p.impl(v, axes=axes))
         if keepdims:
             out = out.reshape(_reduced_shape(a.shape, axes, True))
-        return Array(out, ShapedArray(out.shape, out.dtype, a.weak_type))
+        return new_array(out, a._weak)
     return red.reduce(p, a, axes, keepdims)
 
 

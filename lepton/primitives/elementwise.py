@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from .._quiet import restore, silence
 from ..core import Primitive, ShapedArray, concrete
 from .base import (Zero, align_batched, check_dtype_kind, defjvp, deflinear, defnondiff,
                    defvectorized, fail_dtype, fail_shape, instantiate, is_undefined, provide,
@@ -29,8 +30,11 @@ def _quiet(fn):
     """Run a NumPy function without floating-point warnings (JAX semantics: inf/nan, no warning)."""
 
     def impl(*args, **params):
-        with np.errstate(all="ignore"):
+        token = silence()  # np.errstate(all="ignore"), ~1 us cheaper (lepton/_quiet.py)
+        try:
             return fn(*args)
+        finally:
+            restore(token)
 
     return impl
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._quiet import restore, silence
 from ..core import Primitive, ShapedArray, get_aval
 from . import elementwise as ew
 from .base import (Zero, check_dtype_kind, deflinear, defjvp, defnondiff, fail_dtype,
@@ -28,8 +29,11 @@ def reducer(name, ufunc, kinds="iufc", identity_required=False):
     p = Primitive(name)
 
     def impl(x, *, axes):
-        with np.errstate(all="ignore"):  # inf - inf, overflow: nan/inf silently, as JAX
+        token = silence()  # inf - inf, overflow: nan/inf silently, as JAX
+        try:
             return ufunc.reduce(x, axis=axes, dtype=x.dtype)
+        finally:
+            restore(token)
 
     def rule(a, *, axes):
         _check_axes(name, a, axes)
