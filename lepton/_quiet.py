@@ -9,6 +9,8 @@ variable, so ``silence`` sets it to a memoised "ignore everything" copy of the c
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 try:  # NumPy 2: np.errstate sets this context variable to an error-state object
@@ -51,12 +53,13 @@ restore = STATE.reset
 
 
 def quiet(fn):
-    """``fn`` running with NumPy's floating-point warnings off (attributes kept)."""
+    """``fn`` running with NumPy's floating-point warnings off (name, docs and attributes
+    kept)."""
+    @functools.wraps(fn)
     def call(*args, **kwargs):
         token = silence()
         try:
             return fn(*args, **kwargs)
         finally:
             restore(token)
-    call.__dict__.update(getattr(fn, "__dict__", {}))
     return call

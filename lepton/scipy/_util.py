@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from .._quiet import quiet  # noqa: F401  (the stats modules run their formulas quietly)
 from ..numpy._util import aval_of, inexact_dtype
 
 
@@ -11,18 +12,3 @@ def common_inexact(*xs):
     avals = [aval_of(x) for x in xs]
     dt, weak = dtypes.promote(*((a.dtype, a.weak_type) for a in avals))
     return inexact_dtype(dt, weak)[0]
-
-
-def quiet(fn):
-    """Run ``fn`` without NumPy floating-point warnings: eager lepton ops compute with NumPy,
-    and intermediate inf - inf or 0 * inf (which give the documented inf/nan results, as
-    in JAX and scipy) must not warn at the user's call."""
-    import functools
-
-    import numpy as np
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with np.errstate(all="ignore"):
-            return fn(*args, **kwargs)
-    return wrapper
