@@ -11,6 +11,8 @@ share their code paths with the real ones, so the point is each op's complex rul
 """
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -37,6 +39,8 @@ def test_every_float_row_says_whether_it_takes_complex():
                              f"{sorted(unclassified)}"
     assert not set(TAKES_COMPLEX) & set(REAL_ONLY)
     stale = (set(TAKES_COMPLEX) | set(REAL_ONLY)) - float_rows
+    if importlib.util.find_spec("scipy") is None:  # rows whose reference is scipy are absent
+        stale = {r for r in stale if not r.startswith("scipy.")}
     assert not stale, f"rows no longer in the table: {sorted(stale)}"
 
 

@@ -107,8 +107,8 @@ def entry_point(source: str, signature: tuple, target: Target):
     key = digest(source, target)
     wanted = getattr(_local, "wanted", None)
     if wanted is not None:  # ``collect``: note it, compile nothing
-        if (key, signature) not in _entries and not _on_disk(key, target):
-            wanted.append((source, signature, target))
+        if (key, signature) not in _entries:  # not _on_disk: that is per source, not per
+            wanted.append((source, signature, target))  # signature (the worker loads those)
         return _not_compiled
     with _lock:
         hit = _entries.get((key, signature))
@@ -158,7 +158,7 @@ def only_cached():
 @contextlib.contextmanager
 def collect():
     """Within this block (in this thread), ``entry_point`` compiles nothing: it appends
-    each kernel missing from the disk cache to the yielded list as (source, signature,
+    each kernel this process has not loaded or compiled to the yielded list as (source, signature,
     target) and returns a placeholder.  ``tiered`` uses it at exit to hand the kernels of
     programs still compiling to a worker process (``lepton.backends.warm``)."""
     prev = getattr(_local, "wanted", None), getattr(_local, "listing", None)
