@@ -311,7 +311,8 @@ OPS += [
        lambda y, x=None, **k: np.trapezoid(y, x, **k), _trapezoid_gen,
        diff_args=(0,), rtol={"float32": 1e-5}),
     Op("ediff1d", lnp.ediff1d, np.ediff1d, _ediff1d_gen),
-    Op("unstack", lnp.unstack, np.unstack, _unstack_gen, dtypes=ALL),
+    Op("unstack", lnp.unstack, np.unstack, _unstack_gen, dtypes=ALL,
+       scalable=False),  # one output per index of the axis: no 1M-output case
     Op("diagflat", lnp.diagflat, np.diagflat, _diagflat_gen, dtypes=ALL,
        scalable=False),  # its output is quadratic in its input: no 1M-element case
     Op("broadcast_arrays", lnp.broadcast_arrays, np.broadcast_arrays, _bcast_gen, dtypes=ALL),
