@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import config as _config, dtypes
+from .. import dtypes
 from ..core import Array, new_array, trace_context as _ctx
 from .._quiet import STATE, ignore_all, IGNORING, restore
 from .util import cast_operand, inexact_dtype, promoted_dtype, scalar_dtypes
