@@ -3,7 +3,8 @@
 Every module under ``lepton/`` (and ``leptonic/``) is parsed with ``ast``; every import
 counts, including those inside functions, ``importlib.import_module``/``__import__`` calls
 with a literal name, and string literals that name a lepton module exactly (registries of
-lazily imported modules). ``lepton/primitives`` must also be free of import cycles.
+lazily imported modules). ``lepton/primitives`` must also be free of import cycles, and
+no module uses another package's ``_private`` names or modules (issue 13).
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Conversion of user values, type promotion (JAX's lattice, see ``lepton.dtypes``),
 broadcasting (explicit ``broadcast_in_dim``) and axis normalisation live here, so
-primitive rules never unbroadcast or guess dtypes.
+primitive rules never unbroadcast or guess dtypes.  Public, because the libraries built
+on ``lepton.numpy`` (``random``, ``nn``, ``scipy``, the tape) promote the same way.
 """
 from __future__ import annotations
 
