@@ -6,7 +6,7 @@ concatenations and ``fn`` only, so ``grad``, ``vmap`` and ``jit`` go straight th
 from __future__ import annotations
 
 from . import tree
-from .control_flow._common import as_values
+from .control_flow.common import as_values
 from .core import get_aval
 from .errors import ShapeError
 from .primitives.slicing import rev

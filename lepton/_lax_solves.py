@@ -16,7 +16,7 @@ Without ``transpose_solve`` reverse mode differentiates through ``solve`` (JAX r
 from __future__ import annotations
 
 from . import dtypes, tree
-from .control_flow._common import as_values, avals_of, trace_fun
+from .control_flow.common import as_values, avals_of, trace_fun
 from .core import get_aval
 from .errors import ShapeError
 from .ir import eval_jaxpr
@@ -207,7 +207,7 @@ def _float0_zeros(a):
 
 
 def _abstract_call(call, consts, avals):
-    from .control_flow._common import trace_jaxpr
+    from .control_flow.common import trace_jaxpr
     jaxpr, _ = trace_jaxpr(lambda *xs: call(consts, list(xs)), avals, "shape check")
     return jaxpr.outvars
 

@@ -367,6 +367,10 @@ class _Context(threading.local):
 
 
 _ctx = _Context()
+#: The (thread-local) current trace: ``trace_context.trace`` is the innermost active
+#: transform, an ``EvalTrace`` with no parent when none is.  Public for the layers that
+#: test it on their fast paths (``numpy``'s eager route, ``jit``, the tape).
+trace_context = _ctx
 
 
 def current_trace() -> Trace:

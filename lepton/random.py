@@ -30,7 +30,7 @@ from . import numpy as lnp
 from .core import Array, ArrayBase, Tracer
 from .errors import ConcretizationError, DTypeError, ShapeError
 from .numpy import asarray
-from .numpy._util import broadcast_shapes, normalize_axis, to_dtype
+from .numpy.util import broadcast_shapes, normalize_axis, to_dtype
 from .primitives.special import ERF_F64, ERF_INV_F64, ERFC_F64  # Cephes / Giles tables
 from .primitives import elementwise as ew
 from .primitives.random_bits import threefry2x32, threefry_2x32
@@ -395,7 +395,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     shape = _sample_shape("truncated_normal", shape, lower.shape, upper.shape)
     lower, upper = lnp.broadcast_to(lower, shape), lnp.broadcast_to(upper, shape)
     sqrt2 = np.array(np.sqrt(2), dtype)
-    u = _uniform(key, shape, dtype, _erf(lower / sqrt2), _erf(upper / sqrt2))
+    u = _uniform(key, shape, dtype, erf(lower / sqrt2), erf(upper / sqrt2))
     out = sqrt2 * _erf_inv(u)
     # Rounding (or u hitting the lower end) could leave the open interval: clamp into it.
     inf = full(shape, np.inf, dtype)
@@ -799,8 +799,11 @@ def _erf_inv_impl(x):
     return lnp.where(lnp.abs(x) == 1, lnp.where(x > 0, np.inf, -np.inf), p * x)
 
 
-def _erf(x):
-    """Error function of a float array (XLA's float32 rational / float64 Cephes forms)."""
+def erf(x):
+    """Error function of a float array (XLA's float32 rational / float64 Cephes forms).
+
+    Public (though not in ``__all__``) for ``lepton.nn``'s exact gelu, which must match
+    the same forms; ``lepton.scipy.special.erf`` is the user-facing one."""
     return _with_float32(_erf_impl, x)
 
 

@@ -7,7 +7,7 @@ from lepton.backends.cpu import blas_threads
 
 
 def test_compiled_program_restores_the_callers_blas_threads(monkeypatch):
-    controls = blas_threads._controls()
+    controls = blas_threads.blas_controls()
     if controls is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS here")
     set_threads, get_threads, _ = controls
@@ -27,7 +27,7 @@ def test_compiled_program_restores_the_callers_blas_threads(monkeypatch):
 
 
 def test_threads_inside_a_compiled_program(monkeypatch):
-    controls = blas_threads._controls()
+    controls = blas_threads.blas_controls()
     if controls is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS here")
     set_threads, get_threads, _ = controls
@@ -55,7 +55,7 @@ def test_threads_inside_a_compiled_program(monkeypatch):
 
 
 def test_large_products_widen_only_when_the_machine_is_free(monkeypatch):
-    controls = blas_threads._controls()
+    controls = blas_threads.blas_controls()
     if controls is None or controls[2] < 2:
         pytest.skip("needs a multi-threaded OpenBLAS")
     set_threads, get_threads, most = controls

@@ -3,7 +3,8 @@
 Every module under ``lepton/`` (and ``leptonic/``) is parsed with ``ast``; every import
 counts, including those inside functions, ``importlib.import_module``/``__import__`` calls
 with a literal name, and string literals that name a lepton module exactly (registries of
-lazily imported modules). ``lepton/primitives`` must also be free of import cycles.
+lazily imported modules). ``lepton/primitives`` must also be free of import cycles, and
+no module uses another package's ``_private`` names or modules (issue 13).
 """
 from __future__ import annotations
 
@@ -187,3 +188,90 @@ def test_ops_borrowed_by_lower_primitive_families_are_all_installed():
     assert set(base._Ops.__slots__) == set(owners)
     for name, module in owners.items():
         assert getattr(base.ops, name) is getattr(module, name), name
+
+
+def _package(module: str) -> str:
+    """The package a module belongs to: ``lepton.X`` (a directory under ``lepton/`` or a
+    top-level module), or ``leptonic``."""
+    return ".".join(module.split(".")[:2]) if module.startswith("lepton.") else \
+        module.split(".")[0]
+
+
+def _private_owner(dotted: str) -> str | None:
+    """The module that owns the first ``_private`` part of ``dotted`` (dunders are public),
+    or None when every part is public."""
+    parts = dotted.split(".")
+    for i, p in enumerate(parts):
+        if p.startswith("_") and not (p.startswith("__") and p.endswith("__")):
+            return ".".join(parts[:i])
+    return None
+
+
+def private_reaches_of(module: str) -> list[tuple[str, int]]:
+    """(dotted private name, line) for each ``_private`` name or module that ``module``
+    imports (or reads as an attribute of an imported lepton module) from another package.
+
+    A private part of the root package (``lepton._quiet``) is lepton-wide; any other belongs
+    to its package, and only modules of that package may use it."""
+    path = MODULES[module]
+    tree = ast.parse(path.read_text(), str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    bound: dict[str, str] = {}  # local name -> lepton module it is bound to
+    used: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if _is_lepton(a.name):
+                    used.append((a.name, node.lineno))
+                    if a.asname:
+                        bound[a.asname] = a.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module
+            if not _is_lepton(target):
+                continue
+            for a in node.names:
+                full = f"{target}.{a.name}"
+                used.append((full, node.lineno))
+                if full in MODULES:
+                    bound[a.asname or a.name] = full
+    for node in ast.walk(tree):  # ``mod._name`` where ``mod`` is an imported lepton module
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in bound:
+            used.append((f"{bound[node.value.id]}.{node.attr}", node.lineno))
+    bad = set()
+    for dotted, line in used:
+        owner = _private_owner(dotted)
+        if owner is None or owner == "lepton" or owner in PACKAGES:
+            continue
+        if _package(owner) != _package(module):
+            bad.add((dotted, line))
+    return sorted(bad, key=lambda t: (t[1], t[0]))
+
+
+def test_no_private_names_from_other_packages():
+    """No module uses another package's ``_private`` names or modules: what is shared
+    across packages is public in its owner (issue 13)."""
+    bad = [f"{_where(m, line)}: {m} uses {name}" for m in MODULES
+           for name, line in private_reaches_of(m)]
+    assert not bad, "private names used across packages (make them public in their " \
+        "owner, or move them):\n" + "\n".join(bad)
+
+
+def test_private_reach_scanner_can_fail(tmp_path, monkeypatch):
+    src = ("from __future__ import annotations\n"
+           "from ..core import _ctx, Array\n"
+           "from ..numpy import _util\n"
+           "from . import _own\n"
+           "from .. import _quiet, linalg as la\n"
+           "def f():\n    import lepton.random as r\n    return r._erf, la.__doc__, _own._x\n")
+    fake = MODULES["lepton.nn"]
+    monkeypatch.setitem(MODULES, "lepton.nn", tmp_path / "__init__.py")
+    (tmp_path / "__init__.py").write_text(src)
+    got = private_reaches_of("lepton.nn")
+    monkeypatch.setitem(MODULES, "lepton.nn", fake)
+    assert got == [("lepton.core._ctx", 2), ("lepton.numpy._util", 3), ("lepton.random._erf", 8)]

@@ -292,7 +292,7 @@ def test_plain_ops_take_the_staged_rules(monkeypatch):
 def test_large_products_restore_the_callers_blas_threads():
     from lepton.backends.cpu import blas_threads
 
-    controls = blas_threads._controls()
+    controls = blas_threads.blas_controls()
     if controls is None:
         pytest.skip("no OpenBLAS loaded")
     _, get_threads, _ = controls

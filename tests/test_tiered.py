@@ -280,7 +280,7 @@ def test_the_reference_tier_runs_blas_single_threaded_while_compiling(monkeypatc
     from lepton.backends import reference_tier
     from lepton.backends.cpu import blas_threads
     monkeypatch.delenv("LEPTON_BLAS_THREADS", raising=False)
-    controls = blas_threads._controls()
+    controls = blas_threads.blas_controls()
     if controls is None:
         pytest.skip("no OpenBLAS found in this process")
     set_threads, get_threads, most = controls

@@ -22,7 +22,7 @@ from ..primitives.elementwise import convert_element_type, ne, select_n
 from ..primitives.elementwise import max as emax, min as emin
 from ..primitives.structural import broadcast_in_dim, full, moveaxis, zeros
 from ..transforms.transpose import backward_pass
-from ._common import (batch_call, batched_aval, check_operands, describe, executable, join_consts,
+from .common import (batch_call, batched_aval, check_operands, describe, executable, join_consts,
                       jvp_call, memo, partial_eval_inst, trace_fun, trace_jaxpr, zero_tangents)
 
 cond_p = Primitive("cond", multiple_results=True)

@@ -22,7 +22,7 @@ from ..primitives.base import (Zero, add_tangents, instantiate, is_undefined, mo
 from ..primitives.slicing import slice_in_dim
 from ..primitives.structural import concatenate, moveaxis, reshape, zeros
 from ..transforms.transpose import backward_pass
-from ._common import (as_values, batch_call, batched_aval, check_carry, check_operands, executable,
+from .common import (as_values, batch_call, batched_aval, check_carry, check_operands, executable,
                       jvp_call, memo, open_jaxpr, partial_eval_inst, promote_weak_carry,
                       sink_fills, split, trace_jaxpr, zero_tangents)
 from .hoist import hoist_products, hoist_sums, stacked_product, total

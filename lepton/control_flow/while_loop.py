@@ -26,7 +26,7 @@ from ..primitives.elementwise import lt, select_n
 from ..primitives.reductions import reduce_or
 from ..primitives.structural import broadcast_in_dim, moveaxis
 from ..transforms.partial_eval import partial_eval_jaxpr
-from ._common import (batch_call, batched_aval, check_carry, check_operands, describe, executable,
+from .common import (batch_call, batched_aval, check_carry, check_operands, describe, executable,
                       memo, open_jaxpr, partial_eval_inst, promote_weak_carry, split, trace_fun,
                       trace_jaxpr, zero_tangents)
 from .cond import cond

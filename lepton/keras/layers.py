@@ -17,7 +17,7 @@ from .. import numpy as lnp
 from .. import random
 from .. import stax
 from ..nn import initializers as inits
-from ..stax._recurrent import _recurrent
+from ..stax import gated_recurrent
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
@@ -719,8 +719,8 @@ def _gru_reset_before(units, return_sequences=False, reverse=False, W_init=None,
 
     config = dict(units=units, return_sequences=return_sequences, reverse=reverse,
                   W_init=W_init, U_init=U_init, b_init=b_init)
-    return _recurrent("GRU", 3, cell, 1, units, return_sequences, reverse, W_init, U_init,
-                      b_init, False, config, _gru_reset_before)
+    return gated_recurrent("GRU", 3, cell, 1, units, return_sequences, reverse, W_init, U_init,
+                           b_init, False, config, _gru_reset_before)
 
 
 class Bidirectional(Layer):

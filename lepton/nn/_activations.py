@@ -17,9 +17,9 @@ from .. import numpy as lnp
 from ..core import Tracer
 from ..errors import DTypeError, ShapeError
 from ..numpy import asarray
-from ..numpy._util import promote_args_inexact
+from ..numpy.util import promote_args_inexact
 from ..primitives import elementwise as ew
-from ..random import _erf
+from ..random import erf
 from ..transforms.custom import custom_jvp, stop_gradient
 
 __all__ = ["relu", "relu6", "gelu", "elu", "celu", "selu", "leaky_relu", "softplus",
@@ -162,7 +162,7 @@ def _normal_cdf(x):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, exactly 0 / 1 in the far tails (float32 erf
     saturates at +-(1 - 6e-8), which would leave x * Phi(x) = -6e-4 at x = -1e4)."""
     cut = -5.5 if x.dtype in (dtypes.float32, dtypes.float16) else -38.
-    cdf = (1 + _erf(x * (1 / math.sqrt(2)))) * 0.5
+    cdf = (1 + erf(x * (1 / math.sqrt(2)))) * 0.5
     cdf = lnp.where(x > -cut, lnp.ones((), x.dtype), cdf)
     return lnp.where(x < cut, lnp.zeros((), x.dtype), cdf)
 

@@ -19,7 +19,7 @@ from .. import numpy as lnp
 from ..core import Tracer
 from ..errors import DTypeError, ShapeError
 from ..numpy import asarray
-from ..numpy._util import promote_args_inexact
+from ..numpy.util import promote_args_inexact
 from ._activations import log_softmax, softplus
 
 __all__ = ["mse", "mean_squared_error", "categorical_crossentropy",

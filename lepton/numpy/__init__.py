@@ -15,7 +15,7 @@ from ._shape import *  # noqa: F401,F403
 from ._pad import pad  # noqa: F401
 from ._ufuncs import *  # noqa: F401,F403
 from ._ufuncs import abs, round  # noqa: F401
-from ._util import broadcast_shapes, broadcast_to  # noqa: F401
+from .util import broadcast_shapes, broadcast_to  # noqa: F401
 from ._reductions import *  # noqa: F401,F403
 from ._sorting import *  # noqa: F401,F403
 from ._misc import *  # noqa: F401,F403
@@ -61,7 +61,7 @@ generic = _np.generic
 
 def result_type(*args):
     """Promoted dtype of arrays, scalars and dtypes (JAX's lattice; see lepton.dtypes)."""
-    from ._util import result_type_of
+    from .util import result_type_of
     return result_type_of(*args)[0]
 
 

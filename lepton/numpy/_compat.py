@@ -23,7 +23,7 @@ from ._shape import concatenate, moveaxis, swapaxes, transpose
 from ._ufuncs import (abs as _abs, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                       conj, exp, imag, invert, isnan, left_shift, log, power, right_shift,
                       sign as _sign, signbit, where)
-from ._util import broadcast_shapes, broadcast_to
+from .util import broadcast_shapes, broadcast_to
 
 __all__ = ["acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "pow", "concat",
            "permute_dims", "bitwise_invert", "bitwise_left_shift", "bitwise_right_shift",

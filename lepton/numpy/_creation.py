@@ -12,7 +12,7 @@ from ..core import Array, ArrayBase, ShapedArray, Tracer
 from ..errors import ConcretizationError
 from ..primitives import elementwise as ew
 from ..primitives.structural import broadcast_in_dim, full as _full, iota
-from ._util import _as_dtype, _python_data_to_numpy, aval_of, asarray, broadcast_to, to_dtype
+from .util import _as_dtype, _python_data_to_numpy, aval_of, asarray, broadcast_to, to_dtype
 
 
 def _shape_tuple(shape, name="shape"):
@@ -154,7 +154,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     out_dt = comp_dt if dtype is None else dtypes.canonicalize(dtype)
     # Python endpoints go straight to comp_dt: linspace(0, 0.1, dtype=float64) ends at 0.1.
     start, stop = _as_dtype(start, comp_dt, False), _as_dtype(stop, comp_dt, False)
-    from ._util import broadcast_shapes
+    from .util import broadcast_shapes
     bshape = broadcast_shapes(start.aval.shape, stop.aval.shape)
     start, stop = broadcast_to(start, bshape), broadcast_to(stop, bshape)
     div = (num - 1) if endpoint else num

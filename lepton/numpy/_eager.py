@@ -13,50 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import config as _config, dtypes
-from ..core import Array, _ctx, new_array
+from .. import dtypes
+from ..core import Array, new_array, trace_context as _ctx
 from .._quiet import STATE, ignore_all, IGNORING, restore
-from ._util import inexact_dtype
+from .util import cast_operand, inexact_dtype, promoted_dtype, scalar_dtypes
 
+# shared with the tape's eager rules (``transforms.tape``), so public in ``util``
+_py_dtypes, _promoted, _cast = scalar_dtypes, promoted_dtype, cast_operand
 _PY_TYPES = (bool, int, float, complex)
-_promote_cache: dict = {}
-
-
-_scalar_cache: dict = {}
-
-
-def _py_dtypes():
-    """Python scalar type -> its weak dtype, memoised per 64-bit mode (which changes
-    them)."""
-    mode = _config.x64
-    r = _scalar_cache.get(mode)
-    if r is None:
-        r = _scalar_cache[mode] = {t: dtypes.python_scalar_dtype(t()) for t in _PY_TYPES}
-    return r
-
-
-def _promoted(xd, xw, yd, yw, inexact):
-    """The promoted (dtype, weak) of two operands, as ``promote_args(_inexact)`` computes it.
-
-    Memoised on *everything* the answer depends on, so a result never depends on which
-    calls came before (the flag ``inexact`` and the 64-bit mode are part of the key)."""
-    key = (xd, xw, yd, yw, inexact, _config.x64)
-    r = _promote_cache.get(key)
-    if r is None:
-        dt, weak = dtypes.promote((xd, xw), (yd, yw))
-        if inexact:
-            dt = inexact_dtype(dt, weak)[0]
-        r = _promote_cache[key] = (dt, weak)
-    return r
-
-
-def _cast(v, dt):
-    if type(v) is np.ndarray:
-        return v if v.dtype == dt else v.astype(dt)
-    if abs(v) < 65504:  # exact or finite in every dtype it can be cast to: cannot warn
-        return np.array(v, dtype=dt)
-    with np.errstate(all="ignore"):  # as promote_args: a large scalar may round to inf
-        return np.array(v, dtype=dt)  # an int out of range raises OverflowError, as in JAX
 
 
 def _finish(out, dt, weak):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._creation import arange, linspace
 from ._shape import concatenate, swapaxes, transpose
-from ._util import asarray, result_type_of, to_dtype
+from .util import asarray, result_type_of, to_dtype
 
 __all__ = ["r_", "c_", "s_", "index_exp"]
 

@@ -20,7 +20,7 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..core import Array, Tracer, _ctx
+from ..core import Array, Tracer, trace_context as _ctx
 from ..errors import ConcretizationError, DTypeError
 from ..primitives import elementwise as ew
 from ..primitives import indexing as ix
@@ -28,7 +28,7 @@ from ..primitives import slicing as sl
 from ..primitives import structural as st
 from ..primitives.reductions import cumsum, reduce_sum
 from ._shape import atleast_1d, gather_axis, moveaxis, ravel, stack
-from ._util import (_contains_traced, asarray, broadcast_shapes, broadcast_to, normalize_axis,
+from .util import (_contains_traced, asarray, broadcast_shapes, broadcast_to, normalize_axis,
                     to_dtype)
 
 __all__ = ["take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "diagonal", "diag",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitives import elementwise as ew
-from ._util import promote_args_inexact, scalar_like
+from .util import promote_args_inexact, scalar_like
 
 __all__ = ["fabs", "deg2rad", "rad2deg", "degrees", "radians", "sinc", "logaddexp2"]
 

@@ -11,7 +11,7 @@ from ..primitives.slicing import pad, slice_in_dim
 from ..primitives.structural import broadcast_in_dim, full, reshape
 from ._shape import concatenate
 from ._ufuncs import multiply, not_equal, subtract
-from ._util import (asarray, broadcast_to, normalize_axis, result_type_of,
+from .util import (asarray, broadcast_to, normalize_axis, result_type_of,
                     to_dtype)
 
 __all__ = ["diff", "convolve"]  # vectorize: lepton.transforms.vectorize installs it

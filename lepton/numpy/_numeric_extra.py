@@ -10,7 +10,7 @@ from ..core import Tracer
 from ..primitives import slicing as sl
 from ._shape import concatenate, moveaxis, stack
 from ._ufuncs import add, multiply, subtract, true_divide, where
-from ._util import (asarray, broadcast_shapes, broadcast_to, inexact_dtype, normalize_axis,
+from .util import (asarray, broadcast_shapes, broadcast_to, inexact_dtype, normalize_axis,
                     result_type_of, to_dtype)
 
 __all__ = ["select", "cross", "gradient"]

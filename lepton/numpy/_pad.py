@@ -23,7 +23,7 @@ from ._reductions import median as _median
 from ._reductions import min as _min
 from ._shape import _static_index, _static_ints, concatenate, gather_axis, moveaxis
 from ._ufuncs import add, floor, floor_divide, multiply, round, subtract, true_divide
-from ._util import asarray, broadcast_to, inexact_dtype, to_dtype
+from .util import asarray, broadcast_to, inexact_dtype, to_dtype
 
 __all__ = ["pad"]
 

@@ -20,7 +20,7 @@ from ._reductions import sum as _sum
 from ._shape import moveaxis, ravel
 from . import _eager
 from ._ufuncs import multiply
-from ._util import asarray, broadcast_shapes, normalize_axis, result_type_of, to_dtype
+from .util import asarray, broadcast_shapes, normalize_axis, result_type_of, to_dtype
 
 __all__ = ["dot", "vdot", "matmul", "inner", "outer", "tensordot", "einsum", "kron", "trace"]
 

@@ -24,7 +24,7 @@ from ..primitives.structural import broadcast_in_dim, full, reshape, transpose
 from ._shape import concatenate, moveaxis
 from ._ufuncs import (add, conj, isnan, maximum, minimum, multiply, not_equal, real, sqrt,
                       subtract, true_divide, where)
-from ._util import asarray, broadcast_to, normalize_axes, normalize_axis, promote_args, to_dtype
+from .util import asarray, broadcast_to, normalize_axes, normalize_axis, promote_args, to_dtype
 
 __all__ = ["sum", "prod", "mean", "var", "std", "max", "min", "amax", "amin", "ptp", "argmax",
            "argmin", "cumsum", "cumprod", "all", "any", "count_nonzero", "median", "quantile",

@@ -18,7 +18,7 @@ from ..primitives import slicing as sl
 from ..primitives import structural as st
 from ..primitives.indexing import gather, scatter_add
 from ..primitives.reductions import cumsum
-from ._util import (asarray, aval_of, normalize_axes, normalize_axis,
+from .util import (asarray, aval_of, normalize_axes, normalize_axis,
                     to_dtype)
 
 __all__ = ["reshape", "ravel", "transpose", "moveaxis", "swapaxes", "expand_dims", "squeeze",

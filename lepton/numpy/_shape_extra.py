@@ -4,7 +4,7 @@ from __future__ import annotations
 import operator
 
 from ._shape import concatenate, moveaxis, ravel, split, vstack
-from ._util import asarray, normalize_axis
+from .util import asarray, normalize_axis
 
 __all__ = ["append", "rollaxis", "vsplit", "hsplit", "dsplit", "row_stack"]
 

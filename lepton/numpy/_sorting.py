@@ -22,7 +22,7 @@ from ..primitives.slicing import pad, slice_in_dim
 from ..primitives.structural import broadcast_in_dim, full, iota, reshape
 from ._reductions import _eager_value, _float_dtype
 from ._ufuncs import isnan
-from ._util import asarray, normalize_axis, result_type_of, to_dtype
+from .util import asarray, normalize_axis, result_type_of, to_dtype
 
 __all__ = ["sort", "argsort", "lexsort", "partition", "argpartition", "unique", "isin",
            "bincount"]

@@ -7,7 +7,7 @@ from .. import dtypes
 from ..core import Array
 from . import _eager
 from ..primitives import elementwise as ew
-from ._util import (asarray, broadcast_shapes, broadcast_to, promote_args, promote_args_inexact,
+from .util import (asarray, broadcast_shapes, broadcast_to, promote_args, promote_args_inexact,
                     scalar_like, to_dtype)
 
 

@@ -22,7 +22,7 @@ from ..errors import ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
 from ..primitives.base import Zero
-from ..primitives.linalg import _batch_front, _nan_on_failure
+from ..primitives.linalg import batch_front, nan_on_failure
 from ..primitives.reductions import reduce_prod, reduce_sum
 from ..primitives.structural import broadcast_in_dim, full, iota, reshape
 from ._products import matmul
@@ -33,7 +33,7 @@ from ._reductions import sum as _sum
 from ._shape import expand_dims, moveaxis
 from ._ufuncs import (absolute, add, greater, greater_equal, less, multiply, not_equal, power,
                       remainder, sqrt, subtract, true_divide, where)
-from ._util import (asarray, broadcast_shapes, inexact_dtype, normalize_axis, result_type_of,
+from .util import (asarray, broadcast_shapes, inexact_dtype, normalize_axis, result_type_of,
                     to_dtype)
 
 __all__ = ["norm", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "eigh",
@@ -381,8 +381,8 @@ def _complex_of(dt):
 def _eig_impl(a, *, vectors, free_vectors=False):
     cdt = _complex_of(a.dtype)
     if not vectors:
-        return [np.asarray(_nan_on_failure(np.linalg.eigvals, a)).astype(cdt)]
-    w, v = _nan_on_failure(np.linalg.eig, a)
+        return [np.asarray(nan_on_failure(np.linalg.eigvals, a)).astype(cdt)]
+    w, v = nan_on_failure(np.linalg.eig, a)
     return [np.asarray(w).astype(cdt), np.asarray(v).astype(cdt)]
 
 
@@ -423,7 +423,7 @@ def _eig_jvp(primals, tangents, *, vectors, free_vectors=False):
 eig_p.impl = _eig_impl
 eig_p.abstract_eval = _eig_rule
 eig_p.jvp = _eig_jvp
-_batch_front(eig_p)
+batch_front(eig_p)
 
 
 def eig(a):

@@ -246,7 +246,7 @@ def _matrix(name, a, square=False):
                    fix="Convert with .astype(float32) (lepton.numpy.linalg does this for you).")
 
 
-def _batch_front(p):
+def batch_front(p):
     """Batching for host linear algebra: the impls handle leading batch dimensions."""
 
     def batch(axis_size, vals, dims, **params):
@@ -256,7 +256,7 @@ def _batch_front(p):
     p.batch = batch
 
 
-def _nan_on_failure(fn, a, *rest):
+def nan_on_failure(fn, a, *rest):
     """``fn`` over a stack of matrices; matrices LAPACK rejects give NaN outputs."""
     try:
         return fn(a, *rest)
@@ -301,10 +301,10 @@ def _cholesky_jvp(t, x, *, ans):
     return matmul(ans, phi)
 
 
-cholesky_p.impl = lambda a: _nan_on_failure(np.linalg.cholesky, a)
+cholesky_p.impl = lambda a: nan_on_failure(np.linalg.cholesky, a)
 cholesky_p.abstract_eval = _cholesky_rule
 defjvp(cholesky_p, _cholesky_jvp)
-_batch_front(cholesky_p)
+batch_front(cholesky_p)
 
 
 def cholesky(a):
@@ -330,8 +330,8 @@ def _trisolve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_dia
     if transpose_a:
         a = _swap_last2(a)
     if left_side:
-        return _nan_on_failure(np.linalg.solve, a, b)
-    return _swap_last2(_nan_on_failure(np.linalg.solve, _swap_last2(a), _swap_last2(b)))
+        return nan_on_failure(np.linalg.solve, a, b)
+    return _swap_last2(nan_on_failure(np.linalg.solve, _swap_last2(a), _swap_last2(b)))
 
 
 def _trisolve_rule(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
@@ -381,7 +381,7 @@ triangular_solve_p.abstract_eval = _trisolve_rule
 defjvp(triangular_solve_p, _trisolve_jvp_a,
        lambda t, a, b, *, ans, **params: triangular_solve_p.bind(a, t, **params))
 triangular_solve_p.transpose = _trisolve_transpose
-_batch_front(triangular_solve_p)
+batch_front(triangular_solve_p)
 
 
 def triangular_solve(a, b, *, left_side=False, lower=False, transpose_a=False,
@@ -431,7 +431,7 @@ qr_p.impl = lambda a, *, full_matrices: list(
     np.linalg.qr(a, mode="complete" if full_matrices else "reduced"))
 qr_p.abstract_eval = _qr_rule
 qr_p.jvp = _qr_jvp
-_batch_front(qr_p)
+batch_front(qr_p)
 
 
 def qr(a, full_matrices=False):
@@ -466,11 +466,11 @@ def _eigh_jvp(primals, tangents, *, lower):
     return [w, v], [dw, dv]
 
 
-eigh_p.impl = lambda a, *, lower: list(_nan_on_failure(
+eigh_p.impl = lambda a, *, lower: list(nan_on_failure(
     lambda m: np.linalg.eigh(m, UPLO="L" if lower else "U"), a))
 eigh_p.abstract_eval = _eigh_rule
 eigh_p.jvp = _eigh_jvp
-_batch_front(eigh_p)
+batch_front(eigh_p)
 
 
 def eigh(a, lower=True):
@@ -484,8 +484,8 @@ svd_p = Primitive("svd", multiple_results=True)
 
 def _svd_impl(a, *, full_matrices, compute_uv):
     if not compute_uv:
-        return [_nan_on_failure(lambda m: np.linalg.svd(m, compute_uv=False), a)]
-    u, s, vt = _nan_on_failure(lambda m: np.linalg.svd(m, full_matrices=full_matrices), a)
+        return [nan_on_failure(lambda m: np.linalg.svd(m, compute_uv=False), a)]
+    u, s, vt = nan_on_failure(lambda m: np.linalg.svd(m, full_matrices=full_matrices), a)
     return [s, u, vt]
 
 
@@ -550,7 +550,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 svd_p.impl = _svd_impl
 svd_p.abstract_eval = _svd_rule
 svd_p.jvp = _svd_jvp
-_batch_front(svd_p)
+batch_front(svd_p)
 
 
 def svd(a, full_matrices=True, compute_uv=True):
@@ -629,7 +629,7 @@ def _lu_jvp(primals, tangents):
 lu_p.impl = _lu_impl
 lu_p.abstract_eval = _lu_rule
 lu_p.jvp = _lu_jvp
-_batch_front(lu_p)
+batch_front(lu_p)
 
 
 def lu(a):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from .._quiet import quiet  # noqa: F401  (the stats modules run their formulas quietly)
-from ..numpy._util import aval_of, inexact_dtype
+from ..numpy.util import aval_of, inexact_dtype
 
 
 def common_inexact(*xs):

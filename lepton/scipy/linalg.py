@@ -15,7 +15,7 @@ from .. import numpy as lnp
 from ..core import Tracer
 from ..errors import ShapeError
 from ..numpy import asarray
-from ..numpy._util import promote_args_inexact
+from ..numpy.util import promote_args_inexact
 from ..transforms.custom import stop_gradient
 from ._util import common_inexact, quiet
 from ..primitives.linalg import cholesky as _lower_cholesky

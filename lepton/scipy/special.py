@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import numpy as lnp
 from ..core import Tracer
-from ..numpy._util import promote_args_inexact
+from ..numpy.util import promote_args_inexact
 from ..primitives import igamma as _ig
 from ..primitives import special as _sp
 from ..primitives.elementwise import logistic as _logistic

@@ -64,7 +64,7 @@ from ._core import (Dense, Elu, Embedding, Exp, Flatten, Gelu, Identity,  # noqa
                     LeakyRelu, LogSoftmax, Relu, Relu6, Reshape, Selu, Sigmoid, Silu,
                     Softmax, Softplus, Tanh, elementwise)
 from ._norm import BatchNorm, Dropout, LayerNorm  # noqa: F401
-from ._recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from ._recurrent import GRU, LSTM, Bidirectional, SimpleRNN, gated_recurrent  # noqa: F401
 
 # aliases kept by jax.example_libraries.stax
 glorot = glorot_normal

@@ -83,8 +83,8 @@ def _step_mask(name, lengths, mask, batch, time):
     return None
 
 
-def _recurrent(name, n_gates, cell, n_state, units, return_sequences, reverse, W_init,
-               U_init, b_init, extra_bias, config, rebuild, bias_fix=None):
+def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, reverse, W_init,
+                    U_init, b_init, extra_bias, config, rebuild, bias_fix=None):
     """Shared init/apply of a gated RNN: ``cell(z_x, h_state, U, b_h) -> new state`` with
     ``z_x`` the step's input projection."""
     units = int(units)
@@ -152,8 +152,8 @@ def SimpleRNN(units, activation=lnp.tanh, return_sequences=False, reverse=False,
 
     config = dict(units=units, activation=activation, return_sequences=return_sequences,
                   reverse=reverse, W_init=W_init, U_init=U_init, b_init=b_init)
-    return _recurrent("SimpleRNN", 1, cell, 1, units, return_sequences, reverse, W_init,
-                      U_init, b_init, False, config, SimpleRNN)
+    return gated_recurrent("SimpleRNN", 1, cell, 1, units, return_sequences, reverse, W_init,
+                           U_init, b_init, False, config, SimpleRNN)
 
 
 def LSTM(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
@@ -178,8 +178,8 @@ def LSTM(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
 
     config = dict(units=units, return_sequences=return_sequences, reverse=reverse,
                   W_init=W_init, U_init=U_init, b_init=b_init, forget_bias=forget_bias)
-    return _recurrent("LSTM", 4, cell, 2, units, return_sequences, reverse, W_init, U_init,
-                      b_init, False, config, LSTM, bias_fix)
+    return gated_recurrent("LSTM", 4, cell, 2, units, return_sequences, reverse, W_init, U_init,
+                           b_init, False, config, LSTM, bias_fix)
 
 
 def GRU(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
@@ -199,8 +199,8 @@ def GRU(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
 
     config = dict(units=units, return_sequences=return_sequences, reverse=reverse,
                   W_init=W_init, U_init=U_init, b_init=b_init)
-    return _recurrent("GRU", 3, cell, 1, units, return_sequences, reverse, W_init, U_init,
-                      b_init, True, config, GRU)
+    return gated_recurrent("GRU", 3, cell, 1, units, return_sequences, reverse, W_init, U_init,
+                           b_init, True, config, GRU)
 
 
 def Bidirectional(layer, merge_mode="concat", backward_layer=None):

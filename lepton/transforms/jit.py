@@ -20,8 +20,8 @@ import numpy as np
 
 from .. import config, tree
 from ..backends import default_backend, get_backend, kernel_compiles, running, tiered
-from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, _ctx, concrete,
-                    set_trace, wrap_value)
+from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, concrete, set_trace,
+                    trace_context as _ctx, wrap_value)
 from ..errors import user_stacklevel
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval

@@ -37,7 +37,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import config as _config, dtypes, tree
-from ..core import Array, ShapedArray, Trace, Tracer, _ctx, concrete, new_array, set_trace
+from ..core import (Array, ShapedArray, Trace, Tracer, concrete, new_array, set_trace,
+                    trace_context as _ctx)
 from ..ir import effectful
 from ..primitives.base import Zero, add_tangents, instantiate, tangent_aval
 from .jvp import JVPTrace, JVPTracer
@@ -64,18 +65,18 @@ class TapeTracer(Tracer):
 
 _PY_SCALARS = (bool, int, float, complex)
 _UFUNCS = None
-_EAGER = None  # lepton.numpy._eager, imported on first use (it is imported after us)
+_UTIL = None  # lepton.numpy.util, imported on first use (it is imported after us)
 _UFUNC_NAMES = ("exp expm1 log log1p sqrt cbrt sin cos tan arcsin arccos arctan sinh cosh tanh "
                 "arcsinh arccosh arctanh negative add subtract multiply true_divide maximum "
                 "minimum matmul equal not_equal less less_equal greater greater_equal").split()
 
 
-def _numpy_eager():
-    global _EAGER
-    if _EAGER is None:
-        from ..numpy import _eager
-        _EAGER = _eager
-    return _EAGER
+def _numpy_util():
+    global _UTIL
+    if _UTIL is None:
+        from ..numpy import util
+        _UTIL = util
+    return _UTIL
 
 
 def _ufunc_table():
@@ -198,14 +199,14 @@ class TapeTrace(Trace):
         if True not in own:
             return None
         if scalar >= 0:
-            _eager = _numpy_eager()
+            util = _numpy_util()
             _, od, ow = kav[1 - scalar]
-            sd = _eager._py_dtypes()[type(args[scalar])]
-            dt, weak = _eager._promoted(od, ow, sd, True, inexact)
-            if _eager._promoted(od, ow, dt, True, inexact) != (dt, weak):
+            sd = util.scalar_dtypes()[type(args[scalar])]
+            dt, weak = util.promoted_dtype(od, ow, sd, True, inexact)
+            if util.promoted_dtype(od, ow, dt, True, inexact) != (dt, weak):
                 return None
             try:
-                vals[scalar] = _eager._cast(args[scalar], dt)
+                vals[scalar] = util.cast_operand(args[scalar], dt)
             except (ValueError, OverflowError):
                 return None
             kav[scalar] = ((), dt, True)

@@ -53,13 +53,13 @@ def _blas_policy(impl, eqn):
     caller's count is restored after the product; tiny products are left alone."""
     try:
         from ..backends.cpu import blas_threads as bt
-        controls = None if bt._fixed() is not None else bt._controls()
+        controls = None if bt.fixed_threads() is not None else bt.blas_controls()
         x = eqn.invars[0].aval
         k = math.prod(x.shape[i] for i in eqn.params["dimension_numbers"][0][0])
         size = eqn.outvars[0].aval.size * k
         if controls is None or size < _SMALL_PRODUCT:  # switching would cost more
             return impl
-        wide = bt._wide if size >= bt.BIG else lambda: 1
+        wide = bt.wide_threads if size >= bt.BIG else lambda: 1
     except (ImportError, AttributeError, KeyError, IndexError, TypeError):
         return impl
     set_threads, get_threads = controls[0], controls[1]

@@ -37,7 +37,7 @@ _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads
             "openblas_set_num_threads64_", "openblas_set_num_threads")
 
 
-def _fixed() -> int | None:
+def fixed_threads() -> int | None:
     """``LEPTON_BLAS_THREADS`` as a count, or None for the adaptive policy."""
     value = os.environ.get("LEPTON_BLAS_THREADS", "").strip()
     try:
@@ -47,7 +47,7 @@ def _fixed() -> int | None:
 
 
 @functools.lru_cache(maxsize=None)
-def _controls():
+def blas_controls():
     """``(set_num_threads, get_num_threads, default count)`` of the loaded OpenBLAS."""
     try:
         with open("/proc/self/maps") as f:
@@ -107,17 +107,17 @@ class _Neighbours:
 neighbours = _Neighbours()
 
 
-def _wide() -> int:
+def wide_threads() -> int:
     """Threads for a large product now: all of BLAS's, unless the machine is contended."""
-    controls = _controls()
+    controls = blas_controls()
     return 1 if controls is None or neighbours.contended() else controls[2]
 
 
 def limited(run):
     """``run`` (a compiled program's driver) calling BLAS single-threaded (or with the
     fixed count); loop drivers (called with ``out=``) run inside a limited call."""
-    fixed = _fixed()
-    controls = _controls() if fixed != 0 else None
+    fixed = fixed_threads()
+    controls = blas_controls() if fixed != 0 else None
     if controls is None:
         return run
     set_threads, get_threads, _ = controls
@@ -141,14 +141,14 @@ def limited(run):
 
 def _widened(fn):
     """``fn`` run with every BLAS thread when the machine is free (inside ``limited``)."""
-    controls = _controls()
-    if controls is None or _fixed() is not None:
+    controls = blas_controls()
+    if controls is None or fixed_threads() is not None:
         return fn
     set_threads = controls[0]
 
     @functools.wraps(fn)
     def call(*args):
-        n = _wide()
+        n = wide_threads()
         if n == 1:
             return fn(*args)
         set_threads(n)

@@ -1,7 +1,7 @@
 """Argument handling shared by the distributions."""
 from __future__ import annotations
 
-from ...numpy._util import promote_args_inexact
+from ...numpy.util import promote_args_inexact
 
 
 def promote(name, *args):

@@ -1,4 +1,5 @@
-"""Helpers shared by the control-flow primitives (scan, while, cond).
+"""Helpers shared by the control-flow primitives (scan, while, cond) and the lax loops and
+solves built on them (``lepton._lax_scan``, ``lepton._lax_solves``).
 
 Like ``jit``, these primitives carry traced jaxprs as parameters and sit at the
 level of the transforms: their rules trace transformed bodies (``jvp_call``,

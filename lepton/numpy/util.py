@@ -2,7 +2,8 @@
 
 Conversion of user values, type promotion (JAX's lattice, see ``lepton.dtypes``),
 broadcasting (explicit ``broadcast_in_dim``) and axis normalisation live here, so
-primitive rules never unbroadcast or guess dtypes.
+primitive rules never unbroadcast or guess dtypes.  Public, because the libraries built
+on ``lepton.numpy`` (``random``, ``nn``, ``scipy``, the tape) promote the same way.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import operator
 
 import numpy as np
 
-from .. import dtypes
+from .. import config as _config, dtypes
 from ..core import Array, ArrayBase, ShapedArray
 from ..errors import ShapeError
 from ..primitives import elementwise as ew
@@ -226,3 +227,47 @@ def scalar_like(x, value):
     from ..primitives.structural import full
     a = x.aval
     return full(a.shape, value, a.dtype, a.weak_type)
+
+
+# ----------------------------------------------------------------- eager fast-path helpers
+# (``numpy._eager`` and the tape's eager rules in ``transforms.tape`` share them)
+_PY_TYPES = (bool, int, float, complex)
+_promote_cache: dict = {}
+
+
+_scalar_cache: dict = {}
+
+
+def scalar_dtypes():
+    """Python scalar type -> its weak dtype, memoised per 64-bit mode (which changes
+    them)."""
+    mode = _config.x64
+    r = _scalar_cache.get(mode)
+    if r is None:
+        r = _scalar_cache[mode] = {t: dtypes.python_scalar_dtype(t()) for t in _PY_TYPES}
+    return r
+
+
+def promoted_dtype(xd, xw, yd, yw, inexact):
+    """The promoted (dtype, weak) of two operands, as ``promote_args(_inexact)`` computes it.
+
+    Memoised on *everything* the answer depends on, so a result never depends on which
+    calls came before (the flag ``inexact`` and the 64-bit mode are part of the key)."""
+    key = (xd, xw, yd, yw, inexact, _config.x64)
+    r = _promote_cache.get(key)
+    if r is None:
+        dt, weak = dtypes.promote((xd, xw), (yd, yw))
+        if inexact:
+            dt = inexact_dtype(dt, weak)[0]
+        r = _promote_cache[key] = (dt, weak)
+    return r
+
+
+def cast_operand(v, dt):
+    """``v`` (an ndarray or Python scalar) as an ndarray of dtype ``dt``, without NumPy warnings."""
+    if type(v) is np.ndarray:
+        return v if v.dtype == dt else v.astype(dt)
+    if abs(v) < 65504:  # exact or finite in every dtype it can be cast to: cannot warn
+        return np.array(v, dtype=dt)
+    with np.errstate(all="ignore"):  # as promote_args: a large scalar may round to inf
+        return np.array(v, dtype=dt)  # an int out of range raises OverflowError, as in JAX
