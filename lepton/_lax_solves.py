@@ -16,7 +16,7 @@ Without ``transpose_solve`` reverse mode differentiates through ``solve`` (JAX r
 from __future__ import annotations
 
 from . import dtypes, tree
-from .control_flow.common import as_values, avals_of, trace_fun
+from .control_flow.common import as_values, avals_of, split as _split, trace_fun
 from .core import get_aval
 from .errors import ShapeError
 from .ir import eval_jaxpr
@@ -42,15 +42,6 @@ def _check_like(name, what, out_tree, out_avals, in_tree, in_avals):
                          f"and dtypes of its input {in_tree} "
                          f"{[a.str_short() for a in in_avals]}, got {out_tree} "
                          f"{[a.str_short() for a in out_avals]}")
-
-
-def _split(xs, *sizes):
-    out, i = [], 0
-    for n in sizes:
-        out.append(list(xs[i:i + n]))
-        i += n
-    out.append(list(xs[i:]))
-    return out
 
 
 def _tangents_or_zero(primals, tangents):

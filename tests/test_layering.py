@@ -36,6 +36,15 @@ def _modules() -> dict[str, pathlib.Path]:
 MODULES = _modules()
 
 
+def _from_target(node: ast.ImportFrom, package: str) -> str | None:
+    """The absolute module a ``from ... import`` reads from (relative levels resolved)."""
+    if not node.level:
+        return node.module
+    base = package.split(".")
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _resolve(name: str) -> str:
     """The module a dotted name refers to (``lepton.numpy.asarray`` -> ``lepton.numpy``)."""
     while name not in MODULES and "." in name:
@@ -65,12 +74,7 @@ def imports_of(module: str) -> list[tuple[str, int]]:
         if isinstance(node, ast.Import):
             out.update((_resolve(a.name), node.lineno) for a in node.names if _is_lepton(a.name))
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module
+            target = _from_target(node, package)
             if not _is_lepton(target):
                 continue
             for a in node.names:  # ``from pkg import submodule`` imports the submodule
@@ -226,12 +230,7 @@ def private_reaches_of(module: str) -> list[tuple[str, int]]:
                     if a.asname:
                         bound[a.asname] = a.name
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module
+            target = _from_target(node, package)
             if not _is_lepton(target):
                 continue
             for a in node.names:
