@@ -25,8 +25,8 @@ import lepton.numpy as lnp
 from lepton import tree
 from lepton.backends.cpu import backend as numba_cpu
 from tests import xfails
-from tests.ops import (all_ops, as_numpy_warns, new_example, numpy_reference, partial_fn,
-                       sized, sized_shape_used)
+from tests.ops import (all_ops, as_numpy_warns, diff_positions, new_example, numpy_reference,
+                       partial_fn, sized, sized_shape_used)
 
 OPS = [op for op in all_ops() if op.jit]
 
@@ -168,8 +168,7 @@ def test_jitted_grads_match_reference(op):
     @given(data=st.data())
     def run(data):
         args, kwargs = op.gen(data.draw, "float64", True)
-        diff = op.diff_args if op.diff_args is not None else tuple(
-            i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+        diff = diff_positions(op, args)
         if not diff:
             return
         f = partial_fn(op, _lepton_args(args), kwargs, diff)

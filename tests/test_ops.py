@@ -12,7 +12,7 @@ import lepton
 import lepton.numpy as lnp
 from lepton import test_util, tree
 from tests import xfails
-from tests.ops import all_ops, as_numpy_warns, numpy_reference, partial_fn
+from tests.ops import all_ops, as_numpy_warns, diff_positions, numpy_reference, partial_fn
 
 OPS = all_ops()
 VALUE_EXAMPLES = 12
@@ -166,8 +166,7 @@ def test_grads(op):
         @given(data=st.data())
         def run(data):
             args, kwargs = op.gen(data.draw, "float64", True)
-            diff = op.diff_args if op.diff_args is not None else tuple(
-                i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+            diff = diff_positions(op, args)
             if not diff:
                 return
             f = partial_fn(op, args, kwargs, diff)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import lepton
 from lepton import test_util
 from tests import xfails
-from tests.ops import all_ops, as_numpy_warns, numpy_reference, partial_fn
+from tests.ops import all_ops, as_numpy_warns, diff_positions, numpy_reference, partial_fn
 from tests.complex_inputs import COMPLEX_DTYPES, REAL_ONLY, TAKES_COMPLEX
 from tests.test_op_table_cpu import _compare as _compare_cpu
 from tests.test_ops import _Counter, _settings, check_matches_numpy
@@ -69,13 +69,6 @@ def test_complex_cpu_matches_reference(op, dtype):
     assert compared[0] > 0, f"{op.id}-{dtype}: every drawn input was rejected"
 
 
-def _diff_positions(op, args):
-    if op.diff_args is not None:
-        return op.diff_args
-    return tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray)
-                 and a.dtype.kind in "fc")
-
-
 #: Rows whose outputs include eigen- or singular vectors: for complex inputs each vector is
 #: defined up to a phase, which LAPACK fixes one way and the derivative rule another (it
 #: takes the phase change to be zero, as JAX does), so their grads are checked through the
@@ -102,7 +95,7 @@ def test_complex_grads(op):
         @given(data=st.data())
         def run(data):
             args, kwargs = op.gen(data.draw, "complex128", True)
-            diff = _diff_positions(op, args)
+            diff = diff_positions(op, args, kinds="fc")
             if not diff:
                 return
             f = partial_fn(op, args, kwargs, diff)

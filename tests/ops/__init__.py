@@ -211,6 +211,15 @@ def binary(name, fn, ref, kind="real", kind2=None, dtypes=FLOATS, broadcast=True
     return Op(name, fn, ref, gen, dtypes=dtypes, **kw)
 
 
+def diff_positions(op, args, kinds="f"):
+    """The positions of ``op``'s differentiable arguments: ``diff_args``, else every array
+    whose dtype kind is in ``kinds`` (float; "fc" to include complex)."""
+    if op.diff_args is not None:
+        return op.diff_args
+    return tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray)
+                 and a.dtype.kind in kinds)
+
+
 def partial_fn(op, args, kwargs, positions):
     """``op.fn`` as a function of the arguments at ``positions`` (the others fixed)."""
     fixed = list(args)
