@@ -71,6 +71,7 @@ def compile(jaxpr: Jaxpr):
     outs = [slot(v) for v in jaxpr.outvars]
     drive = driver.Driver(len(jaxpr.invars), template, _buffers())
     drive.outputs(outs)
+    host_steps = False  # NumPy runs only in host steps: kernel-only programs need no quiet
     for s in schedule.schedule(jaxpr, LOWERINGS, DIALECT.max_kernel_eqns):
         if isinstance(s, schedule.Group):
             k = kernel_for(s)
@@ -82,7 +83,7 @@ def compile(jaxpr: Jaxpr):
             listing.append(f"{names(v for v, _ in k.outputs)} = "
                            f"{name}({names(v for v, _ in k.inputs)})")
             continue
-        eqn = s.eqn
+        eqn, host_steps = s.eqn, True
         how = _lower_step(eqn, slot, drive)
         lhs = f"{names(eqn.outvars)} = " if eqn.outvars else ""  # effects have no outputs
         listing.append(f"{lhs}{eqn.prim.name}({names(eqn.invars)})  # {how}")
@@ -100,7 +101,8 @@ def compile(jaxpr: Jaxpr):
 
     run = drive.build(check)
     run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
-    return blas_threads.limited(quiet(run))  # no warnings from host steps, as in JAX
+    # no NumPy warnings from host steps (inf * 0 in a product...), as in JAX
+    return blas_threads.limited(quiet(run) if host_steps else run)
 
 
 def kernel_for(group) -> render.Kernel:
