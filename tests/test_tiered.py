@@ -94,7 +94,7 @@ def test_a_failed_kernel_compile_runs_on_the_reference_with_one_warning(monkeypa
 def test_a_failing_backend_reports_the_program(monkeypatch, tiered_on):
     monkeypatch.setenv("LEPTON_TIERED", tiered_on)
 
-    def broken(jaxpr):
+    def broken(jaxpr, quick=False):
         raise NotImplementedError("injected backend failure")
     monkeypatch.setattr(numba_cpu, "compile", broken)
     offset = float(np.random.default_rng().uniform(1, 2))
@@ -112,8 +112,8 @@ def test_compiled_code_that_raises_falls_back_in_tiered_mode(monkeypatch):
     monkeypatch.setenv("LEPTON_TIERED", "1")
     real = numba_cpu.compile
 
-    def raising_at_run(jaxpr):
-        exe = real(jaxpr)
+    def raising_at_run(jaxpr, quick=False):
+        exe = real(jaxpr, quick)
 
         def run(*args, out=None):
             raise FloatingPointError("injected run-time failure")
@@ -298,3 +298,31 @@ def test_the_reference_tier_runs_blas_single_threaded_while_compiling(monkeypatc
         assert reference_tier("reference", run)() == 2
     finally:
         set_threads(prev)
+
+
+def test_the_serial_program_serves_calls_while_the_parallel_one_compiles(monkeypatch, tmp_path):
+    """Tiered compiles every kernel serial first (cheaper for Numba), then the prange
+    program where its kernels want one; both give the reference's results."""
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path))
+    real, built = numba_cpu.compile, []
+
+    def recording(jaxpr, quick=False):
+        exe = real(jaxpr, quick)
+        built.append((quick, "prange(" in exe.source, getattr(exe, "upgradable", None)))
+        return exe
+    monkeypatch.setattr(numba_cpu, "compile", recording)
+    x = np.linspace(-3, 3, 1001).astype(np.float32)
+    want = np.sin(x) * np.float32(2) + np.float32(1)
+    for work, expected in [(0, [(True, False, True), (False, True, None)]),  # all prange
+                           (1 << 60, [(True, False, False)])]:  # nothing to upgrade
+        monkeypatch.setattr(numba_cpu, "PARALLEL_WORK", work)
+        monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path / str(work)))
+        built.clear()
+        f = lepton.jit(lambda x: lnp.sin(x) * 2 + 1, backend="cpu")
+        outs = [np.asarray(f(x))]
+        lepton.wait_for_compilation()
+        outs.append(np.asarray(f(x)))
+        assert built == expected
+        for out in outs:
+            np.testing.assert_allclose(out, want, rtol=2e-6, atol=1e-6)

@@ -30,7 +30,7 @@ from .. import cache, driver, render, schedule  # noqa: E402
 from ..index import Nest  # noqa: E402
 from ..reference import _as_dtype  # noqa: E402
 from . import allocator, blas_threads  # noqa: E402
-from .dialect import TARGET, NumbaCpu  # noqa: E402
+from .dialect import TARGET, NumbaCpu, parallel, serial_only  # noqa: E402
 from .lowering import LOWERINGS  # noqa: E402
 
 DIALECT = NumbaCpu(LOWERINGS)
@@ -43,8 +43,20 @@ allocator.tune()
 PARALLEL_WORK = int(os.environ.get("LEPTON_PARALLEL_WORK", 1 << 21))
 
 
-def compile(jaxpr: Jaxpr):
-    """A callable ``f(*numpy_arrays) -> list of numpy arrays`` evaluating ``jaxpr``."""
+def compile(jaxpr: Jaxpr, quick: bool = False):
+    """A callable ``f(*numpy_arrays) -> list of numpy arrays`` evaluating ``jaxpr``.
+
+    ``quick``: every kernel serial (``dialect.serial_only``), the cheapest program to
+    compile; its ``upgradable`` attribute then says whether the full compile differs."""
+    if not quick:
+        return _compile(jaxpr)
+    with serial_only() as tier:
+        run = _compile(jaxpr)
+    run.upgradable = tier.demoted > 0
+    return run
+
+
+def _compile(jaxpr: Jaxpr):
     if jaxpr.constvars:
         raise ValueError("the cpu backend takes consts as leading arguments; "
                          "pass a jaxpr without constvars")
@@ -108,7 +120,7 @@ def compile(jaxpr: Jaxpr):
 def kernel_for(group) -> render.Kernel:
     nest = Nest(group)
     work = int(np.prod(group.domain, dtype=np.int64)) * render.cost(group, LOWERINGS)
-    return render.render(group, nest, work >= PARALLEL_WORK, DIALECT)
+    return render.render(group, nest, parallel(work >= PARALLEL_WORK), DIALECT)
 
 
 def _buffers() -> dict:
