@@ -1,9 +1,12 @@
 """Tiered execution (the default outside the test suite): reference now, compiled later."""
+import os
+import time
+
 import numpy as np
 
 import lepton
 import lepton.numpy as lnp
-from lepton.backends import tiered
+from lepton.backends import forked, tiered
 from lepton.transforms import jit as jit_module
 
 
@@ -300,11 +303,14 @@ def test_the_reference_tier_runs_blas_single_threaded_while_compiling(monkeypatc
         set_threads(prev)
 
 
-def test_the_serial_program_serves_calls_while_the_parallel_one_compiles(monkeypatch, tmp_path):
+@pytest.mark.parametrize("in_child", ["1", "0"])
+def test_the_serial_program_serves_calls_while_the_parallel_one_compiles(monkeypatch, tmp_path,
+                                                                        in_child):
     """Tiered compiles every kernel serial first (cheaper for Numba), then the prange
-    program where its kernels want one; both give the reference's results."""
+    program where its kernels want one, in a forked child or in its thread; all of them
+    give the reference's results."""
     monkeypatch.setenv("LEPTON_TIERED", "1")
-    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("LEPTON_COMPILE_PROCESS", in_child)
     real, built = numba_cpu.compile, []
 
     def recording(jaxpr, quick=False):
@@ -314,8 +320,8 @@ def test_the_serial_program_serves_calls_while_the_parallel_one_compiles(monkeyp
     monkeypatch.setattr(numba_cpu, "compile", recording)
     x = np.linspace(-3, 3, 1001).astype(np.float32)
     want = np.sin(x) * np.float32(2) + np.float32(1)
-    for work, expected in [(0, [(True, False, True), (False, True, None)]),  # all prange
-                           (1 << 60, [(True, False, False)])]:  # nothing to upgrade
+    for work, programs in [(0, {(True, False, True), (False, True, None)}),  # all prange
+                           (1 << 60, {(True, False, False)})]:  # nothing to upgrade
         monkeypatch.setattr(numba_cpu, "PARALLEL_WORK", work)
         monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path / str(work)))
         built.clear()
@@ -323,6 +329,23 @@ def test_the_serial_program_serves_calls_while_the_parallel_one_compiles(monkeyp
         outs = [np.asarray(f(x))]
         lepton.wait_for_compilation()
         outs.append(np.asarray(f(x)))
-        assert built == expected
+        assert set(built) == programs
+        tier = [e for _, e in jit_module._executables.values() if isinstance(e, tiered.Tiered)][-1]
+        assert ("prange(" in tier.source) == (work == 0)  # the full program serves at the end
         for out in outs:
             np.testing.assert_allclose(out, want, rtol=2e-6, atol=1e-6)
+
+
+@pytest.mark.skipif(not forked.enabled(), reason="compile children are forked on Linux only")
+def test_a_compile_child_reports_its_stages_and_a_stalled_one_is_killed(monkeypatch):
+    child = forked.start(lambda report: [report(i) for i in (3, 1, 2)])
+    assert list(child.stages()) == [3, 1, 2]
+    failed = forked.start(lambda report: (report(7), 1 / 0, report(8)))
+    assert list(failed.stages()) == [7]  # a child that raises just stops reporting
+    monkeypatch.setattr(forked, "STALL_SECONDS", 1.0)
+    t0 = time.perf_counter()
+    stalled = forked.start(lambda report: time.sleep(60))  # no CPU time: taken as hung
+    assert list(stalled.stages()) == []
+    assert time.perf_counter() - t0 < 10
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(stalled.pid, 0)

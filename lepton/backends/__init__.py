@@ -30,12 +30,18 @@ def reference_tier(name: str, run):
     return run if module is None else importlib.import_module(module).limited(run)
 
 
+#: Held while a backend module is imported (``forked`` holds it across a fork, so that no
+#: thread is half-way through importing Numba when a child is made).
+import_lock = threading.RLock()
+
+
 def get_backend(name: str):
     try:
         module = _BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown backend {name!r}; choose one of {sorted(_BACKENDS)}") from None
-    return importlib.import_module(module)
+    with import_lock:  # (not sys.modules: a module another thread is importing is there)
+        return importlib.import_module(module)
 
 
 def kernel_compiles() -> int:

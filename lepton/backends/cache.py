@@ -79,6 +79,11 @@ _entries: dict = {}       # (digest, signature) -> compiled entry point
 _warned: set = set()      # kinds of warning already given in this process
 
 
+def lock():
+    """The lock around this process's kernel tables (``forked`` holds it across a fork)."""
+    return _lock
+
+
 def cache_dir(target: Target) -> str:
     return os.path.join(cache_root(), target.name)
 

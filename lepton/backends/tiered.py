@@ -30,7 +30,7 @@ import threading
 import time
 
 from ..errors import CompileFallbackWarning, warn
-from . import cache_root, get_backend, reference, reference_tier
+from . import cache_root, forked, get_backend, reference, reference_tier
 
 _pending: list = []
 _pending_lock = threading.Lock()
@@ -91,6 +91,10 @@ def report(error: BaseException, jaxpr, backend: str, name=None, when="compile")
     warn(message, CompileFallbackWarning)
 
 
+#: What a compile child reports: the quick program (final, or a full one follows), the full one.
+_FINAL, _QUICK, _FULL = 0, 1, 2
+
+
 class _Done:
     """The thread of an executable loaded synchronously: nothing to wait for."""
 
@@ -111,6 +115,7 @@ class Tiered:
         self._meanwhile = reference_tier(backend, self._fallback)  # while compiling
         self._jaxpr, self._backend, self._name = jaxpr, backend, name
         self.reference_calls = 0  # calls answered by the reference interpreter
+        self._child = None  # a forked compile (``forked``), which also finishes after exit
         self._compiled = None
         self._error = None      # the compile's exception, reported on the next call
         self._failed = False    # set once reported: every later call uses the reference
@@ -146,9 +151,13 @@ class Tiered:
         try:
             device = get_backend(backend)
             _hand_over_at_exit()  # after the device (and Numba) loaded: runs before theirs
-            quick = device.compile(jaxpr, quick=True)
-            self._compiled = quick  # serve calls with it while the full program compiles
-            if getattr(quick, "upgradable", False):
+            done, upgradable = self._build_in_child(jaxpr, device) if forked.enabled() \
+                else (0, True)
+            if done < 1:
+                quick = device.compile(jaxpr, quick=True)
+                self._compiled = quick  # serves calls while the full program compiles
+                upgradable = getattr(quick, "upgradable", False)
+            if done < 2 and upgradable:
                 self._compiled = device.compile(jaxpr)
             _mark(self._marker)
         except BaseException as e:  # noqa: BLE001 - reported from the caller's thread
@@ -158,6 +167,36 @@ class Tiered:
             with _pending_lock:
                 if self in _pending:
                     _pending.remove(self)
+
+    def _build_in_child(self, jaxpr, device):
+        """Compile in a forked child (``forked``) and load each program it finishes from
+        the disk cache; returns (programs loaded: 0, 1 the quick one or 2 the full one,
+        whether the full program differs from the quick one).  What the child did not
+        finish (it failed, or the cache is not where this process looks) is left to the
+        caller, whose compile reports any error."""
+        from . import cache  # here: it loads Numba, which ``import lepton`` does not need
+
+        def work(report):  # in the child, which outlives a parent that exits meanwhile
+            quick = device.compile(jaxpr, quick=True)
+            if getattr(quick, "upgradable", False):
+                report(_QUICK)
+                device.compile(jaxpr)
+            _mark(self._marker)  # the next process loads it all at once
+            report(_FULL if getattr(quick, "upgradable", False) else _FINAL)
+
+        getattr(device, "prepare", lambda: None)()  # before the fork: both sides need it
+        child = self._child = forked.start(work)
+        if child is None:
+            return 0, True
+        done, upgradable = 0, True
+        for stage in child.stages():
+            try:
+                with cache.only_cached():
+                    self._compiled = device.compile(jaxpr, quick=stage != _FULL)
+            except cache.NotCached:
+                break
+            done, upgradable = (2 if stage == _FULL else 1), stage != _FINAL
+        return done, upgradable
 
     def __call__(self, *args, out=None):
         exe = self._compiled
@@ -216,7 +255,7 @@ def _compile_at_exit():
     from . import cache, warm
 
     with _pending_lock:
-        pending = [t for t in _pending if t._error is None]
+        pending = [t for t in _pending if t._error is None and t._child is None]
     if not pending or not warm.enabled():
         return
     try:

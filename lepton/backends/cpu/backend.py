@@ -117,6 +117,14 @@ def _compile(jaxpr: Jaxpr):
     return blas_threads.limited(quiet(run) if host_steps else run)
 
 
+def prepare():
+    """Load Numba's CPU target (its typing and lowering registries: ~0.4 s, a SciPy import
+    included) now rather than inside the first kernel compile or load: tiered does it
+    before forking a compile child, so that the child and the parent's loads skip it."""
+    from numba.core.registry import cpu_target
+    cpu_target.target_context.refresh()
+
+
 def kernel_for(group) -> render.Kernel:
     nest = Nest(group)
     work = int(np.prod(group.domain, dtype=np.int64)) * render.cost(group, LOWERINGS)

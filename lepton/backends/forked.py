@@ -1,0 +1,132 @@
+"""Compile kernels in a forked child process while the program keeps running.
+
+A background compile thread shares the GIL with the program it is compiling for: Numba's
+typing and lowering are Python, and so is the reference tier's interpreter loop, so each
+slows the other (cold cnn_step on 2 cores: 150 reference steps went by before its kernels
+were ready, against ~2-4 s to compile them alone).  A child forked from this process has
+Numba and lepton already loaded, so it starts compiling at once, on its own core and GIL,
+and writes the kernels to the persistent cache (``cache``: atomic, checksummed files);
+the parent loads them from there, which costs milliseconds per kernel.
+
+The child compiles in stages (tiered's quick program, then its full program) and reports
+each finished stage by writing a number to a pipe; on any failure it stops and closes the
+pipe, and the parent compiles the rest itself (so errors are reported the usual way).
+The child never returns into the parent's code: it leaves with ``os._exit``, after its
+work or a failure.  A lock held across ``fork`` by a thread the child does not have stays
+held in the child forever, so: the parent forks only once the backend, Numba and its CPU
+target are loaded (an import half-done by another thread at that instant, say NumPy
+loading a submodule, would hang a child that imported it too); it holds the backend
+import lock, Numba's compiler lock (under which Numba's own lazy imports run) and the
+cache's lock while forking; and it watches the child's CPU time, killing a child that
+stops making progress (``STALL_SECONDS``) and compiling in its own thread instead.  The
+child keeps running if the parent exits, so a short script's kernels still reach the
+cache.  Off with ``LEPTON_COMPILE_PROCESS=0``; not used where ``os.fork`` is missing or
+unsafe (Windows, macOS): tiered then compiles in its thread.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import sys
+import warnings
+
+
+def enabled() -> bool:
+    return (os.environ.get("LEPTON_COMPILE_PROCESS", "1") != "0" and hasattr(os, "fork")
+            and sys.platform.startswith("linux"))
+
+
+#: A child whose CPU time stands still this long is taken as hung, and killed.
+STALL_SECONDS = 5.0
+
+
+class Child:
+    """A forked compile: ``stages()`` yields each number the child reports and stops
+    when the child has finished, failed, died or stalled."""
+
+    def __init__(self, pid: int, fd: int):
+        self.pid, self._fd = pid, fd
+
+    def stages(self):
+        try:
+            while True:
+                if not self._readable():
+                    os.kill(self.pid, signal.SIGKILL)
+                    return
+                done = os.read(self._fd, 1)
+                if not done:
+                    return
+                yield done[0]
+        finally:
+            os.close(self._fd)
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+
+    def _readable(self) -> bool:
+        """Wait (without the GIL) until the pipe has data or EOF; False if the child's CPU
+        time stood still for ``STALL_SECONDS`` meanwhile."""
+        last, still = self._cpu_time(), 0.0
+        while not select.select([self._fd], [], [], 1.0)[0]:
+            now = self._cpu_time()
+            still = still + 1.0 if now is not None and now == last else 0.0
+            last = now
+            if still >= STALL_SECONDS:
+                return False
+        return True
+
+    def _cpu_time(self):
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        except (OSError, IndexError, ValueError):
+            return None
+
+
+def start(work) -> Child | None:
+    """Fork a child that runs ``work(report)`` and leaves; ``report(i)`` (0 <= i < 256)
+    sends ``i`` to the parent's ``Child.stages()``.  None if no child could be forked."""
+    r, w = os.pipe()
+    try:
+        with contextlib.ExitStack() as held:
+            for lock in _locks():
+                held.enter_context(lock)
+            with warnings.catch_warnings():  # Python 3.12+: fork with threads running
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return None
+    if pid == 0:  # the child: work, report, leave
+        code = 1
+        try:
+            os.close(r)
+            warnings.simplefilter("ignore")  # the parent reports what matters
+            work(lambda i: os.write(w, bytes([i])))
+            code = 0
+        except BaseException:  # noqa: BLE001 - the parent compiles what is missing
+            pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    return Child(pid, r)
+
+
+def _locks() -> list:
+    """The locks no other thread may hold across the fork: importing a backend (the child
+    may import Numba), Numba's compiler lock and the kernel cache's, where loaded."""
+    from . import import_lock
+
+    locks = [import_lock]
+    numba_lock = sys.modules.get("numba.core.compiler_lock")
+    if numba_lock is not None:
+        locks.append(numba_lock.global_compiler_lock)
+    cache = sys.modules.get(__package__ + ".cache")
+    if cache is not None:
+        locks.append(cache.lock())
+    return locks
