@@ -478,3 +478,7 @@ def test_step_counts_and_history_match_keras3():
     ]
     for make_k, make_l, kw in cases:
         assert _fit_steps(keras, make_l, **kw) == _fit_steps(k3, make_k, **kw), kw
+    # a Keras PyDataset works in lepton as it is (the same protocol)
+    kw = dict(epochs=3, steps_per_epoch=3, shuffle=False)
+    assert _fit_steps(keras, lambda: (KBatches(),), **kw) == \
+        _fit_steps(k3, lambda: (KBatches(),), **kw)

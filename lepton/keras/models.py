@@ -615,17 +615,19 @@ class Sequential:
         cb.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             batches = train.epoch()
-            first = next(batches, None)
-            if first is None:  # a generator has ended (fit warned): no data for this epoch
-                train.end_epoch()
-                break
+            if source.one_shot:  # a generator that has ended (fit warned) has no epoch left
+                first = next(batches, None)
+                if first is None:
+                    train.end_epoch()
+                    break
+                batches = itertools.chain([first], batches)
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             cb.on_epoch_begin(epoch)
             bar = ProgressBar(train.num_batches, verbose=verbose)
             totals = np.zeros(self._n_sums())
             seen = 0
-            for b, batch in enumerate(itertools.chain([first], batches)):
+            for b, batch in enumerate(batches):
                 xb, yb, wb = batch if source.prepared else \
                     self._stream_batch(source, batch, b, "fit", True)
                 cb.on_train_batch_begin(b)
