@@ -22,6 +22,13 @@ at a generator (it keeps its first two batches and replays them on later epochs)
   (a finite generator without ``steps`` simply ends the evaluation);
 - a validation generator is read onwards epoch after epoch (``validation_steps`` batches
   each time), not replayed.
+
+Smaller differences: ``shuffle`` (True by default) leaves a generator as it is without
+Keras's warning on every such fit; ``class_weight`` and plain iterators (``iter(batches)``)
+are accepted where Keras takes generators only and refuses ``class_weight``; a
+``PyDataset``'s ``on_epoch_end`` runs once per epoch (Keras 3.15 also calls it once before
+training); an epoch that ran out early ends its progress line with the steps that ran
+(``3/5``; Keras prints ``5/5``).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """``Sequential``: Keras's compile / fit / evaluate / predict over a list of stax layers.
 
 The whole train step -- forward, loss, gradient, optimizer update, metrics -- is one
-``lepton.jit`` function; per batch, Python only slices the data and updates the progress
-bar.  Kernels are shape-generic, so the last, smaller batch retraces but compiles nothing.
+``lepton.jit`` function; per batch, Python only takes the next batch (arrays, a generator
+or a ``PyDataset``: ``lepton.keras.data``) and updates the progress bar.  Kernels are shape-generic, so the last, smaller batch retraces but compiles nothing.
 Parameters, layer state (BatchNorm statistics) and optimizer state are pytrees held by the
 model; ``save`` / ``load_model`` write them with ``lepton.save`` (no pickle).
 """
