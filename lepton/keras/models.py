@@ -1,17 +1,19 @@
 """``Sequential``: Keras's compile / fit / evaluate / predict over a list of stax layers.
 
 The whole train step -- forward, loss, gradient, optimizer update, metrics -- is one
-``lepton.jit`` function; per batch, Python only slices the data and updates the progress
-bar.  Kernels are shape-generic, so the last, smaller batch retraces but compiles nothing.
+``lepton.jit`` function; per batch, Python only takes the next batch (arrays, a generator
+or a ``PyDataset``: ``lepton.keras.data``) and updates the progress bar.  Kernels are shape-generic, so the last, smaller batch retraces but compiles nothing.
 Parameters, layer state (BatchNorm statistics) and optimizer state are pytrees held by the
 model; ``save`` / ``load_model`` write them with ``lepton.save`` (no pickle).
 """
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import sys
 import time
+import warnings
 import weakref
 
 import numpy as np
@@ -23,6 +25,7 @@ from ..transforms.autodiff import value_and_grad
 from ..transforms.jit import jit, wait_for_compilation
 from ..tree import flatten, leaves, unflatten
 from . import callbacks as cbks
+from . import data as kdata
 from . import layers as klayers
 from . import losses as klosses
 from . import metrics as kmetrics
@@ -469,46 +472,117 @@ class Sequential:
                                f"optimizer='adam', loss='categorical_crossentropy', "
                                f"metrics=['accuracy'])")
 
+    # ------------------------------------------------------------------ data sources
+    def _stream_source(self, data, who, *, need_y, shuffle=False, class_weight=None):
+        """A generator / PyDataset source; its first batch is checked now (structure,
+        shapes, targets) and builds the model, so mistakes surface at the call."""
+        if kdata.is_pydataset(data):
+            src = kdata.PyDatasetSource(data, who, shuffle=shuffle)
+        else:
+            src = kdata.GeneratorSource(data, who)
+        src.class_weight = class_weight
+        self._stream_batch(src, src.first, 0, who, need_y)
+        return src
+
+    def _stream_batch(self, src, batch, index, who, need_y):
+        """One batch from a generator / PyDataset, checked and cast as arrays are:
+        ``(x, y, w)``, or ``x`` alone without ``need_y``."""
+        x, y, w = kdata.unpack_batch(batch, origin=src.origin, index=index, who=who,
+                                     need_y=need_y)
+        where = f"{who} (batch {index} of the {src.origin})"
+        x, y = self._prepare(x, y if need_y else None, where)
+        if len(x) == 0:
+            raise KerasInputError(f"{where}: the batch holds no samples (x has shape "
+                                  f"{x.shape}); every batch needs at least one example")
+        if not need_y:
+            return x
+        return x, y, self._sample_weights(y, len(x), w, src.class_weight, where)
+
+    @staticmethod
+    def _refuse_with_stream(x, who, **given):
+        """Keras: with a generator / PyDataset the targets and weights come from its
+        batches, not from fit's arguments."""
+        origin = "PyDataset" if kdata.is_pydataset(x) else "generator"
+        for name, value in given.items():
+            if value is not None:
+                raise ValueError(f"{who}: x is a {origin}, so `{name}` must not be passed: "
+                                 f"the {origin} gives it with each batch, as (x, y) or "
+                                 f"(x, y, sample_weight).")
+
+    def _validation_source(self, data, batch_size, validation_batch_size, steps):
+        if kdata.is_generator(data) or kdata.is_pydataset(data):
+            return self._stream_source(data, "fit (validation)", need_y=True)
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError("validation_data must be (x_val, y_val), (x_val, y_val, "
+                             "sample_weight_val), a generator of such batches or a "
+                             f"PyDataset; got {kdata.describe(data)}")
+        vx, vy = self._prepare(data[0], data[1], "fit (validation)")
+        vw = self._sample_weights(vy, len(vx), data[2] if len(data) == 3 else None, None,
+                                  "fit (validation)")
+        bs = validation_batch_size or batch_size
+        return kdata.ArraySource((vx, vy, vw), kdata.default_batch_size(len(vx), bs, steps))
+
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, validation_batch_size=None,
-            validation_freq=1, seed=None):
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, seed=None):
         """Keras's ``fit``.  ``sample_weight`` (one weight per example) or ``class_weight``
         (``{class: weight}``) weight each example's loss, as Keras: the batch loss is
         ``sum(w * loss) / batch``; ``metrics`` stay unweighted.  ``validation_split`` holds
         out the last ``n - floor(n * (1 - split))`` examples before shuffling, and is
-        evaluated every ``validation_freq`` epochs (an int, or a list of 1-based epochs)."""
+        evaluated every ``validation_freq`` epochs (an int, or a list of 1-based epochs).
+
+        ``x`` may also be a generator (or iterator) of ``(x, y)`` / ``(x, y,
+        sample_weight)`` batches or a ``utils.PyDataset``; ``steps_per_epoch`` then bounds
+        an epoch, and ``validation_data`` may be one too, read ``validation_steps``
+        batches at a time.  Keras 3's rules for steps over finite data (an epoch goes on
+        where the last stopped; data that runs out ends the epoch with a warning) are in
+        ``lepton.keras.data``.  ``shuffle`` shuffles arrays and a PyDataset's batch
+        order, and leaves a generator as it is."""
         self._require_compiled("fit")
-        if y is None:
-            raise KerasInputError("fit needs targets: fit(x, y, ...)")
-        batch_size = 32 if batch_size is None else int(batch_size)
+        steps_per_epoch = kdata.check_steps(steps_per_epoch, "fit: steps_per_epoch")
+        validation_steps = kdata.check_steps(validation_steps, "fit: validation_steps")
+        epochs, initial_epoch = int(epochs), int(initial_epoch)
+        if initial_epoch < 0:
+            raise ValueError(f"fit: initial_epoch must be >= 0; got {initial_epoch}")
         verbose = _resolve_verbose(verbose)
-        x, y = self._prepare(x, y, "fit")
-        w = self._sample_weights(y, len(x), sample_weight, class_weight, "fit")
-        if validation_data is None and validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be in (0, 1); got {validation_split}")
-            n_val = len(x) - int(np.floor(len(x) * (1.0 - validation_split)))
-            if n_val == 0:
-                raise ValueError(f"validation_split={validation_split} leaves no validation "
-                                 f"sample out of {len(x)}")
-            x, y, vx, vy = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
-            w, vw = w[:-n_val], w[-n_val:]
-        elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or \
-                    len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, "
-                                 "sample_weight_val)")
-            vx, vy = self._prepare(validation_data[0], validation_data[1], "fit (validation)")
-            vw = self._sample_weights(vy, len(vx), validation_data[2] if
-                                      len(validation_data) == 3 else None, None,
-                                      "fit (validation)")
+        val = None
+        if kdata.is_generator(x) or kdata.is_pydataset(x):
+            self._refuse_with_stream(x, "fit", y=y, sample_weight=sample_weight)
+            if validation_split and validation_data is None:
+                raise ValueError(
+                    f"fit: validation_split is only supported when x is an array (it holds "
+                    f"out the last samples); x is a "
+                    f"{'PyDataset' if kdata.is_pydataset(x) else 'generator'}. Pass "
+                    f"validation_data= instead (arrays, a generator or a PyDataset).")
+            source = self._stream_source(x, "fit", need_y=True, shuffle=shuffle,
+                                         class_weight=class_weight)
         else:
-            vx = vy = vw = None
-        if len(x) == 0:
-            raise KerasInputError("fit: x holds no samples")
-        val_batch = batch_size if validation_batch_size is None else int(validation_batch_size)
+            if y is None:
+                raise KerasInputError("fit needs targets: fit(x, y, ...)")
+            x, y = self._prepare(x, y, "fit")
+            w = self._sample_weights(y, len(x), sample_weight, class_weight, "fit")
+            if validation_data is None and validation_split:
+                if not 0 < validation_split < 1:
+                    raise ValueError(f"validation_split must be in (0, 1); got "
+                                     f"{validation_split}")
+                n_val = len(x) - int(np.floor(len(x) * (1.0 - validation_split)))
+                if n_val == 0:
+                    raise ValueError(f"validation_split={validation_split} leaves no "
+                                     f"validation sample out of {len(x)}")
+                x, y, vx, vy = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
+                w, vw = w[:-n_val], w[-n_val:]
+                vbs = validation_batch_size or batch_size
+                val = kdata.ArraySource((vx, vy, vw), kdata.default_batch_size(
+                    len(vx), vbs, validation_steps))
+            if len(x) == 0:
+                raise KerasInputError("fit: x holds no samples")
+            source = kdata.ArraySource((x, y, w), kdata.default_batch_size(
+                len(x), batch_size, steps_per_epoch), shuffle=shuffle)
+        if validation_data is not None:
+            val = self._validation_source(validation_data, batch_size, validation_batch_size,
+                                          validation_steps)
         if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
             if validation_freq < 1:
                 raise ValueError(f"validation_freq must be >= 1; got {validation_freq}")
@@ -521,35 +595,45 @@ class Sequential:
                             f"{type(validation_freq).__name__}")
         if self._train_step is None:
             self._build_steps()
-        steps = -(-len(x) // batch_size)
+        train = kdata.EpochIterator(source, steps_per_epoch, training=True, who="fit")
+        val_iter = None if val is None else kdata.EpochIterator(
+            val, validation_steps, training=False, who="fit (validation)")
         history = cbks.History()
         # History last, as in Keras: it records what the other callbacks add to the logs
         # (the learning rate of ReduceLROnPlateau and LearningRateScheduler).
         cb = cbks.CallbackList([*(callbacks or []), history], self,
-                               {"epochs": epochs, "steps": steps, "verbose": verbose})
+                               {"epochs": epochs, "steps": train.num_batches,
+                                "verbose": verbose})
         self.stop_training = False
         rng = np.random.default_rng(draw_seed() if seed is None else seed)
         key = random.PRNGKey(int(rng.integers(2 ** 31)))
+        source.rng = rng
         state = self.state
         opt_state = self._opt_state
         step = getattr(self, "_step_count", 0)
         compiled = False
         cb.on_train_begin()
         for epoch in range(initial_epoch, epochs):
+            batches = train.epoch()
+            if source.one_shot:  # a generator that has ended (fit warned) has no epoch left
+                first = next(batches, None)
+                if first is None:
+                    train.end_epoch()
+                    break
+                batches = itertools.chain([first], batches)
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             cb.on_epoch_begin(epoch)
-            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            bar = ProgressBar(steps, verbose=verbose)
+            bar = ProgressBar(train.num_batches, verbose=verbose)
             totals = np.zeros(self._n_sums())
             seen = 0
-            for b in range(steps):
-                idx = order[b * batch_size:(b + 1) * batch_size]
+            for b, batch in enumerate(batches):
+                xb, yb, wb = batch if source.prepared else \
+                    self._stream_batch(source, batch, b, "fit", True)
                 cb.on_train_batch_begin(b)
                 t0 = time.perf_counter()
-                opt_state, state, sums = self._train_step(step, opt_state, state, x[idx],
-                                                          y[idx], w[idx], key,
-                                                          np.float32(1 / len(idx)),
+                opt_state, state, sums = self._train_step(step, opt_state, state, xb, yb, wb,
+                                                          key, np.float32(1 / len(xb)),
                                                           self._lr_argument())
                 if not compiled:
                     wait_for_compilation()
@@ -562,18 +646,27 @@ class Sequential:
                 else:
                     totals += [float(s) for s in sums]
                 step += 1
-                seen += len(idx)
+                seen += len(xb)
                 logs = self._logs(self._means(totals, seen))
-                bar.update(b + 1, logs, len(idx))
+                bar.update(b + 1, logs, len(xb))
                 cb.on_train_batch_end(b, logs)
                 if self.stop_training:  # a batch callback stopped training (Keras)
                     break
+            train.end_epoch()
             self._opt_state, self.state, self._step_count = opt_state, state, step
             self.params = self._get_params(opt_state)
             logs = self._logs(self._means(totals, seen))
-            if vx is not None and validate_at(epoch):
-                val = self._evaluate_arrays(vx, vy, vw, val_batch)
-                logs.update({f"val_{k}": v for k, v in self._logs(val).items()})
+            if val_iter is not None and validate_at(epoch):
+                val_iter.restart()
+                values, count = self._evaluate_iter(val_iter, "fit (validation)")
+                if count:
+                    logs.update({f"val_{k}": v for k, v in self._logs(values).items()})
+                else:
+                    warnings.warn(f"fit: the validation {val.origin} has no more batches, so "
+                                  f"epoch {epoch + 1} has no validation metrics. Give "
+                                  f"validation_steps and a generator that does not end, or "
+                                  f"validation arrays or a PyDataset (read afresh each "
+                                  f"epoch).", UserWarning, stacklevel=2)
             bar.finish(logs)
             cb.on_epoch_end(epoch, logs)
             # a callback may have set new weights (model.set_weights): go on from them
@@ -588,43 +681,77 @@ class Sequential:
         names = ["loss"] + [m.name for m in self.metrics]
         return {n: float(v) for n, v in zip(names, values)}
 
-    def _evaluate_arrays(self, x, y, w, batch_size):
+    def _evaluate_iter(self, it, who):
+        """``(epoch values, batches)`` over one epoch of ``it``."""
         if self._eval_step is None:
             self._build_steps()
         totals = np.zeros(self._n_sums())
-        for k in range(0, len(x), batch_size):
-            sums = self._eval_step(self.params, self.state, x[k:k + batch_size],
-                                   y[k:k + batch_size], w[k:k + batch_size])
-            totals += [float(s) for s in sums]
-        return self._means(totals, len(x))
+        n = count = 0
+        src = it.source
+        try:
+            for b, batch in enumerate(it.epoch()):
+                xb, yb, wb = batch if src.prepared else \
+                    self._stream_batch(src, batch, b, who, True)
+                sums = self._eval_step(self.params, self.state, xb, yb, wb)
+                totals += [float(s) for s in sums]
+                n += len(xb)
+                count = b + 1
+        finally:
+            it.end_epoch()
+        return self._means(totals, n), count
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 return_dict=False):
+                 steps=None, return_dict=False):
         """``[loss, *metrics]`` (the loss alone without metrics; a dict with
-        ``return_dict``); ``sample_weight`` weights the loss as in ``fit``."""
+        ``return_dict``); ``sample_weight`` weights the loss as in ``fit``.  ``x`` may be a
+        generator or a ``PyDataset`` of ``(x, y[, sample_weight])`` batches; ``steps``
+        evaluates that many batches (arrays: the first ``steps``)."""
         self._require_compiled("evaluate")
-        if y is None:
-            raise KerasInputError("evaluate needs targets: evaluate(x, y)")
-        x, y = self._prepare(x, y, "evaluate")
-        w = self._sample_weights(y, len(x), sample_weight, None, "evaluate")
-        values = self._evaluate_arrays(x, y, w, 32 if batch_size is None else int(batch_size))
+        steps = kdata.check_steps(steps, "evaluate: steps")
+        if kdata.is_generator(x) or kdata.is_pydataset(x):
+            self._refuse_with_stream(x, "evaluate", y=y, sample_weight=sample_weight)
+            source = self._stream_source(x, "evaluate", need_y=True)
+        else:
+            if y is None:
+                raise KerasInputError("evaluate needs targets: evaluate(x, y)")
+            x, y = self._prepare(x, y, "evaluate")
+            w = self._sample_weights(y, len(x), sample_weight, None, "evaluate")
+            source = kdata.ArraySource((x, y, w), kdata.default_batch_size(len(x), batch_size,
+                                                                            steps))
+        it = kdata.EpochIterator(source, steps, training=False, who="evaluate")
+        values, count = self._evaluate_iter(it, "evaluate")
         logs = self._logs(values)
         if _resolve_verbose(verbose):
-            print(f"{-(-len(x) // (batch_size or 32))} steps - " +
-                  " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True)
+            print(f"{count} steps - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
+                  flush=True)
         if return_dict:
             return logs
         return list(logs.values()) if self.metrics else logs["loss"]
 
-    def predict(self, x, batch_size=None, verbose="auto"):
-        x, _ = self._prepare(x, None, "predict")
+    def predict(self, x, batch_size=None, verbose="auto", steps=None):
+        """The model's outputs, batch by batch.  ``x`` may be a generator or a
+        ``PyDataset`` (batches ``(x,)``, ``(x, y)`` or ``(x, y, w)``: the targets are not
+        used); ``steps`` predicts that many batches."""
+        steps = kdata.check_steps(steps, "predict: steps")
+        if kdata.is_generator(x) or kdata.is_pydataset(x):
+            source = self._stream_source(x, "predict", need_y=False)
+        else:
+            x, _ = self._prepare(x, None, "predict")
+            source = kdata.ArraySource((x,), kdata.default_batch_size(len(x), batch_size,
+                                                                       steps))
         if self._predict_step is None:
             self._predict_step = jit(lambda p, s, xb: self._forward(
                 p, s, xb, train=False, rng=None, logits=False)[0])
-        batch_size = 32 if batch_size is None else int(batch_size)
-        outs = [np.asarray(self._predict_step(self.params, self.state, x[k:k + batch_size]))
-                for k in range(0, len(x), batch_size)]
+        it = kdata.EpochIterator(source, steps, training=False, who="predict")
+        outs = []
+        try:
+            for b, batch in enumerate(it.epoch()):
+                xb = batch[0] if source.prepared else \
+                    self._stream_batch(source, batch, b, "predict", False)
+                outs.append(np.asarray(self._predict_step(self.params, self.state, xb)))
+        finally:
+            it.end_epoch()
         if not outs:
             return np.zeros((0,) + tuple(self._shapes[-1][1:]), np.float32)
         return np.concatenate(outs)

@@ -46,10 +46,12 @@ def format_logs(logs: dict) -> str:
 
 class ProgressBar:
     """One epoch's bar.  ``update(step, logs, samples)`` after each batch, ``finish(logs)`` at
-    the end (``logs`` then includes the validation metrics)."""
+    the end (``logs`` then includes the validation metrics).  ``total_steps=None``: the
+    count is not known yet (a generator's first epoch), shown as ``12/Unknown`` as Keras
+    does, and the final line gives the steps that ran."""
 
-    def __init__(self, total_steps: int, *, verbose: int = 1, stream=None):
-        self.total = max(int(total_steps), 0)
+    def __init__(self, total_steps, *, verbose: int = 1, stream=None):
+        self.total = None if total_steps is None else max(int(total_steps), 0)
         self.stream = sys.stdout if stream is None else stream
         self.verbose = verbose
         self.live = verbose == 1 and _is_terminal(self.stream)
@@ -71,7 +73,8 @@ class ProgressBar:
         if not self.live:
             return
         now = time.perf_counter()
-        if now - self._last_draw >= _REDRAW_EVERY_S or step >= self.total:
+        if now - self._last_draw >= _REDRAW_EVERY_S or \
+                (self.total is not None and step >= self.total):
             self._last_draw = now
             self.stream.write("\r" + self._line(logs) + "\x1b[K")
             self.stream.flush()
@@ -79,15 +82,20 @@ class ProgressBar:
     def finish(self, logs: dict) -> None:
         if self.verbose == 0:
             return
+        if self.total is None:
+            self.total = self._step
         line = self._line(logs)
         self.stream.write(("\r" + line + "\x1b[K\n") if self.live else line + "\n")
         self.stream.flush()
 
     def _line(self, logs: dict) -> str:
         elapsed = time.perf_counter() - self.start
-        width = len(str(self.total))
-        parts = [f"{self._step:{width}d}/{self.total}"]
-        if self.live:
+        if self.total is None:
+            parts = [f"{self._step:7d}/Unknown"]
+        else:
+            width = len(str(self.total))
+            parts = [f"{self._step:{width}d}/{self.total}"]
+        if self.live and self.total is not None:
             done = _BAR_WIDTH * self._step // max(self.total, 1)
             parts[0] += " [" + "=" * done + "." * (_BAR_WIDTH - done) + "]"
         parts.append(format_duration(elapsed))

@@ -1,8 +1,9 @@
-"""Keras's ``utils``: label encoding, seeding and training-curve plots."""
+"""Keras's ``utils``: label encoding, seeding, training-curve plots and ``PyDataset``."""
 from __future__ import annotations
 
 import numpy as np
 
+from .data import PyDataset, Sequence  # noqa: F401
 from .seeding import set_random_seed  # noqa: F401
 
 
