@@ -349,3 +349,22 @@ def test_a_compile_child_reports_its_stages_and_a_stalled_one_is_killed(monkeypa
     assert time.perf_counter() - t0 < 10
     with pytest.raises(ProcessLookupError):  # killed and reaped
         os.kill(stalled.pid, 0)
+
+
+@pytest.mark.parametrize("in_child", ["1", "0"])
+def test_waiting_without_upgrades_returns_once_compiled_code_serves(monkeypatch, tmp_path,
+                                                                     in_child):
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    monkeypatch.setenv("LEPTON_COMPILE_PROCESS", in_child)
+    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(numba_cpu, "PARALLEL_WORK", 0)  # a full program to upgrade to
+    f = lepton.jit(lambda x: lnp.cos(x) * 3 - 1, backend="cpu")
+    x = np.linspace(-3, 3, 513).astype(np.float32)
+    f(x)
+    tier = [e for _, e in jit_module._executables.values() if isinstance(e, tiered.Tiered)][-1]
+    lepton.wait_for_compilation(upgrades=False)
+    calls = tier.reference_calls
+    np.testing.assert_allclose(np.asarray(f(x)), np.cos(x) * 3 - 1, rtol=2e-6, atol=1e-6)
+    assert tier.reference_calls == calls  # compiled code answered
+    lepton.wait_for_compilation()
+    assert "prange(" in tier.source

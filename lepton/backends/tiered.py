@@ -116,6 +116,7 @@ class Tiered:
         self._jaxpr, self._backend, self._name = jaxpr, backend, name
         self.reference_calls = 0  # calls answered by the reference interpreter
         self._child = None  # a forked compile (``forked``), which also finishes after exit
+        self._serving = threading.Event()  # set once compiled code serves (or never will)
         self._compiled = None
         self._error = None      # the compile's exception, reported on the next call
         self._failed = False    # set once reported: every later call uses the reference
@@ -124,6 +125,7 @@ class Tiered:
         self._marker = _marker(jaxpr, backend)
         if os.path.exists(self._marker) and self._load_cached(jaxpr, backend, on_compiled):
             self._thread = _DONE
+            self._serving.set()
             return
         with _pending_lock:
             _pending.append(self)
@@ -157,12 +159,14 @@ class Tiered:
                 quick = device.compile(jaxpr, quick=True)
                 self._compiled = quick  # serves calls while the full program compiles
                 upgradable = getattr(quick, "upgradable", False)
+            self._serving.set()
             if done < 2 and upgradable:
                 self._compiled = device.compile(jaxpr)
             _mark(self._marker)
         except BaseException as e:  # noqa: BLE001 - reported from the caller's thread
             self._error = e
         finally:
+            self._serving.set()
             on_compiled(time.perf_counter() - t0)
             with _pending_lock:
                 if self in _pending:
@@ -196,6 +200,7 @@ class Tiered:
             except cache.NotCached:
                 break
             done, upgradable = (2 if stage == _FULL else 1), stage != _FINAL
+            self._serving.set()
         return done, upgradable
 
     def __call__(self, *args, out=None):
@@ -277,11 +282,17 @@ def _compile_at_exit():
         pass
 
 
-def wait_for_compilation():
-    """Block until every background compile has finished (e.g. before timing a step)."""
+def wait_for_compilation(upgrades: bool = True):
+    """Block until every background compile has finished (e.g. before timing a step);
+    with ``upgrades=False``, only until each program runs compiled code (its quick
+    program), not for the faster one compiling behind it."""
     while True:
         with _pending_lock:
             pending = list(_pending)
+        if not upgrades:
+            for t in pending:
+                t._serving.wait()
+            return
         if not pending:
             return
         for t in pending:

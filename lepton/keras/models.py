@@ -636,7 +636,7 @@ class Sequential:
                                                           key, np.float32(1 / len(xb)),
                                                           self._lr_argument())
                 if not compiled:
-                    wait_for_compilation()
+                    wait_for_compilation(upgrades=False)  # the rest upgrades meanwhile
                     totals += [float(s) for s in sums]
                     dt = time.perf_counter() - t0
                     bar.exclude(dt)

@@ -112,9 +112,11 @@ def _count_compile_seconds(seconds):
     _info.compile_seconds += seconds
 
 
-def wait_for_compilation():
-    """Block until background compiles finish, so later calls run fully compiled code."""
-    tiered.wait_for_compilation()
+def wait_for_compilation(upgrades: bool = True):
+    """Block until background compiles finish, so later calls run fully compiled code.
+    ``upgrades=False`` returns as soon as every program runs compiled code: its quick
+    (serial-kernel) program, while the parallel one may still compile behind it."""
+    tiered.wait_for_compilation(upgrades)
 
 
 # ----------------------------------------------------------------------------- the primitive
