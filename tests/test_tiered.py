@@ -349,6 +349,13 @@ def test_a_compile_child_reports_its_stages_and_a_stalled_one_is_killed(monkeypa
     assert time.perf_counter() - t0 < 10
     with pytest.raises(ProcessLookupError):  # killed and reaped
         os.kill(stalled.pid, 0)
+    busy = forked.start(lambda report: (report(1), sum(range(10 ** 9)), report(2)))
+    t0 = time.perf_counter()
+    for stage in busy.stages():
+        break  # the caller gives up on it (e.g. the cache is not where it looks)
+    assert stage == 1 and time.perf_counter() - t0 < 5
+    with pytest.raises(ProcessLookupError):
+        os.kill(busy.pid, 0)
 
 
 @pytest.mark.parametrize("in_child", ["1", "0"])

@@ -50,20 +50,24 @@ class Child:
         self.pid, self._fd = pid, fd
 
     def stages(self):
+        """The child's reports in order.  A caller that stops reading early (it found
+        the cache unusable) or a child that stalls ends the child: the caller compiles
+        the rest itself."""
+        finished = False
         try:
-            while True:
-                if not self._readable():
-                    os.kill(self.pid, signal.SIGKILL)
-                    return
+            while self._readable():
                 done = os.read(self._fd, 1)
                 if not done:
+                    finished = True
                     return
                 yield done[0]
         finally:
             os.close(self._fd)
             try:
+                if not finished:
+                    os.kill(self.pid, signal.SIGKILL)
                 os.waitpid(self.pid, 0)
-            except ChildProcessError:
+            except (ChildProcessError, ProcessLookupError):
                 pass
 
     def _readable(self) -> bool:
