@@ -38,17 +38,22 @@ def model(metrics=("accuracy",)):
     return m
 
 
-class Steps(keras.callbacks.Callback):
-    """Records the batch indices of every epoch and fit's params."""
+def _recorder(lib):
+    """A ``lib.callbacks.Callback`` (lepton's or Keras's) that records the batch indices
+    of every epoch (and, through ``self.params``, fit's params)."""
+    class Steps(lib.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.batches = []
 
-    def on_train_begin(self, logs=None):
-        self.batches = []
+        def on_epoch_begin(self, epoch, logs=None):
+            self.batches.append([])
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches.append([])
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches[-1].append(batch)
+    return Steps
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches[-1].append(batch)
+
+Steps = _recorder(keras)
 
 
 def counted(batches, log):
@@ -414,16 +419,7 @@ def _keras3():
 
 def _fit_steps(lib, make_x, **kwargs):
     """(batches per epoch, History.epoch, params['steps'], warnings) of one fit."""
-    class Rec(lib.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.batches = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.batches.append([])
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.batches[-1].append(batch)
-
+    Rec = _recorder(lib)
     m = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, activation="softmax")])
     m.compile("sgd", "categorical_crossentropy")
     rec = Rec()
