@@ -178,6 +178,18 @@ def _not_compiled(*args):
     raise RuntimeError("a kernel collected for a compile worker was called")
 
 
+def on_disk(jobs) -> bool:
+    """Whether every ``(source, signature, target)`` job's kernel file and Numba index are
+    in the primary cache folder (file names only: a compile child checks whether the
+    program it helped build is complete)."""
+    prev = getattr(_local, "listing", None)
+    _local.listing = {}
+    try:
+        return all(_on_disk(digest(source, target), target) for source, _, target in jobs)
+    finally:
+        _local.listing = prev
+
+
 def _on_disk(key: str, target: Target) -> bool:
     """Whether the primary cache folder holds ``k_<key>.py`` and a Numba index for it."""
     directory = cache_dir(target)

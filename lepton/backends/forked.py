@@ -25,7 +25,9 @@ unsafe (Windows, macOS): tiered then compiles in its thread.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import select
 import signal
@@ -69,6 +71,7 @@ class Child:
                 os.waitpid(self.pid, 0)
             except (ChildProcessError, ProcessLookupError):
                 pass
+            _live.discard(self.pid)
 
     def _readable(self) -> bool:
         """Wait (without the GIL) until the pipe has data or EOF; False if the child's CPU
@@ -91,6 +94,33 @@ class Child:
             return None
 
 
+def width(jobs: int) -> int:
+    """How many children share ``jobs`` kernels: one per core this process may run on
+    (at most 8), or ``LEPTON_COMPILE_PROCESSES``.  The running program shares the cores
+    with them: it is usually waiting for them, or running slow reference steps."""
+    try:
+        wanted = int(os.environ.get("LEPTON_COMPILE_PROCESSES", "0"))
+    except ValueError:
+        wanted = 0
+    if wanted < 1:
+        try:
+            wanted = min(len(os.sched_getaffinity(0)), 8)
+        except (AttributeError, OSError):
+            wanted = min(os.cpu_count() or 1, 8)
+    return max(1, min(wanted, jobs))
+
+
+def share_out(jobs, n: int) -> list:
+    """``jobs`` ((source, ...) tuples) in ``n`` lists of about equal compile time, taken
+    as proportional to the source's length: the longest first, each to the lightest list."""
+    shares, loads = [[] for _ in range(n)], [0] * n
+    for job in sorted(jobs, key=lambda j: -len(j[0])):
+        i = loads.index(min(loads))
+        shares[i].append(job)
+        loads[i] += len(job[0])
+    return shares
+
+
 def start(work) -> Child | None:
     """Fork a child that runs ``work(report)`` and leaves; ``report(i)`` (0 <= i < 256)
     sends ``i`` to the parent's ``Child.stages()``.  None if no child could be forked."""
@@ -111,14 +141,46 @@ def start(work) -> Child | None:
         try:
             os.close(r)
             warnings.simplefilter("ignore")  # the parent reports what matters
-            work(lambda i: os.write(w, bytes([i])))
+            work(functools.partial(_report, w))
             code = 0
         except BaseException:  # noqa: BLE001 - the parent compiles what is missing
             pass
         finally:
             os._exit(code)
     os.close(w)
+    _live.add(pid)
+    _end_with_process()
     return Child(pid, r)
+
+
+def _report(fd: int, i: int):
+    """Tell the parent; one that has exited (or stopped listening) does not stop the
+    work, which still fills the cache for the next process."""
+    try:
+        os.write(fd, bytes([i]))
+    except OSError:
+        pass
+
+
+_live: set = set()  # pids of children not reaped yet
+
+
+def _end_with_process():
+    """At exit, children keep compiling into the cache for the next run, unless
+    ``LEPTON_COMPILE_AT_EXIT=0`` (checked then), which ends them with the process."""
+    if not getattr(_end_with_process, "registered", False):
+        _end_with_process.registered = True
+        atexit.register(_at_exit)
+
+
+def _at_exit():
+    if os.environ.get("LEPTON_COMPILE_AT_EXIT", "1") != "0":
+        return
+    for pid in list(_live):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _locks() -> list:

@@ -91,8 +91,8 @@ def report(error: BaseException, jaxpr, backend: str, name=None, when="compile")
     warn(message, CompileFallbackWarning)
 
 
-#: What a compile child reports: the quick program (final, or a full one follows), the full one.
-_FINAL, _QUICK, _FULL = 0, 1, 2
+#: What a compile child reports: its share of the quick program is done; the full one is.
+_QUICK, _FULL = 1, 2
 
 
 class _Done:
@@ -117,6 +117,7 @@ class Tiered:
         self.reference_calls = 0  # calls answered by the reference interpreter
         self._child = None  # a forked compile (``forked``), which also finishes after exit
         self._serving = threading.Event()  # set once compiled code serves (or never will)
+        self._handed = threading.Event()  # set once compile children run it (or none will)
         self._compiled = None
         self._error = None      # the compile's exception, reported on the next call
         self._failed = False    # set once reported: every later call uses the reference
@@ -129,6 +130,7 @@ class Tiered:
             return
         with _pending_lock:
             _pending.append(self)
+        _hand_over_at_exit()
         self._thread.start()
         self._thread.join(QUICK_SECONDS)
 
@@ -150,9 +152,10 @@ class Tiered:
 
     def _build(self, jaxpr, backend, on_compiled):
         t0 = time.perf_counter()
+        if not forked.enabled():
+            self._handed.set()  # no children: the exit worker takes what is left
         try:
             device = get_backend(backend)
-            _hand_over_at_exit()  # after the device (and Numba) loaded: runs before theirs
             done, upgradable = self._build_in_child(jaxpr, device) if forked.enabled() \
                 else (0, True)
             if done < 1:
@@ -167,40 +170,74 @@ class Tiered:
             self._error = e
         finally:
             self._serving.set()
+            self._handed.set()
             on_compiled(time.perf_counter() - t0)
             with _pending_lock:
                 if self in _pending:
                     _pending.remove(self)
 
     def _build_in_child(self, jaxpr, device):
-        """Compile in a forked child (``forked``) and load each program it finishes from
+        """Compile in forked children (``forked``) and load each program they finish from
         the disk cache; returns (programs loaded: 0, 1 the quick one or 2 the full one,
-        whether the full program differs from the quick one).  What the child did not
-        finish (it failed, or the cache is not where this process looks) is left to the
-        caller, whose compile reports any error."""
+        whether the full program differs from the quick one).  The quick program's kernels
+        are shared out between ``forked.width`` children, compiling side by side; the
+        first child then compiles the kernels only the full program has.  What the
+        children did not finish (one failed, or the cache is not where this process
+        looks) is left to the caller, whose compile reports any error."""
         from . import cache  # here: it loads Numba, which ``import lepton`` does not need
 
-        def work(report):  # in the child, which outlives a parent that exits meanwhile
-            quick = device.compile(jaxpr, quick=True)
-            if getattr(quick, "upgradable", False):
-                report(_QUICK)
+        getattr(device, "prepare", lambda: None)()  # before forking: both sides need it
+        with cache.collect() as quick_jobs:  # renders sources, compiles nothing
+            upgradable = getattr(device.compile(jaxpr, quick=True), "upgradable", False)
+        extra = []
+        if upgradable:
+            with cache.collect() as full_jobs:
                 device.compile(jaxpr)
-            _mark(self._marker)  # the next process loads it all at once
-            report(_FULL if getattr(quick, "upgradable", False) else _FINAL)
+            seen = {job[:2] for job in quick_jobs}
+            extra = [job for job in full_jobs if job[:2] not in seen]
+        if not quick_jobs and not extra:  # all loaded in this process: nothing to fork for
+            return 0, upgradable
 
-        getattr(device, "prepare", lambda: None)()  # before the fork: both sides need it
-        child = self._child = forked.start(work)
-        if child is None:
-            return 0, True
-        done, upgradable = 0, True
-        for stage in child.stages():
-            try:
-                with cache.only_cached():
-                    self._compiled = device.compile(jaxpr, quick=stage != _FULL)
-            except cache.NotCached:
+        def work(share, then=()):
+            def run(report):  # in a child, which outlives a parent that exits meanwhile
+                for job in share:
+                    cache.entry_point(*job)
+                report(_QUICK)
+                for job in then:
+                    cache.entry_point(*job)
+                if then:
+                    report(_FULL)
+                if cache.on_disk(quick_jobs + extra):  # the last child to finish marks it:
+                    _mark(self._marker)  # the next process loads it all at once
+            return run
+
+        shares = forked.share_out(quick_jobs, forked.width(len(quick_jobs)))
+        children = []
+        for i, share in enumerate(shares):
+            child = forked.start(work(share, extra if i == 0 else ()))
+            if child is None:
                 break
-            done, upgradable = (2 if stage == _FULL else 1), stage != _FINAL
-            self._serving.set()
+            children.append(child.stages())
+        self._child = children or None
+        self._handed.set()
+        if len(children) < len(shares):
+            return 0, upgradable
+        done = 0
+        try:
+            if all(next(c, None) == _QUICK for c in children):
+                with cache.only_cached():
+                    self._compiled = device.compile(jaxpr, quick=True)
+                done = 1
+                self._serving.set()
+                if upgradable and next(children[0], None) == _FULL:
+                    with cache.only_cached():
+                        self._compiled = device.compile(jaxpr)
+                    done = 2
+        except cache.NotCached:  # not where this process looks (a read-only cache)
+            pass
+        finally:
+            for c in children:
+                c.close()  # ends any child still running (forked.Child.stages)
         return done, upgradable
 
     def __call__(self, *args, out=None):
@@ -244,6 +281,10 @@ class Tiered:
 
 _exit_hook: list = []
 
+#: At exit, how long to wait for compiles still loading Numba to fork their children
+#: (which then finish on their own); what does not get there goes to the ``warm`` worker.
+EXIT_WAIT_SECONDS = 1.0
+
 
 def _hand_over_at_exit():
     with _pending_lock:
@@ -257,13 +298,21 @@ def _compile_at_exit():
     """At exit, the kernels that programs still compiling need (and the disk cache lacks)
     go to a detached worker (``warm``), so a short script warms the cache for the next
     run; collecting them renders sources only (milliseconds).  Never fails the exit."""
-    from . import cache, warm
+    from . import warm
 
+    if not warm.enabled():
+        return
+    deadline = time.monotonic() + EXIT_WAIT_SECONDS
+    with _pending_lock:
+        pending = list(_pending)
+    for t in pending:  # a compile about to fork its children: they finish after the exit
+        t._handed.wait(max(0.0, deadline - time.monotonic()))
     with _pending_lock:
         pending = [t for t in _pending if t._error is None and t._child is None]
-    if not pending or not warm.enabled():
+    if not pending:
         return
     try:
+        from . import cache
         jobs, seen = [], set()
         for t in pending:
             with cache.collect() as wanted:
