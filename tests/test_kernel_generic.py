@@ -91,7 +91,7 @@ def test_mean_at_two_batch_sizes_shares_its_kernels():
 def test_programs_differing_only_in_a_float_constant_share_kernels():
     x = np.linspace(-3, 3, 50, dtype=np.float32)
     results = []
-    for k, (a, b) in enumerate([(0.1, 0.3), (2.5, -1e30), (np.inf, 0.0)]):
+    for k, (a, b) in enumerate([(0.1, 0.3), (2.5, -1e30), (np.inf, -7.0)]):
         f = lepton.jit(lambda x: lnp.maximum(x * a + b, 0.0) - lnp.exp(x) / a)
         got, n = _compiles(f, x)
         if k:
@@ -206,13 +206,18 @@ def test_pad_fill_values_are_arguments():
         np.testing.assert_array_equal(np.asarray(got), want)
 
 
-def test_integer_constants_and_pow_exponents_stay_in_the_source():
-    """They shape the code: LLVM multiplies for ``x ** 2.0`` and divides ints by shifts."""
+def test_integer_constants_pow_exponents_and_zeros_stay_in_the_source():
+    """They shape the code: LLVM multiplies for ``x ** 2.0``, divides ints by shifts and
+    folds relu's comparison with a known (non-NaN) zero."""
     x = np.linspace(0.5, 2, 7)
     sq, cube = (lepton.jit(lambda x, e=e: x ** e) for e in (2.0, 3.0))
     assert _kernels(sq.source(x)) != _kernels(cube.source(x))
     np.testing.assert_allclose(np.asarray(sq(x)), x ** 2.0, rtol=1e-15)
     np.testing.assert_allclose(np.asarray(cube(x)), x ** 3.0, rtol=1e-15)
+    relu, shifted = (lepton.jit(lambda x, c=c: lnp.maximum(x - 1.0, c)) for c in (0.0, 0.5))
+    assert "np.float64(0.0)" in relu.source(x) and "def kernel_0(n, c0, a0" in relu.source(x)
+    assert "def kernel_0(n, c0, c1, a0" in shifted.source(x)
+    np.testing.assert_array_equal(np.asarray(relu(x)), np.maximum(x - 1.0, 0.0))
     i = np.arange(-7, 8, dtype=np.int32)
     h = lepton.jit(lambda i: i // 4 + 3)
     assert "np.int32(4)" in h.source(i)

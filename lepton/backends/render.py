@@ -15,8 +15,11 @@ compiled kernel serves every batch size and every such constant.  Written in the
 (``templates.const``) are: integer and boolean literals (shift counts, masks, counters
 and offsets; LLVM turns a constant integer divisor into a multiply), the operands that
 ``templates.BAKED_OPERANDS`` names (a ``pow`` exponent: LLVM turns ``x ** 2.0`` into
-``x * x``, 40x faster than a call), and the templates' own constants (reduction
-identities, typed ones and zeros).  Slice and pad offsets are run-time ints (``q``).
+``x * x``, 40x faster than a call), float zeros (relu's and ``where``'s 0.0, never a
+batch size or a learning rate: LLVM folds a known non-NaN threshold, and ``x - 0.0`` and
+``x + -0.0``; relu's kernel in cnn_step measured 5% slower with 0.0 as an argument), and
+the templates' own constants (reduction identities, typed ones and zeros).  Slice and pad
+offsets are run-time ints (``q``).
 
 What differs between devices comes from a ``Dialect``: the lowering table (templates,
 fast spellings and their guards), the loop headers and the compile decorator.
@@ -133,10 +136,11 @@ class _Renderer:
         return len(self.params) - 1
 
     def constant(self, key, value, dtype, baked=False) -> str:
-        """A constant's source: a scalar argument for a float or complex value (``key``
-        names the read, so both loop bodies of a guarded kernel share it), else its text."""
+        """A constant's source: a scalar argument for a nonzero float or complex value
+        (``key`` names the read, so both loop bodies of a guarded kernel share it), else
+        its text (see the module docstring)."""
         dtype = np.dtype(dtype)
-        if baked or dtype.kind not in "fc":
+        if baked or dtype.kind not in "fc" or value == 0:
             return const(value, dtype)
         name = self.const_args.get(key)
         if name is None:
