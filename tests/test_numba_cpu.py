@@ -133,7 +133,7 @@ def test_fused_kernel_source_is_visible():
                    backend="cpu")
     src = f.source(np.ones(8, np.float32))
     assert src.count("@njit(") == 1, "the chain and its reduction should be one kernel"
-    assert "def kernel_0(n, a0, o0)" in src and "K.tanh_f32" in src and "prange" not in src
+    assert "def kernel_0(n, c0, a0, o0)" in src and "K.tanh_f32" in src and "prange" not in src
     big = f.source(np.ones(1 << 16, np.float32))
     assert "prange" in big and "parallel=True" in big
 

@@ -6,6 +6,21 @@ at each index, reads leaves by index arithmetic and writes its outputs.  Sizes a
 from the ``n`` argument at run time, never baked in, so one source (and one compiled
 kernel) serves every shape of the same rank, dtypes and broadcasting pattern.
 
+Constants follow one rule: a value is written into the source only where it shapes the
+code.  Float and complex scalar literals (``x * 0.1``, the ``1/n`` of a mean, a learning
+rate, a pad's fill value) are scalar arguments ``c0, c1, ...`` of their own dtype (a
+float32 literal is a float32 argument: no rounding, no float64 arithmetic), one per
+literal read in program order, so the source never depends on their values and one
+compiled kernel serves every batch size and every such constant.  Written in the source
+(``templates.const``) are: integer and boolean literals (shift counts, masks, counters
+and offsets; LLVM turns a constant integer divisor into a multiply), the operands that
+``templates.BAKED_OPERANDS`` names (a ``pow`` exponent: LLVM turns ``x ** 2.0`` into
+``x * x``, 40x faster than a call), float zeros (relu's and ``where``'s 0.0, never a
+batch size or a learning rate: LLVM folds a known non-NaN threshold, and ``x - 0.0`` and
+``x + -0.0``; relu's kernel in cnn_step measured 5% slower with 0.0 as an argument), and
+the templates' own constants (reduction identities, typed ones and zeros).  Slice and pad
+offsets are run-time ints (``q``).
+
 What differs between devices comes from a ``Dialect``: the lowering table (templates,
 fast spellings and their guards), the loop headers and the compile decorator.
 """
@@ -14,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Literal
-from .templates import acc_dtype, const, init, ty
+from .templates import BAKED_OPERANDS, acc_dtype, const, init, ty
 
 
 class Dialect:
@@ -43,12 +58,15 @@ class Kernel:
     (var, kernel shape) pairs in argument order; ``sizes`` is the loop-size tuple and
     ``params`` the offsets ``q`` of slice/pad reads (passed only when non-empty): a tuple,
     or an int64 array where ``params_array`` (a parallel kernel with more offsets than the
-    dialect's ``max_parallel_tuple``; the source is the same)."""
+    dialect's ``max_parallel_tuple``; the source is the same).  ``consts``: the values of
+    the scalar arguments ``c0, c1, ...`` (NumPy scalars of their dtypes), passed after
+    ``q``."""
 
-    def __init__(self, source, inputs, outputs, sizes, parallel, params=(), params_array=False):
+    def __init__(self, source, inputs, outputs, sizes, parallel, params=(), params_array=False,
+                 consts=()):
         self.source, self.inputs, self.outputs = source, inputs, outputs
         self.sizes, self.parallel, self.params = sizes, parallel, tuple(params)
-        self.params_array = params_array
+        self.params_array, self.consts = params_array, tuple(consts)
 
 
 def cost(group, table) -> int:
@@ -71,6 +89,8 @@ class _Renderer:
         self.inputs: list = []      # (var, kernel shape) per argument
         self.params: list = []      # run-time ints of offset reads, the kernel's ``q``
         self.offset_reads: dict = {}  # offset leaf contents -> (index, guard) source
+        self.consts: list = []      # values of the scalar arguments c0, c1, ...
+        self.const_args: dict = {}  # (what, id of its leaf) -> argument name
 
     def idx(self, axes):
         """An index tuple.  Indices are cast to unsigned: Numba then skips its negative-index
@@ -115,14 +135,28 @@ class _Renderer:
         self.params.append(int(value))
         return len(self.params) - 1
 
+    def constant(self, key, value, dtype, baked=False) -> str:
+        """A constant's source: a scalar argument for a nonzero float or complex value
+        (``key`` names the read, so both loop bodies of a guarded kernel share it), else
+        its text (see the module docstring)."""
+        dtype = np.dtype(dtype)
+        if baked or dtype.kind not in "fc" or value == 0:
+            return const(value, dtype)
+        name = self.const_args.get(key)
+        if name is None:
+            name = self.const_args[key] = f"c{len(self.consts)}"
+            self.consts.append(dtype.type(value))
+        return name
+
     def body(self, fast: bool):
         """The innermost-loop statements; returns (lines, accumulators, guarded)."""
         lines, names, loads, accs, guards = [], {}, {}, [], []
 
-        def leaf(x):
+        def leaf(x, baked):
             base = x.base
             if type(base) is Literal:
-                return const(base.value._value, base.aval.dtype)
+                return self.constant(("literal", id(x)), base.value._value, base.aval.dtype,
+                                     baked)
             if type(base) is tuple:  # iota
                 _, dtype, _, dim = base
                 ax = self.nest.axis(x.amap[dim])
@@ -130,7 +164,8 @@ class _Renderer:
             if x.offset:
                 read, guard = self.offset_load(x)
                 if guard:
-                    read = f"({read} if {guard} else {const(x.fill, x.base.aval.dtype)})"
+                    fill = self.constant(("fill", id(x)), x.fill, x.base.aval.dtype)
+                    read = f"({read} if {guard} else {fill})"
             else:
                 name, axes = self.arg(x)
                 read = f"{name}[{self.idx(axes)}]"
@@ -140,7 +175,9 @@ class _Renderer:
             return loads[read]
 
         for e in self.g.eqns:
-            ops = [names[x] if kind == "val" else leaf(x) for kind, x in self.g.operands[e]]
+            baked = BAKED_OPERANDS.get(e.prim.name, ())
+            ops = [names[x] if kind == "val" else leaf(x, k in baked)
+                   for k, (kind, x) in enumerate(self.g.operands[e])]
             out, name = e.outvars[0], e.prim.name
             dt = out.aval.dtype
             row = self.table.row(name)
@@ -177,14 +214,16 @@ class _Renderer:
             exact, accs, _ = self.body(fast=False)
             lines = (["nbig = 0"] + lines + ["if nbig > 0:"]
                      + ["    " + ln for ln in self.structure(exact, accs, finals, False)[0]])
-        args = (["n"] + (["q"] if self.params else []) + list(self.args.values())
+        args = (["n"] + (["q"] if self.params else [])
+                + [f"c{k}" for k in range(len(self.consts))] + list(self.args.values())
                 + [f"o{i}" for i in range(len(outputs))])
         src = "\n".join([self.dialect.decorator(parallel, bool(accs)),
                          f"def kernel({', '.join(args)}):"]
                         + ["    " + ln for ln in lines]) + "\n"
         limit = self.dialect.max_parallel_tuple
         as_array = parallel and limit is not None and len(self.params) > limit
-        return Kernel(src, self.inputs, outputs, nest.sizes, parallel, self.params, as_array)
+        return Kernel(src, self.inputs, outputs, nest.sizes, parallel, self.params, as_array,
+                      self.consts)
 
     def structure(self, body, accs, finals, parallel):
         """The loop nest around ``body``; returns (lines, whether it is parallel)."""

@@ -142,12 +142,13 @@ def _signature(k: render.Kernel) -> tuple:
               for v, shape in k.inputs + k.outputs]
     params = ((types.Array(types.int64, 1, "C") if k.params_array
                else types.UniTuple(types.int64, len(k.params))),) if k.params else ()
-    return (types.UniTuple(types.int64, len(k.sizes)), *params, *arrays)
+    consts = [from_dtype(c.dtype) for c in k.consts]
+    return (types.UniTuple(types.int64, len(k.sizes)), *params, *consts, *arrays)
 
 
 def _add_kernel(drive, entry, k: render.Kernel, slot):
     q = np.array(k.params, np.int64) if k.params_array else k.params
-    prefix = (tuple(int(n) for n in k.sizes),) + ((q,) if k.params else ())
+    prefix = (tuple(int(n) for n in k.sizes),) + ((q,) if k.params else ()) + k.consts
     ins = [(slot(v), shape if shape != v.aval.shape else None) for v, shape in k.inputs]
     outs = [(slot(v), shape, v.aval.dtype, v.aval.shape if shape != v.aval.shape else None)
             for v, shape in k.outputs]
