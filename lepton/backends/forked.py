@@ -139,7 +139,7 @@ def start(work) -> Child | None:
     if pid == 0:  # the child: work, report, leave
         code = 1
         try:
-            os.close(r)
+            _detach(w)
             warnings.simplefilter("ignore")  # the parent reports what matters
             work(functools.partial(_report, w))
             code = 0
@@ -151,6 +151,18 @@ def start(work) -> Child | None:
     _live.add(pid)
     _end_with_process()
     return Child(pid, r)
+
+
+def _detach(keep: int):
+    """In a child: standard streams to /dev/null and every other inherited file closed
+    but ``keep`` (its pipe), so that the child, which may outlive the parent, holds no
+    pipe a caller waits on (``subprocess.run(capture_output=True)``, ``| tee``) nor any
+    socket or file of the parent's open."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
 
 
 def _report(fd: int, i: int):

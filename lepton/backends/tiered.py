@@ -30,7 +30,7 @@ import threading
 import time
 
 from ..errors import CompileFallbackWarning, warn
-from . import cache_root, forked, get_backend, reference, reference_tier
+from . import cache_root, forked, get_backend, import_lock, reference, reference_tier
 
 _pending: list = []
 _pending_lock = threading.Lock()
@@ -283,7 +283,7 @@ _exit_hook: list = []
 
 #: At exit, how long to wait for compiles still loading Numba to fork their children
 #: (which then finish on their own); what does not get there goes to the ``warm`` worker.
-EXIT_WAIT_SECONDS = 1.0
+EXIT_WAIT_SECONDS = 0.5
 
 
 def _hand_over_at_exit():
@@ -309,8 +309,9 @@ def _compile_at_exit():
         t._handed.wait(max(0.0, deadline - time.monotonic()))
     with _pending_lock:
         pending = [t for t in _pending if t._error is None and t._child is None]
-    if not pending:
-        return
+    if not pending or not import_lock.acquire(blocking=False):
+        return  # nothing left, or Numba is still loading: the next run compiles it
+    import_lock.release()
     try:
         from . import cache
         jobs, seen = [], set()
