@@ -8,12 +8,20 @@ the kernels that inline them are, and the kernel cache key hashes this file.
 float32 transcendentals.  PyPI's llvmlite has no SVML, so ``np.exp`` & co. on float32
 become scalar libm calls that block vectorisation.  The ``*_f32`` helpers below evaluate
 in float64 with branch-free polynomials (FMA-contracted), then round once to float32:
-measured against the correctly rounded result on 10M samples spanning the float32 range,
-exp, tanh, logistic, sin and cos are within 0.51 ulp (NumPy's own float32 exp is 2.5 ulp),
-including inf, nan, -0.0, overflow and subnormal results.  ``sin_f32``/``cos_f32`` are
-exact only for |x| < 2**20 (Cody-Waite reduction); kernels check that bound and redo
-their loop with libm when any argument exceeds it (the ``guard`` of their rows in
+measured against float64 libm on every 7th (exp) or 101st float32 bit pattern, exp, tanh,
+logistic, sin and cos are within 0.5001 ulp, and fewer than 1 in 10**6 results round
+the wrong way (NumPy's own float32 exp is 2.5 ulp), inf, nan, -0.0, overflow and subnormal
+results included (tests/test_cpu_helpers.py).  ``sin_f32``/``cos_f32`` are exact only for
+|x| < 2**20 (argument reduction in float64); kernels check that bound and redo their loop
+with libm when any argument exceeds it (the ``guard`` of their rows in
 ``cpu/lowering.py``).
+
+Vector throughput is what counts here: LLVM vectorises a kernel's loop with these helpers
+inlined (8 float64 lanes per AVX-512 op), and the loop is bound by its FMA-unit ops.  So
+the helpers spend as few as the accuracy allows: fitted rather than Taylor polynomials,
+one polynomial for sin and cos instead of two and a select, rounding to an integer by
+adding a shifter constant (no floor and float-to-int conversion), 2^k from the shifted
+sum's bits, and FMA argument reductions.
 """
 from __future__ import annotations
 
@@ -80,20 +88,79 @@ def _f64_from_bits(typingctx, bits):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def _bits_of_f64(typingctx, x):
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c rounded once (``llvm.fma``: one vector FMA, never split into a multiply
+    and an add, which the two-part reduction of ``_sincos64`` relies on)."""
+    def codegen(context, builder, sig, args):
+        return builder.fma(*args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+# Rounding to an integer by adding 1.5 * 2**52: the sum's last mantissa bit is worth 1, so
+# round-to-nearest leaves the integer k = sum - _SHIFTER exactly, and the sum's low bits
+# hold k in two's complement (its parity; 2^k's exponent with the bias added in).  Two
+# vector ops (an FMA and a subtraction) where floor() and a float-to-int conversion cost
+# four, and valid for |k| < 2**51.
+_SHIFTER = 6755399441055744.0
+
+
 _INV_LN2 = 1.4426950408889634
-_LN2_HI = 0.6931471803691238      # 32 significant bits: k * _LN2_HI is exact
-_LN2_LO = 1.9082149292705877e-10
+_LN2 = 0.6931471805599453
+
+# Polynomials: Chebyshev fits (``mpmath.chebyfit``, 40 digits, coefficients rounded to
+# float64, lowest degree first) on the reduced ranges, slightly widened for the reductions'
+# rounding.  Fewer terms than Taylor series of the same accuracy (every term is one FMA in
+# the vectorised loop), and the leading terms stay exact, so that the error vanishes with
+# r as a Taylor series' does: near 0, where most float32 arguments are, results that lie
+# close to a rounding midpoint still round correctly.
+_EXPM1_Q = (0.5, 0.1666666671931248, 0.041666666719295684, 0.008333298344023092,
+            0.001388885390994504, 0.00019899390183679232,
+            2.485969439475207e-05)  # e^r = 1 + r + r^2 q(r), |r| <= ln2/2: 4.3e-12 relative
+_SIN_P = (-0.1666666666666665, 0.008333333333325924, -0.00019841269836464245,
+          2.755731805475644e-06, -2.505197284086259e-08, 1.60509690477946e-10,
+          -7.408007795516067e-13)  # sin(r) = r (1 + r^2 p(r^2)), |r| <= pi/2: 7.6e-16
+
+
+@njit(**_fast)
+def _reduce_ln2(x):
+    """(r, 2^k) with x = k ln2 + r, |r| <= ln2/2, for |x| < 708 (2^k normal).  One FMA
+    for r: |k| <= 1022 times _LN2's error (2.3e-17) leaves r within 3e-14, a relative
+    error that e^r keeps, far below a float32 ulp (no Cody-Waite split needed)."""
+    t = x * _INV_LN2 + (_SHIFTER + 1023.0)  # low bits: k + 1023, 2^k's biased exponent
+    k = t - (_SHIFTER + 1023.0)
+    r = x - k * _LN2
+    return r, _f64_from_bits(_bits_of_f64(t) << 52)
+
+
+@njit(**_fast)
+def _expm1_q(r):
+    c = _EXPM1_Q
+    return c[0] + r * (c[1] + r * (c[2] + r * (c[3] + r * (c[4] + r * (c[5] + r * c[6])))))
 
 
 @njit(**_fast)
 def _exp64(x):
-    """exp(x) for float64 |x| <= 700 to ~2e-10 relative (plenty for a float32 result):
-    x = k ln2 + r with |r| <= ln2/2, a degree-8 Taylor polynomial for e^r, times 2^k."""
-    k = np.floor(x * _INV_LN2 + 0.5)
-    r = (x - k * _LN2_HI) - k * _LN2_LO
-    p = 1.0 + r * (1.0 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (
-        1 / 120 + r * (1 / 720 + r * (1 / 5040 + r * (1 / 40320))))))))
-    return p * _f64_from_bits((np.int64(k) + 1023) << 52)
+    """exp(x) for float64 |x| <= 700 to ~5e-12 relative (plenty for a float32 result):
+    x = k ln2 + r, a polynomial for e^r, times 2^k."""
+    r, scale = _reduce_ln2(x)
+    return (1.0 + r * (1.0 + r * _expm1_q(r))) * scale
+
+
+@njit(**_fast)
+def _expm1_64(x):
+    """e^x - 1 for float64 0 <= x <= 700 to ~5e-12 relative, small x included (no
+    cancellation): 2^k (1 + p) - 1 = 2^k p + (2^k - 1), with p = e^r - 1 = r + r^2 q(r)."""
+    r, s = _reduce_ln2(x)
+    p = r + (r * r) * _expm1_q(r)
+    return s * p + (s - 1.0)
 
 
 # ----------------------------------------------------------------------------- float32
@@ -106,13 +173,11 @@ def exp_f32(x):
 
 @njit(**_fast)
 def tanh_f32(x):
+    """tanh|x| = E / (E + 2) with E = expm1(2|x|): one exp and one division, no branch
+    for small |x| (expm1 keeps their relative accuracy)."""
     d = np.float64(x)
-    a = min(abs(d), 20.0)  # tanh(20) rounds to 1 in float32
-    a2 = a * a
-    series = a * (1.0 + a2 * (-1 / 3 + a2 * (2 / 15 + a2 * (-17 / 315 + a2 * (
-        62 / 2835 + a2 * (-1382 / 155925))))))
-    t = series if a < 0.0625 else 1.0 - 2.0 / (_exp64(2.0 * a) + 1.0)
-    y = np.float32(np.copysign(t, d))
+    e = _expm1_64(2.0 * min(abs(d), 20.0))  # tanh(20) rounds to 1 in float32
+    y = np.float32(np.copysign(e / (e + 2.0), d))
     return y if d == d else x
 
 
@@ -124,28 +189,32 @@ def logistic_f32(x):
     return y if d == d else x
 
 
-# Cody-Waite: pi/2 = _PIO2_1 + _PIO2_2 + _PIO2_3, the first two with 33 significant bits,
-# so k * _PIO2_1 and k * _PIO2_2 are exact for |k| < 2**20.
-_TWO_OVER_PI = 0.6366197723675814
-_PIO2_1 = 1.5707963267341256
-_PIO2_2 = 6.077100506303966e-11
-_PIO2_3 = 2.0222662487959506e-21
+# pi/2 = _PIO2_HI + _PIO2_LO to ~1e-33.  With FMAs, r = (d - m _PIO2_HI) - m _PIO2_LO
+# loses only the first FMA's rounding, at most 2**-53 |r + m _PIO2_LO|: relative to r
+# under 1e-16 for every float32 |d| < 2**20: |m _PIO2_LO| < 7e-11, and the float32
+# closest to a nonzero multiple of pi/2 there (252.89821 = 161 pi/2 + 4.2e-9) is 4.2e-9
+# away.
+_INV_PI = 0.3183098861837907
+_PIO2_HI = 1.5707963267948966
+_PIO2_LO = 6.123233995736766e-17
 SINCOS_LIMIT = 1048576.0  # 2**20: |x| below this reduces exactly
 
 
 @njit(**_fast)
 def _sincos64(d, shift):
-    """sin(d + shift * pi/2) for |d| < 2**20 (shift 1 gives cos)."""
-    k = np.floor(d * _TWO_OVER_PI + 0.5)
-    r = ((d - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3
-    q = (np.int64(k) + shift) & 3
+    """sin(d + shift * pi/2) for |d| < 2**20 (shift 1 gives cos), to ~1e-15: with
+    k = round(d/pi + shift/2), d + shift pi/2 = k pi + r, |r| <= pi/2, and the result is
+    (-1)^k sin(r).  One odd polynomial on [-pi/2, pi/2] rather than a sine and a cosine
+    polynomial on [-pi/4, pi/4] and a select: vectorised code evaluated both."""
+    t = (d * _INV_PI + 0.5) + _SHIFTER if shift else d * _INV_PI + _SHIFTER
+    k = t - _SHIFTER
+    m = 2.0 * k - shift  # r = d - m pi/2; |m| < 2**20
+    r = _fma(-m, _PIO2_LO, _fma(-m, _PIO2_HI, d))
     r2 = r * r
-    s = r * (1.0 + r2 * (-1 / 6 + r2 * (1 / 120 + r2 * (-1 / 5040 + r2 * (
-        1 / 362880 + r2 * (-1 / 39916800))))))
-    c = 1.0 + r2 * (-0.5 + r2 * (1 / 24 + r2 * (-1 / 720 + r2 * (1 / 40320 + r2 * (
-        -1 / 3628800 + r2 * (1 / 479001600))))))
-    v = s if (q & 1) == 0 else c
-    return -v if q & 2 else v
+    c = _SIN_P
+    s = r * (1.0 + r2 * (c[0] + r2 * (c[1] + r2 * (c[2] + r2 * (c[3] + r2 * (
+        c[4] + r2 * (c[5] + r2 * c[6])))))))
+    return _f64_from_bits(_bits_of_f64(s) ^ (_bits_of_f64(t) << 63))  # (-1)^k: k's parity
 
 
 @njit(**_fast)
