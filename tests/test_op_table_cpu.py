@@ -30,7 +30,7 @@ from tests.ops import (all_ops, as_numpy_warns, diff_positions, new_example, num
 
 OPS = [op for op in all_ops() if op.jit]
 
-#: Just above the parallel threshold of a kernel with one transcendental op.
+#: Just above the parallel threshold of a kernel with one libm (e.g. float64) transcendental op.
 MEDIUM = numba_cpu.PARALLEL_WORK // (1 + 1000) + 512
 #: Just above the parallel threshold of a kernel with one cheap op (about 1M elements).
 LARGE = numba_cpu.PARALLEL_WORK // 2 + (1 << 14)
@@ -146,10 +146,13 @@ def test_op_table_matches_reference(op, dtype, size):
 
 def test_the_sizes_cross_the_parallel_thresholds():
     x = np.linspace(-2, 2, MEDIUM, dtype=np.float32)
-    assert "parallel=True" in lepton.jit(lnp.sin, backend="cpu").source(x)
+    assert "parallel=True" in lepton.jit(lnp.sin, backend="cpu").source(x.astype(np.float64))
+    # a vectorised float32 transcendental costs 20 adds (render.cost): parallel at LARGE only
+    assert "parallel=True" not in lepton.jit(lnp.sin, backend="cpu").source(x)
     assert "parallel=True" not in lepton.jit(lnp.negative, backend="cpu").source(x)
     x = np.linspace(-2, 2, LARGE, dtype=np.float32)
     assert "parallel=True" in lepton.jit(lnp.negative, backend="cpu").source(x)
+    assert "parallel=True" in lepton.jit(lnp.sin, backend="cpu").source(x)
 
 
 # ----------------------------------------------------------------------------- gradients

@@ -33,12 +33,18 @@ scan_p = Primitive("scan", multiple_results=True)
 def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     run = executable(jaxpr)
     consts, carry, xs = split(args, num_consts, num_carry)
-    ys = [np.empty((length,) + v.aval.shape, v.aval.dtype) for v in jaxpr.outvars[num_carry:]]
+    # A y the body returns twice (a transposed body's cotangent that feeds two sums) is
+    # stacked once and returned twice: no second buffer, no per-step copy into it.
+    first: dict = {}
+    owner = [first.setdefault(v, j) for j, v in enumerate(jaxpr.outvars[num_carry:])]
+    stacks = [np.empty((length,) + v.aval.shape, v.aval.dtype) if owner[j] == j else None
+              for j, v in enumerate(jaxpr.outvars[num_carry:])]
     no_dest = [None] * num_carry
     for i in range(length - 1, -1, -1) if reverse else range(length):
-        outs = run(*consts, *carry, *[x[i] for x in xs], out=no_dest + [y[i, ...] for y in ys])
+        outs = run(*consts, *carry, *[x[i] for x in xs],
+                   out=no_dest + [None if y is None else y[i, ...] for y in stacks])
         carry = outs[:num_carry]
-    return list(carry) + ys
+    return list(carry) + [stacks[o] for o in owner]
 
 
 def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse, unroll):

@@ -38,7 +38,8 @@ DIALECT = NumbaCpu(LOWERINGS)
 allocator.tune()
 
 #: Domain elements x per-element cost (``render.cost``) above which a kernel runs its
-#: prange variant: about 1M elements for one cheap op, 2k for a transcendental one.
+#: prange variant: about 1M elements for one cheap op, 2k for a libm transcendental one,
+#: 100k for a vectorised float32 one (``render.cost``).
 #: ``LEPTON_PARALLEL_WORK`` overrides it (0: always parallel, a huge value: never).
 PARALLEL_WORK = int(os.environ.get("LEPTON_PARALLEL_WORK", 1 << 21))
 
