@@ -18,7 +18,8 @@ from lepton import lax
 from lepton.backends import tiered
 from lepton.backends.cpu.lowering import LOWERINGS
 
-SIZES = [5000, 1_100_000]
+#: 100k: above PARALLEL_WORK for two vectorised float32 transcendentals (``render.cost``)
+SIZES = [100_000, 1_100_000]
 
 
 def _tol(dt):
