@@ -381,3 +381,33 @@ def test_waiting_without_upgrades_returns_once_compiled_code_serves(monkeypatch,
     assert tier.reference_calls == calls  # compiled code answered
     lepton.wait_for_compilation()
     assert "prange(" in tier.source
+
+
+@pytest.mark.skipif(not forked.enabled(), reason="compile children are forked on Linux only")
+def test_fork_warnings_from_at_fork_hooks_do_not_stop_the_compile(monkeypatch, tmp_path):
+    """JAX (and Python 3.12+) warn at every fork of a multi-threaded process; under
+    ``-W error`` that warning must neither fail the compile nor reach the user."""
+    def warn_at_fork():
+        import warnings
+        warnings.warn("os.fork() was called ... this will likely lead to a deadlock",
+                      RuntimeWarning)
+    os.register_at_fork(before=lambda: _FORK_HOOK[0]())
+    _FORK_HOOK[0] = warn_at_fork
+    try:
+        monkeypatch.setenv("LEPTON_TIERED", "1")
+        monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path))
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            child = forked.start(lambda report: report(5))
+            assert child is not None and list(child.stages()) == [5]
+            f = lepton.jit(lambda x: lnp.sqrt(x) * 5 - 2, backend="cpu")
+            x = np.linspace(0, 4, 9).astype(np.float32)
+            f(x)
+            lepton.wait_for_compilation()
+            np.testing.assert_allclose(np.asarray(f(x)), np.sqrt(x) * 5 - 2, rtol=1e-6)
+    finally:
+        _FORK_HOOK[0] = lambda: None
+
+
+_FORK_HOOK = [lambda: None]  # os.register_at_fork cannot unregister: a switchable hook

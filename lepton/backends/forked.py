@@ -125,14 +125,20 @@ def start(work) -> Child | None:
     """Fork a child that runs ``work(report)`` and leaves; ``report(i)`` (0 <= i < 256)
     sends ``i`` to the parent's ``Child.stages()``.  None if no child could be forked."""
     r, w = os.pipe()
+    parent = os.getpid()
     try:
         with contextlib.ExitStack() as held:
             for lock in _locks():
                 held.enter_context(lock)
-            with warnings.catch_warnings():  # Python 3.12+: fork with threads running
-                warnings.simplefilter("ignore", DeprecationWarning)
+            # Python 3.12+ and JAX's at-fork hook warn that a multi-threaded process
+            # forks: right for a child that would use those threads, and this one
+            # never does (nor JAX)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 pid = os.fork()
-    except OSError:
+    except Exception:  # noqa: BLE001 - no child (or a hook raised): compile in a thread
+        if os.getpid() != parent:  # never run the parent's code in a child
+            os._exit(1)
         os.close(r)
         os.close(w)
         return None
@@ -185,13 +191,20 @@ def _end_with_process():
         atexit.register(_at_exit)
 
 
+#: Niceness of children left compiling after the process exits (as the ``warm`` worker):
+#: they fill the cache without slowing what the user runs next.
+EXIT_NICENESS = 10
+
+
 def _at_exit():
-    if os.environ.get("LEPTON_COMPILE_AT_EXIT", "1") != "0":
-        return
+    ending = os.environ.get("LEPTON_COMPILE_AT_EXIT", "1") == "0"
     for pid in list(_live):
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+            if ending:
+                os.kill(pid, signal.SIGKILL)
+            else:
+                os.setpriority(os.PRIO_PROCESS, pid, EXIT_NICENESS)
+        except OSError:
             pass
 
 
