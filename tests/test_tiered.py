@@ -411,3 +411,35 @@ def test_fork_warnings_from_at_fork_hooks_do_not_stop_the_compile(monkeypatch, t
 
 
 _FORK_HOOK = [lambda: None]  # os.register_at_fork cannot unregister: a switchable hook
+
+
+@pytest.mark.skipif(not forked.enabled(), reason="compile children are forked on Linux only")
+def test_forking_takes_its_locks_in_the_order_kernel_compiles_do():
+    """``cache.entry_point`` holds the cache's lock, then Numba's compiler lock; a fork
+    taking them the other way round deadlocked with it (a program compiling in its thread
+    while another forked its children)."""
+    import threading
+
+    from numba.core.compiler_lock import global_compiler_lock
+    holding, go_on = threading.Event(), threading.Event()
+
+    def kernel_compile():  # as cache.entry_point
+        with cache.lock():
+            holding.set()
+            go_on.wait(5)
+            with global_compiler_lock:
+                pass
+
+    started = []
+    compiling = threading.Thread(target=kernel_compile, daemon=True)
+    compiling.start()
+    holding.wait(5)
+    forking = threading.Thread(target=lambda: started.append(forked.start(lambda r: r(1))),
+                               daemon=True)
+    forking.start()
+    time.sleep(0.2)  # the fork now waits for a lock: which one decides
+    go_on.set()
+    compiling.join(10)
+    forking.join(10)
+    assert not compiling.is_alive() and not forking.is_alive(), "deadlock"
+    assert list(started[0].stages()) == [1]

@@ -16,8 +16,8 @@ work or a failure.  A lock held across ``fork`` by a thread the child does not h
 held in the child forever, so: the parent forks only once the backend, Numba and its CPU
 target are loaded (an import half-done by another thread at that instant, say NumPy
 loading a submodule, would hang a child that imported it too); it holds the backend
-import lock, Numba's compiler lock (under which Numba's own lazy imports run) and the
-cache's lock while forking; and it watches the child's CPU time, killing a child that
+import lock, the cache's lock, Numba's compiler lock (under which Numba's own lazy
+imports run) and llvmlite's lock while forking; and it watches the child's CPU time, killing a child that
 stops making progress (``STALL_SECONDS``) and compiling in its own thread instead.  The
 child keeps running if the parent exits, so a short script's kernels still reach the
 cache.  Off with ``LEPTON_COMPILE_PROCESS=0``; not used where ``os.fork`` is missing or
@@ -209,15 +209,22 @@ def _at_exit():
 
 
 def _locks() -> list:
-    """The locks no other thread may hold across the fork: importing a backend (the child
-    may import Numba), Numba's compiler lock and the kernel cache's, where loaded."""
+    """The locks no other thread may hold across the fork, in the order every thread takes
+    them (else two threads could each hold one and wait for the other): importing a
+    backend (the child may import), the kernel cache's (``entry_point`` holds it around a
+    Numba compile), Numba's compiler lock (under which Numba's own lazy imports run), and
+    llvmlite's, which every LLVM call takes, compiling or not (rendering asks LLVM for the
+    host CPU's name)."""
     from . import import_lock
 
     locks = [import_lock]
-    numba_lock = sys.modules.get("numba.core.compiler_lock")
-    if numba_lock is not None:
-        locks.append(numba_lock.global_compiler_lock)
     cache = sys.modules.get(__package__ + ".cache")
     if cache is not None:
         locks.append(cache.lock())
+    numba_lock = sys.modules.get("numba.core.compiler_lock")
+    if numba_lock is not None:
+        locks.append(numba_lock.global_compiler_lock)
+    ffi = sys.modules.get("llvmlite.binding.ffi")
+    if ffi is not None:
+        locks.append(ffi.lib._lock)
     return locks
