@@ -122,8 +122,11 @@ def prepare():
     """Load Numba's CPU target (its typing and lowering registries: ~0.4 s, a SciPy import
     included) now rather than inside the first kernel compile or load: tiered does it
     before forking a compile child, so that the child and the parent's loads skip it."""
+    from numba.core.compiler_lock import global_compiler_lock
     from numba.core.registry import cpu_target
-    cpu_target.target_context.refresh()
+    with global_compiler_lock:  # refreshing beside a compile in another thread breaks it
+        cpu_target.target_context.refresh()  # (a shared registry generator: "already
+        cpu_target.typing_context.refresh()  # executing", seen as a TypingError)
 
 
 def kernel_for(group) -> render.Kernel:
