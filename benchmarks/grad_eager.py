@@ -148,19 +148,25 @@ def _with_aux(f):
     return g
 
 
+def _jax_like(lib, np_like, tree_map, body, args, mode):
+    """lepton and JAX share one API: (the transform for ``mode``, the arguments)."""
+    f = body(np_like)
+    args = tree_map(np_like.asarray, args)
+    if mode == "grad":
+        g = lib.grad(f)
+    elif mode == "grad01":
+        g = lib.grad(f, argnums=(0, 1))
+    elif mode == "value_and_grad":
+        g = lib.value_and_grad(f)
+    else:
+        g = lib.grad(_with_aux(f), has_aux=True)
+    return g, args
+
+
 def make_lepton(body, args, mode):
     import lepton
     import lepton.numpy as lnp
-    f = body(lnp)
-    args = lepton.tree.map(lnp.asarray, args)
-    if mode == "grad":
-        g = lepton.grad(f)
-    elif mode == "grad01":
-        g = lepton.grad(f, argnums=(0, 1))
-    elif mode == "value_and_grad":
-        g = lepton.value_and_grad(f)
-    else:
-        g = lepton.grad(_with_aux(f), has_aux=True)
+    g, args = _jax_like(lepton, lnp, lepton.tree.map, body, args, mode)
     return lambda: g(*args)
 
 
@@ -187,16 +193,7 @@ def make_autograd(body, args, mode):
 def make_jax(body, args, mode):
     import jax
     import jax.numpy as jnp
-    f = body(jnp)
-    args = jax.tree_util.tree_map(jnp.asarray, args)
-    if mode == "grad":
-        g = jax.grad(f)
-    elif mode == "grad01":
-        g = jax.grad(f, argnums=(0, 1))
-    elif mode == "value_and_grad":
-        g = jax.value_and_grad(f)
-    else:
-        g = jax.grad(_with_aux(f), has_aux=True)
+    g, args = _jax_like(jax, jnp, jax.tree_util.tree_map, body, args, mode)
 
     def run():
         with jax.disable_jit():

@@ -182,12 +182,8 @@ def on_disk(jobs) -> bool:
     """Whether every ``(source, signature, target)`` job's kernel file and Numba index are
     in the primary cache folder (file names only: a compile child checks whether the
     program it helped build is complete)."""
-    prev = getattr(_local, "listing", None)
-    _local.listing = {}
-    try:
+    with only_cached():  # (its fresh listing of the folders)
         return all(_on_disk(digest(source, target), target) for source, _, target in jobs)
-    finally:
-        _local.listing = prev
 
 
 def _on_disk(key: str, target: Target) -> bool:

@@ -115,7 +115,7 @@ class Tiered:
         self._meanwhile = reference_tier(backend, self._fallback)  # while compiling
         self._jaxpr, self._backend, self._name = jaxpr, backend, name
         self.reference_calls = 0  # calls answered by the reference interpreter
-        self._child = None  # a forked compile (``forked``), which also finishes after exit
+        self._children = None  # forked compiles (``forked``), which also finish after exit
         self._serving = threading.Event()  # set once compiled code serves (or never will)
         self._handed = threading.Event()  # set once compile children run it (or none will)
         self._compiled = None
@@ -218,13 +218,11 @@ class Tiered:
             if child is None:
                 break
             children.append(child.stages())
-        self._child = children or None
+        self._children = children or None
         self._handed.set()
-        if len(children) < len(shares):
-            return 0, upgradable
         done = 0
         try:
-            if all(next(c, None) == _QUICK for c in children):
+            if len(children) == len(shares) and all(next(c, None) == _QUICK for c in children):
                 with cache.only_cached():
                     self._compiled = device.compile(jaxpr, quick=True)
                 done = 1
@@ -308,7 +306,7 @@ def _compile_at_exit():
     for t in pending:  # a compile about to fork its children: they finish after the exit
         t._handed.wait(max(0.0, deadline - time.monotonic()))
     with _pending_lock:
-        pending = [t for t in _pending if t._error is None and t._child is None]
+        pending = [t for t in _pending if t._error is None and t._children is None]
     if not pending or not import_lock.acquire(blocking=False):
         return  # nothing left, or Numba is still loading: the next run compiles it
     import_lock.release()
