@@ -547,6 +547,49 @@ def test_window_kernels_match_reference(window, strides, padding, computation, i
         _assert_same(jf(arg), lepton.jit(fn, backend="reference")(arg))
 
 
+_DISJOINT = [  # shape, window, strides, padding: windows that never overlap
+    ((4, 8, 8, 5), (1, 2, 2, 1), (1, 2, 2, 1), "VALID"),      # NHWC pooling
+    ((4, 5, 7, 3), (1, 2, 2, 1), (1, 2, 2, 1), "VALID"),      # a remainder row and column
+    ((4, 7, 7, 3), (1, 2, 2, 1), (1, 2, 2, 1), "SAME"),       # padded high side
+    ((2, 3, 8, 8), (1, 1, 2, 2), (1, 1, 2, 2), "VALID"),      # NCHW
+    ((3, 9, 9, 2), (1, 3, 3, 1), (1, 3, 3, 1), ((1, 1), (1, 1), (2, 1), (0, 0))),
+    ((3, 9, 10, 2), (1, 2, 2, 1), (1, 3, 4, 1), "VALID"),     # gaps between windows
+    ((11,), (3,), (3,), ((2, 0),)),                           # rank 1, low padding
+    ((2, 4, 4, 4, 2), (1, 2, 2, 2, 1), (1, 2, 2, 2, 1), "VALID"),
+]
+
+
+@pytest.mark.parametrize("shape,window,strides,padding", _DISJOINT)
+@pytest.mark.parametrize("select", ["max", "min"])
+def test_disjoint_scatter_kernel_matches_reference(shape, window, strides, padding, select):
+    """Max (min) pooling's gradient over windows that do not overlap writes each position
+    once: the same values as the reference's scatter, with ties, NaNs, padding, gaps and
+    remainders, for floats, ints and bools."""
+    from lepton.primitives import conv
+    pads = conv.padtype_to_pads(shape, window, strides, padding) \
+        if isinstance(padding, str) else padding
+    rng = np.random.default_rng(11)
+    xf = rng.integers(-3, 3, shape).astype(np.float32)       # many ties
+    xf.flat[::7] = np.nan
+    xf.flat[1::11] = -np.inf
+    cases = [xf, xf.astype(np.float64), rng.integers(-128, 127, shape).astype(np.int8),
+             rng.integers(0, 2, shape).astype(bool)]
+
+    def ssa(v, x):
+        return conv.select_and_scatter_add_p.bind(
+            v, x, select=select, window_dimensions=window, window_strides=strides,
+            padding=tuple(map(tuple, pads)))
+
+    for x in cases:
+        out = conv._windows_out(x.shape, window, strides, pads)
+        v = (rng.standard_normal(out) * 4).astype(x.dtype)
+        if x.dtype == np.float32 and v.size:
+            v.flat[0] = np.nan                                # only where it is picked
+        jf = lepton.jit(ssa, backend="cpu")
+        assert "direct kernel" in jf.source(v, x)
+        _assert_same(jf(v, x), lepton.jit(ssa, backend="reference")(v, x))
+
+
 # ----------------------------------------------------------------------------- kernel size
 def test_kernel_equation_cap_splits_long_chains(monkeypatch):
     """Past the dialect's cap a chain continues in a new kernel that reads the last value

@@ -5,15 +5,25 @@ are static parameters written into the source (LLVM then unrolls the small windo
 loops).  Measured in the cnn_step benchmark (64x28x28x6 float32, 2x2 max-pooling):
 reduce_window_max 0.9 ms vs 3.2 ms for the NumPy impl, select_and_scatter_add 2.0 ms vs
 5.0 ms.
+
+The gradient of max-pooling, ``select_and_scatter_add``, scatters each window's value onto
+its first max: as a scatter into a zero-filled output, its loop cannot vectorise.  Where
+windows do not overlap (strides >= window, the usual pooling), every input position
+belongs to at most one window, so the kernel writes each position once, the value or a
+zero, without branches; channels-last, that loop vectorises along the channels.  Measured
+(64x28x28x32 float32, 2x2 windows): 0.25 ms against 4.9 ms for the scatter.
 """
 from __future__ import annotations
+
+import itertools
+import math
 
 import numpy as np
 from numba import types
 from numba.np.numpy_support import from_dtype
 
 from .. import cache
-from ..templates import identity
+from ..templates import const, identity
 from .dialect import KERNEL_OPTIONS, TARGET
 
 
@@ -34,15 +44,21 @@ def window_step(eqn, slot):
     kind = p.get("select") or name[len("reduce_window_"):]
     wd, ws, lo = (tuple(int(n) for n in t) for t in (
         p["window_dimensions"], p["window_strides"], (lo for lo, _ in p["padding"])))
-    source = window_source(name, x.ndim, identity(kind, x.dtype),
-                           p.get("select", "max"), wd, ws, lo)
     out = eqn.outvars[0].aval
+    init = identity(kind, x.dtype)
+    disjoint = name == "select_and_scatter_add" and _disjoint(wd, ws, lo)
+    source = disjoint_scatter_source(x.ndim, init, p["select"], const(0, out.dtype), wd, ws,
+                                     lo, [h for _, h in p["padding"]]) if disjoint \
+        else window_source(name, x.ndim, init, p.get("select", "max"), wd, ws, lo)
     arrays = [types.Array(from_dtype(v.aval.dtype), v.aval.ndim, "C")
               for v in eqn.invars + eqn.outvars]
     entry = cache.entry_point(source, tuple(arrays), TARGET)
     ins = [slot(v) for v in eqn.invars]
     so = slot(eqn.outvars[0])
-    alloc = np.zeros if name == "select_and_scatter_add" else np.empty
+    covered = disjoint and all(  # every input position in a window: all of o is written
+        w == s and o * s - lo_ >= n for w, s, lo_, o, n in
+        zip(wd, ws, lo, eqn.invars[0].aval.shape, x.shape))
+    alloc = np.zeros if name == "select_and_scatter_add" and not covered else np.empty
 
     def step(env):
         args = [np.ascontiguousarray(env[i]) for i in ins]
@@ -97,6 +113,58 @@ def window_source(name: str, ndim: int, init: str, select: str, wd, ws, lo) -> s
     lines += ["    " * ndim + ln for ln in post]
     args = "x, o" if reduce else "v, x, o"
     return "\n".join([f"@njit({KERNEL_OPTIONS})", f"def kernel({args}):"]
+                     + ["    " + ln for ln in lines]) + "\n"
+
+
+#: Most window positions that ``disjoint_scatter_source`` writes out one by one.
+MAX_TAPS = 16
+
+
+def _disjoint(wd, ws, lo) -> bool:
+    """Whether windows never overlap (nor start before a negative low padding) and are
+    small enough to unroll: the case of ``disjoint_scatter_source``."""
+    return all(s >= w and low >= 0 for w, s, low in zip(wd, ws, lo)) and \
+        math.prod(wd) <= MAX_TAPS
+
+
+def disjoint_scatter_source(ndim: int, init: str, select: str, zero: str, wd, ws, lo,
+                            hi) -> str:
+    """Source of ``kernel(v, x, o)`` for select_and_scatter_add over windows that do not
+    overlap: for each window, its taps (row-major) are read, the first max (min; NaN
+    first, as ``window_source``) is picked with selects, and every tap inside ``x`` is
+    written: ``v`` at the pick, ``zero`` elsewhere.  Padded taps read ``init`` and are
+    never written; positions outside every window are left to the caller (a zero-filled
+    ``o``).  Dimensions without padding need no bounds checks."""
+    j = ", ".join(f"j{d}" for d in range(ndim))
+    lines = ["    " * d + f"for j{d} in range(v.shape[{d}]):" for d in range(ndim)]
+    pad = "    " * ndim
+    taps = list(itertools.product(*(range(w) for w in wd)))
+    cmp = ">" if select == "max" else "<"
+    for t, ks in enumerate(taps):
+        index = ", ".join(_affine(f"j{d}", ws[d], str(k) if k else None, lo[d])
+                          for d, k in enumerate(ks))
+        checks = [f"0 <= {_affine(f'j{d}', ws[d], str(k) if k else None, lo[d])} < x.shape[{d}]"
+                  for d, k in enumerate(ks) if lo[d] or hi[d]]
+        inside = " and ".join(checks)
+        lines.append(pad + f"i{t} = ({index})")
+        if checks:
+            lines += [pad + f"n{t} = {inside}", pad + f"a{t} = x[i{t}] if n{t} else {init}"]
+        else:
+            lines.append(pad + f"a{t} = x[i{t}]")
+        if t == 0:
+            lines += [pad + "best = a0", pad + "pick = 0"]
+        else:
+            lines += [pad + f"take = a{t} {cmp} best or (a{t} != a{t} and best == best)",
+                      pad + f"best = a{t} if take else best",
+                      pad + f"pick = {t} if take else pick"]
+    lines += [pad + f"g = v[{j}]", pad + f"z = {zero}"]
+    for t, ks in enumerate(taps):
+        store = f"o[i{t}] = g if pick == {t} else z"
+        if any(lo[d] or hi[d] for d in range(ndim)):
+            lines += [pad + f"if n{t}:", pad + "    " + store]
+        else:
+            lines.append(pad + store)
+    return "\n".join([f"@njit({KERNEL_OPTIONS})", "def kernel(v, x, o):"]
                      + ["    " + ln for ln in lines]) + "\n"
 
 
