@@ -94,19 +94,25 @@ class Child:
             return None
 
 
-def width(jobs: int) -> int:
-    """How many children share ``jobs`` kernels: one per core this process may run on
-    (at most 8), or ``LEPTON_COMPILE_PROCESSES``.  The running program shares the cores
-    with them: it is usually waiting for them, or running slow reference steps."""
+def width(jobs: int, caller_waits: bool = False) -> int:
+    """How many children share ``jobs`` kernels: one per core this process may run on but
+    one, which the running program keeps for its reference steps (at most 8, at least 1);
+    every core when the caller only waits for the compile (``caller_waits``);
+    ``LEPTON_COMPILE_PROCESSES`` overrides both.  Measured on 2 cores, cold: a second
+    child shared the core of a running loop and slowed its steps 1.5-2x (mlp_step 38 ->
+    72 ms, cnn_step 13 -> 20 ms, the stax_train CNN 78 -> 146 ms) for little sooner
+    compiled code (mlp 2.44 vs 2.50 s, cnn 5.0 vs 4.6 s); but Keras ``fit``, which waits,
+    got its compiled step at 3.1-3.3 s with two children against 4.5-4.6 s with one."""
     try:
         wanted = int(os.environ.get("LEPTON_COMPILE_PROCESSES", "0"))
     except ValueError:
         wanted = 0
     if wanted < 1:
         try:
-            wanted = min(len(os.sched_getaffinity(0)), 8)
+            cores = len(os.sched_getaffinity(0))
         except (AttributeError, OSError):
-            wanted = min(os.cpu_count() or 1, 8)
+            cores = os.cpu_count() or 1
+        wanted = min(cores if caller_waits else cores - 1, 8)
     return max(1, min(wanted, jobs))
 
 

@@ -23,6 +23,7 @@ both modes: see ``compile_now`` for the synchronous one.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import sys
@@ -211,7 +212,7 @@ class Tiered:
                     _mark(self._marker)  # the next process loads it all at once
             return run
 
-        shares = forked.share_out(quick_jobs, forked.width(len(quick_jobs)))
+        shares = forked.share_out(quick_jobs, forked.width(len(quick_jobs), _waiting[0] > 0))
         children = []
         for i, share in enumerate(shares):
             child = forked.start(work(share, extra if i == 0 else ()))
@@ -328,6 +329,23 @@ def _compile_at_exit():
                 _mark(path)
     except Exception:  # noqa: BLE001 - a missed warm-up costs the next run a compile only
         pass
+
+
+_waiting = [0]  # callers inside ``waiting()``
+
+
+@contextlib.contextmanager
+def waiting():
+    """Declare that the calls in this block will wait for their compiles rather than run
+    reference steps meanwhile (as Keras ``fit`` does): their compile children then take
+    every core (``forked.width``)."""
+    with _pending_lock:
+        _waiting[0] += 1
+    try:
+        yield
+    finally:
+        with _pending_lock:
+            _waiting[0] -= 1
 
 
 def wait_for_compilation(upgrades: bool = True):

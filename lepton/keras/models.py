@@ -8,6 +8,7 @@ model; ``save`` / ``load_model`` write them with ``lepton.save`` (no pickle).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
@@ -22,7 +23,7 @@ from .. import random
 from .. import stax
 from ..serialization import load as _load, save as _save
 from ..transforms.autodiff import value_and_grad
-from ..transforms.jit import jit, wait_for_compilation
+from ..transforms.jit import jit, wait_for_compilation, waiting
 from ..tree import flatten, leaves, unflatten
 from . import callbacks as cbks
 from . import data as kdata
@@ -632,11 +633,13 @@ class Sequential:
                     self._stream_batch(source, batch, b, "fit", True)
                 cb.on_train_batch_begin(b)
                 t0 = time.perf_counter()
-                opt_state, state, sums = self._train_step(step, opt_state, state, xb, yb, wb,
-                                                          key, np.float32(1 / len(xb)),
-                                                          self._lr_argument())
+                with waiting() if not compiled else contextlib.nullcontext():
+                    opt_state, state, sums = self._train_step(
+                        step, opt_state, state, xb, yb, wb, key, np.float32(1 / len(xb)),
+                        self._lr_argument())
+                    if not compiled:
+                        wait_for_compilation(upgrades=False)  # the rest upgrades meanwhile
                 if not compiled:
-                    wait_for_compilation(upgrades=False)  # the rest upgrades meanwhile
                     totals += [float(s) for s in sums]
                     dt = time.perf_counter() - t0
                     bar.exclude(dt)

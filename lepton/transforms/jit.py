@@ -119,6 +119,11 @@ def wait_for_compilation(upgrades: bool = True):
     tiered.wait_for_compilation(upgrades)
 
 
+#: ``with waiting():`` calls in the block wait for their compiles instead of running
+#: reference steps meanwhile, so the compile may take every core (``tiered.waiting``).
+waiting = tiered.waiting
+
+
 # ----------------------------------------------------------------------------- the primitive
 def _jit_impl(*args, jaxpr, backend, name):
     exe = executable(jaxpr, backend, name)
