@@ -338,7 +338,6 @@ def _windows(x, fill, window_dimensions, window_strides, padding):
 # (``_ssa_generic``, ``_sga_generic``, each reduce_window primitive's ``generic``), which
 # they hand over to where a window has too many taps for its number of windows to pay for
 # the Python-level loop.
-_MAX_TAPS = 64
 
 
 def _taps(xp, window_dimensions, window_strides, out_shape):
@@ -348,11 +347,13 @@ def _taps(xp, window_dimensions, window_strides, out_shape):
             for offs in itertools.product(*(range(w) for w in window_dimensions))]
 
 
-def _use_taps(x, window_dimensions, out_shape):
-    """Whether the tap loop beats the generic gather (a few taps, or many windows each)."""
+def _use_taps(x, window_dimensions, out_shape, few=16, per_tap=1024):
+    """Whether the tap loop beats the generic gather: at most ``few`` taps, or at least
+    ``per_tap`` windows for each tap (each tap costs a few ufunc calls, ~10 us for a
+    select's, ~3 us for a reduction's; the generic's cost grows with windows x taps)."""
     taps = int(np.prod(window_dimensions))
     return (x.ndim > 0 and x.dtype.itemsize in (1, 2, 4, 8) and x.dtype.kind in "biuf"
-            and (taps <= _MAX_TAPS or int(np.prod(out_shape)) >= 256 * taps))
+            and (taps <= few or int(np.prod(out_shape)) >= per_tap * taps))
 
 
 def _bits(a):
@@ -423,7 +424,8 @@ def _reduce_window_prim(computation, np_reduce, kinds, what):
         # A float sum is left to the generic path: np.sum's order over the window axes is
         # NumPy's choice, and a tap-order sum would round differently.
         out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
-        if (0 in out_shape or x.size == 0 or not _use_taps(x, window_dimensions, out_shape)
+        if (0 in out_shape or x.size == 0
+                or not _use_taps(x, window_dimensions, out_shape, few=64, per_tap=64)
                 or (computation == "sum" and x.dtype.kind == "f")):
             return generic(x, window_dimensions=window_dimensions,
                            window_strides=window_strides, padding=padding)
