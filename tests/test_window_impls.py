@@ -69,8 +69,9 @@ def test_select_and_scatter_add_matches_generic(case, select):
     out = conv._windows_out(shape, params["window_dimensions"], params["window_strides"],
                             params["padding"])
     s = _values(rng, out, dtype, special)
-    _same(conv._ssa_impl(s, x, select=select, **params),
-          conv._ssa_generic(s, x, select=select, **params))
+    with np.errstate(over="ignore"):  # overlapping float16 sums may overflow to inf
+        want = conv._ssa_generic(s, x, select=select, **params)
+    _same(conv._ssa_impl(s, x, select=select, **params), want)
 
 
 @settings(max_examples=300, **_SETTINGS)

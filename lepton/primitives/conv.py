@@ -576,10 +576,10 @@ def _ssa_impl(s, x, *, select, window_dimensions, window_strides, padding):
     acc = np.zeros(padded, np.float64 if s.dtype.kind == "f" else s.dtype)
     src = _bits(s.astype(acc.dtype))
     taps = _taps(acc, window_dimensions, window_strides, out_shape)
-    with np.errstate(all="ignore"):  # inf + -inf is NaN, silently, as in np.bincount
-        for tap, sel in zip(taps[::-1], masks[::-1]):
+    with np.errstate(all="ignore"):  # inf + -inf is NaN, silently, as in np.bincount;
+        for tap, sel in zip(taps[::-1], masks[::-1]):  # a sum past float16's range is inf
             tap += (src & _mask(sel, acc.dtype.itemsize)).view(acc.dtype)
-    return acc.astype(s.dtype, copy=False)[crop]
+        return acc.astype(s.dtype, copy=False)[crop]
 
 
 def _select_rule(name, gather):
