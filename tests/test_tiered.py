@@ -443,3 +443,34 @@ def test_forking_takes_its_locks_in_the_order_kernel_compiles_do():
     forking.join(10)
     assert not compiling.is_alive() and not forking.is_alive(), "deadlock"
     assert list(started[0].stages()) == [1]
+
+
+def test_compile_children_leave_a_running_program_a_core(monkeypatch):
+    """One child per core but one, which the program keeps for its reference steps; every
+    core for a caller that only waits (``waiting``); at least one; the variable decides."""
+    monkeypatch.delenv("LEPTON_COMPILE_PROCESSES", raising=False)
+    for cores, running, waits in ((4, 3, 4), (2, 1, 2), (1, 1, 1), (16, 8, 8)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert forked.width(100) == running and forked.width(100, True) == waits
+        assert forked.width(1) == forked.width(1, True) == 1  # never more than the jobs
+    monkeypatch.setenv("LEPTON_COMPILE_PROCESSES", "3")
+    assert forked.width(100) == forked.width(100, True) == 3
+
+
+@pytest.mark.skipif(not forked.enabled(), reason="compile children are forked on Linux only")
+def test_a_caller_that_waits_compiles_on_every_core(monkeypatch, tmp_path):
+    """Keras ``fit`` waits for its first step's compile: inside ``waiting()`` the children
+    are as many as the cores; outside it, a core is left to the running program."""
+    monkeypatch.setenv("LEPTON_TIERED", "1")
+    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path))
+    asked = []
+    real = forked.width
+    monkeypatch.setattr(forked, "width", lambda jobs, waits=False: asked.append(waits)
+                        or real(jobs, waits))
+    x = np.linspace(-3, 3, 64).astype(np.float32)
+    with tiered.waiting():
+        lepton.jit(lambda v: lnp.sin(v) * 2 + 1, backend="cpu")(x)
+        lepton.wait_for_compilation()
+    lepton.jit(lambda v: lnp.cos(v) * 2 - 1, backend="cpu")(x)
+    lepton.wait_for_compilation()
+    assert asked == [True, False]
