@@ -467,6 +467,9 @@ def test_a_caller_that_waits_compiles_on_every_core(monkeypatch, tmp_path):
     real = forked.width
     monkeypatch.setattr(forked, "width", lambda jobs, waits=False: asked.append(waits)
                         or real(jobs, waits))
+    from lepton.backends import cache
+    monkeypatch.setattr(cache, "_entries", {})  # kernels this process has not seen:
+    monkeypatch.setattr(cache, "_dispatchers", {})  # each program forks children
     x = np.linspace(-3, 3, 64).astype(np.float32)
     with tiered.waiting():
         lepton.jit(lambda v: lnp.sin(v) * 2 + 1, backend="cpu")(x)

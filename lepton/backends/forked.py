@@ -21,7 +21,9 @@ imports run) and llvmlite's lock while forking; and it watches the child's CPU t
 stops making progress (``STALL_SECONDS``) and compiling in its own thread instead.  The
 child keeps running if the parent exits, so a short script's kernels still reach the
 cache.  Off with ``LEPTON_COMPILE_PROCESS=0``; not used where ``os.fork`` is missing or
-unsafe (Windows, macOS): tiered then compiles in its thread.
+unsafe (Windows, macOS): tiered then compiles in its thread.  A child's failure is silent
+(the parent's own compile reports it); ``LEPTON_DEBUG_CHILD=PREFIX`` writes the child's
+traceback to ``PREFIX-<pid>.txt``.
 """
 from __future__ import annotations
 
@@ -156,7 +158,10 @@ def start(work) -> Child | None:
             work(functools.partial(_report, w))
             code = 0
         except BaseException:  # noqa: BLE001 - the parent compiles what is missing
-            pass
+            if os.environ.get("LEPTON_DEBUG_CHILD"):
+                import traceback
+                with open(f"{os.environ['LEPTON_DEBUG_CHILD']}-{os.getpid()}.txt", "w") as f:
+                    traceback.print_exc(file=f)
         finally:
             os._exit(code)
     os.close(w)
