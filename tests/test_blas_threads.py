@@ -91,3 +91,45 @@ def test_neighbours_count_other_processes_only(monkeypatch):
     assert n.contended() is True    # 1.9 cores busy, 1.0 ours: 0.9 elsewhere
     assert n.contended() is False   # 0.6 busy, 0.5 ours: 0.1 elsewhere
     assert n.contended() is False   # within the window: no new sample
+
+
+def test_a_program_without_prange_kernels_gives_blas_every_thread_when_free(monkeypatch):
+    """No OpenMP threads to share the cores with: BLAS gets them all for the whole call
+    (while no other process keeps them busy); a program with a prange kernel, or a loop
+    body big enough to get one, keeps BLAS at one thread."""
+    from lepton.backends.cpu import backend
+    controls = blas_threads.blas_controls()
+    if controls is None or controls[2] < 2:
+        pytest.skip("needs a multi-threaded OpenBLAS")
+    set_threads, get_threads, most = controls
+    monkeypatch.delenv("LEPTON_BLAS_THREADS", raising=False)
+    inside = []
+
+    def spy(x):
+        inside.append(get_threads())
+        return x
+
+    def f(a, b):
+        return lepton.pure_callback(spy, a, a @ b) * 2
+
+    a = np.ones((16, 16), np.float32)
+    big = np.ones(1 << 22, np.float32)
+
+    def g(a, b, v):
+        return lepton.pure_callback(spy, a, a @ b), lepton.numpy.tanh(v) * 3
+
+    def body(c, v):
+        return c + lepton.numpy.tanh(v).sum(), None
+
+    def h(a, b, vs):
+        return lepton.pure_callback(spy, a, a @ b), lepton.lax.scan(body, 0.0, vs)[0]
+
+    monkeypatch.setattr(backend, "PARALLEL_WORK", 1 << 21)
+    cases = [(f, (a, a), most), (g, (a, a, big), 1),
+             (h, (a, a, np.ones((3, 1 << 17), np.float32)), 1)]
+    for busy in (False, True):
+        monkeypatch.setattr(blas_threads.neighbours, "contended", lambda: busy)
+        for fn, args, free in cases:
+            inside.clear()
+            lepton.jit(fn, backend="cpu")(*args)
+            assert inside == [1 if busy else free], (fn.__name__, busy)

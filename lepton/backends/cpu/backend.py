@@ -30,7 +30,7 @@ from .. import cache, driver, render, schedule  # noqa: E402
 from ..index import Nest  # noqa: E402
 from ..reference import _as_dtype  # noqa: E402
 from . import allocator, blas_threads  # noqa: E402
-from .dialect import TARGET, NumbaCpu, parallel, serial_only  # noqa: E402
+from .dialect import TARGET, NumbaCpu, granted, parallel, serial_only  # noqa: E402
 from .lowering import LOWERINGS  # noqa: E402
 
 DIALECT = NumbaCpu(LOWERINGS)
@@ -61,7 +61,7 @@ def _compile(jaxpr: Jaxpr):
     if jaxpr.constvars:
         raise ValueError("the cpu backend takes consts as leading arguments; "
                          "pass a jaxpr without constvars")
-    before = cache.stats.numba_compiles
+    before, prange_before = cache.stats.numba_compiles, granted()
     slots: dict = {}
     template: list = []
 
@@ -115,7 +115,34 @@ def _compile(jaxpr: Jaxpr):
     run = drive.build(check)
     run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
     # no NumPy warnings from host steps (inf * 0 in a product...), as in JAX
-    return blas_threads.limited(quiet(run) if host_steps else run)
+    serial = granted() == prange_before and not _large_inner_values(jaxpr)
+    return blas_threads.limited(quiet(run) if host_steps else run, serial)
+
+
+#: Elements from which a value computed inside a loop body may get a prange kernel when
+#: the body compiles (at its first run, after the program's BLAS policy is set).
+INNER_PARALLEL_ELEMENTS = 1 << 16
+
+
+def _large_inner_values(jaxpr: Jaxpr, inner: bool = False) -> bool:
+    """Whether a loop or branch body of ``jaxpr`` computes a value large enough for a
+    prange kernel (``INNER_PARALLEL_ELEMENTS``)."""
+    for e in jaxpr.eqns:
+        if inner and any(int(np.prod(v.aval.shape)) >= INNER_PARALLEL_ELEMENTS
+                         for v in e.outvars):
+            return True
+        for sub in _sub_jaxprs(e.params):
+            if _large_inner_values(sub, True):
+                return True
+    return False
+
+
+def _sub_jaxprs(params):
+    for v in params.values():
+        for item in v if isinstance(v, (tuple, list)) else (v,):
+            sub = getattr(item, "jaxpr", item)
+            if isinstance(sub, Jaxpr):
+                yield sub
 
 
 def prepare():

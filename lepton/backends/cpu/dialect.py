@@ -64,6 +64,7 @@ class NumbaCpu(render.Dialect):
 class _Quick(threading.local):
     active = False
     demoted = 0  # kernels compiled serial that would have been parallel
+    granted = 0  # kernels given their prange variant, ever (``granted``)
 
 
 _quick = _Quick()
@@ -90,4 +91,11 @@ def parallel(wanted: bool) -> bool:
     if wanted and _quick.active:
         _quick.demoted += 1
         return False
+    _quick.granted += wanted
     return wanted
+
+
+def granted() -> int:
+    """prange kernels chosen so far in this thread: a compile that adds none makes a
+    program whose kernels leave the other cores to BLAS (``blas_threads.limited``)."""
+    return _quick.granted
