@@ -27,11 +27,25 @@ from ..templates import const, identity
 from .dialect import KERNEL_OPTIONS, TARGET
 
 
+#: Bytes of a vector register: LLVM vectorises a loop this many bytes at a time.
+VECTOR_BYTES = 64
+
+
 def emit(eqn, slot, drive) -> bool:
     """Add ``eqn`` (a window primitive) to ``drive`` as a direct kernel; False (the NumPy
-    impl runs it) for operands that are not booleans or real numbers."""
+    impl runs it) for operands that are not booleans or real numbers, and for a scatter
+    over disjoint windows whose innermost, unpooled axis is shorter than a vector: its
+    loop then never reaches LLVM's vector body (2 cores, 64x28x28xC float32, 2x2 windows:
+    C=6 0.83 ms, C=8 1.27, C=12 1.9 against the NumPy impl's 0.61, 0.70, 0.80; C=16 0.12)."""
     if not all(v.aval.dtype.kind in "biuf" for v in eqn.invars):
         return False
+    if eqn.prim.name == "select_and_scatter_add":
+        x, p = eqn.invars[-1].aval, eqn.params
+        lo = [low for low, _ in p["padding"]]
+        short = x.ndim and p["window_dimensions"][-1] == 1 and \
+            x.shape[-1] * x.dtype.itemsize < VECTOR_BYTES
+        if short and _disjoint(p["window_dimensions"], p["window_strides"], lo):
+            return False
     drive.call(window_step(eqn, slot), [slot(v) for v in eqn.invars],
                [slot(v) for v in eqn.outvars])
     return True
