@@ -34,18 +34,14 @@ VECTOR_BYTES = 64
 def emit(eqn, slot, drive) -> bool:
     """Add ``eqn`` (a window primitive) to ``drive`` as a direct kernel; False (the NumPy
     impl runs it) for operands that are not booleans or real numbers, and for a scatter
-    over disjoint windows whose innermost, unpooled axis is shorter than a vector: its
-    loop then never reaches LLVM's vector body (2 cores, 64x28x28xC float32, 2x2 windows:
-    C=6 0.83 ms, C=8 1.27, C=12 1.9 against the NumPy impl's 0.61, 0.70, 0.80; C=16 0.12)."""
+    over disjoint windows whose innermost, unpooled axis is shorter than a vector (its
+    loop never reaches LLVM's vector body: 64x28x28xC float32, 2x2 windows: C=6 0.83 ms,
+    C=8 1.27, C=12 1.9 against the NumPy impl's 0.61, 0.70, 0.80; C=16 0.12) unless
+    ``flat_scatter_source`` applies (C=6: 0.29 ms)."""
     if not all(v.aval.dtype.kind in "biuf" for v in eqn.invars):
         return False
-    if eqn.prim.name == "select_and_scatter_add":
-        x, p = eqn.invars[-1].aval, eqn.params
-        lo = [low for low, _ in p["padding"]]
-        short = x.ndim and p["window_dimensions"][-1] == 1 and \
-            x.shape[-1] * x.dtype.itemsize < VECTOR_BYTES
-        if short and _disjoint(p["window_dimensions"], p["window_strides"], lo):
-            return False
+    if eqn.prim.name == "select_and_scatter_add" and _short(eqn) and not _rows(eqn):
+        return False
     drive.call(window_step(eqn, slot), [slot(v) for v in eqn.invars],
                [slot(v) for v in eqn.outvars])
     return True
@@ -61,11 +57,26 @@ def window_step(eqn, slot):
     out = eqn.outvars[0].aval
     init = identity(kind, x.dtype)
     disjoint = name == "select_and_scatter_add" and _disjoint(wd, ws, lo)
-    source = disjoint_scatter_source(x.ndim, init, p["select"], const(0, out.dtype), wd, ws,
-                                     lo, [h for _, h in p["padding"]]) if disjoint \
-        else window_source(name, x.ndim, init, p.get("select", "max"), wd, ws, lo)
-    arrays = [types.Array(from_dtype(v.aval.dtype), v.aval.ndim, "C")
-              for v in eqn.invars + eqn.outvars]
+    hi = [h for _, h in p["padding"]]
+    zero = const(0, out.dtype)
+    flat = disjoint and _short(eqn)  # then ``emit`` made sure ``_rows`` holds
+    if flat:
+        source = flat_scatter_source(x.ndim - 2, init, p["select"], zero, wd[:-2], ws[:-2],
+                                     lo[:-2], hi[:-2], wd[-2])
+    elif disjoint:
+        source = disjoint_scatter_source(x.ndim, init, p["select"], zero, wd, ws, lo, hi)
+    else:
+        source = window_source(name, x.ndim, init, p.get("select", "max"), wd, ws, lo)
+    ranks = [v.aval.ndim - flat for v in eqn.invars + eqn.outvars]
+    arrays = [types.Array(from_dtype(v.aval.dtype), r, "C")
+              for v, r in zip(eqn.invars + eqn.outvars, ranks)]
+    tables = ()
+    if flat:  # a row's column tap and pooled position, per element (``flat_scatter_source``)
+        c, w = x.shape[-1], wd[-2]
+        f = np.arange(x.shape[-2] * c)
+        tables = (((f // c) % w).astype(np.int32), ((f // (w * c)) * c + f % c).astype(np.int32))
+        arrays += [types.Array(types.int32, 1, "C")] * 2 + [types.int64]
+        tables += (c,)
     entry = cache.entry_point(source, tuple(arrays), TARGET)
     ins = [slot(v) for v in eqn.invars]
     so = slot(eqn.outvars[0])
@@ -73,14 +84,35 @@ def window_step(eqn, slot):
         w == s and o * s - lo_ >= n for w, s, lo_, o, n in
         zip(wd, ws, lo, eqn.invars[0].aval.shape, x.shape))
     alloc = np.zeros if name == "select_and_scatter_add" and not covered else np.empty
+    shapes = [v.aval.shape[:-2] + (-1,) if flat else v.aval.shape for v in eqn.invars]
 
     def step(env):
-        args = [np.ascontiguousarray(env[i]) for i in ins]
+        args = [np.ascontiguousarray(env[i]).reshape(sh) for i, sh in zip(ins, shapes)]
         o = alloc(out.shape, out.dtype)
-        entry(*args, o)
+        entry(*args, o.reshape(shapes[-1]) if flat else o, *tables)
         env[so] = o
 
     return step
+
+
+def _short(eqn) -> bool:
+    """Whether a disjoint scatter's innermost axis is unpooled and shorter than a vector."""
+    x, p = eqn.invars[-1].aval, eqn.params
+    return bool(x.ndim and p["window_dimensions"][-1] == 1 and _disjoint(
+        p["window_dimensions"], p["window_strides"], [lo for lo, _ in p["padding"]])
+        and x.shape[-1] * x.dtype.itemsize < VECTOR_BYTES)
+
+
+def _rows(eqn) -> bool:
+    """Whether ``flat_scatter_source`` can run scatter ``eqn``: an unpooled innermost
+    axis, and windows along the one before it that tile it exactly (window = stride, no
+    padding, no remainder)."""
+    x, p = eqn.invars[-1].aval, eqn.params
+    wd, ws, pad = p["window_dimensions"], p["window_strides"], p["padding"]
+    if x.ndim < 2 or wd[-1] != 1 or ws[-1] != 1 or tuple(pad[-1]) != (0, 0):
+        return False
+    return wd[-2] == ws[-2] and tuple(pad[-2]) == (0, 0) and x.shape[-2] % wd[-2] == 0 \
+        and x.shape[-2] > 0
 
 
 def window_source(name: str, ndim: int, init: str, select: str, wd, ws, lo) -> str:
@@ -180,6 +212,53 @@ def disjoint_scatter_source(ndim: int, init: str, select: str, zero: str, wd, ws
             lines.append(pad + store)
     return "\n".join([f"@njit({KERNEL_OPTIONS})", "def kernel(v, x, o):"]
                      + ["    " + ln for ln in lines]) + "\n"
+
+
+def flat_scatter_source(nlead: int, init: str, select: str, zero: str, wd, ws, lo, hi,
+                        w: int) -> str:
+    """Source of ``kernel(v, x, o, tap, pos, c)`` for a disjoint scatter whose innermost
+    axis (``c`` long) is unpooled and short and whose windows tile the axis before it
+    exactly, ``w`` wide (``_rows``).  The last two axes are merged: rows of ``x`` and ``o``
+    are W*c long, ``v``'s W/w*c.  The innermost loop runs along a whole row, long whatever
+    c is: element ``f`` is column tap ``tap[f]`` of the window at ``v`` row position
+    ``pos[f]`` (tables from the caller); it reads its window's taps (the row at
+    ``f - tap[f]*c + k*c``), picks the first max (min; NaN first) in row-major window order
+    and writes its own value: ``v`` if it is the pick, ``zero`` otherwise.  Each element
+    redoes its window's selection.  The ``nlead`` leading axes are windowed (``wd``,
+    ``ws``, ``lo``, ``hi``) as in ``disjoint_scatter_source``."""
+    j = "".join(f"j{d}, " for d in range(nlead))
+    lines = ["    " * d + f"for j{d} in range(v.shape[{d}]):" for d in range(nlead)]
+    pad = "    " * (nlead + 1)
+    lines += ["    " * nlead + "for f in range(x.shape[-1]):",
+              pad + "t = tap[f]", pad + "b = f - t * c"]
+    cmp = ">" if select == "max" else "<"
+    checked = any(lo[d] or hi[d] for d in range(nlead))
+    rows = list(itertools.product(*(range(n) for n in wd)))
+    n = 0
+    for r, ks in enumerate(rows):
+        idx = [_affine(f"j{d}", ws[d], str(k) if k else None, lo[d]) for d, k in enumerate(ks)]
+        rows[r] = "".join(i + ", " for i in idx)
+        if checked:
+            inside = " and ".join(f"0 <= {i} < x.shape[{d}]" for d, i in enumerate(idx)
+                                  if lo[d] or hi[d])
+            lines.append(pad + f"n{r} = {inside}")
+        for k in range(w):
+            read = f"x[{rows[r]}b{f' + {k} * c' if k else ''}]"
+            lines.append(pad + (f"a{n} = {read} if n{r} else {init}" if checked
+                                else f"a{n} = {read}"))
+            if n == 0:
+                lines += [pad + "best = a0", pad + "pick = 0"]
+            else:
+                lines += [pad + f"take = a{n} {cmp} best or (a{n} != a{n} and best == best)",
+                          pad + f"best = a{n} if take else best",
+                          pad + f"pick = {n} if take else pick"]
+            n += 1
+    lines += [pad + f"g = v[{j}pos[f]]", pad + f"z = {zero}"]
+    for r, row in enumerate(rows):
+        store = f"o[{row}f] = g if pick == {r * w} + t else z"
+        lines += [pad + f"if n{r}:", pad + "    " + store] if checked else [pad + store]
+    return "\n".join([f"@njit({KERNEL_OPTIONS})", "def kernel(v, x, o, tap, pos, c):"]
+                      + ["    " + ln for ln in lines]) + "\n"
 
 
 def _affine(j: str, stride: int, k: str | None, lo: int) -> str:
