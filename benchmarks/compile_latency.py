@@ -12,7 +12,10 @@ in the same rounds, alternating with lepton, and the table reports medians over 
 
 "Time to steady" is the elapsed time, from the first call's start, to the end of the
 last step that was still slower than 1.3x the steady-state median (the median of the
-last third of the steps): after it, every step runs at compiled speed.
+last third of the steps): after it, every step runs at compiled speed.  "Meanwhile" is
+the median of the calls before that (the first excluded): what a step costs while the
+kernels compile; ``lepton-eager`` runs the same step with ``disable_jit`` (up to 40
+calls), lepton's eager speed, which the issue bounds it by (<= 1.3x).
 """
 from __future__ import annotations
 
@@ -142,15 +145,19 @@ def _block(lib, out):
 def child(lib, name, steps):
     """Runs in a fresh process: time every call of a loop of ``steps`` calls."""
     t_start = time.perf_counter()
+    eager = lib == "lepton-eager"  # the same step with jit off: lepton's eager speed
+    lib = "lepton" if eager else lib
     maker = {"lepton": _lepton, "jax": _jax, "torch": _torch}[lib]
     step, kind = maker(name)
     args = _args(kind, lib)
     t_ready = time.perf_counter()
     times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        _block(lib, step(*args))
-        times.append(time.perf_counter() - t0)
+    import contextlib
+    with (__import__("lepton").disable_jit() if eager else contextlib.nullcontext()):
+        for _ in range(min(steps, 40) if eager else steps):
+            t0 = time.perf_counter()
+            _block(lib, step(*args))
+            times.append(time.perf_counter() - t0)
     out = summarise(times)
     out["import_and_build"] = t_ready - t_start
     if lib == "lepton":  # outside the timed loop: leave a full cache for the warm process
@@ -162,8 +169,10 @@ def child(lib, name, steps):
 def summarise(times):
     steady = statistics.median(times[-max(3, len(times) // 3):])
     last_slow = max((i for i, t in enumerate(times) if t > SLOW * steady), default=-1)
+    meanwhile = times[1:last_slow + 1]  # the calls after the first, before steady speed
     return {"first_call": times[0], "to_steady": sum(times[:last_slow + 1]),
-            "all_steps": sum(times), "steady": steady, "steps": len(times)}
+            "all_steps": sum(times), "steady": steady, "steps": len(times),
+            "meanwhile": statistics.median(meanwhile) if meanwhile else steady}
 
 
 def run_child(lib, name, steps, env):
@@ -187,14 +196,15 @@ def main():
     ap.add_argument("--only", action="append", choices=WORKLOADS)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--libs", default="lepton,jax,torch")
+    ap.add_argument("--libs", default="lepton,lepton-eager,jax,torch")
     ap.add_argument("--child")
     a = ap.parse_args()
     if a.child:
         print(json.dumps(child(a.child, a.only[0], a.steps)))
         return
     names = a.only or WORKLOADS
-    libs = [lib for lib in a.libs.split(",") if lib == "lepton" or installed(lib)]
+    libs = [lib for lib in a.libs.split(",")
+            if lib in ("lepton", "lepton-eager") or installed(lib)]
     results = {}
     for _ in range(a.rounds):
         for name in names:
@@ -215,7 +225,7 @@ def main():
     print(f"\nmedians over {a.rounds} round(s); seconds; steady in ms; time to steady = "
           f"until every later step is within {SLOW}x the steady step")
     print(f"{'workload':24s} {'library':13s} {'first call':>10s} {'to steady':>10s} "
-          f"{'N steps':>9s} {'steady ms':>10s}")
+          f"{'N steps':>9s} {'steady ms':>10s} {'meanwhile ms':>13s}")
     for (name, lib), runs in results.items():
         runs = [r for r in runs if r]
         if not runs:
@@ -223,7 +233,8 @@ def main():
             continue
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         print(f"{name:24s} {lib:13s} {med['first_call']:10.2f} {med['to_steady']:10.2f} "
-              f"{med['all_steps']:9.2f} {med['steady'] * 1e3:10.2f}  (N={int(med['steps'])})")
+              f"{med['all_steps']:9.2f} {med['steady'] * 1e3:10.2f} "
+              f"{med['meanwhile'] * 1e3:13.2f}  (N={int(med['steps'])})")
 
 
 if __name__ == "__main__":
