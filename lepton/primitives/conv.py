@@ -68,8 +68,178 @@ def _check_window_params(name, nsp, avals, **params):
 conv_general_dilated_p = Primitive("conv_general_dilated")
 
 
+#: Cost model of a NumPy strided copy (``_copy_ns``, ns per inner loop and per element read
+#: contiguously or with a stride), rough float32 figures on one core.  They only choose
+#: between layouts of the same data (``_conv_plan``), so only their ratios matter.
+_COPY_LOOP_NS, _COPY_ELEM_NS, _COPY_STRIDED_NS = 10.0, 0.3, 1.2
+
+
+def _c_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def _copy_ns(shape, dst, src, itemsize):
+    """Modelled time of ``dst_view[...] = src_view`` (``dst``/``src``: their strides).
+    NumPy walks the axes in the destination's (row-major) order, merges neighbours that
+    are contiguous in both, and runs one inner loop along the last merged axis."""
+    dims = [[n, d, s] for n, d, s in zip(shape, dst, src) if n != 1]
+    size = int(np.prod(shape))
+    if not dims or size == 0:
+        return 0.0
+    merged = [dims[0]]
+    for n, d, s in dims[1:]:
+        outer = merged[-1]
+        if outer[1] == n * d and outer[2] == n * s:
+            outer[0], outer[1], outer[2] = outer[0] * n, d, s
+        else:
+            merged.append([n, d, s])
+    inner = merged[-1]
+    per = _COPY_ELEM_NS if abs(inner[2]) == itemsize else _COPY_STRIDED_NS
+    return size / inner[0] * _COPY_LOOP_NS + size * per
+
+
+def _padded(x, padding, lhs_dilation):
+    """``x`` (outer, spatial..., inner) with its spatial axes dilated and padded (negative
+    padding crops): ``x`` itself when there is nothing to do, else one row-major copy."""
+    if all(lo == hi == 0 for lo, hi in padding) and all(d == 1 for d in lhs_dilation):
+        return x
+    sp = x.shape[1:-1]
+    grown = tuple(max(lo, 0) + max(hi, 0) + n + max(n - 1, 0) * (d - 1)
+                  for n, (lo, hi), d in zip(sp, padding, lhs_dilation))
+    out = np.zeros(x.shape[:1] + grown + x.shape[-1:], x.dtype)
+    out[(slice(None),) + tuple(slice(max(lo, 0), max(lo, 0) + (n - 1) * d + 1, d) if n
+                               else slice(0, 0)
+                               for n, (lo, _), d in zip(sp, padding, lhs_dilation))] = x
+    return out[(slice(None),) + tuple(slice(-min(lo, 0), m + min(hi, 0))
+                                      for (lo, hi), m in zip(padding, grown))]
+
+
+def _gather_geometry(form, xshape, xstrides, g, out_sp, ksz, window_strides, rhs_dilation):
+    """Shape and strides of the patch view of ``x`` (outer, spatial..., inner) that one
+    contiguous copy turns into the patch matrix of ``form`` (``_conv_impl``)."""
+    sa, ss, sf = xstrides[0], xstrides[1:-1], xstrides[-1]
+    pos = tuple(s * w for s, w in zip(ss, window_strides))
+    tap = tuple(s * d for s, d in zip(ss, rhs_dilation))
+    if form == "taps":  # (N, P..., G, K..., Cg): rows (N, P...), columns (K..., Cg)
+        cg = xshape[-1] // g
+        return ((xshape[0],) + out_sp + (g,) + ksz + (cg,),
+                (sa,) + pos + (cg * sf,) + tap + (sf,))
+    cg = xshape[0] // g  # (G, Cg, K..., P..., N): rows (Cg, K...), columns (P..., N)
+    return ((g, cg) + ksz + out_sp + (xshape[-1],),
+            (cg * sa, sa) + tap + pos + (sf,))
+
+
+def _conv_plan(lhs, orders, padding, lhs_dilation, g, out_sp, ksz, window_strides,
+               rhs_dilation):
+    """``(form, copy_first)``: the patch matrix whose modelled gather (with the padding
+    copy, or a copy into row-major order first where that is cheaper) costs least."""
+    padded = any(lo or hi for lo, hi in padding) or any(d != 1 for d in lhs_dilation)
+    item = lhs.dtype.itemsize
+    best = None
+    for form, order in orders.items():
+        x = lhs.transpose(order)
+        grown = tuple(max(lo, 0) + max(hi, 0) + n + max(n - 1, 0) * (d - 1)
+                      for n, (lo, hi), d in zip(x.shape[1:-1], padding, lhs_dilation))
+        cshape = x.shape[:1] + grown + x.shape[-1:]
+        copy = _copy_ns(x.shape, _c_strides(cshape, item), x.strides, item)
+        for copy_first in ((True,) if padded else (False, True)):
+            strides = _c_strides(cshape, item) if copy_first else x.strides
+            shape, src = _gather_geometry(form, cshape, strides, g, out_sp, ksz,
+                                          window_strides, rhs_dilation)
+            cost = _copy_ns(shape, _c_strides(shape, item), src, item) + copy * copy_first
+            if best is None or cost < best[0]:
+                best = (cost, form, copy_first)
+    return best[1:]
+
+
+def _as_view(a, shape):
+    """``a`` reshaped without copying, or None where its strides do not allow it."""
+    try:
+        return np.reshape(a, shape, copy=False)
+    except ValueError:
+        return None
+
+
 def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
                dimension_numbers, feature_group_count):
+    """im2col + one GEMM per feature group (BLAS for floats), from either of two patch
+    matrices of the (padded, dilated) input, each gathered by one strided copy:
+
+    * ``"taps"``: rows (batch, output position), columns (kernel tap, input feature) --
+      the usual im2col; its copies run along the input features (a forward conv).
+    * ``"positions"``: rows (input feature, kernel tap), columns (output position,
+      batch), transposed into the GEMM -- its copies run along the output positions and
+      the batch: cheap for few output positions and a long kernel, as in the
+      kernel-gradient conv of the transpose rule (its "kernel" is the output cotangent).
+
+    Both contract over the same (feature, tap) pairs, so they agree up to the order of
+    the sums.  The GEMM writes straight into the output's memory where its strides
+    allow (as rows or as columns), else one copy puts it there.
+    """
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    g = feature_group_count
+    n, o, cg = lhs.shape[lhs_spec[0]], rhs.shape[rhs_spec[0]], rhs.shape[rhs_spec[1]]
+    ksz = tuple(rhs.shape[d] for d in rhs_spec[2:])
+    out_sp = _windows_out([lhs.shape[d] for d in lhs_spec[2:]],
+                          _dilate_shape(ksz, rhs_dilation), window_strides, padding,
+                          lhs_dilation)
+    shape = [0] * len(lhs_spec)
+    shape[out_spec[0]], shape[out_spec[1]] = n, o
+    for d, q in zip(out_spec[2:], out_sp):
+        shape[d] = q
+    dtype = np.result_type(lhs.dtype, rhs.dtype)
+    if 0 in shape or cg == 0 or 0 in ksz:
+        return np.zeros(shape, dtype)
+    og = o // g
+    orders = {"taps": (lhs_spec[0],) + lhs_spec[2:] + (lhs_spec[1],),
+              "positions": (lhs_spec[1],) + lhs_spec[2:] + (lhs_spec[0],)}
+    form, copy_first = _conv_plan(lhs, orders, padding, lhs_dilation, g, out_sp, ksz,
+                                  window_strides, rhs_dilation)
+    x = _padded(lhs.transpose(orders[form]), padding, lhs_dilation)
+    if copy_first and x.base is not None:
+        x = np.ascontiguousarray(x)
+    vshape, vstrides = _gather_geometry(form, x.shape, x.strides, g, out_sp, ksz,
+                                        window_strides, rhs_dilation)
+    patches = np.empty(vshape, x.dtype)
+    patches[...] = np.lib.stride_tricks.as_strided(x, vshape, vstrides, writeable=False)
+    kdim = cg * int(np.prod(ksz))
+    nsp = len(ksz)
+    if form == "taps":
+        rows = (n,) + out_sp
+        mat = patches.reshape(-1, g, kdim).transpose(1, 0, 2)  # G, rows, (K..., Cg)
+        w = rhs.transpose(rhs_spec[2:] + (rhs_spec[1], rhs_spec[0]))  # K..., Cg, O
+        canon = (out_spec[0],) + out_spec[2:] + (out_spec[1],)
+    else:
+        rows = out_sp + (n,)
+        mat = patches.reshape(g, kdim, -1).transpose(0, 2, 1)  # G, rows, (Cg, K...)
+        w = rhs.transpose((rhs_spec[1],) + rhs_spec[2:] + (rhs_spec[0],))  # Cg, K..., O
+        canon = out_spec[2:] + (out_spec[0], out_spec[1])
+    w = w.reshape(w.shape[:-1] + (g, og))
+    w = np.moveaxis(w, -2, 0).reshape(g, kdim, og)
+    res = np.empty(shape, dtype)
+    target = res.transpose(canon)  # rows..., O in the output's memory
+    m = int(np.prod(rows))
+    view = _as_view(target, (m, g, og))
+    if view is not None:  # rows contiguous in O: write the GEMM's rows
+        np.matmul(mat, w, out=view.transpose(1, 0, 2))
+        return res
+    view = _as_view(np.moveaxis(target, -1, 0), (g, og, m))
+    if view is not None:  # O outermost: write the transposed GEMM
+        np.matmul(w.transpose(0, 2, 1), mat.transpose(0, 2, 1), out=view)
+        return res
+    prod = np.matmul(mat, w).reshape((g,) + rows + (og,))
+    _as_view(target, rows + (g, og))[...] = np.moveaxis(prod, 0, -2)
+    return res
+
+
+def _conv_impl_generic(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+               dimension_numbers, feature_group_count):
+    """The first im2col impl (one batched matmul over groups, copies between): kept as
+    the tests' second reference for ``_conv_impl``."""
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     nsp = len(lhs_spec) - 2
     x = np.transpose(lhs, (lhs_spec[0],) + lhs_spec[2:] + (lhs_spec[1],))  # N, S..., C
