@@ -72,17 +72,21 @@ conv_general_dilated_p = Primitive("conv_general_dilated")
 #: the stax_train convs on the 2-core CI machine, OpenBLAS's Haswell kernels).  It only
 #: ranks formulations of the same conv (``_Im2col.cost``), so only the ratios matter:
 #: per inner loop of a NumPy copy, per element copied from a contiguous or strided
-#: source, per multiply-add, per input element that each tap's GEMM of "scatter" packs
-#: again, per element of its shifted adds.
+#: source, per multiply-add (more for a contraction under ``_GEMM_K``: "scatter"'s is
+#: the input features alone), per input element that each tap's GEMM of "scatter" packs
+#: again, per element of its shifted adds, per patch element packed from memory (an
+#: unblocked "positions").  "scatter" and "taps" tie on one core for the input-gradient
+#: conv of stax_train (5.6 vs 5.3-6.3 ms); with two BLAS threads "scatter" is faster
+#: (3.4 vs 3.8 ms): its serial part (the adds) is the smaller.
 _LOOP_NS, _ELEM_NS, _STRIDED_NS = 5.0, 0.15, 1.0
-_MAC_NS, _REPACK_NS, _ADD_NS = 0.016, 0.15, 0.23
-_PACK_NS = 0.25  # per element of a patch block too big for the cache, packed from memory
+_MAC_NS, _GEMM_K, _REPACK_NS, _ADD_NS, _PACK_NS = 0.016, 16, 0.02, 0.23, 0.25
 
-#: Patch bytes per block (``_Im2col.run``): BLAS packs a block from cache (L2/L3).
-_BLOCK_BYTES = 2 << 20
+#: Patch (or product) bytes per block (``_Im2col.run``): BLAS packs a block from
+#: cache (L2/L3) rather than from memory, and fewer blocks mean fewer BLAS calls.
+_BLOCK_BYTES = 4 << 20
 
-#: Convs with fewer patch elements skip the cost model: "taps" (its Python overhead,
-#: ~50 us, would dominate).
+#: Convs with fewer patch elements run "taps" without consulting the cost model (its
+#: Python overhead would dominate).
 _SMALL = 1 << 14
 
 
@@ -94,7 +98,7 @@ def _c_strides(shape, itemsize):
     return tuple(reversed(strides))
 
 
-def _copy_ns(shape, dst, src, itemsize, per=None):
+def _copy_ns(shape, dst, src, itemsize):
     """Modelled time of ``dst_view[...] = src_view`` (``dst``/``src``: their strides).
     NumPy walks the axes in the destination's (row-major) order, merges neighbours that
     are contiguous in both, and runs one inner loop along the last merged axis."""
@@ -110,8 +114,7 @@ def _copy_ns(shape, dst, src, itemsize, per=None):
         else:
             merged.append([n, d, s])
     inner = merged[-1]
-    if per is None:
-        per = _ELEM_NS if abs(inner[2]) == itemsize else _STRIDED_NS
+    per = _ELEM_NS if abs(inner[2]) == itemsize else _STRIDED_NS
     return size / inner[0] * _LOOP_NS + size * per
 
 
@@ -270,7 +273,7 @@ class _Im2col:
             rows = x.size // max(c_in, 1)
             copy = 0.0 if _as_view(x, (rows, c_in)) is not None else _copy_ns(
                 x.shape, _c_strides(x.shape, item), x.strides, item)
-            macs = rows * self.taps * self.cg * self.o
+            macs = rows * self.taps * self.cg * self.o * max(1, _GEMM_K / self.cg)
             counts = [[(q.stop - q.start + q.step - 1) // q.step for _, q, _ in axis]
                       for axis in self._scatter_slices()]
             adds = self.n * self.o * int(np.prod([sum(c) for c in counts]))
@@ -368,15 +371,13 @@ class _Im2col:
         return res
 
     def _scatter(self):
+        """"scatter" in blocks of the batch, each with its products (taps x rows x
+        features, about ``_BLOCK_BYTES``) in cache while they are added up."""
         g, og, cg, n, o = self.g, self.og, self.cg, self.n, self.o
         _, rhs_spec, out_spec = self.specs
         x = self.lhs.transpose(self.orders["scatter"])  # N, R..., C
-        xm = x.reshape(-1, g, cg).transpose(1, 0, 2)  # G, N * R, Cg
         w = self.rhs.transpose(rhs_spec[2:] + (rhs_spec[1], rhs_spec[0]))  # K..., Cg, O
         w = w.reshape(self.taps, cg, g, og).transpose(0, 2, 1, 3)  # K, G, Cg, Og
-        y = np.empty((self.taps, xm.shape[1], g, og), self.dtype)
-        np.matmul(xm, w, out=y.transpose(0, 2, 1, 3))
-        y = y.reshape(self.ksz + (n,) + self.in_sp + (o,))
         res = np.empty(self.shape, self.dtype)
         target = res.transpose((out_spec[0],) + out_spec[2:] + (out_spec[1],))
         acc = target if target.strides[-1] == self.dtype.itemsize else np.empty(
@@ -384,21 +385,35 @@ class _Im2col:
         axes = self._scatter_slices()
         whole = tuple(next((t for t in axis if t[1] == slice(0, q, 1)), None)
                       for axis, q in zip(axes, self.out_sp))
-        first = None if None in whole else whole
-        if first is None:
-            acc[...] = 0
-        else:  # a tap that covers every output position assigns instead of adding
-            acc[...] = y[tuple(k for k, _, _ in first) + (slice(None),)
-                         + tuple(r for _, _, r in first)]
-        for combo in itertools.product(*axes):
-            if combo == first:
-                continue
-            acc[(slice(None),) + tuple(q for _, q, _ in combo)] += \
-                y[tuple(k for k, _, _ in combo) + (slice(None),)
-                  + tuple(r for _, _, r in combo)]
+        first = None if None in whole else whole  # a tap that covers every position
+        per = self.taps * int(np.prod(self.in_sp)) * o * self.dtype.itemsize
+        step = max(1, _BLOCK_BYTES // max(per, 1))
+        for n0 in range(0, n, step):
+            xb = x[n0:n0 + step]
+            xm = xb.reshape(-1, g, cg).transpose(1, 0, 2)  # G, rows, Cg
+            y = np.empty((self.taps, xm.shape[1], g, og), self.dtype)
+            np.matmul(xm, w, out=y.transpose(0, 2, 1, 3))
+            y = y.reshape(self.ksz + xb.shape[:-1] + (o,))
+            out = acc[n0:n0 + step]
+            if first is None:
+                out[...] = 0
+            else:  # assigned rather than added
+                out[...] = y[tuple(k for k, _, _ in first) + (slice(None),)
+                             + tuple(r for _, _, r in first)]
+            for combo in itertools.product(*axes):
+                if combo != first:
+                    out[(slice(None),) + tuple(q for _, q, _ in combo)] += \
+                        y[tuple(k for k, _, _ in combo) + (slice(None),)
+                          + tuple(r for _, _, r in combo)]
         if acc is not target:
             target[...] = acc
         return res
+
+
+#: Plans by operand geometry and parameters (evaluating the cost model takes 0.1-0.2 ms);
+#: cleared when full.
+_plans: dict = {}
+_PLANS_MAX = 512
 
 
 def _conv_impl(lhs, rhs, **params):
@@ -407,7 +422,14 @@ def _conv_impl(lhs, rhs, **params):
     conv = _Im2col(lhs, rhs, **params)
     if conv.empty:
         return np.zeros(conv.shape, conv.dtype)
-    return conv.run(*conv.plan())
+    key = (lhs.shape, lhs.strides, rhs.shape, rhs.strides, conv.dtype,
+           tuple(params.values()))
+    plan = _plans.get(key)
+    if plan is None:
+        if len(_plans) >= _PLANS_MAX:
+            _plans.clear()
+        plan = _plans[key] = conv.plan()
+    return conv.run(*plan)
 
 
 def _conv_impl_generic(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
