@@ -4,7 +4,8 @@ select_and_gather_add / select_and_scatter_add that differentiates max and min p
 Convolutions follow XLA: ``dimension_numbers = (lhs_spec, rhs_spec, out_spec)`` give the
 axis positions of (batch, feature, spatial...) for the input and output and of
 (out-feature, in-feature, spatial...) for the kernel, so NHWC/HWIO and NCHW/OIHW are the
-same primitive.  The NumPy impl is im2col (strided window views) + one batched matmul.
+same primitive.  The NumPy impl is im2col (one strided copy of the window views) or
+col2im, + BLAS in cache-sized blocks, whichever a cost model favours (``_Im2col``).
 The transposes are the standard ones (JAX's derivation): the input cotangent is a
 convolution of the output cotangent with the flipped kernel, dilated by the strides; the
 kernel cotangent is a convolution of the input with the output cotangent.  Feature groups
