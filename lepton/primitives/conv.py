@@ -372,42 +372,42 @@ class _Im2col:
         return res
 
     def _scatter(self):
-        """"scatter" in blocks of the batch, each with its products (taps x rows x
-        features, about ``_BLOCK_BYTES``) in cache while they are added up."""
+        """"scatter" in blocks of the batch, each with its products (rows x taps x
+        features, about ``_BLOCK_BYTES``, one GEMM per group) in cache while they are
+        added up."""
         g, og, cg, n, o = self.g, self.og, self.cg, self.n, self.o
         _, rhs_spec, out_spec = self.specs
         x = self.lhs.transpose(self.orders["scatter"])  # N, R..., C
         w = self.rhs.transpose(rhs_spec[2:] + (rhs_spec[1], rhs_spec[0]))  # K..., Cg, O
-        w = w.reshape(self.taps, cg, g, og).transpose(0, 2, 1, 3)  # K, G, Cg, Og
+        w = w.reshape(self.taps, cg, g, og).transpose(2, 1, 0, 3).reshape(g, cg, -1)
         res = np.empty(self.shape, self.dtype)
         target = res.transpose((out_spec[0],) + out_spec[2:] + (out_spec[1],))
-        acc = target if target.strides[-1] == self.dtype.itemsize else np.empty(
-            target.shape, self.dtype)
+        direct = target.strides[-1] == self.dtype.itemsize  # features contiguous
+        whole = target if direct else np.empty(target.shape, self.dtype)
+        acc = whole.reshape(whole.shape[:-1] + (g, og))  # N, Q..., G, Og
         axes = self._scatter_slices()
-        whole = tuple(next((t for t in axis if t[1] == slice(0, q, 1)), None)
+        cover = tuple(next((t for t in axis if t[1] == slice(0, q, 1)), None)
                       for axis, q in zip(axes, self.out_sp))
-        first = None if None in whole else whole  # a tap that covers every position
+        first = None if None in cover else cover  # a tap that covers every position
         per = self.taps * int(np.prod(self.in_sp)) * o * self.dtype.itemsize
         step = max(1, _BLOCK_BYTES // max(per, 1))
         for n0 in range(0, n, step):
             xb = x[n0:n0 + step]
-            xm = xb.reshape(-1, g, cg).transpose(1, 0, 2)  # G, rows, Cg
-            y = np.empty((self.taps, xm.shape[1], g, og), self.dtype)
-            np.matmul(xm, w, out=y.transpose(0, 2, 1, 3))
-            y = y.reshape(self.ksz + xb.shape[:-1] + (o,))
-            out = acc[n0:n0 + step]
+            y = np.matmul(xb.reshape(-1, g, cg).transpose(1, 0, 2), w)  # G, rows, K x Og
+            y = np.moveaxis(y.reshape((g,) + xb.shape[:-1] + self.ksz + (og,)), 0, -2)
+            out = acc[n0:n0 + step]  # y: N, R..., K..., G, Og
             if first is None:
                 out[...] = 0
             else:  # assigned rather than added
-                out[...] = y[tuple(k for k, _, _ in first) + (slice(None),)
-                             + tuple(r for _, _, r in first)]
+                out[...] = y[(slice(None),) + tuple(r for _, _, r in first)
+                             + tuple(k for k, _, _ in first)]
             for combo in itertools.product(*axes):
                 if combo != first:
                     out[(slice(None),) + tuple(q for _, q, _ in combo)] += \
-                        y[tuple(k for k, _, _ in combo) + (slice(None),)
-                          + tuple(r for _, _, r in combo)]
-        if acc is not target:
-            target[...] = acc
+                        y[(slice(None),) + tuple(r for _, _, r in combo)
+                          + tuple(k for k, _, _ in combo)]
+        if not direct:
+            target[...] = whole
         return res
 
 
