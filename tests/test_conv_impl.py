@@ -261,3 +261,20 @@ def test_empty_and_degenerate_shapes():
         for plan in conv.plans():
             assert_close(conv.run(*plan), want, 0)
         assert_close(C._conv_impl(lhs, rhs, **params), want, 0)
+
+
+@pytest.mark.parametrize("lhs_shape,rhs_shape,groups", [
+    ((64, 28, 28, 1), (3, 3, 1, 32), 1),     # one input feature: GEMMs of rank 1
+    ((32, 16, 16, 64), (3, 3, 16, 64), 4)])  # groups: adds along 16 features
+def test_scatter_is_not_chosen_where_it_is_slow(lhs_shape, rhs_shape, groups):
+    """Measured (1 thread): 41 ms vs taps 1.0 ms; 11 ms vs taps 3.6 ms."""
+    rng = np.random.default_rng(5)
+    lhs = rng.standard_normal(lhs_shape).astype(np.float32)
+    rhs = rng.standard_normal(rhs_shape).astype(np.float32)
+    params = dict(window_strides=(1, 1), padding=((1, 1), (1, 1)), lhs_dilation=(1, 1),
+                  rhs_dilation=(1, 1), dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1),
+                                                          (0, 3, 1, 2)),
+                  feature_group_count=groups)
+    conv = C._Im2col(lhs, rhs, **params)
+    assert conv.plan()[0] != "scatter"
+    assert conv.cost("scatter", False) == float("inf")

@@ -73,14 +73,24 @@ conv_general_dilated_p = Primitive("conv_general_dilated")
 #: the stax_train convs on the 2-core CI machine, OpenBLAS's Haswell kernels).  It only
 #: ranks formulations of the same conv (``_Im2col.cost``), so only the ratios matter:
 #: per inner loop of a NumPy copy, per element copied from a contiguous or strided
-#: source, per multiply-add (more for a contraction under ``_GEMM_K``: "scatter"'s is
-#: the input features alone), per input element that each tap's GEMM of "scatter" packs
+#: source, per multiply-add, per input element that each tap's GEMM of "scatter" packs
 #: again, per element of its shifted adds, per patch element packed from memory (an
-#: unblocked "positions").  "scatter" and "taps" tie on one core for the input-gradient
+#: unblocked "positions").  "scatter" contracts over the input features alone: with
+#: fewer than ``_GEMM_K`` BLAS runs far below its peak (40x slower than "taps" for one
+#: feature), and with feature groups its adds run along Og alone (3x slower than "taps"
+#: for 4 groups of 16): it is not considered there.  "scatter" and "taps" tie on one core for the input-gradient
 #: conv of stax_train (5.6 vs 5.3-6.3 ms); with two BLAS threads "scatter" is faster
 #: (3.4 vs 3.8 ms): its serial part (the adds) is the smaller.
 _LOOP_NS, _ELEM_NS, _STRIDED_NS = 5.0, 0.15, 1.0
 _MAC_NS, _GEMM_K, _REPACK_NS, _ADD_NS, _PACK_NS = 0.016, 16, 0.02, 0.23, 0.25
+#: A GEMM with few columns (output features) is slower per multiply-add: ``_mac_ns``.
+_NARROW = 8
+
+
+def _mac_ns(columns):
+    """Modelled time of one multiply-add in a GEMM with ``columns`` output columns (the
+    input gradient's im2col GEMM, 32 columns: 1.25x the cost of a wide one)."""
+    return _MAC_NS * (1 + _NARROW / max(columns, 1))
 
 #: Patch (or product) bytes per block (``_Im2col.run``): BLAS packs a block from
 #: cache (L2/L3) rather than from memory, and fewer blocks mean fewer BLAS calls.
@@ -271,16 +281,18 @@ class _Im2col:
         x = self.lhs.transpose(self.orders[form])
         c_in = self.cg * self.g
         if form == "scatter":
+            if self.cg < _GEMM_K or self.g > 1:  # far slower than "taps" (see above)
+                return float("inf")
             rows = x.size // max(c_in, 1)
             copy = 0.0 if _as_view(x, (rows, c_in)) is not None else _copy_ns(
                 x.shape, _c_strides(x.shape, item), x.strides, item)
-            macs = rows * self.taps * self.cg * self.o * max(1, _GEMM_K / self.cg)
-            counts = [[(q.stop - q.start + q.step - 1) // q.step for _, q, _ in axis]
+            macs = rows * self.taps * self.cg * self.o
+            counts = [sum((q.stop - q.start + q.step - 1) // q.step for _, q, _ in axis)
                       for axis in self._scatter_slices()]
-            adds = self.n * self.o * int(np.prod([sum(c) for c in counts]))
-            last = max(counts[-1], default=0) if counts else 1
-            return (copy + macs * _MAC_NS + self.taps * x.size * _REPACK_NS
-                    + adds * _ADD_NS + adds / max(1, self.o * last) * _LOOP_NS)
+            adds = self.n * self.o * int(np.prod(counts))  # inner loops: Og long
+            return (copy + macs * _mac_ns(self.taps * self.og)
+                    + self.taps * x.size * _REPACK_NS + adds * _ADD_NS
+                    + adds / self.og * _LOOP_NS)
         cshape = x.shape[:1] + _grown(x.shape[1:-1], self.padding, self.lhs_dilation) \
             + x.shape[-1:]
         copy = _copy_ns(x.shape, _c_strides(cshape, item), x.strides, item) \
@@ -292,7 +304,7 @@ class _Im2col:
         if form == "positions" and int(np.prod(shape)) * item > 2 * _BLOCK_BYTES * self._parts():
             pack = int(np.prod(shape)) * _PACK_NS
         return (copy + _copy_ns(shape, _c_strides(shape, item), src, item) + pack
-                + macs * _MAC_NS)
+                + macs * _mac_ns(self.og))
 
     def _parts(self):
         """Blocks of input features that "positions" splits its patches into: about
