@@ -93,8 +93,11 @@ def _mac_ns(columns):
     return _MAC_NS * (1 + _NARROW / max(columns, 1))
 
 #: Patch (or product) bytes per block (``_Im2col.run``): BLAS packs a block from
-#: cache (L2/L3) rather than from memory, and fewer blocks mean fewer BLAS calls.
-_BLOCK_BYTES = 4 << 20
+#: cache (L3) rather than from memory.  Each block is a BLAS call, which with two BLAS
+#: threads on a busy machine can wait for a descheduled thread: 4 and 8 MiB ran
+#: stax_train's convs equally fast on one thread, 16 MiB (no blocks) 25% slower for the
+#: input gradient; the old impl's one 14 MiB GEMM 20-40% slower.
+_BLOCK_BYTES = 8 << 20
 
 #: Convs with fewer patch elements run "taps" without consulting the cost model (its
 #: Python overhead would dominate).
