@@ -4,7 +4,8 @@ select_and_gather_add / select_and_scatter_add that differentiates max and min p
 Convolutions follow XLA: ``dimension_numbers = (lhs_spec, rhs_spec, out_spec)`` give the
 axis positions of (batch, feature, spatial...) for the input and output and of
 (out-feature, in-feature, spatial...) for the kernel, so NHWC/HWIO and NCHW/OIHW are the
-same primitive.  The NumPy impl is im2col (strided window views) + one batched matmul.
+same primitive.  The NumPy impl is im2col (one strided copy of the window views) or
+col2im, + BLAS in cache-sized blocks, whichever a cost model favours (``_Im2col``).
 The transposes are the standard ones (JAX's derivation): the input cotangent is a
 convolution of the output cotangent with the flipped kernel, dilated by the strides; the
 kernel cotangent is a convolution of the input with the output cotangent.  Feature groups
@@ -68,8 +69,389 @@ def _check_window_params(name, nsp, avals, **params):
 conv_general_dilated_p = Primitive("conv_general_dilated")
 
 
-def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+#: Cost model of the NumPy impl's three formulations (ns, float32, one core; fitted to
+#: the stax_train convs on the 2-core CI machine, OpenBLAS's Haswell kernels).  It only
+#: ranks formulations of the same conv (``_Im2col.cost``), so only the ratios matter:
+#: per inner loop of a NumPy copy, per element copied from a contiguous or strided
+#: source, per multiply-add, per input element that each tap's GEMM of "scatter" packs
+#: again, per element of its shifted adds, per patch element packed from memory (an
+#: unblocked "positions").  "scatter" contracts over the input features alone: with
+#: fewer than ``_GEMM_K`` BLAS runs far below its peak (40x slower than "taps" for one
+#: feature), and with feature groups its adds run along Og alone (3x slower than "taps"
+#: for 4 groups of 16): it is not considered there.  "scatter" and "taps" tie on one core for the input-gradient
+#: conv of stax_train (5.6 vs 5.3-6.3 ms); with two BLAS threads "scatter" is faster
+#: (3.4 vs 3.8 ms): its serial part (the adds) is the smaller.
+_LOOP_NS, _ELEM_NS, _STRIDED_NS = 5.0, 0.15, 1.0
+_MAC_NS, _GEMM_K, _REPACK_NS, _ADD_NS, _PACK_NS = 0.016, 16, 0.02, 0.23, 0.25
+#: A GEMM with few columns (output features) is slower per multiply-add: ``_mac_ns``.
+_NARROW = 8
+
+
+def _mac_ns(columns):
+    """Modelled time of one multiply-add in a GEMM with ``columns`` output columns (the
+    input gradient's im2col GEMM, 32 columns: 1.25x the cost of a wide one)."""
+    return _MAC_NS * (1 + _NARROW / max(columns, 1))
+
+#: Patch (or product) bytes per block (``_Im2col.run``): BLAS packs a block from
+#: cache (L3) rather than from memory.  Each block is a BLAS call, which with two BLAS
+#: threads on a busy machine can wait for a descheduled thread: 4 and 8 MiB ran
+#: stax_train's convs equally fast on one thread, 16 MiB (no blocks) 25% slower for the
+#: input gradient; the old impl's one 14 MiB GEMM 20-40% slower.
+_BLOCK_BYTES = 8 << 20
+
+#: Convs with fewer patch elements run "taps" without consulting the cost model (its
+#: Python overhead would dominate).
+_SMALL = 1 << 14
+
+
+def _c_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def _copy_ns(shape, dst, src, itemsize):
+    """Modelled time of ``dst_view[...] = src_view`` (``dst``/``src``: their strides).
+    NumPy walks the axes in the destination's (row-major) order, merges neighbours that
+    are contiguous in both, and runs one inner loop along the last merged axis."""
+    dims = [[n, d, s] for n, d, s in zip(shape, dst, src) if n != 1]
+    size = int(np.prod(shape))
+    if not dims or size == 0:
+        return 0.0
+    merged = [dims[0]]
+    for n, d, s in dims[1:]:
+        outer = merged[-1]
+        if outer[1] == n * d and outer[2] == n * s:
+            outer[0], outer[1], outer[2] = outer[0] * n, d, s
+        else:
+            merged.append([n, d, s])
+    inner = merged[-1]
+    per = _ELEM_NS if abs(inner[2]) == itemsize else _STRIDED_NS
+    return size / inner[0] * _LOOP_NS + size * per
+
+
+def _padded(x, padding, lhs_dilation):
+    """``x`` (outer, spatial..., inner) with its spatial axes dilated and padded (negative
+    padding crops): ``x`` itself when there is nothing to do, else one row-major copy."""
+    if all(lo == hi == 0 for lo, hi in padding) and all(d == 1 for d in lhs_dilation):
+        return x
+    sp = x.shape[1:-1]
+    grown = _grown(sp, padding, lhs_dilation)
+    out = np.zeros(x.shape[:1] + grown + x.shape[-1:], x.dtype)
+    out[(slice(None),) + tuple(slice(max(lo, 0), max(lo, 0) + (n - 1) * d + 1, d) if n
+                               else slice(0, 0)
+                               for n, (lo, _), d in zip(sp, padding, lhs_dilation))] = x
+    return out[(slice(None),) + tuple(slice(-min(lo, 0), m + min(hi, 0))
+                                      for (lo, hi), m in zip(padding, grown))]
+
+
+def _grown(sp, padding, lhs_dilation):
+    """Spatial sizes after dilation and the positive part of the padding."""
+    return tuple(max(lo, 0) + max(hi, 0) + n + max(n - 1, 0) * (d - 1)
+                 for n, (lo, hi), d in zip(sp, padding, lhs_dilation))
+
+
+def _patch_copy(view):
+    """A (strided patch) view copied into a row-major array."""
+    out = np.empty(view.shape, view.dtype)
+    out[...] = view
+    return out
+
+
+def _row_blocks(rows, row_bytes):
+    """Index tuples that split the leading axes ``rows`` (e.g. batch, output rows...)
+    into blocks of about ``_BLOCK_BYTES``: whole leading-axis slices, or, where one
+    leading index is too big, slices of the next axis under it."""
+    total = int(np.prod(rows)) * row_bytes
+    if total <= _BLOCK_BYTES or len(rows) == 0:
+        return [()]
+    per = int(np.prod(rows[1:])) * row_bytes  # one leading index
+    if per * 2 > _BLOCK_BYTES and len(rows) > 1:
+        inner = _row_blocks(rows[1:], row_bytes)
+        return [(slice(i, i + 1),) + b for i in range(rows[0]) for b in inner]
+    step = max(1, -(-rows[0] // -(-total // _BLOCK_BYTES)))
+    return [(slice(i, i + step),) for i in range(0, rows[0], step)]
+
+
+def _gemm_into(mat, w, dst):
+    """``dst`` (rows..., G, Og) = ``mat`` (G, rows, K) @ ``w`` (G, K, Og), written by BLAS
+    straight into ``dst``'s memory as rows or (transposed) as columns where its strides
+    allow, else through one copy."""
+    g, m, og = mat.shape[0], mat.shape[1], w.shape[-1]
+    view = _as_view(dst, (m, g, og))
+    if view is not None:
+        np.matmul(mat, w, out=view.transpose(1, 0, 2))
+        return
+    view = _as_view(np.moveaxis(dst, (-2, -1), (0, 1)), (g, og, m))
+    if view is not None:
+        np.matmul(w.transpose(0, 2, 1), mat.transpose(0, 2, 1), out=view)
+        return
+    dst[...] = np.moveaxis(np.matmul(mat, w).reshape((g,) + dst.shape[:-2] + (og,)), 0, -2)
+
+
+def _as_view(a, shape):
+    """``a`` reshaped without copying, or None where its strides do not allow it."""
+    try:
+        return np.reshape(a, shape, copy=False)
+    except ValueError:
+        return None
+
+
+def _scatter_taps(q_n, r_n, k_n, stride, dilation, lo, lhs_dilation):
+    """Along one axis, for each tap ``k`` that reaches the input: ``(k, q, r)`` slices
+    with ``out[q] += y[k][r]``, where output position ``q`` reads input element ``r`` at
+    ``r * lhs_dilation == q * stride + k * dilation - lo`` (other ``q`` read padding)."""
+    q = np.arange(q_n)
+    taps = []
+    for k in range(k_n):
+        at = q * stride + k * dilation - lo  # in the dilated, unpadded input
+        hit = (at >= 0) & (at <= (r_n - 1) * lhs_dilation) & (at % lhs_dilation == 0)
+        qs = q[hit]
+        if qs.size == 0:
+            continue
+        step = int(qs[1] - qs[0]) if qs.size > 1 else 1
+        r0, r_step = int(at[hit][0]) // lhs_dilation, step * stride // lhs_dilation or 1
+        taps.append((k, slice(int(qs[0]), int(qs[-1]) + 1, step),
+                     slice(r0, r0 + (qs.size - 1) * r_step + 1, r_step)))
+    return taps
+
+
+class _Im2col:
+    """One conv for the NumPy impl, as one of three GEMM formulations (``form``):
+
+    * ``"taps"``: im2col, rows (batch, output position), columns (kernel tap, input
+      feature): one strided copy that runs along the input features (a forward conv).
+    * ``"positions"``: rows (input feature, kernel tap), columns (output position,
+      batch), transposed into the GEMM: its copy runs along the output positions and
+      the batch, cheap for few output positions and a long kernel, as in the
+      kernel-gradient conv of the transpose rule (whose "kernel" is an output cotangent).
+    * ``"scatter"``: no patches: one GEMM per tap of the unpadded input with that tap's
+      weights, shifted and added into the output (col2im): cheap where the input has
+      more features than the output, as in the input-gradient conv.
+
+    ``copy_first``: copy the input into row-major (outer, spatial..., inner) order before
+    the patch copy even when nothing is padded.  All contract over the same (feature,
+    tap) pairs, so they agree up to the order of the sums.  The GEMM writes straight into
+    the output's memory where its strides allow, else one copy puts it there.
+    """
+
+    def __init__(self, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                 dimension_numbers, feature_group_count):
+        self.lhs, self.rhs = lhs, rhs
+        self.strides, self.padding = window_strides, padding
+        self.lhs_dilation, self.rhs_dilation = lhs_dilation, rhs_dilation
+        self.specs = lhs_spec, rhs_spec, out_spec = dimension_numbers
+        self.g = g = feature_group_count
+        self.n, self.o = lhs.shape[lhs_spec[0]], rhs.shape[rhs_spec[0]]
+        self.cg, self.og = rhs.shape[rhs_spec[1]], self.o // g
+        self.ksz = tuple(rhs.shape[d] for d in rhs_spec[2:])
+        self.in_sp = tuple(lhs.shape[d] for d in lhs_spec[2:])
+        self.out_sp = _windows_out(self.in_sp, _dilate_shape(self.ksz, rhs_dilation),
+                                   window_strides, padding, lhs_dilation)
+        shape = [0] * len(lhs_spec)
+        shape[out_spec[0]], shape[out_spec[1]] = self.n, self.o
+        for d, q in zip(out_spec[2:], self.out_sp):
+            shape[d] = q
+        self.shape, self.dtype = tuple(shape), np.result_type(lhs.dtype, rhs.dtype)
+        self.empty = 0 in shape or self.cg == 0 or 0 in self.ksz
+        self.taps = int(np.prod(self.ksz))
+        self.orders = {"taps": (lhs_spec[0],) + lhs_spec[2:] + (lhs_spec[1],),
+                       "positions": (lhs_spec[1],) + lhs_spec[2:] + (lhs_spec[0],)}
+        self.orders["scatter"] = self.orders["taps"]
+
+    # ------------------------------------------------------------------ choice
+    def plans(self):
+        """Every ``(form, copy_first)`` that ``run`` takes."""
+        padded = any(lo or hi for lo, hi in self.padding) or any(
+            d != 1 for d in self.lhs_dilation)
+        for form in ("taps", "positions"):
+            yield form, True
+            if not padded:
+                yield form, False
+        yield "scatter", False
+
+    def plan(self):
+        """The plan of least modelled cost (``_LOOP_NS`` ...)."""
+        if self.n * int(np.prod(self.out_sp)) * self.taps * self.cg * self.g < _SMALL:
+            return "taps", True
+        return min(self.plans(), key=lambda p: self.cost(*p))
+
+    def cost(self, form, copy_first):
+        """Modelled single-thread time (ns) of ``run(form, copy_first)``."""
+        item = self.dtype.itemsize
+        x = self.lhs.transpose(self.orders[form])
+        c_in = self.cg * self.g
+        if form == "scatter":
+            if self.cg < _GEMM_K or self.g > 1:  # far slower than "taps" (see above)
+                return float("inf")
+            rows = x.size // max(c_in, 1)
+            copy = 0.0 if _as_view(x, (rows, c_in)) is not None else _copy_ns(
+                x.shape, _c_strides(x.shape, item), x.strides, item)
+            macs = rows * self.taps * self.cg * self.o
+            counts = [sum((q.stop - q.start + q.step - 1) // q.step for _, q, _ in axis)
+                      for axis in self._scatter_slices()]
+            adds = self.n * self.o * int(np.prod(counts))  # inner loops: Og long
+            return (copy + macs * _mac_ns(self.taps * self.og)
+                    + self.taps * x.size * _REPACK_NS + adds * _ADD_NS
+                    + adds / self.og * _LOOP_NS)
+        cshape = x.shape[:1] + _grown(x.shape[1:-1], self.padding, self.lhs_dilation) \
+            + x.shape[-1:]
+        copy = _copy_ns(x.shape, _c_strides(cshape, item), x.strides, item) \
+            if copy_first else 0.0
+        shape, src = self.geometry(form, cshape,
+                                   _c_strides(cshape, item) if copy_first else x.strides)
+        macs = self.n * int(np.prod(self.out_sp)) * self.taps * self.cg * self.o
+        pack = 0.0  # "taps" blocks its patches by rows, "positions" maybe not at all
+        if form == "positions" and int(np.prod(shape)) * item > 2 * _BLOCK_BYTES * self._parts():
+            pack = int(np.prod(shape)) * _PACK_NS
+        return (copy + _copy_ns(shape, _c_strides(shape, item), src, item) + pack
+                + macs * _mac_ns(self.og))
+
+    def _parts(self):
+        """Blocks of input features that "positions" splits its patches into: about
+        ``_BLOCK_BYTES`` each, unless summing the partial products would cost more than
+        an eighth of the patch copy."""
+        rows = self.n * int(np.prod(self.out_sp))
+        size = self.g * self.cg * self.taps * rows * self.dtype.itemsize
+        return max(1, min(self.cg, size // _BLOCK_BYTES, self.cg * self.taps // (8 * self.og)))
+
+    # ------------------------------------------------------------------ patches
+    def geometry(self, form, xshape, xstrides):
+        """Shape and strides of the patch view of ``x`` (outer, spatial..., inner) that
+        one row-major copy turns into the patch matrix of ``form``."""
+        g, ksz, out_sp = self.g, self.ksz, self.out_sp
+        sa, ss, sf = xstrides[0], xstrides[1:-1], xstrides[-1]
+        pos = tuple(s * w for s, w in zip(ss, self.strides))
+        tap = tuple(s * d for s, d in zip(ss, self.rhs_dilation))
+        if form == "taps":  # (N, P..., G, K..., Cg): rows (N, P...), columns (K..., Cg)
+            cg = xshape[-1] // g
+            return ((xshape[0],) + out_sp + (g,) + ksz + (cg,),
+                    (sa,) + pos + (cg * sf,) + tap + (sf,))
+        cg = xshape[0] // g  # (G, Cg, K..., P..., N): rows (Cg, K...), columns (P..., N)
+        return ((g, cg) + ksz + out_sp + (xshape[-1],), (cg * sa, sa) + tap + pos + (sf,))
+
+    def _scatter_slices(self):
+        return [_scatter_taps(q, r, k, s, d, lo, ld) for q, r, k, s, d, (lo, _), ld in zip(
+            self.out_sp, self.in_sp, self.ksz, self.strides, self.rhs_dilation,
+            self.padding, self.lhs_dilation)]
+
+    # ------------------------------------------------------------------ run
+    def run(self, form, copy_first):
+        """The conv's result (in the output's layout) by ``form``.  The patches are
+        copied and multiplied in blocks of about ``_BLOCK_BYTES`` (batch and output rows
+        for "taps", input features for "positions", whose partial products are summed),
+        so that BLAS packs them from cache rather than from memory."""
+        if self.empty:
+            return np.zeros(self.shape, self.dtype)
+        if form == "scatter":
+            return self._scatter()
+        g, og, cg = self.g, self.og, self.cg
+        _, rhs_spec, out_spec = self.specs
+        x = _padded(self.lhs.transpose(self.orders[form]), self.padding, self.lhs_dilation)
+        if copy_first and x.base is not None:
+            x = np.ascontiguousarray(x)
+        vshape, vstrides = self.geometry(form, x.shape, x.strides)
+        view = np.lib.stride_tricks.as_strided(x, vshape, vstrides, writeable=False)
+        res = np.empty(self.shape, self.dtype)
+        kdim = cg * self.taps
+        if form == "taps":  # view: N, P..., G, K..., Cg
+            w = self.rhs.transpose(rhs_spec[2:] + (rhs_spec[1], rhs_spec[0]))  # K, Cg, O
+            w = np.moveaxis(w.reshape(w.shape[:-1] + (g, og)), -2, 0).reshape(g, kdim, og)
+            target = res.transpose((out_spec[0],) + out_spec[2:] + (out_spec[1],))
+            target = target.reshape(target.shape[:-1] + (g, og))  # N, P..., G, Og
+            for block in _row_blocks(vshape[:1 + len(self.ksz)],
+                                     kdim * g * self.dtype.itemsize):
+                patches = _patch_copy(view[block])
+                mat = patches.reshape(-1, g, kdim).transpose(1, 0, 2)  # G, rows, K x Cg
+                _gemm_into(mat, w, target[block])
+            return res
+        # view: G, Cg, K..., P..., N
+        w = self.rhs.transpose((rhs_spec[1],) + rhs_spec[2:] + (rhs_spec[0],))  # Cg, K, O
+        w = np.moveaxis(w.reshape(w.shape[:-1] + (g, og)), -2, 0).reshape(g, cg, -1, og)
+        target = res.transpose(out_spec[2:] + (out_spec[0], out_spec[1]))
+        target = target.reshape(target.shape[:-1] + (g, og))  # P..., N, G, Og
+        rows = target.size // (g * og)
+        step = -(-cg // self._parts())
+        for c0 in range(0, cg, step):
+            patches = _patch_copy(view[:, c0:c0 + step])
+            mat = patches.reshape(g, -1, rows).transpose(0, 2, 1)  # G, rows, Cg x K
+            wb = w[:, c0:c0 + step].reshape(g, -1, og)
+            if c0 == 0:
+                _gemm_into(mat, wb, target)
+            else:  # a partial sum over the next block of input features
+                part = np.empty(target.shape, self.dtype)
+                _gemm_into(mat, wb, part)
+                target += part
+        return res
+
+    def _scatter(self):
+        """"scatter" in blocks of the batch, each with its products (rows x taps x
+        features, about ``_BLOCK_BYTES``, one GEMM per group) in cache while they are
+        added up."""
+        g, og, cg, n, o = self.g, self.og, self.cg, self.n, self.o
+        _, rhs_spec, out_spec = self.specs
+        x = self.lhs.transpose(self.orders["scatter"])  # N, R..., C
+        w = self.rhs.transpose(rhs_spec[2:] + (rhs_spec[1], rhs_spec[0]))  # K..., Cg, O
+        w = w.reshape(self.taps, cg, g, og).transpose(2, 1, 0, 3).reshape(g, cg, -1)
+        res = np.empty(self.shape, self.dtype)
+        target = res.transpose((out_spec[0],) + out_spec[2:] + (out_spec[1],))
+        direct = target.strides[-1] == self.dtype.itemsize  # features contiguous
+        whole = target if direct else np.empty(target.shape, self.dtype)
+        acc = whole.reshape(whole.shape[:-1] + (g, og))  # N, Q..., G, Og
+        axes = self._scatter_slices()
+        cover = tuple(next((t for t in axis if t[1] == slice(0, q, 1)), None)
+                      for axis, q in zip(axes, self.out_sp))
+        first = None if None in cover else cover  # a tap that covers every position
+        per = self.taps * int(np.prod(self.in_sp)) * o * self.dtype.itemsize
+        step = max(1, _BLOCK_BYTES // max(per, 1))
+        for n0 in range(0, n, step):
+            xb = x[n0:n0 + step]
+            y = np.matmul(xb.reshape(-1, g, cg).transpose(1, 0, 2), w)  # G, rows, K x Og
+            y = np.moveaxis(y.reshape((g,) + xb.shape[:-1] + self.ksz + (og,)), 0, -2)
+            out = acc[n0:n0 + step]  # y: N, R..., K..., G, Og
+            if first is None:
+                out[...] = 0
+            else:  # assigned rather than added
+                out[...] = y[(slice(None),) + tuple(r for _, _, r in first)
+                             + tuple(k for k, _, _ in first)]
+            for combo in itertools.product(*axes):
+                if combo != first:
+                    out[(slice(None),) + tuple(q for _, q, _ in combo)] += \
+                        y[(slice(None),) + tuple(r for _, _, r in combo)
+                          + tuple(k for k, _, _ in combo)]
+        if not direct:
+            target[...] = whole
+        return res
+
+
+#: Plans by operand geometry and parameters (evaluating the cost model takes 0.1-0.2 ms);
+#: cleared when full.
+_plans: dict = {}
+_PLANS_MAX = 512
+
+
+def _conv_impl(lhs, rhs, **params):
+    """im2col (or col2im) + BLAS, by the formulation of least modelled cost
+    (``_Im2col``)."""
+    conv = _Im2col(lhs, rhs, **params)
+    if conv.empty:
+        return np.zeros(conv.shape, conv.dtype)
+    key = (lhs.shape, lhs.strides, rhs.shape, rhs.strides, conv.dtype,
+           tuple(params.values()))
+    plan = _plans.get(key)
+    if plan is None:
+        if len(_plans) >= _PLANS_MAX:
+            _plans.clear()
+        plan = _plans[key] = conv.plan()
+    return conv.run(*plan)
+
+
+def _conv_impl_generic(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
                dimension_numbers, feature_group_count):
+    """The first im2col impl (one batched matmul over groups, copies between): kept as
+    the tests' second reference for ``_conv_impl``."""
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     nsp = len(lhs_spec) - 2
     x = np.transpose(lhs, (lhs_spec[0],) + lhs_spec[2:] + (lhs_spec[1],))  # N, S..., C
