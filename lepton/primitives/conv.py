@@ -132,7 +132,7 @@ def _copy_ns(shape, dst, src, itemsize):
     return size / inner[0] * _LOOP_NS + size * per
 
 
-def _padded(x, padding, lhs_dilation):
+def _dilated_padded(x, padding, lhs_dilation):
     """``x`` (outer, spatial..., inner) with its spatial axes dilated and padded (negative
     padding crops): ``x`` itself when there is nothing to do, else one row-major copy."""
     if all(lo == hi == 0 for lo, hi in padding) and all(d == 1 for d in lhs_dilation):
@@ -349,7 +349,8 @@ class _Im2col:
             return self._scatter()
         g, og, cg = self.g, self.og, self.cg
         _, rhs_spec, out_spec = self.specs
-        x = _padded(self.lhs.transpose(self.orders[form]), self.padding, self.lhs_dilation)
+        x = _dilated_padded(self.lhs.transpose(self.orders[form]), self.padding,
+                            self.lhs_dilation)
         if copy_first and x.base is not None:
             x = np.ascontiguousarray(x)
         vshape, vstrides = self.geometry(form, x.shape, x.strides)
