@@ -71,7 +71,8 @@ OUTER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "complex64", "bool"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int8",
+                                   "complex64", "bool"])
 @pytest.mark.parametrize("sx,sy,dn", OUTER_CASES)
 def test_outer_products_match_reference_and_numpy(sx, sy, dn, dtype):
     x, y = _rand(sx, dtype), _rand(sy, dtype)
