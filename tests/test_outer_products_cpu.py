@@ -205,3 +205,63 @@ def test_per_example_grads_run_as_kernels_and_match_a_loop(dtype):
         one = lepton.grad(_mlp_loss)(params, xs[i], ys[i])
         for g, w in zip(tree.leaves(got), tree.leaves(one)):
             np.testing.assert_allclose(np.asarray(g)[i], np.asarray(w), rtol=rtol, atol=rtol)
+
+
+# ----------------------------------------------------------------------------- summed
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("sx,sy,dn,axes,spec", [
+    ((5, 3), (5, 4), (((), ()), ((0,), (0,))), (0,), "bi,bj->ij"),
+    ((2, 5, 3), (5, 2, 4), (((), ()), ((0, 1), (1, 0))), (1,), "cbi,bcj->cij"),
+    ((2, 5, 3), (5, 2, 4), (((), ()), ((0, 1), (1, 0))), (0, 1), "cbi,bcj->ij"),
+    ((0, 3), (0, 4), (((), ()), ((0,), (0,))), (0,), "bi,bj->ij"),
+])
+def test_sums_over_batch_of_outer_products_are_contractions(sx, sy, dn, axes, spec, dtype):
+    x, y = _rand(sx, dtype), _rand(sy, dtype)
+    f = lambda a, b: lnp.sum(la.dot_general(a, b, dn), axis=axes)  # noqa: E731
+    jf = lepton.jit(f, backend="cpu")
+    driver = _driver(jf.source(x, y))
+    assert driver.count("dot_general") == 1 and "kernel_" not in driver, driver
+    got = np.asarray(jf(x, y))
+    want = np.einsum(spec, x, y)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if np.dtype(dtype).kind == "i":
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got, np.asarray(lepton.jit(f, backend="reference")(x, y)),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_sums_that_are_not_over_batch_alone_stay_kernels():
+    x, y = _rand((5, 3), np.float32), _rand((5, 4), np.float32)
+    dn = (((), ()), ((0,), (0,)))
+    over_free = lambda a, b: lnp.sum(la.dot_general(a, b, dn), axis=(0, 1))  # noqa: E731
+
+    def shared(a, b):  # the product is an output too: it is computed once, by a kernel
+        c = la.dot_general(a, b, dn)
+        return lnp.sum(c, axis=0), c
+    for f, spec in ((over_free, ["bi,bj->j"]), (shared, ["bi,bj->ij", "bi,bj->bij"])):
+        jf = lepton.jit(f, backend="cpu")
+        assert "dot_general" not in _driver(jf.source(x, y))
+        for g, s in zip(tree.leaves(jf(x, y)), spec):
+            np.testing.assert_allclose(np.asarray(g), np.einsum(s, x, y), rtol=1e-5, atol=1e-5)
+
+
+def test_mean_of_per_example_grads_is_the_batch_gradient_by_blas():
+    params, xs = _mlp(np.float32), _rand((6, 7), np.float32)
+    ys = np.eye(3, dtype=np.float32)[RNG.integers(0, 3, 6)]
+    per_ex = lepton.vmap(lepton.grad(_mlp_loss), in_axes=(None, 0, 0))
+    mean = lambda p, x, y: tree.map(lambda g: lnp.mean(g, axis=0), per_ex(p, x, y))  # noqa
+    jf = lepton.jit(mean, backend="cpu")
+    driver = _driver(jf.source(params, xs, ys))
+    # three products forward and back, two weight gradients: no (batch, m, n) kernel
+    assert driver.count("# host: BLAS") == 5 and "# host: NumPy" not in driver, driver
+    assert "(6, 7, 5)" not in jf.source(params, xs, ys)
+    got = jf(params, xs, ys)
+    batch = lepton.grad(lambda p: _batch_loss(p, xs, ys) / xs.shape[0])(params)
+    for g, w in zip(tree.leaves(got), tree.leaves(batch)):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
+
+
+def _batch_loss(params, xs, ys):
+    return lnp.sum(lepton.vmap(_mlp_loss, in_axes=(None, 0, 0))(params, xs, ys))

@@ -122,6 +122,39 @@ def fold_transposed_products(eqns, outvars):
     return [folded.get(id(e), e) for e in eqns if id(e) not in dropped]
 
 
+def contract_summed_products(eqns, outvars):
+    """``reduce_sum`` over batch dimensions of an outer product (``dot_general`` without
+    contracting dimensions, read by nothing else) is one ``dot_general`` contracting them.
+
+    The mean of per-example gradients (``vmap(grad)`` then ``mean(axis=0)``) is the
+    typical source: the batched outer products become the plain matrix products that
+    ``grad`` of the batch loss computes, one BLAS call instead of a loop of
+    multiply-adds over the batch.  The sum's rounding is BLAS's (as in JAX, where XLA
+    makes the same rewrite).
+    """
+    uses: dict = {}
+    for v in [v for e in eqns for v in e.invars] + list(outvars):
+        uses[v] = uses.get(v, 0) + 1
+    products = {e.outvars[0]: e for e in eqns if e.prim.name == "dot_general"
+                and not e.params["dimension_numbers"][0][0]
+                and e.params["preferred_element_type"] is None}
+    folded, dropped = {}, set()
+    for e in eqns:
+        d = products.get(e.invars[0]) if e.prim.name == "reduce_sum" else None
+        if d is None or uses[e.invars[0]] != 1:
+            continue
+        _, (xb, yb) = d.params["dimension_numbers"]
+        axes = e.params["axes"]
+        if not axes or any(a >= len(xb) for a in axes):
+            continue
+        kept = [k for k in range(len(xb)) if k not in axes]
+        dn = ((tuple(xb[a] for a in axes), tuple(yb[a] for a in axes)),
+              (tuple(xb[k] for k in kept), tuple(yb[k] for k in kept)))
+        folded[id(e)] = Eqn(d.prim, d.invars, e.outvars, dict(d.params, dimension_numbers=dn))
+        dropped.add(id(d))
+    return [folded.get(id(e), e) for e in eqns if id(e) not in dropped]
+
+
 def _free_axes(ndim, *used):
     taken = {a for axes in used for a in axes}
     return tuple(a for a in range(ndim) if a not in taken)
@@ -180,8 +213,9 @@ class _Scheduler:
     def __init__(self, jaxpr: Jaxpr, table, max_eqns=None):
         self.jaxpr, self.table = jaxpr, table
         self.max_eqns = float("inf") if max_eqns is None else max_eqns
-        self.eqns = expand_outer_products(
-            fold_transposed_products(live_eqns(jaxpr), jaxpr.outvars), table)
+        eqns = fold_transposed_products(live_eqns(jaxpr), jaxpr.outvars)
+        eqns = contract_summed_products(eqns, jaxpr.outvars)
+        self.eqns = expand_outer_products(eqns, table)
         self.order = {id(e): i for i, e in enumerate(self.eqns)}
         self.group_of: dict = {}    # var -> Group computing it
         self.host_of: dict = {}     # var -> HostOp computing it
