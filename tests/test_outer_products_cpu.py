@@ -265,3 +265,15 @@ def test_mean_of_per_example_grads_is_the_batch_gradient_by_blas():
 
 def _batch_loss(params, xs, ys):
     return lnp.sum(lepton.vmap(_mlp_loss, in_axes=(None, 0, 0))(params, xs, ys))
+
+
+def test_outer_product_of_an_operand_with_itself_and_with_a_constant():
+    x = _rand((4, 3), np.float64)
+    c = _rand((4, 2), np.float64)
+    dn = (((), ()), ((0,), (0,)))
+    f = lambda a: (la.dot_general(a, a, dn), la.dot_general(a, lnp.asarray(c), dn))  # noqa
+    jf = lepton.jit(f, backend="cpu")
+    assert "dot_general" not in jf.source(x)
+    got = jf(x)
+    np.testing.assert_array_equal(np.asarray(got[0]), np.einsum("bi,bj->bij", x, x))
+    np.testing.assert_array_equal(np.asarray(got[1]), np.einsum("bi,bj->bij", x, c))
