@@ -20,7 +20,10 @@ steps run in an order that keeps every effect where the program put it.
 """
 from __future__ import annotations
 
+from ..core import ShapedArray
 from ..ir import Eqn, Jaxpr, Literal, Var, has_effects, live_eqns
+from ..primitives.elementwise import mul_p
+from ..primitives.structural import broadcast_in_dim_p, transpose_p
 from .index import Leaf
 
 
@@ -86,12 +89,15 @@ class HostOp:
 
 # ----------------------------------------------------------------------------- scheduling
 def fold_transposed_products(eqns, outvars):
-    """``transpose(dot_general(a, b))`` swapping the two free blocks is ``dot_general(b, a)``.
+    """``transpose(dot_general(a, b))`` swapping the two free blocks (batch dimensions
+    staying in front) is ``dot_general(b, a)``.
 
     Gradients of ``x @ w`` come out as the transpose of a product; computing the product
     in the layout its reader wants (BLAS takes either orientation for free) turns a
     strided read in the consuming kernel into a contiguous one (4x faster measured on a
-    1024x1024 SGD update).
+    1024x1024 SGD update).  Per-example gradients (``vmap(grad)``) are the batched case:
+    their weight gradients are transposed batched outer products, returned as they are, so
+    folding them also makes the program's outputs contiguous.
     """
     uses: dict = {}
     for v in [v for e in eqns for v in e.invars] + list(outvars):
@@ -103,9 +109,12 @@ def fold_transposed_products(eqns, outvars):
         if d is None or uses[e.invars[0]] != 1:
             continue
         (lc, rc), (lb, rb) = d.params["dimension_numbers"]
-        nl = d.invars[0].aval.ndim - len(lc)
-        nr = d.invars[1].aval.ndim - len(rc)
-        if lb or e.params["permutation"] != tuple(range(nl, nl + nr)) + tuple(range(nl)):
+        nb = len(lb)
+        nl = d.invars[0].aval.ndim - len(lc) - nb
+        nr = d.invars[1].aval.ndim - len(rc) - nb
+        swapped = (tuple(range(nb)) + tuple(range(nb + nl, nb + nl + nr))
+                   + tuple(range(nb, nb + nl)))
+        if e.params["permutation"] != swapped:
             continue
         folded[id(e)] = Eqn(d.prim, d.invars[::-1], e.outvars,
                             dict(d.params, dimension_numbers=((rc, lc), (rb, lb))))
@@ -113,11 +122,100 @@ def fold_transposed_products(eqns, outvars):
     return [folded.get(id(e), e) for e in eqns if id(e) not in dropped]
 
 
+def contract_summed_products(eqns, outvars):
+    """``reduce_sum`` over batch dimensions of an outer product (``dot_general`` without
+    contracting dimensions, read by nothing else) is one ``dot_general`` contracting them.
+
+    The mean of per-example gradients (``vmap(grad)`` then ``mean(axis=0)``) is the
+    typical source: the batched outer products become the plain matrix products that
+    ``grad`` of the batch loss computes, one BLAS call instead of a loop of
+    multiply-adds over the batch.  The sum's rounding is BLAS's (as in JAX, where XLA
+    makes the same rewrite).
+    """
+    uses: dict = {}
+    for v in [v for e in eqns for v in e.invars] + list(outvars):
+        uses[v] = uses.get(v, 0) + 1
+    products = {e.outvars[0]: e for e in eqns if e.prim.name == "dot_general"
+                and not e.params["dimension_numbers"][0][0]
+                and e.params["preferred_element_type"] is None}
+    folded, dropped = {}, set()
+    for e in eqns:
+        d = products.get(e.invars[0]) if e.prim.name == "reduce_sum" else None
+        if d is None or uses[e.invars[0]] != 1:
+            continue
+        _, (xb, yb) = d.params["dimension_numbers"]
+        axes = e.params["axes"]
+        if not axes or any(a >= len(xb) for a in axes):
+            continue
+        kept = [k for k in range(len(xb)) if k not in axes]
+        dn = ((tuple(xb[a] for a in axes), tuple(yb[a] for a in axes)),
+              (tuple(xb[k] for k in kept), tuple(yb[k] for k in kept)))
+        folded[id(e)] = Eqn(d.prim, d.invars, e.outvars, dict(d.params, dimension_numbers=dn))
+        dropped.add(id(d))
+    return [folded.get(id(e), e) for e in eqns if id(e) not in dropped]
+
+
+def _free_axes(ndim, *used):
+    taken = {a for axes in used for a in axes}
+    return tuple(a for a in range(ndim) if a not in taken)
+
+
+def _operand_view(v, axes, out_aval, out_axes):
+    """Equations presenting operand ``v``'s ``axes`` (in that order) at ``out_axes`` of
+    ``out_aval``: a transpose where they are out of order, then a broadcast."""
+    eqns, aval = [], v.aval
+    if axes != tuple(range(aval.ndim)):
+        t = Var(ShapedArray(tuple(aval.shape[a] for a in axes), aval.dtype, aval.weak_type))
+        eqns.append(Eqn(transpose_p, [v], [t], {"permutation": axes}))
+        v = t
+    if v.aval.shape != out_aval.shape:
+        b = Var(ShapedArray(out_aval.shape, aval.dtype, aval.weak_type))
+        eqns.append(Eqn(broadcast_in_dim_p, [v], [b],
+                        {"shape": out_aval.shape, "broadcast_dimensions": out_axes}))
+        v = b
+    return eqns, v
+
+
+def expand_outer_products(eqns, table):
+    """A ``dot_general`` without contracting dimensions (a possibly batched outer product)
+    is ``mul`` of its operands broadcast to the output: a fused loop that reads each
+    operand through index arithmetic, writes each output element once and runs in
+    parallel, instead of NumPy's batched ``matmul`` with an inner size of 1 (20 ms for the
+    52 MB of per-example weight gradients of a 784-128-10 MLP at batch 128, a few ms as a
+    kernel), and one that fuses with its readers (an SGD update on it never materialises
+    it).  Only where the device fuses that ``mul`` and the operands are variables (a
+    ``preferred_element_type`` product keeps its host step)."""
+    out = []
+    for e in eqns:
+        if e.prim.name != "dot_general" or e.params["preferred_element_type"] is not None:
+            out.append(e)
+            continue
+        (xc, yc), (xb, yb) = e.params["dimension_numbers"]
+        x, y = e.invars
+        o = e.outvars[0]
+        if xc or type(x) is not Var or type(y) is not Var:
+            out.append(e)
+            continue
+        nb, xf, yf = len(xb), _free_axes(x.aval.ndim, xb), _free_axes(y.aval.ndim, yb)
+        x_eqns, bx = _operand_view(x, tuple(xb) + xf, o.aval, tuple(range(nb + len(xf))))
+        y_eqns, by = _operand_view(y, tuple(yb) + yf, o.aval, tuple(range(nb)) + tuple(
+            range(nb + len(xf), o.aval.ndim)))
+        product = Eqn(mul_p, [bx, by], [o], {})
+        views = x_eqns + y_eqns
+        if not table.fusable(product) or not all(table.is_view(v) for v in views):
+            out.append(e)
+            continue
+        out += views + [product]
+    return out
+
+
 class _Scheduler:
     def __init__(self, jaxpr: Jaxpr, table, max_eqns=None):
         self.jaxpr, self.table = jaxpr, table
         self.max_eqns = float("inf") if max_eqns is None else max_eqns
-        self.eqns = fold_transposed_products(live_eqns(jaxpr), jaxpr.outvars)
+        eqns = fold_transposed_products(live_eqns(jaxpr), jaxpr.outvars)
+        eqns = contract_summed_products(eqns, jaxpr.outvars)
+        self.eqns = expand_outer_products(eqns, table)
         self.order = {id(e): i for i, e in enumerate(self.eqns)}
         self.group_of: dict = {}    # var -> Group computing it
         self.host_of: dict = {}     # var -> HostOp computing it
