@@ -15,6 +15,7 @@ import pytest
 import lepton
 import lepton.numpy as lnp
 from lepton import lax, nn, random, stax
+from lepton.control_flow import hoist
 
 T, B, D, H = 7, 5, 3, 4
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -66,8 +67,14 @@ def fingerprint(jaxpr, big):
     return outside, loops
 
 
+@pytest.mark.parametrize("hoisted", [True, False])
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_stax_recurrent_step_costs_no_more_than_the_hand_written_cell(kind):
+def test_stax_recurrent_step_costs_no_more_than_the_hand_written_cell(kind, hoisted,
+                                                                     monkeypatch):
+    """``hoisted=False``: a sequence whose stacked input projection is over scan's hoisting
+    limit keeps ``x_t W`` in the loop, for the layer as for the hand-written cell."""
+    if not hoisted:
+        monkeypatch.setattr(hoist, "MAX_STACKED_BYTES", 0)
     init, apply = LAYER[kind](H)
     _, params = init(random.PRNGKey(0), (-1, T, D))
     rng = np.random.default_rng(0)
@@ -85,6 +92,7 @@ def test_stax_recurrent_step_costs_no_more_than_the_hand_written_cell(kind):
     s_out, s_loops = fingerprint(step(apply), big)
     h_out, h_loops = fingerprint(step(lambda p, v: hand_final_h(kind, p, v)), big)
     assert len(s_loops) == len(h_loops) == 2, (s_loops, h_loops)  # forward, backward
+    assert h_loops[0][0] == (1 if hoisted else 2), h_loops  # the limit did what it should
     for (sp, se), (hp, he) in zip(s_loops, h_loops):
         assert sp <= hp and se <= he, (kind, s_loops, h_loops)
     assert s_out <= h_out, (kind, s_out, h_out)

@@ -1,13 +1,13 @@
 """Recurrent layers on ``lax.scan``: SimpleRNN, LSTM, GRU, and the Bidirectional combinator.
 
-Inputs are batch-major ``(batch, time, features)``.  The input projection of every step is
-one matrix product over the whole sequence, computed before the loop (on the small input
-transposed to time-major, not on the wide projection); each step then does one ``h @ U``
-for all gates (PyTorch's gate layout) and adds the bias there, fused into the cell's
-elementwise kernel, so the loop body is a single small GEMM plus one fused kernel and the
-program costs what the same cell written by hand with ``scan`` does (no extra pass over
-the ``(time, batch, gates*units)`` projection, which at long sequences would also be big
-enough for a parallel kernel).  The scan body is traced and compiled once whatever the
+Inputs are batch-major ``(batch, time, features)``; the layer transposes the (small) input
+to time-major and runs one ``lax.scan`` whose step is the cell as one writes it by hand:
+``z = x_t W + h U + b`` for all gates at once (PyTorch's gate layout), then the gates'
+elementwise work.  ``scan`` itself moves ``x_t W`` out of the loop, as one product over the
+whole sequence, while the stacked projection is small (``control_flow.hoist``; at long
+sequences it stays per step rather than materialise ``(time, batch, gates*units)``), and
+the bias add fuses into the cell's kernel.  So a stax RNN compiles to the same program as
+the same cell written with ``lax.scan`` (issue #11), traced and compiled once whatever the
 sequence length.
 
 Gate equations (PyTorch's; ``z = x W + h U + b`` split into equal blocks):
@@ -89,9 +89,9 @@ def _step_mask(name, lengths, mask, batch, time):
 
 def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, reverse, W_init,
                     U_init, b_init, extra_bias, config, rebuild, bias_fix=None):
-    """Shared init/apply of a gated RNN: ``cell(z_x, h_state, U, b, b_h) -> new state`` with
-    ``z_x`` the step's input projection ``x_t W`` (the cell adds ``b`` itself, inside the
-    loop, where it fuses with the gates' elementwise work)."""
+    """Shared init/apply of a gated RNN: ``cell(z_x, h_state, U, b_h) -> new state`` with
+    ``z_x = x_t W + b`` the step's input projection (written per step: ``scan`` hoists the
+    product, the bias add fuses with the cell's elementwise work)."""
     units = int(units)
     width = n_gates * units
 
@@ -118,8 +118,8 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
         x = lnp.asarray(inputs)
         _check_seq(name, x.shape, shape_of(W)[0])
         batch, time, _ = x.shape
-        xs = lnp.matmul(lnp.swapaxes(x, 0, 1), W)  # (time, batch, width): one GEMM
-        dtype = lnp.result_type(xs, b)  # the state's: as x W + b
+        xs = lnp.swapaxes(x, 0, 1)  # (time, batch, features)
+        dtype = lnp.result_type(x, W, b)  # the state's: as x W + b
         m = _step_mask(name, lengths, mask, batch, time)
         if initial_state is None:
             h0 = (lnp.zeros((batch, units), dtype),) * n_state  # one zeros for h and c
@@ -132,8 +132,8 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
             h0 = tuple(lnp.asarray(h).astype(dtype) for h in h0)
 
         def step(state, inp):
-            z_x, m_t = inp if m is not None else (inp, None)
-            new = cell(z_x, state, U, b, b_h)
+            x_t, m_t = inp if m is not None else (inp, None)
+            new = cell(lnp.matmul(x_t, W) + b, state, U, b_h)  # scan hoists x_t W
             if m_t is not None:
                 new = tuple(lnp.where(m_t, a, b_) for a, b_ in zip(new, state))
                 y = lnp.where(m_t, new[0], lnp.zeros((), dtype))
@@ -152,9 +152,9 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
 def SimpleRNN(units, activation=lnp.tanh, return_sequences=False, reverse=False,
               W_init=glorot_uniform(), U_init=orthogonal(), b_init=zeros):
     """Elman RNN: ``h' = activation(x W + h U + b)``."""
-    def cell(z_x, state, U, b, b_h):
+    def cell(z_x, state, U, b_h):
         (h,) = state
-        return (activation(z_x + lnp.matmul(h, U) + b),)
+        return (activation(z_x + lnp.matmul(h, U)),)
 
     config = dict(units=units, activation=activation, return_sequences=return_sequences,
                   reverse=reverse, W_init=W_init, U_init=U_init, b_init=b_init)
@@ -168,9 +168,9 @@ def LSTM(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
     to the forget gate's initial bias (Keras's unit_forget_bias)."""
     units = int(units)
 
-    def cell(z_x, state, U, b, b_h):
+    def cell(z_x, state, U, b_h):
         h, c = state
-        z = z_x + lnp.matmul(h, U) + b
+        z = z_x + lnp.matmul(h, U)
         H = units
         i = nn.sigmoid(z[:, :H])
         f = nn.sigmoid(z[:, H:2 * H])
@@ -194,10 +194,9 @@ def GRU(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
     ``(W, U, b_x, b_h)``."""
     units = int(units)
 
-    def cell(z_x, state, U, b, b_h):
+    def cell(z_x, state, U, b_h):
         (h,) = state
         H = units
-        z_x = z_x + b
         zh = lnp.matmul(h, U) + b_h
         r = nn.sigmoid(z_x[:, :H] + zh[:, :H])
         z = nn.sigmoid(z_x[:, H:2 * H] + zh[:, H:2 * H])
