@@ -96,3 +96,17 @@ def test_stax_recurrent_step_costs_no_more_than_the_hand_written_cell(kind, hois
     for (sp, se), (hp, he) in zip(s_loops, h_loops):
         assert sp <= hp and se <= he, (kind, s_loops, h_loops)
     assert s_out <= h_out, (kind, s_out, h_out)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_masked_reversed_sequences_keep_one_product_per_step(kind):
+    """lengths= and reverse=True change what the loop selects, not its products: the input
+    projection still leaves the loop as one product, the bias still fuses into it."""
+    init, apply = LAYER[kind](H, reverse=True, return_sequences=True)
+    _, params = init(random.PRNGKey(0), (-1, T, D))
+    x = np.zeros((B, T, D), np.float32)
+    lengths = np.array([T, 3, 1, 0, 5], np.int32)
+    jaxpr = lepton.make_jaxpr(lepton.grad(
+        lambda p, v: lnp.sum(apply(p, v, lengths=lengths) ** 2)))(params, x).jaxpr
+    outside, loops = fingerprint(jaxpr, T * B * GATES[kind] * H)
+    assert [p for p, _ in loops] == [1, 1] and outside == 1, (outside, loops)
