@@ -1,10 +1,14 @@
 """Recurrent layers on ``lax.scan``: SimpleRNN, LSTM, GRU, and the Bidirectional combinator.
 
-Inputs are batch-major ``(batch, time, features)``.  The input projection of every step is
-one matrix product over the whole sequence, computed before the loop; each step then does
-one ``h @ U`` for all gates (PyTorch's gate layout), so the loop body is a single small
-GEMM plus fused elementwise work, and the scan body is traced and compiled once whatever
-the sequence length.
+Inputs are batch-major ``(batch, time, features)``; the layer transposes the (small) input
+to time-major and runs one ``lax.scan`` whose step is the cell as one writes it by hand:
+``z = x_t W + h U + b`` for all gates at once (PyTorch's gate layout), then the gates'
+elementwise work.  ``scan`` itself moves ``x_t W`` out of the loop, as one product over the
+whole sequence, while the stacked projection is small (``control_flow.hoist``; at long
+sequences it stays per step rather than materialise ``(time, batch, gates*units)``), and
+the bias add fuses into the cell's kernel.  So a stax RNN compiles to the same program as
+the same cell written with ``lax.scan`` (issue #11), traced and compiled once whatever the
+sequence length.
 
 Gate equations (PyTorch's; ``z = x W + h U + b`` split into equal blocks):
 
@@ -86,7 +90,8 @@ def _step_mask(name, lengths, mask, batch, time):
 def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, reverse, W_init,
                     U_init, b_init, extra_bias, config, rebuild, bias_fix=None):
     """Shared init/apply of a gated RNN: ``cell(z_x, h_state, U, b_h) -> new state`` with
-    ``z_x`` the step's input projection."""
+    ``z_x = x_t W + b`` the step's input projection (written per step: ``scan`` hoists the
+    product, the bias add fuses with the cell's elementwise work)."""
     units = int(units)
     width = n_gates * units
 
@@ -113,24 +118,25 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
         x = lnp.asarray(inputs)
         _check_seq(name, x.shape, shape_of(W)[0])
         batch, time, _ = x.shape
-        xs = lnp.matmul(lnp.swapaxes(x, 0, 1), W) + b  # (time, batch, width): one GEMM
+        xs = lnp.swapaxes(x, 0, 1)  # (time, batch, features)
+        dtype = lnp.result_type(x, W, b)  # the state's: as x W + b
         m = _step_mask(name, lengths, mask, batch, time)
         if initial_state is None:
-            h0 = tuple(lnp.zeros((batch, units), xs.dtype) for _ in range(n_state))
+            h0 = (lnp.zeros((batch, units), dtype),) * n_state  # one zeros for h and c
         else:
             h0 = tuple(initial_state) if n_state > 1 else (initial_state,)
             for h in h0:
                 if shape_of(h) != (batch, units):
                     raise ShapeError(f"stax layer {name}: initial_state entries must have "
                                      f"shape ({batch}, {units}), got {fmt_shape(shape_of(h))}")
-            h0 = tuple(lnp.asarray(h).astype(xs.dtype) for h in h0)
+            h0 = tuple(lnp.asarray(h).astype(dtype) for h in h0)
 
         def step(state, inp):
-            z_x, m_t = inp if m is not None else (inp, None)
-            new = cell(z_x, state, U, b_h)
+            x_t, m_t = inp if m is not None else (inp, None)
+            new = cell(lnp.matmul(x_t, W) + b, state, U, b_h)  # scan hoists x_t W
             if m_t is not None:
                 new = tuple(lnp.where(m_t, a, b_) for a, b_ in zip(new, state))
-                y = lnp.where(m_t, new[0], lnp.zeros((), xs.dtype))
+                y = lnp.where(m_t, new[0], lnp.zeros((), dtype))
             else:
                 y = new[0]
             return new, (y if return_sequences else None)
