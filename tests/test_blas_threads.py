@@ -54,12 +54,17 @@ def test_threads_inside_a_compiled_program(monkeypatch):
         set_threads(before)
 
 
-def test_large_products_widen_only_when_the_machine_is_free(monkeypatch):
+def _multithreaded_blas(monkeypatch):
+    """OpenBLAS's (set, get, most threads), the adaptive policy on; skips without them."""
     controls = blas_threads.blas_controls()
     if controls is None or controls[2] < 2:
         pytest.skip("needs a multi-threaded OpenBLAS")
-    set_threads, get_threads, most = controls
     monkeypatch.delenv("LEPTON_BLAS_THREADS", raising=False)
+    return controls
+
+
+def test_large_products_widen_only_when_the_machine_is_free(monkeypatch):
+    set_threads, get_threads, most = _multithreaded_blas(monkeypatch)
     seen = []
     monkeypatch.setattr(blas_threads.np, "matmul",
                         lambda a, b: seen.append(get_threads()) or a @ b)
@@ -98,11 +103,7 @@ def test_a_program_without_prange_kernels_gives_blas_every_thread_when_free(monk
     (while no other process keeps them busy); a program with a prange kernel, or a loop
     body big enough to get one, keeps BLAS at one thread."""
     from lepton.backends.cpu import backend
-    controls = blas_threads.blas_controls()
-    if controls is None or controls[2] < 2:
-        pytest.skip("needs a multi-threaded OpenBLAS")
-    set_threads, get_threads, most = controls
-    monkeypatch.delenv("LEPTON_BLAS_THREADS", raising=False)
+    _, get_threads, most = _multithreaded_blas(monkeypatch)
     inside = []
 
     def spy(x):

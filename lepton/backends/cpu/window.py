@@ -197,12 +197,7 @@ def disjoint_scatter_source(ndim: int, init: str, select: str, zero: str, wd, ws
             lines += [pad + f"n{t} = {inside}", pad + f"a{t} = x[i{t}] if n{t} else {init}"]
         else:
             lines.append(pad + f"a{t} = x[i{t}]")
-        if t == 0:
-            lines += [pad + "best = a0", pad + "pick = 0"]
-        else:
-            lines += [pad + f"take = a{t} {cmp} best or (a{t} != a{t} and best == best)",
-                      pad + f"best = a{t} if take else best",
-                      pad + f"pick = {t} if take else pick"]
+        lines += [pad + ln for ln in _select_tap(t, cmp)]
     lines += [pad + f"g = v[{j}]", pad + f"z = {zero}"]
     for t, ks in enumerate(taps):
         store = f"o[i{t}] = g if pick == {t} else z"
@@ -246,12 +241,7 @@ def flat_scatter_source(nlead: int, init: str, select: str, zero: str, wd, ws, l
             read = f"x[{rows[r]}b{f' + {k} * c' if k else ''}]"
             lines.append(pad + (f"a{n} = {read} if n{r} else {init}" if checked
                                 else f"a{n} = {read}"))
-            if n == 0:
-                lines += [pad + "best = a0", pad + "pick = 0"]
-            else:
-                lines += [pad + f"take = a{n} {cmp} best or (a{n} != a{n} and best == best)",
-                          pad + f"best = a{n} if take else best",
-                          pad + f"pick = {n} if take else pick"]
+            lines += [pad + ln for ln in _select_tap(n, cmp)]
             n += 1
     lines += [pad + f"g = v[{j}pos[f]]", pad + f"z = {zero}"]
     for r, row in enumerate(rows):
@@ -259,6 +249,15 @@ def flat_scatter_source(nlead: int, init: str, select: str, zero: str, wd, ws, l
         lines += [pad + f"if n{r}:", pad + "    " + store] if checked else [pad + store]
     return "\n".join([f"@njit({KERNEL_OPTIONS})", "def kernel(v, x, o, tap, pos, c):"]
                       + ["    " + ln for ln in lines]) + "\n"
+
+
+def _select_tap(t: int, cmp: str) -> list:
+    """Lines keeping ``best``/``pick``, the first max (``cmp`` '>'; min: '<') of taps
+    ``a0..a{t}`` in order, NaN first, without branches, once tap ``a{t}`` is read."""
+    if t == 0:
+        return ["best = a0", "pick = 0"]
+    return [f"take = a{t} {cmp} best or (a{t} != a{t} and best == best)",
+            f"best = a{t} if take else best", f"pick = {t} if take else pick"]
 
 
 def _affine(j: str, stride: int, k: str | None, lo: int) -> str:
