@@ -126,12 +126,17 @@ def effectful(prim, params) -> bool:
     """``has_effects`` for a primitive application not yet recorded as an equation."""
     if getattr(prim, "effectful", False):
         return True
+    return any(has_effects(e) for j in sub_jaxprs(params) for e in j.eqns)
+
+
+def sub_jaxprs(params):
+    """The jaxprs among an equation's ``params`` (a loop's body, a branch, a jit's
+    program), ``ClosedJaxpr``s opened, in tuples and lists too."""
     for p in params.values():
         for j in (p if type(p) in (tuple, list) else (p,)):
             j = j.jaxpr if isinstance(j, ClosedJaxpr) else j
-            if isinstance(j, Jaxpr) and any(has_effects(e) for e in j.eqns):
-                return True
-    return False
+            if isinstance(j, Jaxpr):
+                yield j
 
 
 def live_eqns(jaxpr: Jaxpr):

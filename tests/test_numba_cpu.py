@@ -602,6 +602,39 @@ def test_disjoint_scatter_kernel_matches_reference(shape, window, strides, paddi
         _assert_same(jf(v, x), lepton.jit(ssa, backend="reference")(v, x))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("shape,window", [
+    ((64, 28, 28, 32), (1, 2, 2, 1)),    # the disjoint kernel, vectorised along channels
+    ((64, 56, 56, 6), (1, 2, 2, 1)),     # short channels: merged rows
+    ((16, 3, 160, 160), (1, 1, 2, 2)),   # NCHW
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.int32])
+def test_disjoint_scatter_kernels_past_a_million_elements(shape, window, dtype):
+    """The pooling-gradient kernels at training sizes (past 1M elements), with NaNs and
+    ties, and integer operands at their edge values: equal to the reference."""
+    from lepton.primitives import conv
+    rng = np.random.default_rng(12)
+    pads = ((0, 0),) * 4
+    if np.dtype(dtype).kind == "i":
+        info = np.iinfo(dtype)
+        x = rng.choice(np.array([info.min, info.max, 0, -1, 1], dtype), size=shape)
+        v = rng.integers(info.min, info.max, conv._windows_out(shape, window, window, pads),
+                         dtype=dtype, endpoint=True)
+    else:
+        x = rng.integers(-3, 3, shape).astype(dtype)
+        x.flat[::97] = np.nan
+        v = (rng.standard_normal(conv._windows_out(shape, window, window, pads)) * 50
+             ).astype(dtype)
+
+    def ssa(v, x):
+        return conv.select_and_scatter_add_p.bind(v, x, select="max", window_dimensions=window,
+                                                  window_strides=window, padding=pads)
+
+    jf = lepton.jit(ssa, backend="cpu")
+    assert "direct kernel" in jf.source(v, x)
+    _assert_same(jf(v, x), lepton.jit(ssa, backend="reference")(v, x))
+
+
 # ----------------------------------------------------------------------------- kernel size
 def test_kernel_equation_cap_splits_long_chains(monkeypatch):
     """Past the dialect's cap a chain continues in a new kernel that reads the last value

@@ -25,7 +25,7 @@ from numba import types  # noqa: E402
 from numba.np.numpy_support import from_dtype  # noqa: E402
 
 from ..._quiet import quiet  # noqa: E402
-from ...ir import Jaxpr, Literal, Namer  # noqa: E402
+from ...ir import Jaxpr, Literal, Namer, sub_jaxprs  # noqa: E402
 from .. import cache, driver, render, schedule  # noqa: E402
 from ..index import Nest  # noqa: E402
 from ..reference import _as_dtype  # noqa: E402
@@ -131,18 +131,10 @@ def _large_inner_values(jaxpr: Jaxpr, inner: bool = False) -> bool:
         if inner and any(int(np.prod(v.aval.shape)) >= INNER_PARALLEL_ELEMENTS
                          for v in e.outvars):
             return True
-        for sub in _sub_jaxprs(e.params):
+        for sub in sub_jaxprs(e.params):
             if _large_inner_values(sub, True):
                 return True
     return False
-
-
-def _sub_jaxprs(params):
-    for v in params.values():
-        for item in v if isinstance(v, (tuple, list)) else (v,):
-            sub = getattr(item, "jaxpr", item)
-            if isinstance(sub, Jaxpr):
-                yield sub
 
 
 def prepare():
