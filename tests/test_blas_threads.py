@@ -85,17 +85,33 @@ def test_large_products_widen_only_when_the_machine_is_free(monkeypatch):
         set_threads(before)
 
 
-def test_neighbours_count_other_processes_only(monkeypatch):
-    n = blas_threads._Neighbours()
-    # (busy CPU seconds of the machine, CPU seconds of this process) at 10, 11, 12 s
-    samples = iter([(100.0, 5.0), (101.9, 6.0), (102.5, 6.5)])
-    monkeypatch.setattr(n, "_sample", lambda now: (now,) + next(samples))
-    clock = iter([10.0, 11.0, 12.0, 12.1])
+def _scripted_neighbours(monkeypatch, clock, samples):
+    """A ``_Neighbours`` reading (busy CPU seconds of the machine, CPU seconds of this
+    process) from ``samples`` at the times in ``clock``; its first sample is taken at birth."""
+    samples, clock = iter(samples), iter(clock)
+    monkeypatch.setattr(blas_threads._Neighbours, "_sample",
+                        staticmethod(lambda now: (now,) + next(samples)))
     monkeypatch.setattr(blas_threads.time, "monotonic", lambda: next(clock))
-    assert n.contended() is True    # no history yet: assume the worst
+    return blas_threads._Neighbours()
+
+
+def test_neighbours_count_other_processes_only(monkeypatch):
+    n = _scripted_neighbours(monkeypatch, [10.0, 10.05, 11.0, 12.0, 12.1],
+                             [(100.0, 5.0), (101.9, 6.0), (102.5, 6.5)])
+    assert n.contended() is True    # the first window is still open: assume the worst
     assert n.contended() is True    # 1.9 cores busy, 1.0 ours: 0.9 elsewhere
     assert n.contended() is False   # 0.6 busy, 0.5 ours: 0.1 elsewhere
     assert n.contended() is False   # within the window: no new sample
+
+
+def test_neighbours_decide_after_a_short_first_window(monkeypatch):
+    """A warm process decides 0.1 s after the backend loads, not after half a second of
+    single-threaded products; later windows are half a second again."""
+    n = _scripted_neighbours(monkeypatch, [10.0, 10.15, 10.3, 10.7],
+                             [(100.0, 5.0), (100.2, 5.15), (100.3, 5.2)])
+    assert n.contended() is False   # 0.2 busy, 0.15 ours over 0.15 s: 0.33 elsewhere
+    assert n.contended() is False   # 0.15 s later: inside the half-second window
+    assert n.contended() is False   # 0.55 s later: 0.1 busy, 0.05 ours: 0.09 elsewhere
 
 
 def test_a_program_without_prange_kernels_gives_blas_every_thread_when_free(monkeypatch):
