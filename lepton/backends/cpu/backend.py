@@ -43,6 +43,16 @@ allocator.tune()
 #: ``LEPTON_PARALLEL_WORK`` overrides it (0: always parallel, a huge value: never).
 PARALLEL_WORK = int(os.environ.get("LEPTON_PARALLEL_WORK", 1 << 21))
 
+#: A program with BLAS products or other host steps gives its large kernels their prange
+#: variants only when those kernels' work totals ``SPREAD_FACTOR * PARALLEL_WORK``.
+#: Below that its serial program was the faster one, because it also leaves every thread
+#: to BLAS (``blas_threads.limited``), and it compiles in half the time, which a cold
+#: loop spent sharing the cores with the compile (2 cores, serial against prange:
+#: mlp_step 11.2 vs 11.5 ms with 11M of prange work, cnn_step 1.55 vs 1.63 ms with 3M,
+#: the stax CNN step 19-21 vs 20-21 ms with 23M; ew_fused, 554M of work and no host
+#: step, 8.8 vs 4.6 ms).  A program of kernels alone keeps the per-kernel rule.
+SPREAD_FACTOR = 16
+
 
 def compile(jaxpr: Jaxpr, quick: bool = False):
     """A callable ``f(*numpy_arrays) -> list of numpy arrays`` evaluating ``jaxpr``.
@@ -85,9 +95,11 @@ def _compile(jaxpr: Jaxpr):
     drive = driver.Driver(len(jaxpr.invars), template, _buffers())
     drive.outputs(outs)
     host_steps = False  # NumPy runs only in host steps: kernel-only programs need no quiet
-    for s in schedule.schedule(jaxpr, LOWERINGS, DIALECT.max_kernel_eqns):
+    steps = list(schedule.schedule(jaxpr, LOWERINGS, DIALECT.max_kernel_eqns))
+    spread = _worth_spreading(steps)
+    for s in steps:
         if isinstance(s, schedule.Group):
-            k = kernel_for(s)
+            k = kernel_for(s, spread)
             name = f"kernel_{len(sources)}"
             _add_kernel(drive, cache.entry_point(k.source, _signature(k), TARGET), k, slot)
             sources.append(f"# {name}: {', '.join(e.prim.name for e in s.eqns)} over "
@@ -148,10 +160,22 @@ def prepare():
         cpu_target.typing_context.refresh()  # executing", seen as a TypingError)
 
 
-def kernel_for(group) -> render.Kernel:
+def _work(group) -> int:
+    return int(np.prod(group.domain, dtype=np.int64)) * render.cost(group, LOWERINGS)
+
+
+def _worth_spreading(steps) -> bool:
+    """Whether the large kernels among ``steps`` take prange variants (``SPREAD_FACTOR``)."""
+    works = [_work(s) for s in steps if isinstance(s, schedule.Group)]
+    if len(works) == len(steps):
+        return True
+    return sum(w for w in works if w >= PARALLEL_WORK) >= SPREAD_FACTOR * PARALLEL_WORK
+
+
+def kernel_for(group, spread: bool = True) -> render.Kernel:
     nest = Nest(group)
-    work = int(np.prod(group.domain, dtype=np.int64)) * render.cost(group, LOWERINGS)
-    return render.render(group, nest, parallel(work >= PARALLEL_WORK), DIALECT)
+    wanted = spread and _work(group) >= PARALLEL_WORK
+    return render.render(group, nest, parallel(wanted), DIALECT)
 
 
 def _buffers() -> dict:
