@@ -302,10 +302,8 @@ _CHEAP_PARALLEL = {  # one cheap op per element: parallel from about 1M elements
 
 
 @pytest.mark.parametrize("name", sorted(_CHEAP_PARALLEL))
-def test_cheap_parallel_kernels_match_reference(name, monkeypatch):
+def test_cheap_parallel_kernels_match_reference(name):
     """Integer, bool, argmax and float64 kernels over more than 1M elements (parallel)."""
-    from lepton.backends.cpu import backend
-    monkeypatch.setattr(backend, "SPREAD_FACTOR", 0)  # host argmax: else serial (test below)
     fn, dtype = _CHEAP_PARALLEL[name]
     rng = np.random.default_rng(13)
     x = (rng.integers(-5, 10, (1100, 1024)) if dtype == "int32" else
@@ -316,22 +314,28 @@ def test_cheap_parallel_kernels_match_reference(name, monkeypatch):
     _assert_same(jf(x), lepton.jit(fn, backend="reference")(x), ulps=256)
 
 
-def test_programs_with_host_steps_spread_only_large_kernel_work():
-    """A program with a host step (here argmax) keeps its kernels serial unless their
-    prange work is large (``SPREAD_FACTOR``): serial kernels leave BLAS every thread and
-    compile in half the time.  A program of kernels alone goes parallel kernel by kernel."""
+def test_programs_with_blas_products_raise_the_parallel_bar():
+    """A program with a BLAS product gives a kernel its prange variant only past
+    ``SPREAD_FACTOR`` times the usual work: serial kernels leave BLAS every thread and
+    compile in half the time.  Other programs keep the usual bar."""
     x = np.random.default_rng(3).standard_normal((1100, 1024)).astype(np.float32)
-    with_host = lepton.jit(lambda x: (lnp.argmax(x * 2), x - 1), backend="cpu")
-    kernels_only = lepton.jit(lambda x: (x * 2, x - 1), backend="cpu")
-    assert "parallel=True" not in with_host.source(x)
-    assert "parallel=True" in kernels_only.source(x)
-    heavy = lepton.jit(lambda x: (lnp.argmax(lnp.tanh(x)), x - 1), backend="cpu")
-    x64 = x.astype(np.float64)  # float64 tanh (libm) x 1.1M elements: past the bar
-    assert "parallel=True" in heavy.source(x64)
-    _assert_same(heavy(x64), lepton.jit(lambda x: (lnp.argmax(lnp.tanh(x)), x - 1),
-                                        backend="reference")(x64), ulps=4)
-    _assert_same(with_host(x), lepton.jit(lambda x: (lnp.argmax(x * 2), x - 1),
-                                          backend="reference")(x), ulps=0)
+    w = np.ones((1024, 4), np.float32)
+
+    def with_product(x, w):
+        return x * 2 @ w, x - 1
+
+    def heavy(x, w):
+        return lnp.tanh(x) @ w, x - 1
+
+    assert "parallel=True" not in lepton.jit(with_product, backend="cpu").source(x, w)
+    assert "parallel=True" in lepton.jit(lambda x: (x * 2, x - 1), backend="cpu").source(x)
+    assert "parallel=True" in lepton.jit(lambda x: (lnp.argmax(x * 2), x - 1),
+                                         backend="cpu").source(x)  # NumPy host step only
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)  # libm tanh x 1.1M: past the bar
+    assert "parallel=True" in lepton.jit(heavy, backend="cpu").source(x64, w64)
+    for fn, args in [(with_product, (x, w)), (heavy, (x64, w64))]:
+        _assert_same(lepton.jit(fn, backend="cpu")(*args),
+                     lepton.jit(fn, backend="reference")(*args), ulps=64)
 
 
 # ----------------------------------------------------------------------------- accuracy
@@ -685,7 +689,7 @@ def test_parallel_kernel_with_many_offsets_takes_them_as_an_array(monkeypatch):
     monkeypatch.setattr(backend, "PARALLEL_WORK", 0)
     made = []
     real = backend.kernel_for
-    monkeypatch.setattr(backend, "kernel_for", lambda g, *a: made.append(real(g, *a)) or made[-1])
+    monkeypatch.setattr(backend, "kernel_for", lambda g: made.append(real(g)) or made[-1])
 
     def f(x):
         return x[1:-4] * x[2:-3] + x[3:-2] - x[4:-1] * x[5:]

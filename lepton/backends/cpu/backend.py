@@ -30,7 +30,8 @@ from .. import cache, driver, render, schedule  # noqa: E402
 from ..index import Nest  # noqa: E402
 from ..reference import _as_dtype  # noqa: E402
 from . import allocator, blas_threads  # noqa: E402
-from .dialect import TARGET, NumbaCpu, granted, parallel, serial_only  # noqa: E402
+from .dialect import (TARGET, NumbaCpu, bar, granted, parallel, raised_bar,  # noqa: E402
+                      serial_only)
 from .lowering import LOWERINGS  # noqa: E402
 
 DIALECT = NumbaCpu(LOWERINGS)
@@ -43,14 +44,14 @@ allocator.tune()
 #: ``LEPTON_PARALLEL_WORK`` overrides it (0: always parallel, a huge value: never).
 PARALLEL_WORK = int(os.environ.get("LEPTON_PARALLEL_WORK", 1 << 21))
 
-#: A program with BLAS products or other host steps gives its large kernels their prange
-#: variants only when those kernels' work totals ``SPREAD_FACTOR * PARALLEL_WORK``.
-#: Below that its serial program was the faster one, because it also leaves every thread
-#: to BLAS (``blas_threads.limited``), and it compiles in half the time, which a cold
-#: loop spent sharing the cores with the compile (2 cores, serial against prange:
-#: mlp_step 11.2 vs 11.5 ms with 11M of prange work, cnn_step 1.55 vs 1.63 ms with 3M,
-#: the stax CNN step 19-21 vs 20-21 ms with 23M; ew_fused, 554M of work and no host
-#: step, 8.8 vs 4.6 ms).  A program of kernels alone keeps the per-kernel rule.
+#: A program with steps that run threads of their own (BLAS products, direct convolution
+#: and pooling kernels) needs this factor more work in a kernel (direct convolutions
+#: included) for its prange variant (``dialect.raised_bar``).  Below it the serial kernels were the faster program,
+#: because they also leave every thread to BLAS (``blas_threads.limited``), and they
+#: compile in about half the time, which a cold loop spent sharing the cores with the
+#: compile.  Measured on 2 cores, serial against prange kernels: mlp_step 11.2 vs 11.5 ms,
+#: cnn_step 1.55 vs 1.63 ms, the stax CNN step 19-21 vs 20-21 ms; ew_fused (8M elements,
+#: no host step, so the bar stays) 8.8 vs 4.6 ms.
 SPREAD_FACTOR = 16
 
 
@@ -94,24 +95,25 @@ def _compile(jaxpr: Jaxpr):
     outs = [slot(v) for v in jaxpr.outvars]
     drive = driver.Driver(len(jaxpr.invars), template, _buffers())
     drive.outputs(outs)
-    host_steps = False  # NumPy runs only in host steps: kernel-only programs need no quiet
     steps = list(schedule.schedule(jaxpr, LOWERINGS, DIALECT.max_kernel_eqns))
-    spread = _worth_spreading(steps)
-    for s in steps:
-        if isinstance(s, schedule.Group):
-            k = kernel_for(s, spread)
-            name = f"kernel_{len(sources)}"
-            _add_kernel(drive, cache.entry_point(k.source, _signature(k), TARGET), k, slot)
-            sources.append(f"# {name}: {', '.join(e.prim.name for e in s.eqns)} over "
-                           f"{s.domain}{' (parallel)' if k.parallel else ''}\n"
-                           + k.source.replace("def kernel(", f"def {name}(", 1))
-            listing.append(f"{names(v for v, _ in k.outputs)} = "
-                           f"{name}({names(v for v, _ in k.inputs)})")
-            continue
-        eqn, host_steps = s.eqn, True
-        how = _lower_step(eqn, slot, drive)
-        lhs = f"{names(eqn.outvars)} = " if eqn.outvars else ""  # effects have no outputs
-        listing.append(f"{lhs}{eqn.prim.name}({names(eqn.invars)})  # {how}")
+    hosts = [LOWERINGS.row(s.eqn.prim.name) for s in steps if not isinstance(s, schedule.Group)]
+    threaded = any(row.kind in ("library", "direct") or row.blas for row in hosts)
+    with raised_bar(SPREAD_FACTOR if threaded else 1):
+        for s in steps:
+            if isinstance(s, schedule.Group):
+                k = kernel_for(s)
+                name = f"kernel_{len(sources)}"
+                _add_kernel(drive, cache.entry_point(k.source, _signature(k), TARGET), k, slot)
+                sources.append(f"# {name}: {', '.join(e.prim.name for e in s.eqns)} over "
+                               f"{s.domain}{' (parallel)' if k.parallel else ''}\n"
+                               + k.source.replace("def kernel(", f"def {name}(", 1))
+                listing.append(f"{names(v for v, _ in k.outputs)} = "
+                               f"{name}({names(v for v, _ in k.inputs)})")
+                continue
+            eqn = s.eqn
+            how = _lower_step(eqn, slot, drive)
+            lhs = f"{names(eqn.outvars)} = " if eqn.outvars else ""  # effects: no outputs
+            listing.append(f"{lhs}{eqn.prim.name}({names(eqn.invars)})  # {how}")
     checks = [(v.aval.shape, v.aval.dtype) for v in jaxpr.invars]
     n_in = len(jaxpr.invars)
     _statistics.kernel_compiles += cache.stats.numba_compiles - before
@@ -128,7 +130,8 @@ def _compile(jaxpr: Jaxpr):
     run.source = "\n\n".join(["# driver\n" + "\n".join(listing)] + sources)
     # no NumPy warnings from host steps (inf * 0 in a product...), as in JAX
     serial = granted() == prange_before and not _large_inner_values(jaxpr)
-    return blas_threads.limited(quiet(run) if host_steps else run, serial)
+    # (NumPy runs only in host steps: kernel-only programs need no quiet)
+    return blas_threads.limited(quiet(run) if hosts else run, serial)
 
 
 #: Elements from which a value computed inside a loop body may get a prange kernel when
@@ -160,22 +163,10 @@ def prepare():
         cpu_target.typing_context.refresh()  # executing", seen as a TypingError)
 
 
-def _work(group) -> int:
-    return int(np.prod(group.domain, dtype=np.int64)) * render.cost(group, LOWERINGS)
-
-
-def _worth_spreading(steps) -> bool:
-    """Whether the large kernels among ``steps`` take prange variants (``SPREAD_FACTOR``)."""
-    works = [_work(s) for s in steps if isinstance(s, schedule.Group)]
-    if len(works) == len(steps):
-        return True
-    return sum(w for w in works if w >= PARALLEL_WORK) >= SPREAD_FACTOR * PARALLEL_WORK
-
-
-def kernel_for(group, spread: bool = True) -> render.Kernel:
+def kernel_for(group) -> render.Kernel:
     nest = Nest(group)
-    wanted = spread and _work(group) >= PARALLEL_WORK
-    return render.render(group, nest, parallel(wanted), DIALECT)
+    work = int(np.prod(group.domain, dtype=np.int64)) * render.cost(group, LOWERINGS)
+    return render.render(group, nest, parallel(work >= PARALLEL_WORK * bar()), DIALECT)
 
 
 def _buffers() -> dict:

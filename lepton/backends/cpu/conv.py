@@ -35,7 +35,7 @@ from numba.np.numpy_support import from_dtype
 
 from ...primitives.slicing import pad_p
 from .. import cache
-from .dialect import TARGET, parallel
+from .dialect import TARGET, bar, parallel
 
 #: Modelled kernel time (``_Plan.direct_ns``) above which a conv runs its ``prange``
 #: variant: a parallel launch costs ~10 us with passive OpenMP threads.
@@ -181,7 +181,7 @@ class _Plan:
         self.u, self.v = self.blocks(kind)
         self.offs, self.pos = ((_pad_to(self.taps, self.u), self.origins) if kind == "rows"
                                else (self.taps, _pad_to(self.origins, self.u)))
-        self.parallel = parallel(self.direct_ns(kind) >= PARALLEL_NS)
+        self.parallel = parallel(self.direct_ns(kind) >= PARALLEL_NS * bar())
         inner = _ceil(_span(self.pos), TILE) if kind == "rows" else len(self.pos) // self.u
         tasks = self.n * self.g * _ceil(self.og, self.v) * max(inner, 1)
         want = 4 * numba.get_num_threads() if self.parallel else 1

@@ -65,6 +65,7 @@ class _Quick(threading.local):
     active = False
     demoted = 0  # kernels compiled serial that would have been parallel
     granted = 0  # kernels given their prange variant, ever (``granted``)
+    bar = 1  # the factor of ``raised_bar``
 
 
 _quick = _Quick()
@@ -84,6 +85,24 @@ def serial_only():
     finally:
         _quick.active = prev[0]
         _quick.demoted += prev[1]
+
+
+@contextlib.contextmanager
+def raised_bar(factor: int):
+    """Within this block (in this thread) a kernel needs ``factor`` times the usual work
+    (``backend.PARALLEL_WORK``, ``conv.PARALLEL_NS``) for its prange variant: a program
+    with host steps raises it (``backend.SPREAD_FACTOR``)."""
+    prev = _quick.bar
+    _quick.bar = factor
+    try:
+        yield
+    finally:
+        _quick.bar = prev
+
+
+def bar() -> int:
+    """The factor set by ``raised_bar`` (1 outside it)."""
+    return _quick.bar
 
 
 def parallel(wanted: bool) -> bool:
