@@ -35,7 +35,7 @@ from numba.np.numpy_support import from_dtype
 
 from ...primitives.slicing import pad_p
 from .. import cache
-from .dialect import TARGET, bar, parallel
+from .dialect import TARGET, bar, deferred, parallel
 
 #: Modelled kernel time (``_Plan.direct_ns``) above which a conv runs its ``prange``
 #: variant: a parallel launch costs ~10 us with passive OpenMP threads.
@@ -84,7 +84,7 @@ def direct_plan(eqn):
     if lhs.dtype not in _FLOATS or lhs.ndim <= 2:
         return None
     plan = _Plan(eqn)
-    return plan if plan.direct_wins() else None
+    return plan if plan.direct_wins() and (plan.empty or not deferred()) else None
 
 
 def conv_step(plan, eqn, slot):

@@ -105,6 +105,15 @@ def bar() -> int:
     return _quick.bar
 
 
+def deferred() -> bool:
+    """Whether a costly-to-compile kernel (a direct convolution: 0.5-1.2 s of Numba) leaves
+    this program to its host impl: in the quick tier it does, and the full program, which
+    compiles while the quick one serves, brings the kernel (counted as demoted)."""
+    if _quick.active:
+        _quick.demoted += 1
+    return _quick.active
+
+
 def parallel(wanted: bool) -> bool:
     """Whether a kernel that ``wanted`` its prange variant gets it (see ``serial_only``)."""
     if wanted and _quick.active:
