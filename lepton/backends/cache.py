@@ -19,6 +19,11 @@ A cache is a performance aid, never a reason for a call to fail, so:
   its name is rewritten the same way.  Missing files are ordinary misses;
 * a cache folder that is not writable is still read; kernels it lacks are written to
   one private folder per user (``$TMPDIR/lepton-kernels-<uid>``), or compiled in memory.
+
+Kernels compiled by different processes (forked compile children, the exit worker,
+earlier runs) meet in one process, whose JIT links each symbol to the first definition
+it loaded; so every process numbers Numba's functions in a range of its own
+(``_own_function_ids``).
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import itertools
 import os
 import pickle
 import shutil
@@ -37,13 +43,36 @@ import types
 
 import numba
 from numba.core import caching
+from numba.core.bytecode import FunctionIdentity
 
 from ..errors import KernelCacheWarning, warn
 from . import cache_root
 
 #: Part of every kernel's hash: bump it when the on-disk format changes, so files of an
-#: older format are never read (they would fail their checksums and warn).
-FORMAT = "lepton-kernel-cache-2"
+#: older format are never read (they would fail their checksums and warn).  3: kernels
+#: compiled before ``_own_function_ids`` may share symbols, so they are not loaded.
+FORMAT = "lepton-kernel-cache-3"
+
+
+def _own_function_ids():
+    """Number the functions Numba compiles in this process from a random 62-bit start.
+
+    Numba writes a per-process counter, which starts at 1 and which a fork copies, into
+    every symbol it makes, and names a ``prange`` kernel's loop body after that number and
+    the ``id()`` of a compiler object (``<dynamic>.__numba_parfor_gufunc_0x<id>``), so two
+    processes could give two different loop bodies one symbol.  Loaded into one process
+    through the disk cache, both kernels then ran the body loaded first: ``cos(x) * 3 - 1``
+    computed ``sin(x) * 3 - 1`` (tests/test_kernel_symbols.py).  Ranges drawn at random
+    overlap with odds of about 1e-12 for a million compiles.  Numba's counter is private
+    (``FunctionIdentity._unique_ids``): if it is gone, nothing is done and that test fails."""
+    if isinstance(getattr(FunctionIdentity, "_unique_ids", None), itertools.count):
+        FunctionIdentity._unique_ids = itertools.count(
+            int.from_bytes(os.urandom(8), "little") >> 2)
+
+
+_own_function_ids()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_own_function_ids)
 
 
 class Target:

@@ -39,7 +39,7 @@ class StagingTrace(Trace):
         self.name = name
         self.eqns: list[Eqn] = []
         self.invars: list[Var] = []
-        self.const_vars: dict[int, Var] = {}
+        self.const_vars: dict[int, tuple] = {}  # id -> (the value itself, its Var)
         self.const_vals: list = []
 
     def __repr__(self):
@@ -56,15 +56,19 @@ class StagingTrace(Trace):
             return x.var
         if type(x) is Array and x.aval.ndim == 0:
             return Literal(x, x.aval)
+        # Keyed by id, so the entry holds the value itself: a temporary (a NumPy array
+        # that ``concrete`` copies) freed meanwhile would leave its id to the next one,
+        # which then read the first one's constant.
         key = id(x)
-        v = self.const_vars.get(key)
-        if v is None:
-            aval = get_aval(x)
-            if not isinstance(x, (Array, Tracer)):
-                from ..core import concrete
-                x = concrete(x)
-            v = self.const_vars[key] = Var(aval)
-            self.const_vals.append(x)
+        hit = self.const_vars.get(key)
+        if hit is not None:
+            return hit[1]
+        v = Var(get_aval(x))
+        self.const_vars[key] = (x, v)
+        if not isinstance(x, (Array, Tracer)):
+            from ..core import concrete
+            x = concrete(x)
+        self.const_vals.append(x)
         return v
 
     def process(self, prim, args, params):
@@ -93,6 +97,6 @@ class StagingTrace(Trace):
         """Close the recording over ``outs``; constvars come first, in capture order."""
         outvars = [self.var_of(o) for o in outs]
         # Keep the const list aligned with its vars (var_of may add consts for outputs).
-        constvars = list(self.const_vars.values())
+        constvars = [v for _, v in self.const_vars.values()]
         jaxpr = Jaxpr(constvars, self.invars, outvars, self.eqns)
         return ClosedJaxpr(jaxpr, list(self.const_vals))
