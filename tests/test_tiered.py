@@ -381,6 +381,7 @@ def test_waiting_without_upgrades_returns_once_compiled_code_serves(monkeypatch,
     assert tier.reference_calls == calls  # compiled code answered
     lepton.wait_for_compilation()
     assert "prange(" in tier.source
+    np.testing.assert_allclose(np.asarray(f(x)), np.cos(x) * 3 - 1, rtol=2e-6, atol=1e-6)
 
 
 @pytest.mark.skipif(not forked.enabled(), reason="compile children are forked on Linux only")

@@ -9,7 +9,7 @@ symbol shared by two of them would link one to the other's code.  ``--processes 
 first has P fresh processes compile shares of the programs into one cache, which this
 process then loads (a warm cache mixing processes).
 
-    python tools/stress_kernel_symbols.py --mode fork --rounds 20 [--force-ids]
+    python tests/stress_kernel_symbols.py --mode fork --rounds 20 [--force-ids]
 
 ``--force-ids`` makes Numba's ``id()``-based names of prange loop bodies coincide, as they
 do by chance (rarely): before the fix in ``lepton.backends.cache`` (``_own_function_ids``)
