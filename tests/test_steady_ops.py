@@ -119,3 +119,34 @@ def test_maximum_numeric_gradient():
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((2, 3, 4))
     check_grads(lambda a, b: lnp.maximum(a, b) * lnp.minimum(a, 0.25), (x, y), order=2)
+
+
+# ----------------------------------------------------------------------------- stop_gradient
+@pytest.mark.parametrize("dt", FLOATS + [np.int32], ids=lambda d: np.dtype(d).name)
+def test_stop_gradient_fuses_as_identity(dt):
+    """``stop_gradient`` is the identity in a compiled program: a view inside a fused
+    kernel, not a host step that splits the kernel around it."""
+    x = np.arange(-6, 6, dtype=dt).reshape(3, 4)
+    f = lepton.jit(lambda a: lepton.lax.stop_gradient(a * 2) + a)
+    src = f.source(x)
+    assert "stop_gradient" not in src.split("# kernel_")[0], src
+    assert src.count("# kernel_") == 1, src
+    np.testing.assert_array_equal(np.asarray(f(x)), x * 2 + x)
+    # returned as it stands (a host view of the input), and on an empty array
+    np.testing.assert_array_equal(np.asarray(lepton.jit(lepton.lax.stop_gradient)(x)), x)
+    e = np.zeros((0, 3), dt)
+    assert np.asarray(f(e)).shape == (0, 3)
+
+
+def test_stop_gradient_still_stops_gradients_compiled():
+    x = np.linspace(-2.0, 2.0, 7)
+
+    def f(a):
+        m = lepton.lax.stop_gradient(lnp.max(a))
+        return lnp.sum(lnp.exp(a - m) * lepton.lax.stop_gradient(a * a))
+
+    g = lepton.jit(lepton.grad(f))(x)
+    np.testing.assert_allclose(np.asarray(g), np.exp(x - x.max()) * x * x, rtol=1e-12)
+    gv = lepton.jit(lepton.vmap(lepton.grad(f)))(np.stack([x, x + 1]))
+    np.testing.assert_allclose(np.asarray(gv)[1], np.exp(x - x.max()) * (x + 1) ** 2,
+                               rtol=1e-12)
