@@ -150,3 +150,46 @@ def test_stop_gradient_still_stops_gradients_compiled():
     gv = lepton.jit(lepton.vmap(lepton.grad(f)))(np.stack([x, x + 1]))
     np.testing.assert_allclose(np.asarray(gv)[1], np.exp(x - x.max()) * (x + 1) ** 2,
                                rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- scan rows
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("length", [0, 1, 5, 2 * 256 + 3])
+def test_scan_rows_in_blocks(length, reverse, backend):
+    """The scan driver hands each step its rows block by block (``ROW_BLOCK``): every step
+    sees its own x, writes its own y (scalar ys included), in loop order, across blocks."""
+    from lepton.control_flow import scan as scan_mod
+    assert 2 * scan_mod.ROW_BLOCK + 3 == 2 * 256 + 3
+    rng = np.random.default_rng(length)
+    xs = rng.standard_normal((length, 2, 3))
+    ks = np.arange(length, dtype=np.int32)
+
+    def body(c, x):
+        x, k = x
+        c = c * 0.5 + x
+        return c, (c.sum(), c * k, k * 2)
+
+    f = lepton.jit(lambda c, xs: lepton.lax.scan(body, c, xs, reverse=reverse),
+                   backend=backend)
+    carry, (s, ck, k2) = f(np.ones((2, 3)), (xs, ks))
+    c, want_s, want_ck = np.ones((2, 3)), np.zeros(length), np.zeros((length, 2, 3))
+    for i in (range(length - 1, -1, -1) if reverse else range(length)):
+        c = c * 0.5 + xs[i]
+        want_s[i], want_ck[i] = c.sum(), c * ks[i]
+    np.testing.assert_allclose(np.asarray(carry), c, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(s), want_s, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(ck), want_ck, rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(k2), ks * 2)
+    assert np.asarray(k2).dtype == np.int32 and np.asarray(s).shape == (length,)
+
+
+def test_scan_rows_without_xs_and_with_duplicate_ys():
+    def body(c, _):
+        c = c + 1.0
+        return c, (c, c)
+
+    carry, (a, b) = lepton.jit(lambda c: lepton.lax.scan(body, c, None, length=300))(0.0)
+    np.testing.assert_array_equal(np.asarray(a), np.arange(1.0, 301.0))
+    np.testing.assert_array_equal(np.asarray(b), np.arange(1.0, 301.0))
+    assert float(carry) == 300.0
