@@ -193,3 +193,19 @@ def test_scan_rows_without_xs_and_with_duplicate_ys():
     np.testing.assert_array_equal(np.asarray(a), np.arange(1.0, 301.0))
     np.testing.assert_array_equal(np.asarray(b), np.arange(1.0, 301.0))
     assert float(carry) == 300.0
+
+
+def test_driver_destinations_as_tuple_with_literal_and_scalar_outputs():
+    """The per-output ``out`` path of the generated driver (what a scan step calls): a
+    tuple of destinations, a literal output, a 0-d kernel output, a reshaped kernel
+    output written in place, and a None destination left alone."""
+    def f(x):
+        return 3.0, lnp.sum(x * 2), x * x, x + 1
+    x = np.arange(6, dtype=np.float64).reshape(2, 3)
+    run = numba_cpu.compile(lepton.make_jaxpr(f)(x).jaxpr)
+    dests = (np.empty(()), np.empty(()), np.empty((2, 3)), None)
+    got = run(x, out=dests)
+    assert float(dests[0]) == 3.0 and float(dests[1]) == 30.0
+    np.testing.assert_array_equal(dests[2], x * x)
+    assert got[2] is dests[2]
+    np.testing.assert_array_equal(got[3], x + 1)
