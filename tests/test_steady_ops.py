@@ -136,6 +136,14 @@ def test_stop_gradient_fuses_as_identity(dt):
     np.testing.assert_array_equal(np.asarray(lepton.jit(lepton.lax.stop_gradient)(x)), x)
     e = np.zeros((0, 3), dt)
     assert np.asarray(f(e)).shape == (0, 3)
+    # a fused value returned through stop_gradient and also read on: both right
+    g = lepton.jit(lambda a: (lepton.lax.stop_gradient(a * 2),
+                              lepton.lax.stop_gradient(a * 2) + a,
+                              lnp.sum(lepton.lax.stop_gradient(a * 3))))
+    r = g(x)
+    np.testing.assert_array_equal(np.asarray(r[0]), x * 2)
+    np.testing.assert_array_equal(np.asarray(r[1]), x * 3)
+    assert np.asarray(r[2]) == np.sum(x * 3)
 
 
 def test_stop_gradient_still_stops_gradients_compiled():
