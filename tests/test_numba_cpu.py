@@ -444,7 +444,7 @@ CPU_HOST_DEFAULTS = [
     "dynamic_update_slice", "eig", "eigh", "erf_inv", "gather", "igamma", "igamma_grad_a",
     "igammac", "jit", "lu", "polygamma",
     "pure_callback", "qr", "rev", "scan", "scatter", "scatter_add", "scatter_max",
-    "scatter_min", "scatter_mul", "sort", "stop_gradient", "svd", "threefry2x32",
+    "scatter_min", "scatter_mul", "sort", "svd", "threefry2x32",
     "triangular_solve", "while",
 ]
 

@@ -34,6 +34,7 @@ class Driver:
         self.globals: dict = {name: buffers[name] for name in BUFFERS}
         self.contiguous: set = set()  # slots whose arrays a kernel or product made
         self.dest: dict = {}        # output slot -> its destination variable
+        self.written: set = set()   # output slots a kernel writes into their destination
         self.uses_env = False
 
     def const(self, value) -> str:
@@ -66,6 +67,7 @@ class Driver:
                 self.lines.append(f"{r} = {new}")
                 after.append(f"s{s} = {mine}")
             else:
+                self.written.add(s)
                 self.lines.append(f"{r} = {new} if {d} is None else {as_kernel}")
                 after.append(f"s{s} = {mine} if {d} is None else {d}")
             args.append(r)
@@ -90,6 +92,7 @@ class Driver:
         n_out = len(self.out_slots)
         params = ", ".join(f"s{i}" for i in range(self.n_in))
         dests = ", ".join(f"d{p}" for p in range(n_out))
+        given = ", ".join(f"o{p}" for p in range(n_out))
         for s, value in enumerate(self.template):
             if value is not None:
                 self.globals[f"s{s}"] = value  # literals: module-level names
@@ -98,18 +101,23 @@ class Driver:
                 f"    check(({params}{',' if self.n_in == 1 else ''}))",
                 f"    {dests}{',' if n_out == 1 else ''} = NONE" if n_out else "    pass",
                 "else:",
-                f"    {dests}{',' if n_out == 1 else ''} = [d if d is not None and "
-                "d.flags.c_contiguous else None for d in out]" if n_out else "    pass"]
+                f"    {given}{',' if n_out == 1 else ''} = out" if n_out else "    pass"]
+        # Loop drivers call with ``out`` at every step: spelled out per output, no loops.
+        body += [f"    d{p} = o{p} if o{p} is None or o{p}.flags.c_contiguous else None"
+                 for p in range(n_out)]
         if self.uses_env:
             body.append("env = template.copy()")
         body += self.lines
         results = ", ".join(f"s{s}" for s in self.out_slots)
-        body += [f"res = [{results}]",
-                 "if out is not None:",
-                 "    for r, d in zip(res, out):",
-                 "        if d is not None and r is not d:",
-                 "            d[...] = r",
-                 "return res"]
+        copies = []
+        for p, s in enumerate(self.out_slots):
+            if s in self.written and self.dest[s] == f"d{p}":  # written there unless
+                copies.append(f"    if d{p} is None and o{p} is not None:")  # not contiguous
+            else:
+                copies.append(f"    if o{p} is not None and s{s} is not o{p}:")
+            copies.append(f"        o{p}[...] = s{s}")
+        body += [f"res = [{results}]"] + (["if out is not None:"] + copies if copies else [])
+        body += ["return res"]
         sig = f"{params}, out=None" if params else "out=None"
         source = f"def run({sig}):\n" + "\n".join("    " + ln for ln in body) + "\n"
         namespace = dict(self.globals)

@@ -50,10 +50,13 @@ class Leaf:
 
     def view(self, eqn) -> "Leaf | None":
         """This leaf seen through a structural equation, or None if that is not index
-        arithmetic (a reshape that merges or splits axes, interior padding, ...)."""
+        arithmetic (a reshape that merges or splits axes, interior padding, ...).
+        ``stop_gradient`` is one too: the identity, so it never splits a fused kernel."""
         name, p = eqn.prim.name, eqn.params
         out = eqn.outvars[0].aval.shape
         shape = self.shape
+        if name == "stop_gradient":  # the identity in any program a backend runs
+            return self
         if name == "slice":
             return self._slice(p["start_indices"], p["strides"] or (1,) * len(shape), out)
         if name == "pad":

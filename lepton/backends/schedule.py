@@ -254,11 +254,21 @@ class _Scheduler:
         return g if (g is not None and v in g.values and g.domain == domain
                      and g.epoch == self.epoch) else None
 
+    def same_value(self, v):
+        """The fused value that ``v`` equals index for index (``v`` an identity view of it,
+        as ``stop_gradient`` is), so that a kernel keeps computing through it; else ``v``."""
+        leaf = self.leaf_of.get(v) if type(v) is Var else None
+        if (leaf is None or type(leaf.base) is not Var or leaf.base not in self.group_of
+                or leaf.offset or leaf.shape != leaf.base.aval.shape):
+            return v
+        return leaf.base if leaf.amap == Leaf.of(leaf.base).amap else v
+
     def fuse(self, eqn, pos):
         red = self.table.reduction_axes(eqn)
         domain = eqn.invars[0].aval.shape if red is not None else eqn.outvars[0].aval.shape
+        invars = [self.same_value(v) for v in eqn.invars]
         target = None
-        for v in eqn.invars:
+        for v in invars:
             g = self.in_group_value(v, domain)
             if g is None or g is target or not g.accepts(red) or len(g.eqns) >= self.max_eqns:
                 continue  # (a full group's values are read as materialised arrays)
@@ -269,12 +279,12 @@ class _Scheduler:
                   and not self.group_depends(g, target) and not self.group_depends(target, g)):
                 self.merge(target, g)
         ops = [("val", v) if target is not None and v in target.values else ("leaf", self.leaf(v))
-               for v in eqn.invars]
+               for v in invars]
         if target is not None:
             seen: set = set()
             if any(kind == "leaf" and self.depends(x.base, target, seen) for kind, x in ops):
                 target = None
-                ops = [("leaf", self.leaf(v)) for v in eqn.invars]
+                ops = [("leaf", self.leaf(v)) for v in invars]
         if target is None:
             target = Group(domain, self.order, pos)
             target.epoch = self.epoch

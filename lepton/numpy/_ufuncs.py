@@ -309,29 +309,23 @@ def float_power(x1, x2, /):
 
 
 def maximum(x1, x2, /):
+    """Elementwise max; propagates NaN (as NumPy and JAX).  ``max_p`` itself propagates
+    NaN (its impl is ``np.maximum``, its kernel template is NaN-aware), so this is one
+    primitive: a NaN operand gets a zero gradient, as in JAX."""
     r = _eager.binary(ew.max_p, x1, x2, kinds="biufc")
     if r is not None:
         return r
-    """Elementwise max; propagates NaN (as NumPy)."""
     x1, x2 = promote_args("maximum", x1, x2)
-    out = ew.max(x1, x2)
-    return _propagate_nan(x1, x2, out)
+    return ew.max(x1, x2)
 
 
 def minimum(x1, x2, /):
+    """Elementwise min; propagates NaN, as ``maximum``."""
     r = _eager.binary(ew.min_p, x1, x2, kinds="biufc")
     if r is not None:
         return r
     x1, x2 = promote_args("minimum", x1, x2)
-    out = ew.min(x1, x2)
-    return _propagate_nan(x1, x2, out)
-
-
-def _propagate_nan(x1, x2, out):
-    if x1.aval.dtype.kind not in "fc":
-        return out
-    out = ew.select(ew.ne(x1, x1), x1, out)
-    return ew.select(ew.ne(x2, x2), x2, out)
+    return ew.min(x1, x2)
 
 
 def fmax(x1, x2, /):

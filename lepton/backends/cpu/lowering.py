@@ -87,7 +87,7 @@ LOWERINGS = Table({
     "reduce_and": reduction("reduce_and"), "reduce_or": reduction("reduce_or"),
     # index arithmetic (``slice`` as an offset and stride, ``pad`` as a bounds check)
     "broadcast_in_dim": VIEW, "transpose": VIEW, "reshape": VIEW, "iota": VIEW,
-    "slice": VIEW, "pad": VIEW,
+    "slice": VIEW, "pad": VIEW, "stop_gradient": VIEW,
     # direct kernels (the NumPy impl where they decline)
     "reduce_window_sum": direct(window.emit), "reduce_window_max": direct(window.emit),
     "reduce_window_min": direct(window.emit), "select_and_gather_add": direct(window.emit),
