@@ -26,12 +26,32 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPool
            "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS"]
 
 # ----------------------------------------------------------------------------- activations
+def _keras_act(name, fun, **fun_kwargs):
+    """A stax activation with Keras's defaults where they differ from jax.nn's."""
+    layer = stax.elementwise(fun, **fun_kwargs)
+    return stax.Layer(layer[0], layer[1], name)
+
+
+# Keras's defaults differ from jax.nn's (and stax's) for two names: 'gelu' is the exact
+# erf form (jax.nn.gelu defaults to the tanh approximation) and 'leaky_relu' has
+# negative_slope=0.2 (jax.nn: 0.01).
 ACTIVATIONS = {
     "linear": None, "relu": stax.Relu, "relu6": stax.Relu6, "sigmoid": stax.Sigmoid,
     "tanh": stax.Tanh, "softmax": stax.Softmax, "log_softmax": stax.LogSoftmax,
-    "elu": stax.Elu, "selu": stax.Selu, "gelu": stax.Gelu, "softplus": stax.Softplus,
-    "swish": stax.Silu, "silu": stax.Silu, "leaky_relu": stax.LeakyRelu,
+    "elu": stax.Elu, "selu": stax.Selu, "softplus": stax.Softplus,
+    "gelu": _keras_act("Gelu", nn.gelu, approximate=False),
+    "swish": stax.Silu, "silu": stax.Silu,
+    "leaky_relu": _keras_act("LeakyRelu", nn.leaky_relu, negative_slope=0.2),
     "exponential": stax.Exp,
+    "hard_sigmoid": _keras_act("HardSigmoid", nn.hard_sigmoid),
+    "hard_silu": _keras_act("HardSilu", nn.hard_silu),
+    "hard_swish": _keras_act("HardSilu", nn.hard_silu),
+    "hard_tanh": _keras_act("HardTanh", nn.hard_tanh),
+    "softsign": _keras_act("Softsign", nn.soft_sign),
+    "mish": _keras_act("Mish", nn.mish), "celu": _keras_act("Celu", nn.celu),
+    "log_sigmoid": _keras_act("LogSigmoid", nn.log_sigmoid),
+    "squareplus": _keras_act("Squareplus", nn.squareplus),
+    "sparse_plus": _keras_act("SparsePlus", nn.sparse_plus),
 }
 
 
@@ -100,11 +120,19 @@ def _pair(v, n, what):
     return v
 
 
-def _padding(p, where):
+def _padding(p, where, causal=False):
     p = str(p).lower()
-    if p not in ("valid", "same"):
-        raise ValueError(f"{where}: padding must be 'valid' or 'same', got {p!r}")
+    ok = ("valid", "same", "causal") if causal else ("valid", "same")
+    if p not in ok:
+        raise ValueError(f"{where}: padding must be {', '.join(map(repr, ok))}, got {p!r}")
     return p.upper()
+
+
+def _channels_last(layer, data_format):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{type(layer).__name__}: only data_format='channels_last' is "
+                         "supported; transpose the data to channels-last "
+                         "(e.g. x.transpose(0, 2, 3, 1) for NCHW images)")
 
 
 # ----------------------------------------------------------------------------- base
@@ -287,23 +315,24 @@ class _Conv(Layer):
                  bias_initializer="zeros", data_format=None, **kwargs):
         super().__init__(**kwargs)
         n = self.rank
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{type(self).__name__}: only data_format='channels_last' is "
-                             "supported; transpose the data to channels-last "
-                             "(e.g. x.transpose(0, 2, 3, 1))")
+        _channels_last(self, data_format)
         self.filters = int(filters)
         self.kernel_size = _pair(kernel_size, n, "kernel_size")
         self.strides = _pair(strides, n, "strides")
         self.dilation_rate = _pair(dilation_rate, n, "dilation_rate")
-        self.padding = _padding(padding, type(self).__name__)
+        # 'causal' (Conv1D only): pad (kernel_size - 1) * dilation_rate steps on the left
+        self.padding = _padding(padding, type(self).__name__, causal=n == 1)
         self.activation, self.use_bias = activation, use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build_stax(self):
         where = f"{type(self).__name__} {self.name!r}"
         spec = ("NHWC", "HWIO", "NHWC") if self.rank == 2 else ("NHC", "HIO", "NHC")
+        padding = self.padding
+        if padding == "CAUSAL":
+            padding = [((self.kernel_size[0] - 1) * self.dilation_rate[0], 0)]
         layer = stax.GeneralConv(
-            spec, self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
+            spec, self.filters, self.kernel_size, strides=self.strides, padding=padding,
             W_init=initializer(self.kernel_initializer, where),
             b_init=initializer(self.bias_initializer, where), dilation=self.dilation_rate)
         return layer if self.use_bias else _without_bias(layer)
@@ -333,6 +362,7 @@ class _Pool(Layer):
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
                  **kwargs):
         super().__init__(**kwargs)
+        _channels_last(self, data_format)
         self.pool_size = _pair(pool_size, self.rank, "pool_size")
         # Keras: strides default to the pool size (stax's default is 1).
         self.strides = self.pool_size if strides is None else _pair(strides, self.rank,
@@ -365,10 +395,22 @@ class AveragePooling1D(_Pool):
 
 
 class _GlobalPool(Layer):
-    kind = "avg"
+    kind, rank = "avg", 2
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+        self.keepdims = bool(keepdims)
 
     def build_stax(self):
-        return stax.GlobalAvgPool if self.kind == "avg" else stax.GlobalMaxPool
+        pool = stax.GlobalAvgPool if self.kind == "avg" else stax.GlobalMaxPool
+        if not self.keepdims:
+            return pool
+        # Keras keeps the pooled axes as size 1: (batch, 1, ..., 1, channels)
+        return stax.serial(pool, stax.Reshape((1,) * self.rank + (-1,)))
+
+    def get_config(self):
+        return {**super().get_config(), "keepdims": self.keepdims}
 
 
 class GlobalAveragePooling2D(_GlobalPool):
@@ -376,7 +418,7 @@ class GlobalAveragePooling2D(_GlobalPool):
 
 
 class GlobalAveragePooling1D(_GlobalPool):
-    kind = "avg"
+    kind, rank = "avg", 1
 
 
 class GlobalMaxPooling2D(_GlobalPool):
@@ -384,7 +426,7 @@ class GlobalMaxPooling2D(_GlobalPool):
 
 
 class GlobalMaxPooling1D(_GlobalPool):
-    kind = "max"
+    kind, rank = "max", 1
 
 
 class Flatten(Layer):
