@@ -118,3 +118,211 @@ def test_conv1d_causal_padding(strides, dilation):
 def test_pooling_refuses_channels_first(cls):
     with pytest.raises(ValueError, match="only data_format='channels_last'"):
         cls(data_format="channels_first")
+
+
+# ----------------------------------------------------------------------------- losses, metrics
+def _probs(rs, n, k):
+    z = rs.randn(n, k)
+    p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    return p.astype(np.float32)
+
+
+def test_loss_functions_are_per_example_and_match_the_classes():
+    rs = np.random.RandomState(0)
+    p = _probs(rs, 6, 4)
+    labels = rs.randint(0, 4, 6)
+    onehot = np.eye(4, dtype=np.float32)[labels]
+    L = lk.losses
+    cce = np.asarray(L.categorical_crossentropy(onehot, p))
+    np.testing.assert_allclose(cce, -np.log(p[np.arange(6), labels]), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(L.sparse_categorical_crossentropy(labels, p)), cce,
+                               rtol=1e-5)
+    b = (rs.rand(6, 3) > 0.5).astype(np.float32)
+    q = rs.uniform(0.05, 0.95, (6, 3)).astype(np.float32)
+    bce = -(b * np.log(q) + (1 - b) * np.log(1 - q)).mean(-1)
+    np.testing.assert_allclose(np.asarray(L.binary_crossentropy(b, q)), bce, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(L.mean_squared_error(b, q)), ((b - q) ** 2).mean(-1),
+                               rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(L.mean_absolute_error(b, q)),
+                               np.abs(b - q).mean(-1), rtol=1e-5)
+    # compile maps a function to its class: the label check still applies
+    m = _model([lk.layers.Dense(4, activation="softmax")], (3,))
+    m.compile("sgd", loss=L.categorical_crossentropy)
+    assert isinstance(m.loss, L.CategoricalCrossentropy)
+    with pytest.raises(ValueError, match="to_categorical"):
+        m.fit(rs.randn(6, 3).astype(np.float32), labels, verbose=0)
+
+
+def test_loss_functions_match_keras3():
+    k3 = _keras3()
+    rs = np.random.RandomState(1)
+    p = _probs(rs, 5, 3)
+    labels = rs.randint(0, 3, 5)
+    onehot = np.eye(3, dtype=np.float32)[labels]
+    for name, args in [("categorical_crossentropy", (onehot, p)),
+                       ("sparse_categorical_crossentropy", (labels, p)),
+                       ("binary_crossentropy", (onehot, p)),
+                       ("mean_squared_error", (onehot, p)),
+                       ("mean_absolute_error", (onehot, p))]:
+        want = np.asarray(getattr(k3.losses, name)(*args))
+        np.testing.assert_allclose(np.asarray(getattr(lk.losses, name)(*args)), want,
+                                   rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def _fit_history(metrics, loss="sparse_categorical_crossentropy"):
+    rs = np.random.RandomState(0)
+    x = rs.randn(40, 3).astype(np.float32)
+    y = rs.randint(0, 4, 40)
+    m = _model([lk.layers.Dense(4, activation="softmax")], (3,))
+    m.compile("adam", loss, metrics=metrics)
+    return m, x, y, m.fit(x, y, batch_size=40, epochs=1, verbose=0, shuffle=False)
+
+
+def test_metric_objects_and_names_keep_keras_history_keys():
+    M = lk.metrics
+    m, x, y, h = _fit_history([M.SparseCategoricalAccuracy(),
+                               M.SparseTopKCategoricalAccuracy(k=2, name="top2"),
+                               "sparse_categorical_crossentropy"])
+    assert sorted(h.history) == ["loss", "sparse_categorical_accuracy",
+                                 "sparse_categorical_crossentropy", "top2"]
+    # the values, from the model's own predictions before the step
+    m0 = _model([lk.layers.Dense(4, activation="softmax")], (3,))
+    m0.compile("adam", "sparse_categorical_crossentropy",
+               metrics=[M.SparseCategoricalAccuracy(), M.SparseTopKCategoricalAccuracy(k=2),
+                        "sparse_categorical_crossentropy"])
+    p = m0.predict(x, verbose=0)
+    loss, acc, top2, xent = m0.evaluate(x, y, verbose=0)
+    rank = (p > p[np.arange(40), y][:, None]).sum(-1)
+    assert acc == pytest.approx(np.mean(p.argmax(-1) == y))
+    assert top2 == pytest.approx(np.mean(rank < 2))
+    assert xent == pytest.approx(loss, rel=1e-5)
+    assert m0.metrics_names == ["loss", "sparse_categorical_accuracy",
+                                "sparse_top_k_categorical_accuracy",
+                                "sparse_categorical_crossentropy"]
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        M.CategoricalAccuracy(k=3)
+
+
+def test_accuracy_class_is_exact_match_and_binary_threshold():
+    M = lk.metrics
+    t = lepton.numpy.asarray(np.array([[1.0], [2.0], [3.0]], np.float32))
+    p = lepton.numpy.asarray(np.array([[1.0], [2.5], [3.0]], np.float32))
+    np.testing.assert_allclose(np.asarray(M.Accuracy().per_example(t, p)), [1, 0, 1])
+    b = M.BinaryAccuracy(threshold=0.7)
+    yt = lepton.numpy.asarray(np.array([[1.0], [1.0], [0.0]], np.float32))
+    yp = lepton.numpy.asarray(np.array([[0.8], [0.6], [0.65]], np.float32))
+    np.testing.assert_allclose(np.asarray(b.per_example(yt, yp)), [1, 0, 1])
+
+
+# ----------------------------------------------------------------------------- schedules
+SCHEDULES = [
+    ("ExponentialDecay", (0.1, 3, 0.5), {}),
+    ("ExponentialDecay", (0.1, 3, 0.5), {"staircase": True}),
+    ("InverseTimeDecay", (0.1, 3, 0.5), {}),
+    ("InverseTimeDecay", (0.1, 3, 0.5), {"staircase": True}),
+    ("PiecewiseConstantDecay", ([2, 5], [0.1, 0.05, 0.01]), {}),
+    ("PolynomialDecay", (0.1, 4), {}),
+    ("PolynomialDecay", (0.1, 4, 0.01, 2.0), {}),
+    ("PolynomialDecay", (0.1, 4, 0.01, 1.0, True), {}),
+    ("CosineDecay", (0.1, 6, 0.1), {}),
+    ("CosineDecay", (0.01, 6, 0.2), {"warmup_target": 0.1, "warmup_steps": 3}),
+]
+
+
+def _schedule_reference(name, args, kw, t):
+    """Keras 3's formulas (keras/src/optimizers/schedules/learning_rate_schedule.py)."""
+    if name == "ExponentialDecay":
+        lr, steps, rate = args
+        p = t / steps
+        return lr * rate ** (math.floor(p) if kw.get("staircase") else p)
+    if name == "InverseTimeDecay":
+        lr, steps, rate = args
+        p = t / steps
+        return lr / (1 + rate * (math.floor(p) if kw.get("staircase") else p))
+    if name == "PiecewiseConstantDecay":
+        bounds, values = args
+        return values[sum(t > b for b in bounds)]
+    if name == "PolynomialDecay":
+        lr, steps, end, power, cycle = (list(args) + [0.0001, 1.0, False][len(args) - 2:])[:5]
+        if cycle:
+            steps = steps * (1 if t == 0 else math.ceil(t / steps))
+        else:
+            t = min(t, steps)
+        return (lr - end) * (1 - t / steps) ** power + end
+    lr, steps, alpha = args
+    target, warm = kw.get("warmup_target"), kw.get("warmup_steps", 0)
+    if target is None:
+        target = lr
+    t = min(t, steps + warm)
+    if t < warm:
+        return (target - lr) * t / warm + lr
+    return target * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * (t - warm) / steps)) + alpha)
+
+
+@pytest.mark.parametrize("name, args, kw", SCHEDULES)
+def test_keras_schedules_follow_keras_formulas(name, args, kw):
+    sched = getattr(lk.optimizers.schedules, name)(*args, **kw)
+    got = [float(sched(t)) for t in range(12)]
+    want = [_schedule_reference(name, args, kw, t) for t in range(12)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    jitted = lepton.jit(sched)
+    np.testing.assert_allclose([float(jitted(t)) for t in (0, 4, 11)],
+                               [want[0], want[4], want[11]], rtol=1e-5)
+
+
+def test_keras_schedules_match_keras3():
+    k3 = _keras3()
+    for name, args, kw in SCHEDULES:
+        ks = getattr(k3.optimizers.schedules, name)(*args, **kw)
+        ls = getattr(lk.optimizers.schedules, name)(*args, **kw)
+        np.testing.assert_allclose([float(ls(t)) for t in range(12)],
+                                   [float(ks(t)) for t in range(12)], rtol=1e-6, err_msg=name)
+
+
+def test_fit_with_a_keras_schedule_uses_it_per_step():
+    sched = lk.optimizers.schedules.PiecewiseConstantDecay([0], [1.0, 0.0])
+    rs = np.random.RandomState(0)
+    x, y = rs.randn(8, 3).astype(np.float32), rs.randn(8, 2).astype(np.float32)
+    m = _model([lk.layers.Dense(2)], (3,))
+    m.compile(lk.optimizers.SGD(learning_rate=sched), "mse")
+    w0 = m.get_weights()
+    m.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)   # lr 1.0, then 0.0
+    w1 = m.get_weights()
+    m.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)   # lr 0.0 throughout
+    assert not np.allclose(w0[0], w1[0])
+    np.testing.assert_array_equal(w1[0], m.get_weights()[0])
+
+
+# ----------------------------------------------------------------------------- model API
+def test_train_test_predict_on_batch():
+    rs = np.random.RandomState(0)
+    x = rs.randn(16, 3).astype(np.float32)
+    y = rs.randint(0, 3, 16)
+    m = _model([lk.layers.Dense(3, activation="softmax")], (3,))
+    m.compile(lk.optimizers.SGD(0.5), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    before = m.test_on_batch(x, y)
+    p = m.predict_on_batch(x)
+    assert p.shape == (16, 3)
+    assert before[0] == pytest.approx(float(np.mean(-np.log(p[np.arange(16), y]))), rel=1e-5)
+    assert before[1] == pytest.approx(float(np.mean(p.argmax(-1) == y)))
+    loss, acc = m.train_on_batch(x, y)
+    assert loss == pytest.approx(before[0], rel=1e-5)  # the loss before the step
+    for _ in range(20):
+        d = m.train_on_batch(x, y, return_dict=True)
+    assert sorted(d) == ["accuracy", "loss"] and d["loss"] < loss
+    assert m.test_on_batch(x, y, return_dict=True)["loss"] < loss
+    m.compile("sgd", "sparse_categorical_crossentropy")
+    assert isinstance(m.train_on_batch(x, y), float)
+    with pytest.raises(Exception, match="train_on_batch needs targets"):
+        m.train_on_batch(x)
+
+
+def test_count_params_counts_moving_statistics_as_keras():
+    m = _model([lk.layers.Dense(4), lk.layers.BatchNormalization(center=False)], (3,))
+    # Dense 3*4+4, gamma 4, moving mean 4, moving variance 4 (Keras: 28 total, 20 trainable)
+    assert m.count_params() == 28
+    lines = []
+    m.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Total params: 28" in text and "Trainable params: 20" in text and \
+        "Non-trainable params: 8" in text

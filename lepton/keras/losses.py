@@ -17,7 +17,8 @@ from ..nn import losses as _nl
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
            "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError", "Huber", "get",
-           "LOSSES"]
+           "LOSSES", "categorical_crossentropy", "sparse_categorical_crossentropy",
+           "binary_crossentropy", "mean_squared_error", "mean_absolute_error", "huber"]
 
 
 class Loss:
@@ -119,6 +120,47 @@ class _FunctionLoss(Loss):
         return out if out.ndim else lnp.broadcast_to(out, (y_pred.shape[0],))
 
 
+# ----------------------------------------------------------------------------- functions
+# Keras's function forms (``loss=keras.losses.categorical_crossentropy``): one value per
+# example.  ``compile`` maps them to their classes, so they keep the class's label checks
+# and its use of the logits.
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                             axis=-1):
+    _last_axis("categorical_crossentropy", axis)
+    return CategoricalCrossentropy(from_logits, label_smoothing).per_example(
+        lnp.asarray(y_true), lnp.asarray(y_pred), from_logits)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    _last_axis("sparse_categorical_crossentropy", axis)
+    return SparseCategoricalCrossentropy(from_logits).per_example(
+        lnp.asarray(y_true), lnp.asarray(y_pred), from_logits)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    _last_axis("binary_crossentropy", axis)
+    return _per_example_mean(BinaryCrossentropy(from_logits).per_example(
+        lnp.asarray(y_true), lnp.asarray(y_pred), from_logits))
+
+
+def mean_squared_error(y_true, y_pred):
+    return MeanSquaredError().per_example(lnp.asarray(y_true), lnp.asarray(y_pred), False)
+
+
+def mean_absolute_error(y_true, y_pred):
+    return MeanAbsoluteError().per_example(lnp.asarray(y_true), lnp.asarray(y_pred), False)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    return Huber(delta).per_example(lnp.asarray(y_true), lnp.asarray(y_pred), False)
+
+
+def _last_axis(name, axis):
+    if axis not in (-1,):
+        raise NotImplementedError(f"{name}: only axis=-1 (classes on the last axis) is "
+                                  f"supported, got axis={axis}")
+
+
 LOSSES = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
@@ -129,9 +171,17 @@ LOSSES = {
 }
 
 
+_FUNCTIONS = {categorical_crossentropy: CategoricalCrossentropy,
+              sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+              binary_crossentropy: BinaryCrossentropy, mean_squared_error: MeanSquaredError,
+              mean_absolute_error: MeanAbsoluteError, huber: Huber}
+
+
 def get(identifier):
     if isinstance(identifier, Loss):
         return identifier
+    if callable(identifier) and identifier in _FUNCTIONS:
+        return _FUNCTIONS[identifier]()
     if isinstance(identifier, str):
         key = identifier.lower()
         if key not in LOSSES:

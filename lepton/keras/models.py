@@ -759,6 +759,56 @@ class Sequential:
             return np.zeros((0,) + tuple(self._shapes[-1][1:]), np.float32)
         return np.concatenate(outs)
 
+    # ------------------------------------------------------------------ single batches
+    def _batch_logs(self, sums, n, return_dict):
+        logs = self._logs(self._means([float(v) for v in sums], n))
+        if return_dict:
+            return logs
+        return list(logs.values()) if self.metrics else logs["loss"]
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One optimizer step on the batch ``(x, y)`` (the same jitted step as ``fit``);
+        returns that batch's loss, or ``[loss, *metrics]`` with metrics (a dict with
+        ``return_dict``), as Keras 3 (metrics restart at every call)."""
+        self._require_compiled("train_on_batch")
+        if y is None:
+            raise KerasInputError("train_on_batch needs targets: train_on_batch(x, y)")
+        x, y = self._prepare(x, y, "train_on_batch")
+        if len(x) == 0:
+            raise KerasInputError("train_on_batch: x holds no samples")
+        w = self._sample_weights(y, len(x), sample_weight, class_weight, "train_on_batch")
+        if self._train_step is None:
+            self._build_steps()
+        step = getattr(self, "_step_count", 0)
+        key = random.PRNGKey(draw_seed())
+        opt_state, state, sums = self._train_step(
+            step, self._opt_state, self.state, x, y, w, key, np.float32(1 / len(x)),
+            self._lr_argument())
+        self._opt_state, self.state, self._step_count = opt_state, state, step + 1
+        self.params = self._get_params(opt_state)
+        return self._batch_logs(sums, len(x), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) on one batch, without training; as ``train_on_batch``."""
+        self._require_compiled("test_on_batch")
+        if y is None:
+            raise KerasInputError("test_on_batch needs targets: test_on_batch(x, y)")
+        x, y = self._prepare(x, y, "test_on_batch")
+        if len(x) == 0:
+            raise KerasInputError("test_on_batch: x holds no samples")
+        w = self._sample_weights(y, len(x), sample_weight, None, "test_on_batch")
+        if self._eval_step is None:
+            self._build_steps()
+        return self._batch_logs(self._eval_step(self.params, self.state, x, y, w), len(x),
+                                return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's output for one batch (``predict`` with the whole of ``x`` as one
+        batch)."""
+        x = np.asarray(x)
+        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
     def __call__(self, x, training=False):
         """The model's output for ``x``; ``training=True`` applies dropout and the random
         augmentations with a fresh draw per call (seeded layers: their own stream)."""
@@ -773,8 +823,11 @@ class Sequential:
 
     # ------------------------------------------------------------------ summary
     def count_params(self):
+        """All the model's weights, as Keras counts them: the trainable ones and the
+        non-trainable state (BatchNormalization's moving mean and variance)."""
         self._require_built("count_params")
-        return sum(int(np.size(a)) for a in leaves(self.params))
+        return sum(int(np.size(a)) for a in leaves(self.params)) + \
+            sum(int(np.size(a)) for a in leaves(self.state))
 
     def summary(self, print_fn=None):
         self._require_built("summary")
@@ -788,7 +841,7 @@ class Sequential:
         w0 = max(28, max(len(r[0]) for r in rows) + 2)
         w1 = max(26, max(len(r[1]) for r in rows) + 2)
         width = w0 + w1 + 12
-        trainable = self.count_params()
+        trainable = sum(int(np.size(a)) for a in leaves(self.params))
         frozen = sum(int(np.size(a)) for a in leaves(self.state))
         lines = [f'Model: "{self.name}"', "_" * width,
                  f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}{'Param #':>10}", "=" * width]

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import numpy as lnp
 from .. import optimizers as _opt
+from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Adagrad", "get",
            "OPTIMIZERS"]
