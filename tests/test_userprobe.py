@@ -326,3 +326,68 @@ def test_count_params_counts_moving_statistics_as_keras():
     text = "\n".join(lines)
     assert "Total params: 28" in text and "Trainable params: 20" in text and \
         "Non-trainable params: 8" in text
+
+
+# ----------------------------------------------------------------------------- callbacks
+class _FakeModel:
+    """What EarlyStopping touches: weights (the epoch number) and stop_training."""
+
+    def __init__(self):
+        self.epoch, self.stop_training = -1, False
+
+    def get_weights(self):
+        return [np.array(self.epoch)]
+
+    def set_weights(self, w):
+        self.epoch = int(w[0])
+
+
+def _drive_early_stopping(cls, values, **kwargs):
+    es = cls(monitor="val_loss", **kwargs)
+    model = _FakeModel()
+    es.set_model(model)
+    es.on_train_begin()
+    ran = 0
+    for epoch, v in enumerate(values):
+        model.epoch = epoch
+        es.on_epoch_end(epoch, {"val_loss": v})
+        ran += 1
+        if model.stop_training:
+            break
+    es.on_train_end()
+    return ran, es.stopped_epoch, model.epoch
+
+
+EARLY_STOPPING_CASES = [
+    ([5, 4, 3, 2, 1, 1, 1, 1, 1, 1], dict(patience=1, baseline=2.0), (6, 5, 5)),
+    ([5, 6, 7, 8, 9], dict(patience=2, baseline=1.0, restore_best_weights=True), (2, 1, 0)),
+    ([5, 4, 3, 3.5, 3.2, 3.1, 1], dict(patience=2, restore_best_weights=True), (5, 4, 2)),
+    ([5, 4, 3.7, 3.6, 3.55, 3.1, 1], dict(patience=2, min_delta=0.5), (4, 3, 3)),
+    ([5, 6, 7, 8, 9, 10], dict(patience=1, start_from_epoch=3), (5, 4, 4)),
+    ([3, 3, 3], dict(patience=5, restore_best_weights=True), (3, 0, 0)),
+]
+
+
+@pytest.mark.parametrize("values, kwargs, want", EARLY_STOPPING_CASES)
+def test_early_stopping_follows_keras3(values, kwargs, want):
+    assert _drive_early_stopping(lk.callbacks.EarlyStopping, values, **kwargs) == want
+
+
+def test_early_stopping_cases_match_keras3():
+    k3 = _keras3()
+    for values, kwargs, want in EARLY_STOPPING_CASES:
+        assert _drive_early_stopping(k3.callbacks.EarlyStopping, values, **kwargs) == want, \
+            (values, kwargs)
+
+
+def test_get_layer_by_name_and_index():
+    m = _model([lk.layers.Dense(2, name="first"), lk.layers.Dense(1, name="last")], (3,))
+    assert m.get_layer("last") is m.layers[1]
+    assert m.get_layer(index=0).name == "first" and m.get_layer(index=-1).name == "last"
+    with pytest.raises(ValueError, match=r"no layer named 'nope'; the layers are \['first', "
+                                         r"'last'\]"):
+        m.get_layer("nope")
+    with pytest.raises(ValueError, match="exactly one of name= or index="):
+        m.get_layer()
+    with pytest.raises(ValueError, match="index 2 is out of range"):
+        m.get_layer(index=2)

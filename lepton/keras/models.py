@@ -135,6 +135,21 @@ class Sequential:
     def layers(self):
         return list(self._layers)
 
+    def get_layer(self, name=None, index=None):
+        """A layer by ``name`` or by position ``index`` (Keras's ``get_layer``)."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: give exactly one of name= or index=")
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(f"get_layer: index {index} is out of range; the model has "
+                                 f"{len(self._layers)} layers")
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
+                         f"{[layer.name for layer in self._layers]}")
+
     @property
     def metrics_names(self):
         return ["loss"] + [m.name for m in self.metrics]
