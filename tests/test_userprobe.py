@@ -391,3 +391,21 @@ def test_get_layer_by_name_and_index():
         m.get_layer()
     with pytest.raises(ValueError, match="index 2 is out of range"):
         m.get_layer(index=2)
+
+
+def test_normalization_invert_undoes_adapted_statistics(tmp_path):
+    rs = np.random.RandomState(0)
+    d = (rs.randn(50, 3) * [1, 2, 3] + [1, 2, 3]).astype(np.float32)
+    norm = lk.layers.Normalization()
+    norm.adapt(d)
+    inv = lk.layers.Normalization(mean=norm.mean, variance=norm.variance, invert=True)
+    z = _model([norm], (3,)).predict(d, verbose=0)
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
+    m = _model([inv], (3,))
+    np.testing.assert_allclose(m.predict(z, verbose=0), d, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(m.predict(np.zeros((1, 3), np.float32), verbose=0)[0],
+                               d.mean(0), rtol=1e-5)
+    m.compile("sgd", "mse")
+    m.save(tmp_path / "inv.keras")
+    back = lk.models.load_model(tmp_path / "inv.keras")
+    np.testing.assert_allclose(back.predict(z, verbose=0), d, rtol=1e-5, atol=1e-5)

@@ -28,11 +28,12 @@ class Rescaling(Layer):
 
 class Normalization(Layer):
     """Standardise features along ``axis`` with a mean and variance given or learned from
-    data by ``adapt(data)`` (before ``compile``/``fit``)."""
+    data by ``adapt(data)`` (before ``compile``/``fit``); ``invert=True`` maps
+    standardised values back (``x * sqrt(variance) + mean``)."""
 
-    def __init__(self, axis=-1, mean=None, variance=None, **kwargs):
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
-        self.axis = axis
+        self.axis, self.invert = axis, bool(invert)
         if (mean is None) != (variance is None):
             raise ValueError("Normalization: give both mean and variance, or neither (and "
                              "call adapt(data))")
@@ -58,10 +59,11 @@ class Normalization(Layer):
                              f"layer.adapt(x_train) before building the model, or pass "
                              f"mean= and variance=")
         return stax.Normalization(self.mean, self.variance,
-                                  axis=-1 if self.axis is None else self.axis)
+                                  axis=-1 if self.axis is None else self.axis,
+                                  invert=self.invert)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis,
+        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
                 "mean": None if self.mean is None else self.mean.tolist(),
                 "variance": None if self.variance is None else self.variance.tolist()}
 
