@@ -409,3 +409,90 @@ def test_normalization_invert_undoes_adapted_statistics(tmp_path):
     m.save(tmp_path / "inv.keras")
     back = lk.models.load_model(tmp_path / "inv.keras")
     np.testing.assert_allclose(back.predict(z, verbose=0), d, rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- save / load_model
+def _saved_and_loaded(tmp_path, m, **kwargs):
+    path = tmp_path / "m.keras"
+    m.save(path)
+    return lk.models.load_model(path, **kwargs)
+
+
+def _clf(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=("accuracy",)):
+    m = _model([lk.layers.Dense(6, activation="relu"),
+                lk.layers.Dense(3, activation="softmax")], (4,))
+    m.compile(optimizer, loss, metrics=list(metrics))
+    return m
+
+
+def _xy(n=24):
+    rs = np.random.RandomState(0)
+    return rs.randn(n, 4).astype(np.float32), rs.randint(0, 3, n)
+
+
+def test_load_model_keeps_a_keras_schedule_and_continues_identically(tmp_path):
+    x, y = _xy()
+    sched = lk.optimizers.schedules.ExponentialDecay(0.05, decay_steps=2, decay_rate=0.5)
+    m = _clf(optimizer=lk.optimizers.Adam(learning_rate=sched))
+    m.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    back = _saved_and_loaded(tmp_path, m)
+    lr = back.optimizer.learning_rate
+    assert isinstance(lr, lk.optimizers.schedules.ExponentialDecay)
+    assert lr.get_config() == sched.get_config()
+    for model in (m, back):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_load_model_keeps_loss_arguments_and_metric_objects(tmp_path):
+    x, y = _xy()
+    onehot = lk.utils.to_categorical(y, 3)
+    m = _clf(loss=lk.losses.CategoricalCrossentropy(label_smoothing=0.2),
+             metrics=[lk.metrics.TopKCategoricalAccuracy(k=1, name="top1"), "accuracy"])
+    m.fit(x, onehot, epochs=1, verbose=0)
+    back = _saved_and_loaded(tmp_path, m)
+    assert back.loss.label_smoothing == 0.2
+    assert back.metrics_names == ["loss", "top1", "accuracy"]
+    np.testing.assert_allclose(back.evaluate(x, onehot, verbose=0),
+                               m.evaluate(x, onehot, verbose=0), rtol=1e-6)
+    # top-1 accuracy is accuracy
+    assert back.evaluate(x, onehot, verbose=0)[1] == back.evaluate(x, onehot, verbose=0)[2]
+
+
+def my_loss(y_true, y_pred):
+    return lepton.numpy.mean((y_true - y_pred) ** 2, axis=-1)
+
+
+def my_metric(y_true, y_pred):
+    return lepton.numpy.abs(y_true - y_pred)
+
+
+def test_load_model_custom_objects_for_user_functions(tmp_path):
+    x, _ = _xy()
+    t = np.random.RandomState(1).rand(24, 3).astype(np.float32)
+    m = _clf(loss=my_loss, metrics=[my_metric])
+    m.fit(x, t, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"custom_objects=\{'my_loss': my_loss\}"):
+        _saved_and_loaded(tmp_path, m)
+    back = _saved_and_loaded(tmp_path, m,
+                             custom_objects={"my_loss": my_loss, "my_metric": my_metric})
+    np.testing.assert_allclose(back.evaluate(x, t, verbose=0), m.evaluate(x, t, verbose=0),
+                               rtol=1e-6)
+    bare = _saved_and_loaded(tmp_path, m, compile=False)
+    np.testing.assert_allclose(bare.predict(x, verbose=0), m.predict(x, verbose=0))
+    with pytest.raises(RuntimeError, match="compile the model first"):
+        bare.fit(x, t, verbose=0)
+
+
+def test_load_model_warns_for_a_learning_rate_function(tmp_path):
+    x, y = _xy()
+    m = _clf(optimizer=lk.optimizers.SGD(learning_rate=lepton.optimizers.exponential_decay(
+        0.1, 10, 0.5)))
+    m.fit(x, y, epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match="learning-rate function .* which a file cannot "
+                                         "hold; it is compiled with SGD's default"):
+        back = _saved_and_loaded(tmp_path, m)
+    assert isinstance(back.optimizer, lk.optimizers.SGD) and \
+        back.optimizer.learning_rate == 0.01
+    back.fit(x, y, epochs=1, verbose=0)  # the saved optimizer state still fits

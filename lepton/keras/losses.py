@@ -12,6 +12,8 @@ same batches matches Keras 3's JAX backend to 1e-5 in loss over 1,250 steps).
 """
 from __future__ import annotations
 
+import inspect
+
 from .. import numpy as lnp
 from ..nn import losses as _nl
 
@@ -36,6 +38,20 @@ class Loss:
 
     def per_example(self, y_true, y_pred, from_logits):
         raise NotImplementedError
+
+    def get_config(self):
+        """The constructor arguments (what ``save`` stores to rebuild the loss)."""
+        cfg = {"name": self.name}
+        if "from_logits" in _init_args(type(self)):
+            cfg["from_logits"] = self.from_logits
+        for k in ("label_smoothing", "delta"):
+            if hasattr(self, k):
+                cfg[k] = getattr(self, k)
+        return cfg
+
+
+def _init_args(cls):
+    return inspect.signature(cls.__init__).parameters
 
 
 class CategoricalCrossentropy(Loss):
@@ -175,6 +191,37 @@ _FUNCTIONS = {categorical_crossentropy: CategoricalCrossentropy,
               sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
               binary_crossentropy: BinaryCrossentropy, mean_squared_error: MeanSquaredError,
               mean_absolute_error: MeanAbsoluteError, huber: Huber}
+
+
+def serialize(loss):
+    """``{'class_name', 'config'}`` for a built-in loss; a user function is stored by its
+    name (``load_model(custom_objects={name: fn})`` gives it back)."""
+    if isinstance(loss, _FunctionLoss):
+        return {"class_name": "function", "config": {"name": loss.name}}
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def deserialize(spec, custom_objects=None):
+    custom_objects = custom_objects or {}
+    if isinstance(spec, str):  # files written before the config was stored
+        return get(custom_objects.get(spec, spec))
+    name, cfg = spec["class_name"], spec["config"]
+    if name in custom_objects:
+        obj = custom_objects[name]
+        return obj(**cfg) if isinstance(obj, type) else get(obj)
+    if name == "function":
+        fn = custom_objects.get(cfg["name"])
+        if fn is None:
+            raise ValueError(f"the model was compiled with the loss function "
+                             f"{cfg['name']!r}, which a file cannot hold: load it with "
+                             f"load_model(path, custom_objects={{{cfg['name']!r}: "
+                             f"{cfg['name']}}}), or with compile=False and compile again")
+        return get(fn)
+    cls = globals().get(name)
+    if not (isinstance(cls, type) and issubclass(cls, Loss)):
+        raise ValueError(f"unknown loss class {name!r} in a saved model; pass it in "
+                         f"custom_objects")
+    return cls(**cfg)
 
 
 def get(identifier):

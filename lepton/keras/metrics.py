@@ -92,6 +92,7 @@ def _metric_class(class_name, fn, default_name, **params):
             raise TypeError(f"{class_name}() got unexpected keyword arguments "
                             f"{sorted(unknown)}")
         MeanMetricWrapper.__init__(self, fn, name, **{**params, **kwargs})
+        self._config = {"name": name, **params, **kwargs}
     return type(class_name, (MeanMetricWrapper,), {"__init__": __init__,
                                                    "__doc__": f"Keras's {class_name}."})
 
@@ -124,6 +125,34 @@ __all__ += ["MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccur
             "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
             "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy",
             "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
+
+
+def serialize(metric):
+    """What ``save`` stores for a metric: a Keras metric object's class and arguments, or
+    the name it was given (a user function is looked up in ``custom_objects`` at load)."""
+    cls = type(metric)
+    if hasattr(metric, "_config") and globals().get(cls.__name__) is cls:
+        return {"class_name": cls.__name__, "config": dict(metric._config)}
+    return getattr(metric, "source", None) or metric.name
+
+
+def deserialize(spec, loss, custom_objects=None):
+    custom_objects = custom_objects or {}
+    if isinstance(spec, dict):
+        cls = custom_objects.get(spec["class_name"]) or globals().get(spec["class_name"])
+        if not (isinstance(cls, type) and issubclass(cls, Metric)):
+            raise ValueError(f"unknown metric class {spec['class_name']!r} in a saved model; "
+                             f"pass it in custom_objects")
+        return cls(**spec["config"])
+    if spec in custom_objects:
+        return get(custom_objects[spec], loss)
+    try:
+        return get(spec, loss)
+    except ValueError:
+        raise ValueError(f"the model was compiled with the metric {spec!r}, which a file "
+                         f"cannot hold: load it with load_model(path, custom_objects="
+                         f"{{{spec!r}: {spec}}}), or with compile=False and compile "
+                         f"again") from None
 
 
 def _loss_metric(identifier, key):

@@ -983,15 +983,25 @@ class Sequential:
     def _compile_config(self):
         if not self._compiled:
             return None
-        return {"optimizer": self.optimizer.get_config(), "loss": self.loss.name,
+        return {"optimizer": self.optimizer.get_config(),
+                "loss": klosses.serialize(self.loss),
                 "from_logits": self.loss.from_logits,
-                "metrics": [m.name for m in self.metrics if not m.weighted],
-                "weighted_metrics": [m.source for m in self.metrics if m.weighted]}
+                "metrics": [kmetrics.serialize(m) for m in self.metrics if not m.weighted],
+                "weighted_metrics": [kmetrics.serialize(m) for m in self.metrics
+                                     if m.weighted]}
 
 
-def load_model(filepath):
-    """A Sequential saved with ``model.save``, compiled again if it was, with its optimizer
-    state, so ``fit`` continues where it stopped."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A Sequential saved with ``model.save``, compiled again if it was (``compile=True``),
+    with its optimizer state, so ``fit`` continues where it stopped.
+
+    The file holds the optimizer's and the loss's arguments, Keras learning-rate schedules
+    and Keras metric objects.  User functions (a loss, a metric) are stored by name only;
+    ``custom_objects={'name': fn}`` gives them back, as in Keras.  A custom optimizer or a
+    learning-rate function (not a ``keras.optimizers.schedules`` object) cannot be stored:
+    the model comes back with the class's default (a warning says so); compile it again to
+    go on with your own.  ``safe_mode`` is accepted for Keras compatibility: a lepton file
+    never holds code."""
     tree = _load(filepath)
     if not isinstance(tree, dict) or tree.get("format") != "lepton.keras.Sequential":
         raise ValueError(f"{filepath} is not a lepton.keras model file (it may hold weights "
@@ -1003,15 +1013,30 @@ def load_model(filepath):
     model.build((None, *config["input_shape"]))
     model._set_tree_weights(tree["weights"]["params"], tree["weights"]["state"])
     compile_cfg = json.loads(tree["compile"])
-    if compile_cfg:
+    if compile_cfg and compile:
         opt = compile_cfg["optimizer"]
-        optimizer = kopt.OPTIMIZERS[opt["class_name"].lower()](**opt["config"]) \
-            if opt["class_name"].lower() in kopt.OPTIMIZERS else "adam"
-        loss = klosses.get(compile_cfg["loss"])
+        optimizer = kopt.from_config(opt)
+        lost = "learning_rate_function" in opt.get("config", {})
+        if optimizer is None or lost:
+            what = (f"the learning-rate function "
+                    f"{opt['config']['learning_rate_function']!r}" if lost else
+                    "a custom optimizer")
+            warnings.warn(f"load_model({str(filepath)!r}): the model was compiled with "
+                          f"{what}, which a file cannot hold; it is compiled with "
+                          f"{type(optimizer).__name__ if optimizer else 'Adam'}'s default "
+                          f"instead. Compile it again with your own to go on training "
+                          f"(use a keras.optimizers.schedules object to have it saved).",
+                          UserWarning, stacklevel=2)
+        custom = optimizer is None
+        optimizer = optimizer or kopt.Adam()
+        loss = klosses.deserialize(compile_cfg["loss"], custom_objects)
         loss.from_logits = compile_cfg["from_logits"]
-        model.compile(optimizer=optimizer, loss=loss, metrics=compile_cfg["metrics"],
-                      weighted_metrics=compile_cfg.get("weighted_metrics"))
-        if tree.get("opt_state") is not None:
+        model.compile(optimizer=optimizer, loss=loss,
+                      metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                               for m in compile_cfg["metrics"]],
+                      weighted_metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                                        for m in compile_cfg.get("weighted_metrics") or []])
+        if tree.get("opt_state") is not None and not custom:
             model._build_steps()
             model._opt_state = tree["opt_state"]
             model._step_count = tree["step"]

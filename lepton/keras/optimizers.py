@@ -122,9 +122,37 @@ class Optimizer:
         return float(np.asarray(lr(step) if callable(lr) else lr))
 
     def get_config(self):
+        """``{'class_name', 'config'}``; a Keras schedule (``schedules.*``) as learning
+        rate is kept as its own config.  Any other function cannot be stored (a file never
+        names code): ``learning_rate_function`` then records its name and ``learning_rate``
+        is left out."""
         cfg = {k: v for k, v in vars(self).items() if not callable(v) and
                not k.startswith("_")}
+        lr = self.learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            cfg["learning_rate"] = {"class_name": type(lr).__name__, "config": lr.get_config()}
+        elif callable(lr):
+            cfg["learning_rate_function"] = getattr(lr, "__name__", type(lr).__name__)
         return {"class_name": type(self).__name__, "config": cfg}
+
+
+def from_config(spec):
+    """The optimizer ``get_config`` described, or ``None`` for a custom one (a file cannot
+    hold it).  A learning-rate function that was not saved (``learning_rate_function`` in
+    the config) leaves the class's default rate: the caller warns."""
+    name = spec["class_name"].lower()
+    if name not in OPTIMIZERS:
+        return None
+    cfg = dict(spec["config"])
+    lr = cfg.get("learning_rate")
+    if isinstance(lr, dict):
+        cls = getattr(schedules, lr["class_name"], None)
+        if not (isinstance(cls, type) and issubclass(cls, schedules.LearningRateSchedule)):
+            raise ValueError(f"unknown learning-rate schedule {lr['class_name']!r} in a "
+                             f"saved model")
+        cfg["learning_rate"] = cls(**lr["config"])
+    cfg.pop("learning_rate_function", None)
+    return OPTIMIZERS[name](**cfg)
 
 
 class SGD(Optimizer):
