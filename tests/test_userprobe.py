@@ -496,3 +496,80 @@ def test_load_model_warns_for_a_learning_rate_function(tmp_path):
     assert isinstance(back.optimizer, lk.optimizers.SGD) and \
         back.optimizer.learning_rate == 0.01
     back.fit(x, y, epochs=1, verbose=0)  # the saved optimizer state still fits
+
+
+# ----------------------------------------------------------------------------- initializers
+INIT_CASES = [  # (object, expected std for a (400, 300) kernel, bound or None)
+    (lambda: lk.initializers.GlorotUniform(seed=1), math.sqrt(2 / 700), math.sqrt(6 / 700)),
+    (lambda: lk.initializers.GlorotNormal(seed=1), math.sqrt(2 / 700), None),
+    (lambda: lk.initializers.HeNormal(seed=1), math.sqrt(2 / 400), None),
+    (lambda: lk.initializers.HeUniform(seed=1), math.sqrt(2 / 400), math.sqrt(6 / 400)),
+    (lambda: lk.initializers.LecunNormal(seed=1), math.sqrt(1 / 400), None),
+    (lambda: lk.initializers.RandomUniform(seed=1), 0.1 / math.sqrt(12), 0.05),
+    (lambda: lk.initializers.RandomNormal(stddev=0.2, seed=1), 0.2, None),
+    (lambda: lk.initializers.VarianceScaling(3.0, "fan_out", "untruncated_normal", seed=1),
+     math.sqrt(3 / 300), None),
+]
+
+
+@pytest.mark.parametrize("make, std, bound", INIT_CASES)
+def test_keras_initializer_objects(make, std, bound):
+    init = make()
+    w = np.asarray(init((400, 300)))                               # Keras's call
+    np.testing.assert_array_equal(w, np.asarray(init(lepton.random.PRNGKey(9), (400, 300),
+                                                     "float32")))  # seeded: same values
+    assert w.dtype == np.float32 and abs(w.std() / std - 1) < 0.03
+    if bound is not None:
+        assert -bound <= w.min() < -0.95 * bound and 0.95 * bound < w.max() <= bound
+    m = _model([lk.layers.Dense(300, kernel_initializer=init)], (400,))
+    np.testing.assert_array_equal(m.get_weights()[0], w)
+
+
+def test_random_uniform_name_is_symmetric_as_keras():
+    m = _model([lk.layers.Dense(200, kernel_initializer="random_uniform",
+                                bias_initializer=lk.initializers.Constant(0.5))], (300,))
+    w, b = m.get_weights()
+    assert -0.05 <= w.min() < -0.049 and 0.049 < w.max() <= 0.05
+    np.testing.assert_array_equal(b, 0.5)
+    with pytest.raises(ValueError, match="unknown initializer 'he'. Valid names: .*he_normal"):
+        lk.layers.Dense(2, kernel_initializer="he").to_stax()
+    eye = lk.initializers.Identity(gain=2.0)((3, 3))
+    np.testing.assert_array_equal(np.asarray(eye), 2 * np.eye(3))
+
+
+def test_keras_initializer_stats_match_keras3():
+    k3 = _keras3()
+    for name in ["GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal",
+                 "LecunUniform", "RandomUniform", "RandomNormal", "TruncatedNormal"]:
+        a = np.asarray(getattr(k3.initializers, name)(seed=0)((300, 200)))
+        b = np.asarray(getattr(lk.initializers, name)(seed=0)((300, 200)))
+        assert abs(b.std() / a.std() - 1) < 0.03, name
+        assert abs(b.max() / a.max() - 1) < 0.1, name
+
+
+# ----------------------------------------------------------------------------- activations module
+def test_keras_activations_module_functions():
+    A = lk.activations
+    for name, ref in KERAS_ACTIVATIONS.items():
+        if name in ("hard_swish",):
+            continue
+        np.testing.assert_allclose(np.asarray(A.get(name)(X)), ref(X.astype(np.float64)),
+                                   rtol=1e-5, atol=1e-6, err_msg=name)
+    np.testing.assert_allclose(np.asarray(A.relu(X, max_value=2.0, negative_slope=0.1)),
+                               np.minimum(np.where(X >= 0, X, 0.1 * X), 2.0), rtol=1e-6)
+    # a softmax function as the output activation is the name: the loss gets the logits
+    m = _model([lk.layers.Dense(3, activation=A.softmax)], (4,))
+    m.compile("sgd", "sparse_categorical_crossentropy")
+    assert m._absorbed_activation
+    assert m.get_config()["layers"][0]["config"]["activation"] == "softmax"
+    with pytest.raises(ValueError, match="unknown activation 'relux'"):
+        A.get("relux")
+
+
+def test_keras_activations_module_matches_keras3():
+    k3 = _keras3()
+    for name in ["relu", "gelu", "leaky_relu", "elu", "selu", "softsign", "hard_sigmoid",
+                 "mish", "silu", "softplus"]:
+        np.testing.assert_allclose(np.asarray(getattr(lk.activations, name)(X)),
+                                   np.asarray(getattr(k3.activations, name)(X)),
+                                   rtol=2e-5, atol=2e-6, err_msg=name)

@@ -16,8 +16,8 @@ from .. import nn
 from .. import numpy as lnp
 from .. import random
 from .. import stax
-from ..nn import initializers as inits
 from ..stax import gated_recurrent
+from . import initializers as kinits
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
@@ -59,6 +59,9 @@ def activation_layer(activation, where):
     """The stax layer for a Keras ``activation=`` value: a name, None, or a function."""
     if activation is None:
         return None
+    name = getattr(activation, "keras_activation", None)  # keras.activations.relu, ...
+    if name is not None and name in ACTIVATIONS:
+        return ACTIVATIONS[name]
     if callable(activation) and not isinstance(activation, str):
         return stax.elementwise(activation)
     key = str(activation).lower()
@@ -69,46 +72,14 @@ def activation_layer(activation, where):
 
 
 # ----------------------------------------------------------------------------- initializers
-def _fans_init(name, kind):
-    family = {"glorot": "fan_avg", "he": "fan_in", "lecun": "fan_in"}[name]
-    scale = 2.0 if name == "he" else 1.0
-    dist = "uniform" if kind == "uniform" else "truncated_normal"
-    return lambda: inits.variance_scaling(scale, family, dist)
-
-
-INITIALIZERS = {
-    "glorot_uniform": _fans_init("glorot", "uniform"),
-    "glorot_normal": _fans_init("glorot", "normal"),
-    "he_uniform": _fans_init("he", "uniform"), "he_normal": _fans_init("he", "normal"),
-    "lecun_uniform": _fans_init("lecun", "uniform"),
-    "lecun_normal": _fans_init("lecun", "normal"),
-    "zeros": lambda: inits.zeros, "ones": lambda: inits.ones,
-    "orthogonal": lambda: inits.orthogonal(),
-    "random_normal": lambda: inits.normal(0.05),
-    "random_uniform": lambda: inits.uniform(0.05),
-    "uniform": lambda: _symmetric_uniform(0.05),
-}
-INITIALIZERS["glorotuniform"] = INITIALIZERS["glorot_uniform"]
-
-
-def _symmetric_uniform(limit):
-    """Keras's RandomUniform(-limit, limit) (jax's ``uniform(s)`` draws from [0, s))."""
-    base = inits.uniform(2 * limit)
-
-    def init(key, shape, dtype="float32"):
-        return base(key, shape, dtype) - limit
-    return init
-
-
 def initializer(value, where):
-    if callable(value) and not isinstance(value, str):
-        return value
-    key = str(value).lower()
-    if key not in INITIALIZERS:
-        raise ValueError(f"{where}: unknown initializer {value!r}. Valid names: "
-                         f"{', '.join(sorted(INITIALIZERS))}, or pass init(key, shape, "
-                         f"dtype).")
-    return INITIALIZERS[key]()
+    """``init(key, shape, dtype)`` for a Keras ``*_initializer=`` value: a name (Keras's
+    defaults: 'random_uniform' is [-0.05, 0.05)), a keras.initializers object or class,
+    or a function."""
+    try:
+        return kinits.get(value)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
 
 
 def _pair(v, n, what):
@@ -799,7 +770,8 @@ class Bidirectional(Layer):
 def _act_name(activation):
     if activation is None or isinstance(activation, str):
         return activation
-    return getattr(activation, "__name__", "custom")
+    return getattr(activation, "keras_activation", None) or \
+        getattr(activation, "__name__", "custom")
 
 
 def _act_fn(activation, where):

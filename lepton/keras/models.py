@@ -273,6 +273,7 @@ class Sequential:
         if self.loss is None or self.loss.from_logits or not self._layers:
             return False
         act = getattr(self._layers[-1], "activation", None)
+        act = getattr(act, "keras_activation", act)  # keras.activations.softmax
         return isinstance(act, str) and act.lower() == self.loss.probabilistic
 
     # ------------------------------------------------------------------ steps
