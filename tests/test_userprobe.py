@@ -573,3 +573,49 @@ def test_keras_activations_module_matches_keras3():
         np.testing.assert_allclose(np.asarray(getattr(lk.activations, name)(X)),
                                    np.asarray(getattr(k3.activations, name)(X)),
                                    rtol=2e-5, atol=2e-6, err_msg=name)
+
+
+# ----------------------------------------------------------------------------- trainable
+def _frozen_model():
+    m = _model([lk.layers.Dense(8, activation="relu"), lk.layers.BatchNormalization(),
+                lk.layers.Dense(3, activation="softmax")], (4,))
+    m.layers[0].trainable = False
+    m.layers[1].trainable = False
+    return m
+
+
+@pytest.mark.parametrize("optimizer", [lambda: lk.optimizers.AdamW(0.01, weight_decay=0.1),
+                                       lambda: lk.optimizers.SGD(0.1, momentum=0.9)])
+def test_trainable_false_freezes_weights_and_batchnorm(optimizer, tmp_path):
+    x, y = _xy(32)
+    m = _frozen_model()
+    m.compile(optimizer(), "sparse_categorical_crossentropy")
+    w0 = m.get_weights()
+    # a frozen BatchNormalization runs in inference mode: the training loss (before the
+    # step) is the evaluation loss
+    before = m.evaluate(x, y, verbose=0)
+    assert m.train_on_batch(x, y) == pytest.approx(before, rel=1e-5)
+    m.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    w1 = m.get_weights()
+    for a, b in zip(w0[:6], w1[:6]):  # Dense kernel, bias; BN gamma, beta, moving stats
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(w0[6], w1[6])  # the last Dense trains
+    lines = []
+    m.summary(print_fn=lines.append)
+    assert "Trainable params: 27" in "\n".join(lines)
+    m.layers[0].trainable = True  # read again at the next fit, as Keras 3
+    m.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert not np.allclose(w1[0], m.get_weights()[0])
+    np.testing.assert_array_equal(w1[2], m.get_weights()[2])
+    back = _saved_and_loaded(tmp_path, m)
+    assert [layer.trainable for layer in back.layers] == [True, False, True]
+
+
+def test_trainable_false_at_construction():
+    x, y = _xy(16)
+    m = _model([lk.layers.Dense(5, trainable=False), lk.layers.Dense(3)], (4,))
+    m.compile("adam", "sparse_categorical_crossentropy")
+    w0 = m.get_weights()
+    m.fit(x, y, epochs=1, verbose=0)
+    np.testing.assert_array_equal(w0[0], m.get_weights()[0])
+    assert not np.allclose(w0[2], m.get_weights()[2])

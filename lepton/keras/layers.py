@@ -196,7 +196,8 @@ class Layer:
         return new
 
     def get_config(self):
-        return {"name": self.name}
+        return {"name": self.name} if self.trainable else {"name": self.name,
+                                                           "trainable": False}
 
     def _model(self, who):
         owner = getattr(self, "_owner", None)

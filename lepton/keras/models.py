@@ -19,12 +19,15 @@ import weakref
 
 import numpy as np
 
+from .. import numpy as lnp
 from .. import random
 from .. import stax
+from ..optimizers import OptimizerState
 from ..serialization import load as _load, save as _save
 from ..transforms.autodiff import value_and_grad
 from ..transforms.jit import jit, wait_for_compilation, waiting
 from ..tree import flatten, leaves, unflatten
+from ..tree import map as tree_map
 from . import callbacks as cbks
 from . import data as kdata
 from . import layers as klayers
@@ -66,6 +69,7 @@ class Sequential:
         self.metrics: list = []
         self.history = None
         self._compiled = False
+        self._frozen = ()  # the layers frozen (trainable=False) when the steps were built
         for layer in layers or []:
             self.add(layer)
 
@@ -220,13 +224,17 @@ class Sequential:
                 k = random.fold_in(random.PRNGKey(layer.seed), step)
             else:
                 k = random.fold_in(rng, i)
+            if isinstance(layer, klayers.BatchNormalization) and not layer.trainable:
+                train_i = False  # Keras 3: a frozen BatchNormalization runs in inference mode
+            else:
+                train_i = train
             if logits and i == last and self._absorbed_activation:
                 core = stax.stateful(layer.core_stax())
                 x, s = core[1](layer.core_params(params[i]), layer.core_state(state[i]), x,
-                               train=train, rng=k)
+                               train=train_i, rng=k)
             else:
-                x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x, train=train,
-                                                         rng=k)
+                x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x,
+                                                         train=train_i, rng=k)
             new_state.append(s)
         return x, new_state
 
@@ -320,6 +328,26 @@ class Sequential:
                 out.append(t / n)
         return out
 
+    def _frozen_layers(self):
+        """Which layers have ``trainable = False`` (read at each fit, as Keras 3 does)."""
+        return tuple(not getattr(layer, "trainable", True) for layer in self._layers)
+
+    def _keep_frozen(self, frozen):
+        """``(grads, new_opt, old_opt) -> new_opt`` that leaves the frozen layers' weights
+        and optimizer slots as they were (no update, no weight decay, no momentum)."""
+        if not any(frozen):
+            return lambda new_opt, old_opt: new_opt
+        leaf_frozen = [f for f, p in zip(frozen, self.params) for _ in leaves(p)]
+
+        def keep(new_opt, old_opt):
+            if isinstance(new_opt, OptimizerState) and \
+                    len(new_opt.packed_state) == len(leaf_frozen):
+                packed = tuple(o if f else n for n, o, f in zip(
+                    new_opt.packed_state, old_opt.packed_state, leaf_frozen))
+                return new_opt._replace(packed_state=packed)
+            return new_opt  # a custom optimizer's state: the zero gradients must do
+        return keep
+
     def _build_steps(self):
         # A constant learning rate is an argument of the step (callbacks may change it);
         # a schedule is part of the optimizer's update.
@@ -327,6 +355,8 @@ class Sequential:
         opt_init, opt_update, get_params = self.optimizer.triple(lr_input=dynamic_lr)
         self._get_params, self._dynamic_lr = get_params, dynamic_lr
         absorbed = self._absorbed_activation
+        self._frozen = frozen = self._frozen_layers()
+        keep_frozen = self._keep_frozen(frozen)
 
         def loss_fn(params, state, x, y, w, rng, inv_n, step):
             out, new_state = self._forward(params, state, x, train=True, rng=rng,
@@ -340,9 +370,11 @@ class Sequential:
             params = get_params(opt_state)
             (_, (new_state, sums)), grads = value_and_grad(loss_fn, has_aux=True)(
                 params, state, x, y, w, random.fold_in(rng, i), inv_n, i)
+            grads = [tree_map(lnp.zeros_like, g) if f else g
+                     for g, f in zip(grads, frozen)]
             new_opt = opt_update(i, grads, opt_state, lr) if dynamic_lr else \
                 opt_update(i, grads, opt_state)
-            return new_opt, new_state, sums
+            return keep_frozen(new_opt, opt_state), new_state, sums
 
         def eval_step(params, state, x, y, w):
             out, _ = self._forward(params, state, x, train=False, rng=None, logits=absorbed)
@@ -610,7 +642,7 @@ class Sequential:
         else:
             raise TypeError(f"validation_freq must be an int or a list of epochs; got "
                             f"{type(validation_freq).__name__}")
-        if self._train_step is None:
+        if self._train_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
         train = kdata.EpochIterator(source, steps_per_epoch, training=True, who="fit")
         val_iter = None if val is None else kdata.EpochIterator(
@@ -794,7 +826,7 @@ class Sequential:
         if len(x) == 0:
             raise KerasInputError("train_on_batch: x holds no samples")
         w = self._sample_weights(y, len(x), sample_weight, class_weight, "train_on_batch")
-        if self._train_step is None:
+        if self._train_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
         step = getattr(self, "_step_count", 0)
         key = random.PRNGKey(draw_seed())
@@ -857,8 +889,9 @@ class Sequential:
         w0 = max(28, max(len(r[0]) for r in rows) + 2)
         w1 = max(26, max(len(r[1]) for r in rows) + 2)
         width = w0 + w1 + 12
-        trainable = sum(int(np.size(a)) for a in leaves(self.params))
-        frozen = sum(int(np.size(a)) for a in leaves(self.state))
+        trainable = sum(int(np.size(a)) for layer, p in zip(self._layers, self.params)
+                        if getattr(layer, "trainable", True) for a in leaves(p))
+        frozen = self.count_params() - trainable
         lines = [f'Model: "{self.name}"', "_" * width,
                  f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}{'Param #':>10}", "=" * width]
         for i, r in enumerate(rows):
