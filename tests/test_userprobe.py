@@ -619,3 +619,13 @@ def test_trainable_false_at_construction():
     m.fit(x, y, epochs=1, verbose=0)
     np.testing.assert_array_equal(w0[0], m.get_weights()[0])
     assert not np.allclose(w0[2], m.get_weights()[2])
+
+
+@pytest.mark.parametrize("kwargs", [dict(center=False), dict(scale=False, epsilon=1e-5)])
+def test_layer_normalization_without_center_or_scale_saves_and_loads(kwargs, tmp_path):
+    m = _model([lk.layers.LayerNormalization(**kwargs)], (3, 4))
+    m.compile("adam", "mse")
+    x = np.random.RandomState(0).randn(2, 3, 4).astype(np.float32)
+    back = _saved_and_loaded(tmp_path, m)
+    assert back.get_config() == m.get_config()
+    np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0))

@@ -535,7 +535,8 @@ class LayerNormalization(Layer):
     keras_order = _gamma_first
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale}
 
 
 class Embedding(Layer):
