@@ -3,8 +3,10 @@ do (issue #11, #12).  Each test pins a discrepancy found by running the same pro
 the Keras/JAX comparisons skip cleanly when those are not installed."""
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -19,6 +21,14 @@ def _keras3():
     if not k.__version__.startswith("3."):
         pytest.skip(f"needs Keras 3, found {k.__version__}")
     return k
+
+
+@contextlib.contextmanager
+def _keras_quiet():
+    """Keras 3 itself warns under NumPy 2 (DeprecationWarning on __array__)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _act(name, x):
@@ -629,3 +639,107 @@ def test_layer_normalization_without_center_or_scale_saves_and_loads(kwargs, tmp
     back = _saved_and_loaded(tmp_path, m)
     assert back.get_config() == m.get_config()
     np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+# ----------------------------------------------------------------------------- regularizers
+def _regularized(K):
+    R = K.regularizers
+    return [K.Input((5, 3)),
+            K.layers.LSTM(4, kernel_regularizer=R.L2(0.01), recurrent_regularizer="l1",
+                          bias_regularizer=R.L1L2(0.01, 0.02)),
+            K.layers.BatchNormalization(gamma_regularizer=R.L2(0.1), beta_regularizer="l1"),
+            K.layers.Dense(3, activation="softmax", kernel_regularizer=R.L2(0.05),
+                           bias_regularizer=R.L1(0.01))]
+
+
+def _penalty_reference(w):
+    """Keras's formulas on get_weights()'s order: LSTM kernel, recurrent, bias; BN gamma,
+    beta, moving mean, moving variance; Dense kernel, bias."""
+    return (0.01 * (w[0] ** 2).sum() + 0.01 * np.abs(w[1]).sum() +
+            0.01 * np.abs(w[2]).sum() + 0.02 * (w[2] ** 2).sum() +
+            0.1 * (w[3] ** 2).sum() + 0.01 * np.abs(w[4]).sum() +
+            0.05 * (w[7] ** 2).sum() + 0.01 * np.abs(w[8]).sum())
+
+
+def test_regularizers_add_keras_penalties_to_the_loss():
+    rs = np.random.RandomState(0)
+    x, y = rs.randn(16, 5, 3).astype(np.float32), rs.randint(0, 3, 16)
+    m = lk.Sequential(_regularized(lk))
+    m.compile(lk.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    w = m.get_weights()
+    w[2] = rs.randn(*w[2].shape).astype(np.float32)  # non-zero biases
+    w[8] = rs.randn(*w[8].shape).astype(np.float32)
+    m.set_weights(w)
+    p = m.predict(x, verbose=0)
+    xent = float(np.mean(-np.log(p[np.arange(16), y])))
+    want = xent + _penalty_reference([np.asarray(a, np.float64) for a in w])
+    assert m.evaluate(x, y, verbose=0) == pytest.approx(want, rel=1e-5)
+    # L1 on zero weights moves them, as JAX's |x| (derivative +1 at 0) does under Keras
+    z = _model([lk.layers.Dense(2, kernel_initializer="zeros",
+                                kernel_regularizer=lk.regularizers.L1(0.5))], (3,))
+    z.compile(lk.optimizers.SGD(1.0), "mse")
+    z.train_on_batch(np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32))
+    np.testing.assert_allclose(z.get_weights()[0], -0.5)
+    # frozen layers are not regularised (Keras counts trainable weights only)
+    for layer in m.layers:
+        layer.trainable = False
+    assert m.evaluate(x, y, verbose=0) == pytest.approx(xent, rel=1e-5)
+
+
+def test_regularized_training_matches_keras3():
+    k3 = _keras3()
+    rs = np.random.RandomState(0)
+    x, y = rs.randn(32, 5, 3).astype(np.float32), rs.randint(0, 3, 32)
+    with _keras_quiet():
+        km = k3.Sequential(_regularized(k3))
+        km.compile(k3.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+        kw = [np.asarray(v.value) for v in km.weights]
+        k_eval = km.evaluate(x, y, verbose=0)
+        hk = km.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history["loss"]
+        k_after = [np.asarray(v.value) for v in km.weights]
+    lm = lk.Sequential(_regularized(lk))
+    lm.set_weights(kw)
+    lm.compile(lk.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    assert lm.evaluate(x, y, verbose=0) == pytest.approx(k_eval, rel=1e-5)
+    hl = lm.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(hl, hk, rtol=1e-5)
+    for a, b in zip(lm.get_weights(), k_after):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_regularizers_save_load_and_errors(tmp_path):
+    m = _model([lk.layers.Dense(3, kernel_regularizer=lk.regularizers.L2(0.3),
+                                bias_regularizer="l1"),
+                lk.layers.Dense(2)], (4,))
+    m.compile("sgd", "mse")
+    back = _saved_and_loaded(tmp_path, m)
+    reg = back.layers[0].kernel_regularizer
+    assert isinstance(reg, lk.regularizers.L2) and reg.l2 == pytest.approx(0.3)
+    assert isinstance(back.layers[0].bias_regularizer, lk.regularizers.L1)
+    x = np.ones((2, 4), np.float32)
+    assert back.evaluate(x, np.zeros((2, 2), np.float32), verbose=0) == pytest.approx(
+        m.evaluate(x, np.zeros((2, 2), np.float32), verbose=0), rel=1e-6)
+    with pytest.raises(ValueError, match="unknown regularizer 'l3'"):
+        lk.layers.Dense(2, kernel_regularizer="l3")
+    with pytest.raises(NotImplementedError, match="activity_regularizer=.* is not supported"):
+        lk.layers.Dense(2, activity_regularizer="l2")
+    with pytest.raises(NotImplementedError, match="groups=2 is not supported"):
+        lk.layers.Conv2D(4, 3, groups=2)
+    with pytest.raises(NotImplementedError, match="use_bias=False is not supported"):
+        lk.layers.LSTM(3, use_bias=False)
+
+
+def test_keras_default_arguments_are_accepted():
+    L = lk.layers
+    _model([L.Dense(2, kernel_constraint=None, lora_rank=None), L.Flatten(data_format=None)],
+           (3,))
+    m = _model([L.BatchNormalization(beta_initializer="ones", gamma_initializer=lk.initializers.
+                                     Constant(2.0), synchronized=True)], (3,))
+    gamma, beta, mean, var = m.get_weights()
+    np.testing.assert_array_equal(gamma, 2.0)
+    np.testing.assert_array_equal(beta, 1.0)
+    m = _model([L.Embedding(4, 2, weights=[np.arange(8.0).reshape(4, 2)])], (3,))
+    np.testing.assert_array_equal(m.get_weights()[0], np.arange(8.0).reshape(4, 2))
+    _model([L.LSTM(2, seed=3, use_cudnn=False), L.Dense(1)], (4, 3))
+    with pytest.raises(ValueError, match="only data_format='channels_last'"):
+        L.RandomFlip(data_format="channels_first")

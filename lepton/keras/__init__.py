@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import datasets  # noqa: F401
 from . import (activations, callbacks, initializers, layers, losses, metrics,  # noqa: F401
-               optimizers, utils)
+               optimizers, regularizers, utils)
 from .layers import *  # noqa: F401,F403
 from .preprocessing import *  # noqa: F401,F403
 from .models import Sequential, load_model  # noqa: F401

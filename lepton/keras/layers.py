@@ -18,6 +18,8 @@ from .. import random
 from .. import stax
 from ..stax import gated_recurrent
 from . import initializers as kinits
+from . import regularizers as kregs
+from ..tree import leaves
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
@@ -99,6 +101,14 @@ def _padding(p, where, causal=False):
     return p.upper()
 
 
+def _defaults_only(layer, **options):
+    """Keras arguments accepted at their default only: ``name=(value, default)``."""
+    for arg, (value, default) in options.items():
+        if value is not default and value != default:
+            raise NotImplementedError(f"{type(layer).__name__} {layer.name!r}: {arg}={value!r} "
+                                      f"is not supported; leave it at {default!r}")
+
+
 def _channels_last(layer, data_format):
     if data_format not in (None, "channels_last"):
         raise ValueError(f"{type(layer).__name__}: only data_format='channels_last' is "
@@ -161,6 +171,11 @@ class Layer:
 
     def build_stax(self):
         raise NotImplementedError
+
+    def penalties(self, params):
+        """``[(regularizer, weight)]`` for this layer's stax ``params`` (the model adds
+        ``regularizer(weight)`` to the loss)."""
+        return []
 
     def keras_shape(self, index, shape):
         """The shape Keras gives this layer's ``index``-th weight (``get_weights``)."""
@@ -261,12 +276,42 @@ def _without_bias(layer):
 
 
 # ----------------------------------------------------------------------------- core layers
-class Dense(Layer):
+class _KernelBias:
+    """kernel_regularizer / bias_regularizer on the core params ``(kernel[, bias])``."""
+
+    def _set_regularizers(self, kernel_regularizer, bias_regularizer, activity_regularizer,
+                          kernel_constraint, bias_constraint):
+        self.kernel_regularizer = kregs.get(kernel_regularizer)
+        self.bias_regularizer = kregs.get(bias_regularizer)
+        _defaults_only(self, activity_regularizer=(activity_regularizer, None),
+                       kernel_constraint=(kernel_constraint, None),
+                       bias_constraint=(bias_constraint, None))
+
+    def penalties(self, params):
+        p = leaves(self.core_params(params))
+        out = [] if self.kernel_regularizer is None else [(self.kernel_regularizer, p[0])]
+        if self.bias_regularizer is not None and self.use_bias:
+            out.append((self.bias_regularizer, p[1]))
+        return out
+
+    def _regularizer_config(self):
+        return {k: kregs.serialize(getattr(self, k)) for k in
+                ("kernel_regularizer", "bias_regularizer") if getattr(self, k) is not None}
+
+
+class Dense(_KernelBias, Layer):
     def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
         self.units, self.activation, self.use_bias = int(units), activation, use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self._set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer,
+                               kernel_constraint, bias_constraint)
+        _defaults_only(self, lora_rank=(lora_rank, None), lora_alpha=(lora_alpha, None),
+                       quantization_config=(quantization_config, None))
 
     def build_stax(self):
         where = f"Dense {self.name!r}"
@@ -276,18 +321,24 @@ class Dense(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "activation": _act_name(self.activation), "use_bias": self.use_bias}
+                "activation": _act_name(self.activation), "use_bias": self.use_bias,
+                **self._regularizer_config()}
 
 
-class _Conv(Layer):
+class _Conv(_KernelBias, Layer):
     rank = 2
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", data_format=None, **kwargs):
+                 bias_initializer="zeros", data_format=None, groups=1,
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         n = self.rank
         _channels_last(self, data_format)
+        _defaults_only(self, groups=(groups, 1))
+        self._set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer,
+                               kernel_constraint, bias_constraint)
         self.filters = int(filters)
         self.kernel_size = _pair(kernel_size, n, "kernel_size")
         self.strides = _pair(strides, n, "strides")
@@ -317,7 +368,8 @@ class _Conv(Layer):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding.lower(), "dilation_rate": list(self.dilation_rate),
-                "activation": _act_name(self.activation), "use_bias": self.use_bias}
+                "activation": _act_name(self.activation), "use_bias": self.use_bias,
+                **self._regularizer_config()}
 
 
 class Conv2D(_Conv):
@@ -402,6 +454,10 @@ class GlobalMaxPooling1D(_GlobalPool):
 
 
 class Flatten(Layer):
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+
     def build_stax(self):
         return stax.Flatten
 
@@ -492,12 +548,50 @@ def _gamma_first(self, n):
     return order
 
 
-class BatchNormalization(Layer):
+class _BetaGamma:
+    """beta/gamma initializers and regularizers of the normalisation layers (stax params
+    ``(beta, gamma)``, ``()`` for an absent one)."""
+
+    def _set_beta_gamma(self, beta_initializer, gamma_initializer, beta_regularizer,
+                        gamma_regularizer, beta_constraint, gamma_constraint):
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.beta_regularizer = kregs.get(beta_regularizer)
+        self.gamma_regularizer = kregs.get(gamma_regularizer)
+        _defaults_only(self, beta_constraint=(beta_constraint, None),
+                       gamma_constraint=(gamma_constraint, None))
+
+    def _beta_gamma_inits(self):
+        where = f"{type(self).__name__} {self.name!r}"
+        return dict(beta_init=initializer(self.beta_initializer, where),
+                    gamma_init=initializer(self.gamma_initializer, where))
+
+    def penalties(self, params):
+        beta, gamma = params
+        return [(r, w) for r, w in ((self.beta_regularizer, beta),
+                                    (self.gamma_regularizer, gamma))
+                if r is not None and not isinstance(w, tuple)]
+
+    def _regularizer_config(self):
+        return {k: kregs.serialize(getattr(self, k)) for k in
+                ("beta_regularizer", "gamma_regularizer") if getattr(self, k) is not None}
+
+
+class BatchNormalization(_BetaGamma, Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 **kwargs):
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = center, scale
+        self._set_beta_gamma(beta_initializer, gamma_initializer, beta_regularizer,
+                             gamma_regularizer, beta_constraint, gamma_constraint)
+        # synchronized only matters across devices; lepton runs on one
+        _defaults_only(self, moving_mean_initializer=(moving_mean_initializer, "zeros"),
+                       moving_variance_initializer=(moving_variance_initializer, "ones"),
+                       renorm=(renorm, False), renorm_clipping=(renorm_clipping, None))
 
     def build_stax(self):
         # Keras names the feature axis; stax's BatchNorm takes the axes it averages over.
@@ -505,7 +599,7 @@ class BatchNormalization(Layer):
             feature = self.axis % rank
             return stax.BatchNorm(axis=tuple(i for i in range(rank) if i != feature),
                                   epsilon=self.epsilon, center=self.center, scale=self.scale,
-                                  momentum=self.momentum)
+                                  momentum=self.momentum, **self._beta_gamma_inits())
 
         def init_fun(rng, input_shape):
             return make(len(input_shape))[0](rng, input_shape)
@@ -520,29 +614,49 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                **self._regularizer_config()}
 
 
-class LayerNormalization(Layer):
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **kwargs):
+class LayerNormalization(_BetaGamma, Layer):
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
+        self._set_beta_gamma(beta_initializer, gamma_initializer, beta_regularizer,
+                             gamma_regularizer, beta_constraint, gamma_constraint)
 
     def build_stax(self):
         return stax.LayerNorm(axis=self.axis, epsilon=self.epsilon, center=self.center,
-                              scale=self.scale)
+                              scale=self.scale, **self._beta_gamma_inits())
 
     keras_order = _gamma_first
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+                "center": self.center, "scale": self.scale, **self._regularizer_config()}
 
 
 class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 input_length=None, mask_zero=False, **kwargs):
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 input_length=None, **kwargs):
         super().__init__(**kwargs)
+        self.embeddings_regularizer = kregs.get(embeddings_regularizer)
+        _defaults_only(self, embeddings_constraint=(embeddings_constraint, None),
+                       lora_rank=(lora_rank, None), lora_alpha=(lora_alpha, None),
+                       quantization_config=(quantization_config, None))
+        if weights is not None:  # Keras 3: the initial embedding matrix
+            table = np.asarray(weights[0] if isinstance(weights, (list, tuple)) else weights)
+            if table.shape != (int(input_dim), int(output_dim)):
+                raise ValueError(f"Embedding {self.name!r}: weights has shape {table.shape}, "
+                                 f"expected (input_dim, output_dim) = ({input_dim}, "
+                                 f"{output_dim})")
+            embeddings_initializer = (
+                lambda key, shape, dtype="float32": lnp.asarray(table.astype(dtype)))
         if mask_zero:
             raise ValueError("Embedding(mask_zero=True) is not supported; pass lengths= to "
                              "the recurrent layer instead")
@@ -556,9 +670,16 @@ class Embedding(Layer):
                               W_init=initializer(self.embeddings_initializer,
                                                  f"Embedding {self.name!r}"))
 
+    def penalties(self, params):
+        reg = self.embeddings_regularizer
+        return [] if reg is None else [(reg, leaves(params)[0])]
+
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim,
-                "output_dim": self.output_dim}
+        cfg = {**super().get_config(), "input_dim": self.input_dim,
+               "output_dim": self.output_dim}
+        if self.embeddings_regularizer is not None:
+            cfg["embeddings_regularizer"] = kregs.serialize(self.embeddings_regularizer)
+        return cfg
 
 
 class _Recurrent(Layer):
@@ -571,9 +692,21 @@ class _Recurrent(Layer):
     def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
-                 return_state=False, stateful=False, unroll=False, **kwargs):
+                 return_state=False, stateful=False, unroll=False, use_bias=True,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, seed=None, use_cudnn="auto", **kwargs):
         super().__init__(**kwargs)
         where = f"{type(self).__name__} {self.name!r}"
+        _defaults_only(self, use_bias=(use_bias, True),
+                       activity_regularizer=(activity_regularizer, None),
+                       kernel_constraint=(kernel_constraint, None),
+                       recurrent_constraint=(recurrent_constraint, None),
+                       bias_constraint=(bias_constraint, None))
+        self.kernel_regularizer = kregs.get(kernel_regularizer)
+        self.recurrent_regularizer = kregs.get(recurrent_regularizer)
+        self.bias_regularizer = kregs.get(bias_regularizer)
+        del seed, use_cudnn  # seed only drives dropout (unsupported); no cuDNN here
         # the cell's activation (the layer has no output activation of its own)
         self.units, self.cell_activation = int(units), activation
         self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
@@ -590,6 +723,14 @@ class _Recurrent(Layer):
                     f"(for dropout, put a Dropout layer before or after the recurrent "
                     f"layer)")
         del unroll  # scan compiles the step once; unrolling changes nothing here
+
+    def penalties(self, params):
+        """kernel (W), recurrent kernel (U) and the bias leaves (GRU: input and recurrent
+        biases, each penalised on its own: the same sum for L1/L2)."""
+        w = leaves(params)
+        out = [(self.kernel_regularizer, w[0]), (self.recurrent_regularizer, w[1])]
+        out += [(self.bias_regularizer, b) for b in w[2:]]
+        return [(r, a) for r, a in out if r is not None]
 
     def _inits(self):
         where = f"{type(self).__name__} {self.name!r}"
@@ -622,6 +763,9 @@ class _Recurrent(Layer):
                 "activation": _act_name(self.cell_activation),
                 "return_sequences": self.return_sequences,
                 "go_backwards": self.go_backwards,
+                **{k: kregs.serialize(getattr(self, k)) for k in
+                   ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
+                   if getattr(self, k) is not None},
                 **{k: getattr(self, k) for k in ("kernel_initializer", "recurrent_initializer",
                                                  "bias_initializer")
                    if isinstance(getattr(self, k), str)}}
@@ -749,6 +893,10 @@ class Bidirectional(Layer):
 
     def build_stax(self):
         return stax.Bidirectional(self.layer.rnn_stax(), merge_mode=self.merge_mode)
+
+    def penalties(self, params):
+        forward, backward = params
+        return self.layer.penalties(forward) + self.layer.penalties(backward)
 
     def keras_weight_count(self, n):
         return 2 * self.layer.keras_weight_count(n // 2)

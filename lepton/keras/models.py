@@ -328,6 +328,17 @@ class Sequential:
                 out.append(t / n)
         return out
 
+    def _penalty(self, params):
+        """The sum of the trainable layers' weight regularizers (None without any)."""
+        total = None
+        for layer, p in zip(self._layers, params):
+            if not getattr(layer, "trainable", True):
+                continue  # Keras regularises trainable weights only
+            for reg, weight in layer.penalties(p):
+                value = reg(weight)
+                total = value if total is None else total + value
+        return total
+
     def _frozen_layers(self):
         """Which layers have ``trainable = False`` (read at each fit, as Keras 3 does)."""
         return tuple(not getattr(layer, "trainable", True) for layer in self._layers)
@@ -364,7 +375,12 @@ class Sequential:
             sums = self._weighted_sums(y, out, w, absorbed)
             # 1/batch arrives as an argument: as a literal it would be baked into a kernel,
             # and every new batch size (the last, partial batch) would compile one.
-            return sums[0] * inv_n, (new_state, sums)
+            loss = sums[0] * inv_n
+            penalty = self._penalty(params)
+            if penalty is not None:  # Keras reports the regularised loss
+                loss = loss + penalty
+                sums = [sums[0] + penalty / inv_n] + list(sums[1:])
+            return loss, (new_state, sums)
 
         def train_step(i, opt_state, state, x, y, w, rng, inv_n, lr):
             params = get_params(opt_state)
@@ -378,7 +394,11 @@ class Sequential:
 
         def eval_step(params, state, x, y, w):
             out, _ = self._forward(params, state, x, train=False, rng=None, logits=absorbed)
-            return self._weighted_sums(y, out, w, absorbed)
+            sums = self._weighted_sums(y, out, w, absorbed)
+            penalty = self._penalty(params)
+            if penalty is not None:  # per example, as in training (n from the data)
+                sums = [sums[0] + penalty * lnp.sum(lnp.ones_like(w))] + list(sums[1:])
+            return sums
 
         def predict_step(params, state, x):
             return self._forward(params, state, x, train=False, rng=None, logits=False)[0]
@@ -734,7 +754,7 @@ class Sequential:
 
     def _evaluate_iter(self, it, who):
         """``(epoch values, batches)`` over one epoch of ``it``."""
-        if self._eval_step is None:
+        if self._eval_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
         totals = np.zeros(self._n_sums())
         n = count = 0
@@ -846,7 +866,7 @@ class Sequential:
         if len(x) == 0:
             raise KerasInputError("test_on_batch: x holds no samples")
         w = self._sample_weights(y, len(x), sample_weight, None, "test_on_batch")
-        if self._eval_step is None:
+        if self._eval_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
         return self._batch_logs(self._eval_step(self.params, self.state, x, y, w), len(x),
                                 return_dict)

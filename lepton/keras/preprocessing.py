@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import stax
-from .layers import Layer, check_seed
+from .layers import Layer, _channels_last, check_seed
 
 __all__ = ["Rescaling", "Normalization", "RandomFlip", "RandomRotation",
            "RandomTranslation", "RandomZoom", "RandomContrast"]
@@ -73,8 +73,10 @@ class _Random(Layer):
     stax_name = None
     arg_names = ()
 
-    def __init__(self, *args, seed=None, name=None, input_shape=None, **kwargs):
+    def __init__(self, *args, seed=None, name=None, input_shape=None, data_format=None,
+                 **kwargs):
         super().__init__(name=name, input_shape=input_shape)
+        _channels_last(self, data_format)
         self.args = dict(zip(self.arg_names, args))
         self.args.update(kwargs)
         self.seed = check_seed(seed, f"{type(self).__name__} {self.name!r}")
