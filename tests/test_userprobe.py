@@ -743,3 +743,26 @@ def test_keras_default_arguments_are_accepted():
     _model([L.LSTM(2, seed=3, use_cudnn=False), L.Dense(1)], (4, 3))
     with pytest.raises(ValueError, match="only data_format='channels_last'"):
         L.RandomFlip(data_format="channels_first")
+
+
+# ----------------------------------------------------------------------------- stax vs JAX
+@pytest.mark.parametrize("dn, kernel, strides, padding, shape", [
+    (("NHWC", "HWIO", "NHWC"), (3, 3), (2, 1), ((1, 1), (0, 2)), (2, 5, 6, 2)),
+    (("NHWC", "HWIO", "NHWC"), (3, 2), (3, 2), ((2, 0), (1, 3)), (1, 4, 3, 2)),
+    (("NCHW", "OIHW", "NCHW"), (2, 3), (2, 2), ((0, 0), (2, 1)), (2, 3, 4, 5)),
+    (("NHC", "HIO", "NHC"), (4,), (3,), ((3, 1),), (2, 5, 2)),
+])
+def test_conv_transpose_explicit_padding_matches_jax(dn, kernel, strides, padding, shape):
+    jax = pytest.importorskip("jax")
+    from jax.example_libraries import stax as jstax
+    jinit, japply = jstax.GeneralConvTranspose(dn, 3, kernel, strides, padding)
+    linit, lapply = lepton.stax.GeneralConvTranspose(dn, 3, kernel, strides, padding)
+    jshape, jparams = jinit(jax.random.PRNGKey(0), shape)
+    lshape, lparams = linit(lepton.random.PRNGKey(0), shape)
+    assert tuple(lshape) == tuple(jshape)
+    params = tuple(np.asarray(p) for p in jparams)
+    x = np.random.RandomState(0).randn(*shape).astype(np.float32)
+    want = np.asarray(japply(params, x))
+    got = np.asarray(lapply(tuple(lepton.numpy.asarray(p) for p in params), x))
+    assert got.shape == want.shape == tuple(lshape)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
