@@ -725,8 +725,6 @@ def test_regularizers_save_load_and_errors(tmp_path):
         lk.layers.Dense(2, activity_regularizer="l2")
     with pytest.raises(NotImplementedError, match="groups=2 is not supported"):
         lk.layers.Conv2D(4, 3, groups=2)
-    with pytest.raises(NotImplementedError, match="use_bias=False is not supported"):
-        lk.layers.LSTM(3, use_bias=False)
 
 
 def test_keras_default_arguments_are_accepted():
@@ -766,3 +764,42 @@ def test_conv_transpose_explicit_padding_matches_jax(dn, kernel, strides, paddin
     got = np.asarray(lapply(tuple(lepton.numpy.asarray(p) for p in params), x))
     assert got.shape == want.shape == tuple(lshape)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- RNN use_bias
+RNN_NO_BIAS = [("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False}), ("SimpleRNN", {}),
+               ("LSTM", {"return_sequences": True, "go_backwards": True})]
+
+
+@pytest.mark.parametrize("cls, kw", RNN_NO_BIAS)
+def test_recurrent_use_bias_false_is_the_zero_bias_layer(cls, kw, tmp_path):
+    x = np.random.RandomState(0).randn(2, 5, 3).astype(np.float32)
+    plain = _model([getattr(lk.layers, cls)(4, use_bias=False, **kw)], (5, 3))
+    w = plain.get_weights()
+    assert len(w) == 2  # kernel, recurrent kernel
+    biased = _model([getattr(lk.layers, cls)(4, **kw)], (5, 3))
+    wb = biased.get_weights()
+    biased.set_weights(w + [np.zeros_like(a) for a in wb[2:]])
+    np.testing.assert_allclose(plain.predict(x, verbose=0), biased.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-6)
+    both = _model([lk.layers.Bidirectional(getattr(lk.layers, cls)(4, use_bias=False, **kw))],
+                  (5, 3))
+    assert len(both.get_weights()) == 4
+    plain.compile("sgd", "mse")
+    back = _saved_and_loaded(tmp_path, plain)
+    np.testing.assert_allclose(back.predict(x, verbose=0), plain.predict(x, verbose=0))
+
+
+def test_recurrent_use_bias_false_matches_keras3():
+    k3 = _keras3()
+    x = np.random.RandomState(0).randn(3, 6, 3).astype(np.float32)
+    for cls, kw in RNN_NO_BIAS:
+        with _keras_quiet():
+            km = k3.Sequential([k3.Input((6, 3)), getattr(k3.layers, cls)(4, use_bias=False,
+                                                                           **kw)])
+            kw_ = [np.asarray(v.value) for v in km.weights]
+            want = np.asarray(km.predict(x, verbose=0))
+        lm = _model([getattr(lk.layers, cls)(4, use_bias=False, **kw)], (6, 3))
+        lm.set_weights(kw_)
+        np.testing.assert_allclose(lm.predict(x, verbose=0), want, rtol=1e-5, atol=1e-5,
+                                   err_msg=f"{cls} {kw}")

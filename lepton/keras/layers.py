@@ -698,8 +698,8 @@ class _Recurrent(Layer):
                  bias_constraint=None, seed=None, use_cudnn="auto", **kwargs):
         super().__init__(**kwargs)
         where = f"{type(self).__name__} {self.name!r}"
-        _defaults_only(self, use_bias=(use_bias, True),
-                       activity_regularizer=(activity_regularizer, None),
+        self.use_bias = bool(use_bias)
+        _defaults_only(self, activity_regularizer=(activity_regularizer, None),
                        kernel_constraint=(kernel_constraint, None),
                        recurrent_constraint=(recurrent_constraint, None),
                        bias_constraint=(bias_constraint, None))
@@ -747,7 +747,31 @@ class _Recurrent(Layer):
         return rnn
 
     def rnn_stax(self):
-        """The stax recurrent layer (outputs aligned with the input positions)."""
+        """The stax recurrent layer (outputs aligned with the input positions); with
+        ``use_bias=False`` its params are ``(W, U)`` and the biases are constant zeros."""
+        rnn = self._rnn_core()
+        if self.use_bias:
+            return rnn
+        n_bias = 2 if isinstance(self, GRU) and self.reset_after else 1
+
+        def without_bias(core):
+            init, apply = core
+
+            def init_fun(rng, input_shape):
+                out, params = init(rng, input_shape)
+                return out, tuple(params[:2])
+
+            def apply_fun(params, inputs, **kwargs):
+                W, U = params
+                zero = lnp.zeros((U.shape[1],), U.dtype)
+                return apply((W, U) + (zero,) * n_bias, inputs, **kwargs)
+
+            return stax.Layer(init_fun, apply_fun, core.name, config=core.config,
+                              rebuild=lambda **cfg: without_bias(core.rebuild(**cfg)))
+        return without_bias(rnn)
+
+    def _rnn_core(self):
+        """The stax recurrent layer with its biases."""
         make = getattr(stax, self.cell)
         kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards,
                       **self._inits())
@@ -762,7 +786,7 @@ class _Recurrent(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": _act_name(self.cell_activation),
                 "return_sequences": self.return_sequences,
-                "go_backwards": self.go_backwards,
+                "go_backwards": self.go_backwards, "use_bias": self.use_bias,
                 **{k: kregs.serialize(getattr(self, k)) for k in
                    ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
                    if getattr(self, k) is not None},
@@ -793,7 +817,7 @@ class LSTM(_Recurrent):
         _check_recurrent_activation(self, recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
-    def rnn_stax(self):
+    def _rnn_core(self):
         if self.cell_activation not in ("tanh", None):
             raise ValueError(f"LSTM {self.name!r}: only activation='tanh' is supported "
                              f"(the cell's standard equations)")
@@ -827,7 +851,7 @@ class GRU(_Recurrent):
         _check_recurrent_activation(self, recurrent_activation)
         self.reset_after = bool(reset_after)
 
-    def rnn_stax(self):
+    def _rnn_core(self):
         if self.cell_activation not in ("tanh", None):
             raise ValueError(f"GRU {self.name!r}: only activation='tanh' is supported "
                              f"(the cell's standard equations)")
@@ -836,17 +860,22 @@ class GRU(_Recurrent):
                     reverse=self.go_backwards, **self._inits())
 
     def keras_weight_count(self, n):
-        return 3
+        return 3 if self.use_bias else 2
 
     def to_keras_weights(self, arrays):
         if not self.reset_after:
             return super().to_keras_weights(arrays)
+        if not self.use_bias:
+            return [_swap_zr(a) for a in arrays]
         W, U, b_x, b_h = (np.asarray(a) for a in arrays)
         return [_swap_zr(W), _swap_zr(U), np.stack([_swap_zr(b_x), _swap_zr(b_h)])]
 
     def from_keras_weights(self, weights, arrays, offset):
         if not self.reset_after:
             return super().from_keras_weights(weights, arrays, offset)
+        if not self.use_bias:
+            return [_swap_zr(a) for a in super().from_keras_weights(weights, arrays,
+                                                                     offset)]
         W, U, b_x = (np.shape(a) for a in arrays[:3])
         wants = [W, U, (2,) + b_x]
         for pos, (w, want) in enumerate(zip(weights, wants)):
