@@ -803,3 +803,33 @@ def test_recurrent_use_bias_false_matches_keras3():
         lm.set_weights(kw_)
         np.testing.assert_allclose(lm.predict(x, verbose=0), want, rtol=1e-5, atol=1e-5,
                                    err_msg=f"{cls} {kw}")
+
+
+# ----------------------------------------------------------------------------- utils
+def test_pad_sequences_and_normalize_as_keras():
+    U = lk.utils
+    np.testing.assert_array_equal(U.pad_sequences([[1, 2, 3], [4, 5], [6, 7, 8, 9, 10]],
+                                                  maxlen=4),
+                                  [[0, 1, 2, 3], [0, 0, 4, 5], [7, 8, 9, 10]])
+    got = U.pad_sequences([[1, 2, 3], [4, 5], []], padding="post", truncating="post",
+                          value=-1)
+    np.testing.assert_array_equal(got, [[1, 2, 3], [4, 5, -1], [-1, -1, -1]])
+    assert got.dtype == np.int32
+    f = U.pad_sequences([[1.5, 2], [3]], dtype="float32")
+    np.testing.assert_array_equal(f, [[1.5, 2], [0, 3]])
+    assert U.pad_sequences([], maxlen=3).shape == (0, 3)
+    with pytest.raises(ValueError, match="padding must be 'pre' or 'post'"):
+        U.pad_sequences([[1]], padding="left")
+    x = np.array([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(U.normalize(x), [[0.6, 0.8], [0, 0]])
+    np.testing.assert_allclose(U.normalize(np.array([[3.0, 4.0], [1, 0]]), axis=0, order=1),
+                               [[0.75, 1.0], [0.25, 0.0]])
+
+
+def test_pad_sequences_matches_keras3():
+    k3 = _keras3()
+    seqs = [[1, 2, 3], [4, 5], [6, 7, 8, 9, 10], []]
+    for kw in [dict(), dict(maxlen=3), dict(maxlen=4, padding="post", truncating="post"),
+               dict(maxlen=2, truncating="post", value=9)]:
+        np.testing.assert_array_equal(lk.utils.pad_sequences(seqs, **kw),
+                                      k3.utils.pad_sequences(seqs, **kw), err_msg=str(kw))
