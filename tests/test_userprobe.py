@@ -833,3 +833,59 @@ def test_pad_sequences_matches_keras3():
                dict(maxlen=2, truncating="post", value=9)]:
         np.testing.assert_array_equal(lk.utils.pad_sequences(seqs, **kw),
                                       k3.utils.pad_sequences(seqs, **kw), err_msg=str(kw))
+
+
+# ----------------------------------------------------------------------------- more layers
+def _np_relu(x, max_value=None, negative_slope=0.0, threshold=0.0):
+    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
+    return y if max_value is None else np.minimum(y, max_value)
+
+
+EXTRA_LAYERS = [  # (name, kwargs, input shape, NumPy reference)
+    ("ReLU", {}, (5,), _np_relu),
+    ("ReLU", dict(max_value=0.5, negative_slope=0.1, threshold=0.2), (5,),
+     lambda x: _np_relu(x, 0.5, 0.1, 0.2)),
+    ("LeakyReLU", {}, (5,), lambda x: np.where(x >= 0, x, 0.3 * x)),
+    ("ELU", dict(alpha=0.5), (5,), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x))),
+    ("Softmax", dict(axis=1), (3, 4),
+     lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
+    ("ZeroPadding2D", dict(padding=((1, 2), (0, 3))), (4, 5, 2),
+     lambda x: np.pad(x, ((0, 0), (1, 2), (0, 3), (0, 0)))),
+    ("ZeroPadding1D", dict(padding=(1, 3)), (4, 2),
+     lambda x: np.pad(x, ((0, 0), (1, 3), (0, 0)))),
+    ("UpSampling2D", dict(size=(1, 3)), (3, 4, 2), lambda x: x.repeat(3, axis=2)),
+    ("UpSampling1D", dict(size=3), (3, 2), lambda x: x.repeat(3, axis=1)),
+]
+
+
+@pytest.mark.parametrize("name, kw, shape, ref", EXTRA_LAYERS)
+def test_extra_keras_layers(name, kw, shape, ref, tmp_path):
+    x = np.random.RandomState(0).randn(2, *shape).astype(np.float32)
+    m = _model([getattr(lk.layers, name)(**kw)], shape)
+    want = ref(x)
+    assert m.output_shape == (None,) + want.shape[1:]
+    np.testing.assert_allclose(m.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    m.compile("sgd", "mse")
+    back = _saved_and_loaded(tmp_path, m)
+    np.testing.assert_allclose(back.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+def test_extra_keras_layers_match_keras3():
+    k3 = _keras3()
+    for name, kw, shape, _ in EXTRA_LAYERS:
+        x = np.random.RandomState(1).randn(2, *shape).astype(np.float32)
+        with _keras_quiet():
+            want = np.asarray(k3.Sequential([k3.Input(shape), getattr(k3.layers, name)(**kw)])
+                              .predict(x, verbose=0))
+        got = _model([getattr(lk.layers, name)(**kw)], shape).predict(x, verbose=0)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_softmax_layer_hands_the_loss_its_logits():
+    m = _model([lk.layers.Dense(3), lk.layers.Softmax()], (4,))
+    m.compile("sgd", "sparse_categorical_crossentropy")
+    assert m._absorbed_activation
+    with pytest.raises(ValueError, match="padding must be an int"):
+        lk.layers.ZeroPadding2D(padding=(1, 2, 3))
+    with pytest.raises(NotImplementedError, match="only interpolation='nearest'"):
+        lk.layers.UpSampling2D(interpolation="bilinear")

@@ -17,6 +17,7 @@ from .. import numpy as lnp
 from .. import random
 from .. import stax
 from ..stax import gated_recurrent
+from . import activations as kacts
 from . import initializers as kinits
 from . import regularizers as kregs
 from ..tree import leaves
@@ -25,7 +26,9 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPool
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten",
            "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "Reshape",
-           "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS"]
+           "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS", "ReLU",
+           "LeakyReLU", "ELU", "Softmax", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
+           "UpSampling2D"]
 
 # ----------------------------------------------------------------------------- activations
 def _keras_act(name, fun, **fun_kwargs):
@@ -473,6 +476,159 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), "activation": _act_name(self.activation)}
+
+
+class _Elementwise(Layer):
+    """An activation layer with arguments (ReLU, LeakyReLU, ELU, Softmax)."""
+    fn, args = None, ()
+
+    def __init__(self, *values, **kwargs):
+        own = {k: kwargs.pop(k) for k in list(kwargs) if k in dict(self.args)}
+        super().__init__(**kwargs)
+        config = dict(self.args)
+        config.update(zip([k for k, _ in self.args], values))
+        config.update(own)
+        for k, v in config.items():
+            setattr(self, k, v)
+        self._config = config
+
+    def build_stax(self):
+        return _keras_act(type(self).__name__, type(self).fn, **self._config)
+
+    def get_config(self):
+        return {**super().get_config(), **self._config}
+
+
+class ReLU(_Elementwise):
+    """Keras's ReLU layer: ``max_value`` cap, ``negative_slope`` below ``threshold``."""
+    args = (("max_value", None), ("negative_slope", 0.0), ("threshold", 0.0))
+
+    fn = staticmethod(kacts.relu)
+
+
+class LeakyReLU(_Elementwise):
+    """Keras's LeakyReLU layer (``negative_slope=0.3`` by default, as Keras)."""
+    args = (("negative_slope", 0.3),)
+    fn = staticmethod(nn.leaky_relu)
+
+
+class ELU(_Elementwise):
+    args = (("alpha", 1.0),)
+    fn = staticmethod(nn.elu)
+
+
+class Softmax(_Elementwise):
+    """Keras's Softmax layer; over the last axis it is ``activation='softmax'`` (a
+    cross-entropy loss then takes the logits)."""
+    args = (("axis", -1),)
+    fn = staticmethod(nn.softmax)
+
+    @property
+    def activation(self):
+        return "softmax" if self._config["axis"] == -1 else None
+
+    def build_stax(self):
+        return stax.Identity if self.activation else super().build_stax()
+
+
+def _resize_layer(name, shape_fn, apply_fn):
+    """A parameter-free stax layer that changes the spatial sizes (-1 stays unknown)."""
+    def init_fun(rng, input_shape):
+        return tuple(shape_fn(tuple(input_shape))), ()
+
+    def apply_fun(params, inputs, **kwargs):
+        return apply_fn(lnp.asarray(inputs))
+
+    return stax.Layer(init_fun, apply_fun, name)
+
+
+def _check_rank(layer, shape, rank):
+    if len(shape) != rank + 2:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r} needs (batch, "
+                         f"{'steps' if rank == 1 else 'rows, cols'}, channels) input, got "
+                         f"shape {shape}")
+
+
+class _ZeroPadding(Layer):
+    rank = 2
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+        n = self.rank
+        if isinstance(padding, int):
+            pads = ((padding, padding),) * n
+        elif n == 1 and len(padding) == 2 and all(isinstance(p, int) for p in padding):
+            pads = (tuple(padding),)
+        elif all(isinstance(p, int) for p in padding):
+            pads = tuple((int(p), int(p)) for p in padding)
+        else:
+            pads = tuple((int(a), int(b)) for a, b in padding)
+        if len(pads) != n or any(p < 0 for pair in pads for p in pair):
+            raise ValueError(f"{type(self).__name__}: padding must be an int, {n} ints or "
+                             f"{n} (before, after) pairs >= 0; got {padding!r}")
+        self.padding = pads
+
+    def build_stax(self):
+        pads = self.padding
+
+        def shape_fn(shape):
+            _check_rank(self, shape, self.rank)
+            return (shape[0],) + tuple(-1 if d < 0 else d + a + b
+                                       for d, (a, b) in zip(shape[1:-1], pads)) + shape[-1:]
+        return _resize_layer(type(self).__name__, shape_fn,
+                             lambda x: lnp.pad(x, ((0, 0),) + pads + ((0, 0),)))
+
+    def get_config(self):
+        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+
+
+class ZeroPadding2D(_ZeroPadding):
+    rank = 2
+
+
+class ZeroPadding1D(_ZeroPadding):
+    rank = 1
+
+
+class _UpSampling(Layer):
+    rank = 2
+
+    def __init__(self, size=2, data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+        if interpolation != "nearest":
+            raise NotImplementedError(f"{type(self).__name__}: only interpolation='nearest' "
+                                      f"is supported; got {interpolation!r}")
+        self.size = _pair(size, self.rank, "size")
+
+    def build_stax(self):
+        size = self.size
+
+        def shape_fn(shape):
+            _check_rank(self, shape, self.rank)
+            return (shape[0],) + tuple(-1 if d < 0 else d * k
+                                       for d, k in zip(shape[1:-1], size)) + shape[-1:]
+
+        def apply_fn(x):
+            for axis, k in enumerate(size, start=1):
+                x = lnp.repeat(x, k, axis=axis)
+            return x
+        return _resize_layer(type(self).__name__, shape_fn, apply_fn)
+
+    def get_config(self):
+        return {**super().get_config(), "size": list(self.size)}
+
+
+class UpSampling2D(_UpSampling):
+    rank = 2
+
+
+class UpSampling1D(_UpSampling):
+    rank = 1
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(size, **kwargs)
 
 
 class Reshape(Layer):
