@@ -4,6 +4,7 @@ the Keras/JAX comparisons skip cleanly when those are not installed."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import warnings
@@ -889,3 +890,77 @@ def test_softmax_layer_hands_the_loss_its_logits():
         lk.layers.ZeroPadding2D(padding=(1, 2, 3))
     with pytest.raises(NotImplementedError, match="only interpolation='nearest'"):
         lk.layers.UpSampling2D(interpolation="bilinear")
+
+
+# ----------------------------------------------------------------------------- Conv*Transpose
+def _scatter_transpose_valid(x, W, s, d):
+    """Keras's VALID transposed conv as the scatter it is (the gradient of a strided conv):
+    input pixel i adds W[a] x[i] at i * s + a * d; W is (kh, kw, out, in)."""
+    N, H, Wd, _ = x.shape
+    kh, kw, O, _ = W.shape
+    oh = (H - 1) * s[0] + max((kh - 1) * d[0] + 1, s[0])
+    ow = (Wd - 1) * s[1] + max((kw - 1) * d[1] + 1, s[1])
+    out = np.zeros((N, oh, ow, O))
+    for i, j, a, b in itertools.product(range(H), range(Wd), range(kh), range(kw)):
+        out[:, i * s[0] + a * d[0], j * s[1] + b * d[1]] += x[:, i, j] @ W[a, b].T
+    return out
+
+
+@pytest.mark.parametrize("kernel, strides, dilation", [((3, 3), (1, 1), (1, 1)),
+                                                        ((3, 2), (2, 2), (1, 1)),
+                                                        ((2, 2), (3, 2), (1, 1)),
+                                                        ((2, 3), (1, 1), (2, 1))])
+def test_conv2d_transpose_is_the_scatter(kernel, strides, dilation):
+    rs = np.random.RandomState(0)
+    x = rs.randn(2, 4, 3, 2).astype(np.float32)
+    m = _model([lk.layers.Conv2DTranspose(3, kernel, strides=strides, dilation_rate=dilation,
+                                          use_bias=False)], (4, 3, 2))
+    (W,) = m.get_weights()
+    assert W.shape == kernel + (3, 2)
+    want = _scatter_transpose_valid(x.astype(np.float64), W.astype(np.float64), strides,
+                                    dilation)
+    assert m.output_shape == (None,) + want.shape[1:]
+    np.testing.assert_allclose(m.predict(x, verbose=0), want, rtol=1e-5, atol=1e-5)
+
+
+CONV_T_CASES = [("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2, padding="same"),
+                 (4, 5, 2)),
+                ("Conv2DTranspose", dict(filters=3, kernel_size=(3, 2), strides=2), (4, 5, 2)),
+                ("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2, padding="same",
+                                         output_padding=1), (4, 5, 2)),
+                ("Conv2DTranspose", dict(filters=3, kernel_size=4, strides=3,
+                                         output_padding=(1, 2)), (4, 5, 2)),
+                ("Conv2DTranspose", dict(filters=3, kernel_size=3, dilation_rate=2,
+                                         padding="same"), (4, 5, 2)),
+                ("Conv1DTranspose", dict(filters=3, kernel_size=3, strides=2, padding="same"),
+                 (6, 2))]
+
+
+def test_conv_transpose_layers_match_keras3():
+    k3 = _keras3()
+    rs = np.random.RandomState(0)
+    for name, kw, shape in CONV_T_CASES:
+        x = rs.randn(2, *shape).astype(np.float32)
+        with _keras_quiet():
+            km = k3.Sequential([k3.Input(shape), getattr(k3.layers, name)(**kw)])
+            weights = [np.asarray(v.value) for v in km.weights]
+            want = np.asarray(km.predict(x, verbose=0))
+        lm = _model([getattr(lk.layers, name)(**kw)], shape)
+        lm.set_weights(weights)
+        assert lm.output_shape == km.output_shape, (name, kw)
+        np.testing.assert_allclose(lm.predict(x, verbose=0), want, rtol=1e-5, atol=1e-5,
+                                   err_msg=f"{name} {kw}")
+
+
+def test_conv_transpose_autoencoder_trains_and_saves(tmp_path):
+    rs = np.random.RandomState(0)
+    x = rs.rand(16, 8, 8, 1).astype(np.float32)
+    m = _model([lk.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                lk.layers.Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu",
+                                          kernel_regularizer="l2"),
+                lk.layers.Conv2D(1, 3, padding="same", activation="sigmoid")], (8, 8, 1))
+    m.compile(lk.optimizers.Adam(0.01), "binary_crossentropy")
+    h = m.fit(x, x, batch_size=8, epochs=5, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+    back = _saved_and_loaded(tmp_path, m)
+    np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0))

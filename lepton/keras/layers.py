@@ -7,11 +7,13 @@ numerical -- shapes, checks, gradients, jit -- is stax's.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
 import numpy as np
 
+from .. import lax
 from .. import nn
 from .. import numpy as lnp
 from .. import random
@@ -28,7 +30,7 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPool
            "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "Reshape",
            "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS", "ReLU",
            "LeakyReLU", "ELU", "Softmax", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
-           "UpSampling2D"]
+           "UpSampling2D", "Conv1DTranspose", "Conv2DTranspose"]
 
 # ----------------------------------------------------------------------------- activations
 def _keras_act(name, fun, **fun_kwargs):
@@ -380,6 +382,95 @@ class Conv2D(_Conv):
 
 
 class Conv1D(_Conv):
+    rank = 1
+
+
+def _keras_transpose_pads(k, s, d, padding, output_padding):
+    """Keras 3's (lo, hi) padding of the stride-dilated input for a transposed conv
+    (``_convert_conv_transpose_padding_args_from_keras_to_jax``)."""
+    k = (k - 1) * d + 1
+    if padding == "VALID":
+        extra = max(k, s) - k if output_padding is None else output_padding
+        return k - 1, k - 1 + extra
+    pad_len = s + k - 2 if output_padding is None else k + k % 2 - 2 + output_padding
+    lo = min(pad_len // 2 + pad_len % 2, k - 1)
+    return lo, pad_len - lo
+
+
+class _ConvTranspose(_Conv):
+    """Keras's Conv1DTranspose/Conv2DTranspose: kernel ``(*kernel_size, filters,
+    in_channels)`` as Keras stores it; 'same' multiplies each size by its stride, 'valid'
+    gives ``(n - 1) * s + max(k, s)``; ``output_padding`` adds to the end."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias, **kwargs)
+        if self.padding == "CAUSAL":
+            raise ValueError(f"{type(self).__name__}: padding must be 'valid' or 'same'")
+        self.output_padding = None if output_padding is None else \
+            _pair(output_padding, self.rank, "output_padding")
+
+    def build_stax(self):
+        where = f"{type(self).__name__} {self.name!r}"
+        n, filters = self.rank, self.filters
+        spec = ("NHWC", "HWIO", "NHWC") if n == 2 else ("NHC", "HIO", "NHC")
+        w_init = initializer(self.kernel_initializer, where)
+        b_init = initializer(self.bias_initializer, where)
+        out_pad = self.output_padding or (None,) * n
+        pads_of = [functools.partial(_keras_transpose_pads, k, s, d, self.padding, op)
+                   for k, s, d, op in zip(self.kernel_size, self.strides, self.dilation_rate,
+                                          out_pad)]
+        use_bias, strides, dilation = self.use_bias, self.strides, self.dilation_rate
+
+        def init_fun(rng, input_shape):
+            input_shape = tuple(input_shape)
+            if len(input_shape) != n + 2:
+                raise ValueError(f"{where} needs rank-{n + 2} channels-last input, got "
+                                 f"shape {input_shape}")
+            out = [input_shape[0]]
+            for size, k, s, d, pads in zip(input_shape[1:-1], self.kernel_size, strides,
+                                           dilation, pads_of):
+                lo, hi = pads()
+                out.append(-1 if size < 0 else
+                           max(0, (size - 1) * s + 1 + lo + hi - ((k - 1) * d + 1) + 1))
+            k1, k2 = random.split(rng)
+            W = w_init(k1, self.kernel_size + (filters, input_shape[-1]))
+            params = (W, b_init(k2, (filters,))) if use_bias else (W,)
+            return tuple(out) + (filters,), params
+
+        def apply_fun(params, inputs, **kwargs):
+            W = params[0]
+            x = lnp.asarray(inputs)
+            if x.ndim != n + 2 or x.shape[-1] != W.shape[-1]:
+                raise ValueError(f"{where} expects (batch, ..., {W.shape[-1]}) input of rank "
+                                 f"{n + 2}, got shape {x.shape}")
+            if x.dtype != W.dtype:
+                dt = lnp.result_type(x, W)
+                x, W = x.astype(dt), W.astype(dt)
+            # Keras (transpose_kernel=True): the kernel flipped, in/out channels swapped
+            K = lnp.swapaxes(lnp.flip(W, axis=tuple(range(n))), -1, -2)
+            y = lax.conv_general_dilated(x, K, (1,) * n, [p() for p in pads_of], strides,
+                                         dilation, dimension_numbers=spec)
+            return y + params[1] if use_bias else y
+
+        return stax.Layer(init_fun, apply_fun, type(self).__name__)
+
+    def keras_shape(self, index, shape):
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "output_padding":
+                None if self.output_padding is None else list(self.output_padding)}
+
+
+class Conv2DTranspose(_ConvTranspose):
+    rank = 2
+
+
+class Conv1DTranspose(_ConvTranspose):
     rank = 1
 
 
