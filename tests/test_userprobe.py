@@ -964,3 +964,27 @@ def test_conv_transpose_autoencoder_trains_and_saves(tmp_path):
     assert h[-1] < h[0]
     back = _saved_and_loaded(tmp_path, m)
     np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+def my_activation(x):
+    return lepton.numpy.tanh(x) * 2
+
+
+def my_regularizer(w):
+    return 0.5 * lepton.numpy.sum(w * w)
+
+
+def test_load_model_custom_activation_and_regularizer(tmp_path):
+    x, _ = _xy()
+    t = np.random.RandomState(2).rand(24, 3).astype(np.float32)
+    m = _model([lk.layers.Dense(5, activation=my_activation,
+                                kernel_regularizer=my_regularizer), lk.layers.Dense(3)], (4,))
+    m.compile("sgd", "mse")
+    with pytest.raises(ValueError, match=r"saved with the function 'my_activation' as its "
+                                         r"activation.*custom_objects=\{'my_activation'"):
+        _saved_and_loaded(tmp_path, m)
+    back = _saved_and_loaded(tmp_path, m, custom_objects={"my_activation": my_activation,
+                                                          "my_regularizer": my_regularizer})
+    np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0))
+    assert back.evaluate(x, t, verbose=0) == pytest.approx(m.evaluate(x, t, verbose=0),
+                                                           rel=1e-6)

@@ -1050,8 +1050,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     with its optimizer state, so ``fit`` continues where it stopped.
 
     The file holds the optimizer's and the loss's arguments, Keras learning-rate schedules
-    and Keras metric objects.  User functions (a loss, a metric) are stored by name only;
-    ``custom_objects={'name': fn}`` gives them back, as in Keras.  A custom optimizer or a
+    and Keras metric objects.  User functions (a loss, a metric, an activation, a
+    regularizer) and layer classes are stored by name only; ``custom_objects={'name': fn}``
+    gives them back, as in Keras.  A custom optimizer or a
     learning-rate function (not a ``keras.optimizers.schedules`` object) cannot be stored:
     the model comes back with the class's default (a warning says so); compile it again to
     go on with your own.  ``safe_mode`` is accepted for Keras compatibility: a lepton file
@@ -1063,7 +1064,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     config = json.loads(tree["config"])
     model = Sequential(name=config["name"])
     for spec in config["layers"]:
-        model.add(klayers.from_config(spec))
+        model.add(klayers.from_config(spec, custom_objects))
     model.build((None, *config["input_shape"]))
     model._set_tree_weights(tree["weights"]["params"], tree["weights"]["state"])
     compile_cfg = json.loads(tree["compile"])
