@@ -988,3 +988,52 @@ def test_load_model_custom_activation_and_regularizer(tmp_path):
     np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0))
     assert back.evaluate(x, t, verbose=0) == pytest.approx(m.evaluate(x, t, verbose=0),
                                                            rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- optimizers
+def _nadam_reference(grads, x0, lr=0.01, b1=0.9, b2=0.999, eps=1e-7):
+    """Keras 3's Nadam.update_step in NumPy float64, step by step."""
+    x, m, v, u_product = x0.astype(np.float64), 0.0, 0.0, 1.0
+    for t, g in enumerate(grads, start=1):
+        u_t, u_next = b1 * (1 - 0.5 * 0.96 ** t), b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        u_product *= u_t
+        m = m + (g - m) * (1 - b1)
+        v = v + (g * g - v) * (1 - b2)
+        m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)
+        x = x - lr * m_hat / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return x
+
+
+def test_nadam_follows_keras_update_formula():
+    rs = np.random.RandomState(0)
+    x0 = rs.randn(3, 2)
+    grads = [rs.randn(3, 2) for _ in range(6)]
+    init, update, get_params = lk.optimizers.Nadam(learning_rate=0.01).triple()
+    state = init([lepton.numpy.asarray(x0)])
+    for i, g in enumerate(grads):
+        state = update(i, [lepton.numpy.asarray(g)], state)
+    np.testing.assert_allclose(np.asarray(get_params(state)[0]), _nadam_reference(grads, x0),
+                               rtol=1e-10)
+    m = _clf(optimizer="nadam")
+    assert isinstance(m.optimizer, lk.optimizers.Nadam)
+
+
+def test_nadam_training_matches_keras3():
+    k3 = _keras3()
+    rs = np.random.RandomState(0)
+    x, y = rs.randn(32, 4).astype(np.float32), rs.randint(0, 3, 32)
+    with _keras_quiet():
+        km = k3.Sequential([k3.Input((4,)), k3.layers.Dense(5, activation="relu"),
+                            k3.layers.Dense(3, activation="softmax")])
+        km.compile(k3.optimizers.Nadam(0.01), "sparse_categorical_crossentropy")
+        weights = [np.asarray(v.value) for v in km.weights]
+        hk = km.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history["loss"]
+        after = [np.asarray(v.value) for v in km.weights]
+    lm = _model([lk.layers.Dense(5, activation="relu"),
+                 lk.layers.Dense(3, activation="softmax")], (4,))
+    lm.set_weights(weights)
+    lm.compile(lk.optimizers.Nadam(0.01), "sparse_categorical_crossentropy")
+    hl = lm.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(hl, hk, rtol=1e-5)
+    for a, b in zip(lm.get_weights(), after):
+        np.testing.assert_allclose(a, b, atol=1e-5)

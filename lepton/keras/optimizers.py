@@ -29,8 +29,8 @@ from .. import numpy as lnp
 from .. import optimizers as _opt
 from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Adagrad", "get",
-           "OPTIMIZERS"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Adagrad", "Nadam",
+           "get", "OPTIMIZERS"]
 
 
 def _f32(value, like):
@@ -288,8 +288,37 @@ class Adagrad(Optimizer):
         return x - (lr * g) / lnp.sqrt(acc + self.epsilon), (acc,)
 
 
+class Nadam(Optimizer):
+    """Keras's Nadam (Adam with Nesterov momentum and the momentum schedule
+    ``u_t = beta_1 * (1 - 0.5 * 0.96**t)``):
+    ``m_hat = u_{t+1} m / (1 - prod u_1..u_{t+1}) + (1 - u_t) g / (1 - prod u_1..u_t)``,
+    ``x -= lr * m_hat / (sqrt(v / (1 - beta_2**t)) + epsilon)``."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _slots(self, x):
+        # the running product of the u_t (one scalar per array, as Keras's one variable)
+        return lnp.zeros_like(x), lnp.zeros_like(x), lnp.ones((), x.dtype)
+
+    def _step(self, lr, t, g, x, slots):
+        m, v, u_product = slots
+        t = lnp.asarray(t).astype(x.dtype)
+        b1, decay = _f32(self.beta_1, x), _f32(0.96, x)
+        u_t = b1 * (1.0 - 0.5 * decay ** t)
+        u_next = b1 * (1.0 - 0.5 * decay ** (t + 1))
+        u_product = u_product * u_t
+        m = m + (g - m) * (1 - self.beta_1)
+        v = v + (lnp.square(g) - v) * (1 - self.beta_2)
+        m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)
+        v_hat = v / (1 - _f32(self.beta_2, x) ** t)
+        return x - (m_hat * lr) / (lnp.sqrt(v_hat) + self.epsilon), (m, v, u_product)
+
+
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
-              "adamax": Adamax, "adagrad": Adagrad}
+              "adamax": Adamax, "adagrad": Adagrad, "nadam": Nadam}
 
 
 def get(identifier):
