@@ -1037,3 +1037,48 @@ def test_nadam_training_matches_keras3():
     np.testing.assert_allclose(hl, hk, rtol=1e-5)
     for a, b in zip(lm.get_weights(), after):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_spatial_dropout_drops_whole_channels():
+    x = np.ones((4, 6, 5, 8), np.float32)
+    m = _model([lk.layers.SpatialDropout2D(0.5, seed=1)], (6, 5, 8))
+    y = np.asarray(m(x, training=True))
+    per_map = y.reshape(4, 30, 8)
+    assert np.all(per_map.min(1) == per_map.max(1))  # each map all kept or all dropped
+    assert set(np.unique(per_map)) <= {0.0, 2.0} and 0 < (per_map == 0).mean() < 1
+    np.testing.assert_array_equal(m.predict(x, verbose=0), x)
+    y1 = np.asarray(_model([lk.layers.SpatialDropout1D(0.5)], (6, 8))(x[:, :, 0], training=True))
+    assert np.all(y1.min(1) == y1.max(1))
+
+
+def test_gaussian_noise_only_in_training():
+    x = np.zeros((2000, 5), np.float32)
+    m = _model([lk.layers.GaussianNoise(0.5)], (5,))
+    np.testing.assert_array_equal(m.predict(x, verbose=0), x)
+    y = np.asarray(m(x, training=True))
+    assert abs(y.std() - 0.5) < 0.02 and abs(y.mean()) < 0.02
+
+
+def halve(x, scale=0.5):
+    return x[:, ::2] * scale
+
+
+def test_lambda_layer_shape_training_and_save(tmp_path):
+    rs = np.random.RandomState(0)
+    x, t = rs.randn(16, 6).astype(np.float32), rs.randn(16, 2).astype(np.float32)
+    m = _model([lk.layers.Lambda(halve, arguments={"scale": 2.0}), lk.layers.Dense(2)], (6,))
+    assert m.output_shape == (None, 2)
+    assert m.layers[0].to_stax()[0](lepton.random.PRNGKey(0), (-1, 6))[0] == (-1, 3)
+    m.compile("sgd", "mse")
+    h = m.fit(x, t, epochs=3, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+    W, b = m.get_weights()
+    np.testing.assert_allclose(m.predict(x, verbose=0), (x[:, ::2] * 2) @ W + b, rtol=1e-5,
+                               atol=1e-5)
+    with pytest.raises(ValueError, match=r"custom_objects=\{'halve': halve\}"):
+        _saved_and_loaded(tmp_path, m)
+    back = _saved_and_loaded(tmp_path, m, custom_objects={"halve": halve})
+    np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0))
+    given = _model([lk.layers.Lambda(lambda v: v.reshape(v.shape[0], 2, 3),
+                                     output_shape=(2, 3))], (6,))
+    assert given.output_shape == (None, 2, 3)

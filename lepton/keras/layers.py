@@ -19,6 +19,7 @@ from .. import numpy as lnp
 from .. import random
 from .. import stax
 from ..stax import gated_recurrent
+from ..transforms.api import eval_shape
 from . import activations as kacts
 from . import initializers as kinits
 from . import regularizers as kregs
@@ -30,7 +31,8 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPool
            "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "Reshape",
            "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS", "ReLU",
            "LeakyReLU", "ELU", "Softmax", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
-           "UpSampling2D", "Conv1DTranspose", "Conv2DTranspose"]
+           "UpSampling2D", "Conv1DTranspose", "Conv2DTranspose", "SpatialDropout1D",
+           "SpatialDropout2D", "GaussianNoise", "Lambda"]
 
 # ----------------------------------------------------------------------------- activations
 def _keras_act(name, fun, **fun_kwargs):
@@ -787,6 +789,91 @@ class Dropout(Layer):
                 "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
 
 
+class SpatialDropout1D(Dropout):
+    """Drops whole channels: one mask per (example, channel), shared over the steps."""
+    noise = (None, 1, None)
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, noise_shape=self.noise, seed=seed, **kwargs)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("noise_shape")
+        return cfg
+
+
+class SpatialDropout2D(SpatialDropout1D):
+    """Drops whole feature maps: one mask per (example, channel)."""
+    noise = (None, 1, 1, None)
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        _channels_last(self, data_format)
+        super().__init__(rate, seed=seed, **kwargs)
+
+
+class GaussianNoise(Layer):
+    """Adds N(0, stddev^2) noise in training only (Keras's GaussianNoise)."""
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev = float(stddev)
+        self.seed = check_seed(seed, f"GaussianNoise {self.name!r}")
+
+    def build_stax(self):
+        stddev = self.stddev
+
+        def apply_fun(params, inputs, *, rng=None, train=True, **kwargs):
+            x = lnp.asarray(inputs)
+            if not train or rng is None or stddev == 0:
+                return x
+            return x + lnp.asarray(stddev, x.dtype) * random.normal(rng, x.shape, x.dtype)
+
+        return stax.Layer(lambda rng, input_shape: (input_shape, ()), apply_fun,
+                          "GaussianNoise")
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+class Lambda(Layer):
+    """``function(x, **arguments)`` as a layer.  Its output shape is traced from the
+    function (or given by ``output_shape``: a shape without the batch axis, or a function
+    of the input shape).  ``save`` stores the function's name: ``load_model(...,
+    custom_objects={name: function})`` gives it back."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda {self.name!r}: function must be callable, got "
+                            f"{type(function).__name__}")
+        _defaults_only(self, mask=(mask, None))
+        self.function, self.output_shape = function, output_shape
+        self.arguments = dict(arguments or {})
+
+    def build_stax(self):
+        fn, args, given = self.function, self.arguments, self.output_shape
+
+        def init_fun(rng, input_shape):
+            input_shape = tuple(input_shape)
+            if callable(given):
+                return tuple(given(input_shape)), ()
+            if given is not None:
+                return (input_shape[0],) + tuple(given), ()
+            probe = tuple(1 if d < 0 else d for d in input_shape)
+            out = eval_shape(lambda x: fn(x, **args), lnp.zeros(probe, "float32"))
+            return (input_shape[0],) + tuple(out.shape[1:]), ()
+
+        return stax.Layer(init_fun, lambda params, inputs, **kw: fn(inputs, **args), "Lambda")
+
+    def get_config(self):
+        cfg = {**super().get_config(), "function": getattr(self.function, "__name__",
+                                                           "custom"),
+               "arguments": self.arguments}
+        if self.output_shape is not None and not callable(self.output_shape):
+            cfg["output_shape"] = list(self.output_shape)
+        return cfg
+
+
 def _gamma_first(self, n):
     """Keras lists a normalisation's gamma before beta; stax's params are (beta, gamma)."""
     order = list(range(n))
@@ -1224,11 +1311,13 @@ def from_config(spec, custom_objects=None):
                          f"load_model(..., custom_objects={{{name!r}: {name}}})")
     config = dict(spec["config"])
     for key, value in config.items():
-        if not isinstance(value, str) or not key.endswith(("activation", "_regularizer")):
+        if not isinstance(value, str) or \
+                not key.endswith(("activation", "_regularizer", "function")):
             continue
         if value in custom_objects:
             config[key] = custom_objects[value]
-        elif key.endswith("activation") and value.lower() not in ACTIVATIONS or \
+        elif key == "function" or \
+                key.endswith("activation") and value.lower() not in ACTIVATIONS or \
                 key.endswith("_regularizer") and value.lower() not in kregs._NAMES:
             raise ValueError(f"layer {config.get('name', name)!r} was saved with the "
                              f"function {value!r} as its {key}, which a file cannot hold: "
