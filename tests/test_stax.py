@@ -173,9 +173,9 @@ def ref_conv_transpose_nhwc(x, w, strides, padding):
         if padding == "SAME":
             pad_len = k + s - 2
             lo = k - 1 if s > k - 1 else int(np.ceil(pad_len / 2))
-        elif not isinstance(padding, str):  # the forward conv's explicit (lo, hi)
-            p_lo, p_hi = padding[len(dims)]
-            lo, pad_len = k - p_lo - 1, 2 * k - p_lo - p_hi - 2
+        elif not isinstance(padding, str):  # explicit (lo, hi) of the dilated input (JAX)
+            lo, p_hi = padding[len(dims)]
+            pad_len = lo + p_hi
         else:
             pad_len = k + s - 2 + max(k - s, 0)
             lo = k - 1
@@ -245,7 +245,8 @@ def test_conv1d_and_nchw_match_loops():
 
 @pytest.mark.parametrize("kernel,strides,padding", [
     ((3, 3), (2, 2), "VALID"), ((3, 2), (2, 1), "SAME"), ((2, 2), (2, 2), "SAME"),
-    ((1, 2), (3, 3), "VALID"), ((4, 3), (1, 2), "SAME"), ((3, 3), (2, 2), ((1, 1), (0, 2)))])
+    ((1, 2), (3, 3), "VALID"), ((4, 3), (1, 2), "SAME"), ((3, 3), (2, 2), ((1, 1), (0, 2))),
+    ((3, 2), (2, 1), ((2, 0), (1, 3)))])
 def test_conv_transpose_matches_loops(kernel, strides, padding):
     x = rand(2, 4, 3, 3, dtype=np.float64)
     init, apply = stax.ConvTranspose(2, kernel, strides, padding)

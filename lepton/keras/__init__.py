@@ -19,7 +19,8 @@ whole train step is one jitted function.
 from __future__ import annotations
 
 from .. import datasets  # noqa: F401
-from . import callbacks, layers, losses, metrics, optimizers, utils  # noqa: F401
+from . import (activations, callbacks, initializers, layers, losses, metrics,  # noqa: F401
+               optimizers, regularizers, utils)
 from .layers import *  # noqa: F401,F403
 from .preprocessing import *  # noqa: F401,F403
 from .models import Sequential, load_model  # noqa: F401

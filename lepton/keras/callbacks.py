@@ -110,15 +110,20 @@ class _Monitor(Callback):
                           f"for 'val_' metrics, or choose another monitor=.", stacklevel=3)
         return value
 
-    def _improved(self, value):
+    def _improved(self, value, reference=None):
+        reference = self.best if reference is None else reference
         if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
 
 
 class EarlyStopping(_Monitor):
     """Stops training when ``monitor`` has not improved for ``patience`` epochs; with
-    ``restore_best_weights=True`` the model ends with the best epoch's weights."""
+    ``restore_best_weights=True`` the model ends with the best epoch's weights (those of
+    the first monitored epoch when none improved).  With a ``baseline``, as in Keras 3,
+    the patience count restarts only at an epoch that beats both the best so far and the
+    baseline: training stops ``patience`` epochs after the last such epoch (after the first
+    ``max(patience, 2)`` epochs if none beats the baseline)."""
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
@@ -135,18 +140,20 @@ class EarlyStopping(_Monitor):
         self.best_epoch = 0
         self.best_weights = None
         self.best = math.inf if self.mode == "min" else -math.inf
-        if self.baseline is not None:
-            self.best = self.baseline
 
     def on_epoch_end(self, epoch, logs=None):
         value = self._current(logs)
         if value is None or epoch < self.start_from_epoch:
             return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
         if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._improved(value, self.baseline):
+                self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch

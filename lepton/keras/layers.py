@@ -7,31 +7,60 @@ numerical -- shapes, checks, gradients, jit -- is stax's.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
 import numpy as np
 
+from .. import lax
 from .. import nn
 from .. import numpy as lnp
 from .. import random
 from .. import stax
-from ..nn import initializers as inits
 from ..stax import gated_recurrent
+from ..transforms.api import eval_shape
+from . import activations as kacts
+from . import initializers as kinits
+from . import regularizers as kregs
+from ..tree import leaves
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Flatten",
            "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "Reshape",
-           "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS"]
+           "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS", "ReLU",
+           "LeakyReLU", "ELU", "Softmax", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
+           "UpSampling2D", "Conv1DTranspose", "Conv2DTranspose", "SpatialDropout1D",
+           "SpatialDropout2D", "GaussianNoise", "Lambda"]
 
 # ----------------------------------------------------------------------------- activations
+def _keras_act(name, fun, **fun_kwargs):
+    """A stax activation with Keras's defaults where they differ from jax.nn's."""
+    layer = stax.elementwise(fun, **fun_kwargs)
+    return stax.Layer(layer[0], layer[1], name)
+
+
+# Keras's defaults differ from jax.nn's (and stax's) for two names: 'gelu' is the exact
+# erf form (jax.nn.gelu defaults to the tanh approximation) and 'leaky_relu' has
+# negative_slope=0.2 (jax.nn: 0.01).
 ACTIVATIONS = {
     "linear": None, "relu": stax.Relu, "relu6": stax.Relu6, "sigmoid": stax.Sigmoid,
     "tanh": stax.Tanh, "softmax": stax.Softmax, "log_softmax": stax.LogSoftmax,
-    "elu": stax.Elu, "selu": stax.Selu, "gelu": stax.Gelu, "softplus": stax.Softplus,
-    "swish": stax.Silu, "silu": stax.Silu, "leaky_relu": stax.LeakyRelu,
+    "elu": stax.Elu, "selu": stax.Selu, "softplus": stax.Softplus,
+    "gelu": _keras_act("Gelu", nn.gelu, approximate=False),
+    "swish": stax.Silu, "silu": stax.Silu,
+    "leaky_relu": _keras_act("LeakyRelu", nn.leaky_relu, negative_slope=0.2),
     "exponential": stax.Exp,
+    "hard_sigmoid": _keras_act("HardSigmoid", nn.hard_sigmoid),
+    "hard_silu": _keras_act("HardSilu", nn.hard_silu),
+    "hard_swish": _keras_act("HardSilu", nn.hard_silu),
+    "hard_tanh": _keras_act("HardTanh", nn.hard_tanh),
+    "softsign": _keras_act("Softsign", nn.soft_sign),
+    "mish": _keras_act("Mish", nn.mish), "celu": _keras_act("Celu", nn.celu),
+    "log_sigmoid": _keras_act("LogSigmoid", nn.log_sigmoid),
+    "squareplus": _keras_act("Squareplus", nn.squareplus),
+    "sparse_plus": _keras_act("SparsePlus", nn.sparse_plus),
 }
 
 
@@ -39,6 +68,9 @@ def activation_layer(activation, where):
     """The stax layer for a Keras ``activation=`` value: a name, None, or a function."""
     if activation is None:
         return None
+    name = getattr(activation, "keras_activation", None)  # keras.activations.relu, ...
+    if name is not None and name in ACTIVATIONS:
+        return ACTIVATIONS[name]
     if callable(activation) and not isinstance(activation, str):
         return stax.elementwise(activation)
     key = str(activation).lower()
@@ -49,46 +81,14 @@ def activation_layer(activation, where):
 
 
 # ----------------------------------------------------------------------------- initializers
-def _fans_init(name, kind):
-    family = {"glorot": "fan_avg", "he": "fan_in", "lecun": "fan_in"}[name]
-    scale = 2.0 if name == "he" else 1.0
-    dist = "uniform" if kind == "uniform" else "truncated_normal"
-    return lambda: inits.variance_scaling(scale, family, dist)
-
-
-INITIALIZERS = {
-    "glorot_uniform": _fans_init("glorot", "uniform"),
-    "glorot_normal": _fans_init("glorot", "normal"),
-    "he_uniform": _fans_init("he", "uniform"), "he_normal": _fans_init("he", "normal"),
-    "lecun_uniform": _fans_init("lecun", "uniform"),
-    "lecun_normal": _fans_init("lecun", "normal"),
-    "zeros": lambda: inits.zeros, "ones": lambda: inits.ones,
-    "orthogonal": lambda: inits.orthogonal(),
-    "random_normal": lambda: inits.normal(0.05),
-    "random_uniform": lambda: inits.uniform(0.05),
-    "uniform": lambda: _symmetric_uniform(0.05),
-}
-INITIALIZERS["glorotuniform"] = INITIALIZERS["glorot_uniform"]
-
-
-def _symmetric_uniform(limit):
-    """Keras's RandomUniform(-limit, limit) (jax's ``uniform(s)`` draws from [0, s))."""
-    base = inits.uniform(2 * limit)
-
-    def init(key, shape, dtype="float32"):
-        return base(key, shape, dtype) - limit
-    return init
-
-
 def initializer(value, where):
-    if callable(value) and not isinstance(value, str):
-        return value
-    key = str(value).lower()
-    if key not in INITIALIZERS:
-        raise ValueError(f"{where}: unknown initializer {value!r}. Valid names: "
-                         f"{', '.join(sorted(INITIALIZERS))}, or pass init(key, shape, "
-                         f"dtype).")
-    return INITIALIZERS[key]()
+    """``init(key, shape, dtype)`` for a Keras ``*_initializer=`` value: a name (Keras's
+    defaults: 'random_uniform' is [-0.05, 0.05)), a keras.initializers object or class,
+    or a function."""
+    try:
+        return kinits.get(value)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
 
 
 def _pair(v, n, what):
@@ -100,11 +100,27 @@ def _pair(v, n, what):
     return v
 
 
-def _padding(p, where):
+def _padding(p, where, causal=False):
     p = str(p).lower()
-    if p not in ("valid", "same"):
-        raise ValueError(f"{where}: padding must be 'valid' or 'same', got {p!r}")
+    ok = ("valid", "same", "causal") if causal else ("valid", "same")
+    if p not in ok:
+        raise ValueError(f"{where}: padding must be {', '.join(map(repr, ok))}, got {p!r}")
     return p.upper()
+
+
+def _defaults_only(layer, **options):
+    """Keras arguments accepted at their default only: ``name=(value, default)``."""
+    for arg, (value, default) in options.items():
+        if value is not default and value != default:
+            raise NotImplementedError(f"{type(layer).__name__} {layer.name!r}: {arg}={value!r} "
+                                      f"is not supported; leave it at {default!r}")
+
+
+def _channels_last(layer, data_format):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{type(layer).__name__}: only data_format='channels_last' is "
+                         "supported; transpose the data to channels-last "
+                         "(e.g. x.transpose(0, 2, 3, 1) for NCHW images)")
 
 
 # ----------------------------------------------------------------------------- base
@@ -163,6 +179,11 @@ class Layer:
     def build_stax(self):
         raise NotImplementedError
 
+    def penalties(self, params):
+        """``[(regularizer, weight)]`` for this layer's stax ``params`` (the model adds
+        ``regularizer(weight)`` to the loss)."""
+        return []
+
     def keras_shape(self, index, shape):
         """The shape Keras gives this layer's ``index``-th weight (``get_weights``)."""
         return tuple(shape)
@@ -197,7 +218,8 @@ class Layer:
         return new
 
     def get_config(self):
-        return {"name": self.name}
+        return {"name": self.name} if self.trainable else {"name": self.name,
+                                                           "trainable": False}
 
     def _model(self, who):
         owner = getattr(self, "_owner", None)
@@ -261,12 +283,42 @@ def _without_bias(layer):
 
 
 # ----------------------------------------------------------------------------- core layers
-class Dense(Layer):
+class _KernelBias:
+    """kernel_regularizer / bias_regularizer on the core params ``(kernel[, bias])``."""
+
+    def _set_regularizers(self, kernel_regularizer, bias_regularizer, activity_regularizer,
+                          kernel_constraint, bias_constraint):
+        self.kernel_regularizer = kregs.get(kernel_regularizer)
+        self.bias_regularizer = kregs.get(bias_regularizer)
+        _defaults_only(self, activity_regularizer=(activity_regularizer, None),
+                       kernel_constraint=(kernel_constraint, None),
+                       bias_constraint=(bias_constraint, None))
+
+    def penalties(self, params):
+        p = leaves(self.core_params(params))
+        out = [] if self.kernel_regularizer is None else [(self.kernel_regularizer, p[0])]
+        if self.bias_regularizer is not None and self.use_bias:
+            out.append((self.bias_regularizer, p[1]))
+        return out
+
+    def _regularizer_config(self):
+        return {k: kregs.serialize(getattr(self, k)) for k in
+                ("kernel_regularizer", "bias_regularizer") if getattr(self, k) is not None}
+
+
+class Dense(_KernelBias, Layer):
     def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
         self.units, self.activation, self.use_bias = int(units), activation, use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self._set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer,
+                               kernel_constraint, bias_constraint)
+        _defaults_only(self, lora_rank=(lora_rank, None), lora_alpha=(lora_alpha, None),
+                       quantization_config=(quantization_config, None))
 
     def build_stax(self):
         where = f"Dense {self.name!r}"
@@ -276,34 +328,41 @@ class Dense(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "activation": _act_name(self.activation), "use_bias": self.use_bias}
+                "activation": _act_name(self.activation), "use_bias": self.use_bias,
+                **self._regularizer_config()}
 
 
-class _Conv(Layer):
+class _Conv(_KernelBias, Layer):
     rank = 2
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", data_format=None, **kwargs):
+                 bias_initializer="zeros", data_format=None, groups=1,
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         n = self.rank
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{type(self).__name__}: only data_format='channels_last' is "
-                             "supported; transpose the data to channels-last "
-                             "(e.g. x.transpose(0, 2, 3, 1))")
+        _channels_last(self, data_format)
+        _defaults_only(self, groups=(groups, 1))
+        self._set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer,
+                               kernel_constraint, bias_constraint)
         self.filters = int(filters)
         self.kernel_size = _pair(kernel_size, n, "kernel_size")
         self.strides = _pair(strides, n, "strides")
         self.dilation_rate = _pair(dilation_rate, n, "dilation_rate")
-        self.padding = _padding(padding, type(self).__name__)
+        # 'causal' (Conv1D only): pad (kernel_size - 1) * dilation_rate steps on the left
+        self.padding = _padding(padding, type(self).__name__, causal=n == 1)
         self.activation, self.use_bias = activation, use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build_stax(self):
         where = f"{type(self).__name__} {self.name!r}"
         spec = ("NHWC", "HWIO", "NHWC") if self.rank == 2 else ("NHC", "HIO", "NHC")
+        padding = self.padding
+        if padding == "CAUSAL":
+            padding = [((self.kernel_size[0] - 1) * self.dilation_rate[0], 0)]
         layer = stax.GeneralConv(
-            spec, self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
+            spec, self.filters, self.kernel_size, strides=self.strides, padding=padding,
             W_init=initializer(self.kernel_initializer, where),
             b_init=initializer(self.bias_initializer, where), dilation=self.dilation_rate)
         return layer if self.use_bias else _without_bias(layer)
@@ -316,7 +375,8 @@ class _Conv(Layer):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding.lower(), "dilation_rate": list(self.dilation_rate),
-                "activation": _act_name(self.activation), "use_bias": self.use_bias}
+                "activation": _act_name(self.activation), "use_bias": self.use_bias,
+                **self._regularizer_config()}
 
 
 class Conv2D(_Conv):
@@ -327,12 +387,102 @@ class Conv1D(_Conv):
     rank = 1
 
 
+def _keras_transpose_pads(k, s, d, padding, output_padding):
+    """Keras 3's (lo, hi) padding of the stride-dilated input for a transposed conv
+    (``_convert_conv_transpose_padding_args_from_keras_to_jax``)."""
+    k = (k - 1) * d + 1
+    if padding == "VALID":
+        extra = max(k, s) - k if output_padding is None else output_padding
+        return k - 1, k - 1 + extra
+    pad_len = s + k - 2 if output_padding is None else k + k % 2 - 2 + output_padding
+    lo = min(pad_len // 2 + pad_len % 2, k - 1)
+    return lo, pad_len - lo
+
+
+class _ConvTranspose(_Conv):
+    """Keras's Conv1DTranspose/Conv2DTranspose: kernel ``(*kernel_size, filters,
+    in_channels)`` as Keras stores it; 'same' multiplies each size by its stride, 'valid'
+    gives ``(n - 1) * s + max(k, s)``; ``output_padding`` adds to the end."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias, **kwargs)
+        if self.padding == "CAUSAL":
+            raise ValueError(f"{type(self).__name__}: padding must be 'valid' or 'same'")
+        self.output_padding = None if output_padding is None else \
+            _pair(output_padding, self.rank, "output_padding")
+
+    def build_stax(self):
+        where = f"{type(self).__name__} {self.name!r}"
+        n, filters = self.rank, self.filters
+        spec = ("NHWC", "HWIO", "NHWC") if n == 2 else ("NHC", "HIO", "NHC")
+        w_init = initializer(self.kernel_initializer, where)
+        b_init = initializer(self.bias_initializer, where)
+        out_pad = self.output_padding or (None,) * n
+        pads_of = [functools.partial(_keras_transpose_pads, k, s, d, self.padding, op)
+                   for k, s, d, op in zip(self.kernel_size, self.strides, self.dilation_rate,
+                                          out_pad)]
+        use_bias, strides, dilation = self.use_bias, self.strides, self.dilation_rate
+
+        def init_fun(rng, input_shape):
+            input_shape = tuple(input_shape)
+            if len(input_shape) != n + 2:
+                raise ValueError(f"{where} needs rank-{n + 2} channels-last input, got "
+                                 f"shape {input_shape}")
+            out = [input_shape[0]]
+            for size, k, s, d, pads in zip(input_shape[1:-1], self.kernel_size, strides,
+                                           dilation, pads_of):
+                lo, hi = pads()
+                out.append(-1 if size < 0 else
+                           max(0, (size - 1) * s + 1 + lo + hi - ((k - 1) * d + 1) + 1))
+            k1, k2 = random.split(rng)
+            W = w_init(k1, self.kernel_size + (filters, input_shape[-1]))
+            params = (W, b_init(k2, (filters,))) if use_bias else (W,)
+            return tuple(out) + (filters,), params
+
+        def apply_fun(params, inputs, **kwargs):
+            W = params[0]
+            x = lnp.asarray(inputs)
+            if x.ndim != n + 2 or x.shape[-1] != W.shape[-1]:
+                raise ValueError(f"{where} expects (batch, ..., {W.shape[-1]}) input of rank "
+                                 f"{n + 2}, got shape {x.shape}")
+            if x.dtype != W.dtype:
+                dt = lnp.result_type(x, W)
+                x, W = x.astype(dt), W.astype(dt)
+            # Keras (transpose_kernel=True): the kernel flipped, in/out channels swapped
+            K = lnp.swapaxes(lnp.flip(W, axis=tuple(range(n))), -1, -2)
+            y = lax.conv_general_dilated(x, K, (1,) * n, [p() for p in pads_of], strides,
+                                         dilation, dimension_numbers=spec)
+            return y + params[1] if use_bias else y
+
+        return stax.Layer(init_fun, apply_fun, type(self).__name__)
+
+    def keras_shape(self, index, shape):
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "output_padding":
+                None if self.output_padding is None else list(self.output_padding)}
+
+
+class Conv2DTranspose(_ConvTranspose):
+    rank = 2
+
+
+class Conv1DTranspose(_ConvTranspose):
+    rank = 1
+
+
 class _Pool(Layer):
     rank, kind = 2, "max"
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
                  **kwargs):
         super().__init__(**kwargs)
+        _channels_last(self, data_format)
         self.pool_size = _pair(pool_size, self.rank, "pool_size")
         # Keras: strides default to the pool size (stax's default is 1).
         self.strides = self.pool_size if strides is None else _pair(strides, self.rank,
@@ -365,10 +515,22 @@ class AveragePooling1D(_Pool):
 
 
 class _GlobalPool(Layer):
-    kind = "avg"
+    kind, rank = "avg", 2
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+        self.keepdims = bool(keepdims)
 
     def build_stax(self):
-        return stax.GlobalAvgPool if self.kind == "avg" else stax.GlobalMaxPool
+        pool = stax.GlobalAvgPool if self.kind == "avg" else stax.GlobalMaxPool
+        if not self.keepdims:
+            return pool
+        # Keras keeps the pooled axes as size 1: (batch, 1, ..., 1, channels)
+        return stax.serial(pool, stax.Reshape((1,) * self.rank + (-1,)))
+
+    def get_config(self):
+        return {**super().get_config(), "keepdims": self.keepdims}
 
 
 class GlobalAveragePooling2D(_GlobalPool):
@@ -376,7 +538,7 @@ class GlobalAveragePooling2D(_GlobalPool):
 
 
 class GlobalAveragePooling1D(_GlobalPool):
-    kind = "avg"
+    kind, rank = "avg", 1
 
 
 class GlobalMaxPooling2D(_GlobalPool):
@@ -384,10 +546,14 @@ class GlobalMaxPooling2D(_GlobalPool):
 
 
 class GlobalMaxPooling1D(_GlobalPool):
-    kind = "max"
+    kind, rank = "max", 1
 
 
 class Flatten(Layer):
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+
     def build_stax(self):
         return stax.Flatten
 
@@ -403,6 +569,159 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), "activation": _act_name(self.activation)}
+
+
+class _Elementwise(Layer):
+    """An activation layer with arguments (ReLU, LeakyReLU, ELU, Softmax)."""
+    fn, args = None, ()
+
+    def __init__(self, *values, **kwargs):
+        own = {k: kwargs.pop(k) for k in list(kwargs) if k in dict(self.args)}
+        super().__init__(**kwargs)
+        config = dict(self.args)
+        config.update(zip([k for k, _ in self.args], values))
+        config.update(own)
+        for k, v in config.items():
+            setattr(self, k, v)
+        self._config = config
+
+    def build_stax(self):
+        return _keras_act(type(self).__name__, type(self).fn, **self._config)
+
+    def get_config(self):
+        return {**super().get_config(), **self._config}
+
+
+class ReLU(_Elementwise):
+    """Keras's ReLU layer: ``max_value`` cap, ``negative_slope`` below ``threshold``."""
+    args = (("max_value", None), ("negative_slope", 0.0), ("threshold", 0.0))
+
+    fn = staticmethod(kacts.relu)
+
+
+class LeakyReLU(_Elementwise):
+    """Keras's LeakyReLU layer (``negative_slope=0.3`` by default, as Keras)."""
+    args = (("negative_slope", 0.3),)
+    fn = staticmethod(nn.leaky_relu)
+
+
+class ELU(_Elementwise):
+    args = (("alpha", 1.0),)
+    fn = staticmethod(nn.elu)
+
+
+class Softmax(_Elementwise):
+    """Keras's Softmax layer; over the last axis it is ``activation='softmax'`` (a
+    cross-entropy loss then takes the logits)."""
+    args = (("axis", -1),)
+    fn = staticmethod(nn.softmax)
+
+    @property
+    def activation(self):
+        return "softmax" if self._config["axis"] == -1 else None
+
+    def build_stax(self):
+        return stax.Identity if self.activation else super().build_stax()
+
+
+def _resize_layer(name, shape_fn, apply_fn):
+    """A parameter-free stax layer that changes the spatial sizes (-1 stays unknown)."""
+    def init_fun(rng, input_shape):
+        return tuple(shape_fn(tuple(input_shape))), ()
+
+    def apply_fun(params, inputs, **kwargs):
+        return apply_fn(lnp.asarray(inputs))
+
+    return stax.Layer(init_fun, apply_fun, name)
+
+
+def _check_rank(layer, shape, rank):
+    if len(shape) != rank + 2:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r} needs (batch, "
+                         f"{'steps' if rank == 1 else 'rows, cols'}, channels) input, got "
+                         f"shape {shape}")
+
+
+class _ZeroPadding(Layer):
+    rank = 2
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+        n = self.rank
+        if isinstance(padding, int):
+            pads = ((padding, padding),) * n
+        elif n == 1 and len(padding) == 2 and all(isinstance(p, int) for p in padding):
+            pads = (tuple(padding),)
+        elif all(isinstance(p, int) for p in padding):
+            pads = tuple((int(p), int(p)) for p in padding)
+        else:
+            pads = tuple((int(a), int(b)) for a, b in padding)
+        if len(pads) != n or any(p < 0 for pair in pads for p in pair):
+            raise ValueError(f"{type(self).__name__}: padding must be an int, {n} ints or "
+                             f"{n} (before, after) pairs >= 0; got {padding!r}")
+        self.padding = pads
+
+    def build_stax(self):
+        pads = self.padding
+
+        def shape_fn(shape):
+            _check_rank(self, shape, self.rank)
+            return (shape[0],) + tuple(-1 if d < 0 else d + a + b
+                                       for d, (a, b) in zip(shape[1:-1], pads)) + shape[-1:]
+        return _resize_layer(type(self).__name__, shape_fn,
+                             lambda x: lnp.pad(x, ((0, 0),) + pads + ((0, 0),)))
+
+    def get_config(self):
+        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+
+
+class ZeroPadding2D(_ZeroPadding):
+    rank = 2
+
+
+class ZeroPadding1D(_ZeroPadding):
+    rank = 1
+
+
+class _UpSampling(Layer):
+    rank = 2
+
+    def __init__(self, size=2, data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(self, data_format)
+        if interpolation != "nearest":
+            raise NotImplementedError(f"{type(self).__name__}: only interpolation='nearest' "
+                                      f"is supported; got {interpolation!r}")
+        self.size = _pair(size, self.rank, "size")
+
+    def build_stax(self):
+        size = self.size
+
+        def shape_fn(shape):
+            _check_rank(self, shape, self.rank)
+            return (shape[0],) + tuple(-1 if d < 0 else d * k
+                                       for d, k in zip(shape[1:-1], size)) + shape[-1:]
+
+        def apply_fn(x):
+            for axis, k in enumerate(size, start=1):
+                x = lnp.repeat(x, k, axis=axis)
+            return x
+        return _resize_layer(type(self).__name__, shape_fn, apply_fn)
+
+    def get_config(self):
+        return {**super().get_config(), "size": list(self.size)}
+
+
+class UpSampling2D(_UpSampling):
+    rank = 2
+
+
+class UpSampling1D(_UpSampling):
+    rank = 1
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(size, **kwargs)
 
 
 class Reshape(Layer):
@@ -470,6 +789,91 @@ class Dropout(Layer):
                 "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
 
 
+class SpatialDropout1D(Dropout):
+    """Drops whole channels: one mask per (example, channel), shared over the steps."""
+    noise = (None, 1, None)
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, noise_shape=self.noise, seed=seed, **kwargs)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("noise_shape")
+        return cfg
+
+
+class SpatialDropout2D(SpatialDropout1D):
+    """Drops whole feature maps: one mask per (example, channel)."""
+    noise = (None, 1, 1, None)
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        _channels_last(self, data_format)
+        super().__init__(rate, seed=seed, **kwargs)
+
+
+class GaussianNoise(Layer):
+    """Adds N(0, stddev^2) noise in training only (Keras's GaussianNoise)."""
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev = float(stddev)
+        self.seed = check_seed(seed, f"GaussianNoise {self.name!r}")
+
+    def build_stax(self):
+        stddev = self.stddev
+
+        def apply_fun(params, inputs, *, rng=None, train=True, **kwargs):
+            x = lnp.asarray(inputs)
+            if not train or rng is None or stddev == 0:
+                return x
+            return x + lnp.asarray(stddev, x.dtype) * random.normal(rng, x.shape, x.dtype)
+
+        return stax.Layer(lambda rng, input_shape: (input_shape, ()), apply_fun,
+                          "GaussianNoise")
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+class Lambda(Layer):
+    """``function(x, **arguments)`` as a layer.  Its output shape is traced from the
+    function (or given by ``output_shape``: a shape without the batch axis, or a function
+    of the input shape).  ``save`` stores the function's name: ``load_model(...,
+    custom_objects={name: function})`` gives it back."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda {self.name!r}: function must be callable, got "
+                            f"{type(function).__name__}")
+        _defaults_only(self, mask=(mask, None))
+        self.function, self.output_shape = function, output_shape
+        self.arguments = dict(arguments or {})
+
+    def build_stax(self):
+        fn, args, given = self.function, self.arguments, self.output_shape
+
+        def init_fun(rng, input_shape):
+            input_shape = tuple(input_shape)
+            if callable(given):
+                return tuple(given(input_shape)), ()
+            if given is not None:
+                return (input_shape[0],) + tuple(given), ()
+            probe = tuple(1 if d < 0 else d for d in input_shape)
+            out = eval_shape(lambda x: fn(x, **args), lnp.zeros(probe, "float32"))
+            return (input_shape[0],) + tuple(out.shape[1:]), ()
+
+        return stax.Layer(init_fun, lambda params, inputs, **kw: fn(inputs, **args), "Lambda")
+
+    def get_config(self):
+        cfg = {**super().get_config(), "function": getattr(self.function, "__name__",
+                                                           "custom"),
+               "arguments": self.arguments}
+        if self.output_shape is not None and not callable(self.output_shape):
+            cfg["output_shape"] = list(self.output_shape)
+        return cfg
+
+
 def _gamma_first(self, n):
     """Keras lists a normalisation's gamma before beta; stax's params are (beta, gamma)."""
     order = list(range(n))
@@ -478,12 +882,50 @@ def _gamma_first(self, n):
     return order
 
 
-class BatchNormalization(Layer):
+class _BetaGamma:
+    """beta/gamma initializers and regularizers of the normalisation layers (stax params
+    ``(beta, gamma)``, ``()`` for an absent one)."""
+
+    def _set_beta_gamma(self, beta_initializer, gamma_initializer, beta_regularizer,
+                        gamma_regularizer, beta_constraint, gamma_constraint):
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.beta_regularizer = kregs.get(beta_regularizer)
+        self.gamma_regularizer = kregs.get(gamma_regularizer)
+        _defaults_only(self, beta_constraint=(beta_constraint, None),
+                       gamma_constraint=(gamma_constraint, None))
+
+    def _beta_gamma_inits(self):
+        where = f"{type(self).__name__} {self.name!r}"
+        return dict(beta_init=initializer(self.beta_initializer, where),
+                    gamma_init=initializer(self.gamma_initializer, where))
+
+    def penalties(self, params):
+        beta, gamma = params
+        return [(r, w) for r, w in ((self.beta_regularizer, beta),
+                                    (self.gamma_regularizer, gamma))
+                if r is not None and not isinstance(w, tuple)]
+
+    def _regularizer_config(self):
+        return {k: kregs.serialize(getattr(self, k)) for k in
+                ("beta_regularizer", "gamma_regularizer") if getattr(self, k) is not None}
+
+
+class BatchNormalization(_BetaGamma, Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 **kwargs):
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = center, scale
+        self._set_beta_gamma(beta_initializer, gamma_initializer, beta_regularizer,
+                             gamma_regularizer, beta_constraint, gamma_constraint)
+        # synchronized only matters across devices; lepton runs on one
+        _defaults_only(self, moving_mean_initializer=(moving_mean_initializer, "zeros"),
+                       moving_variance_initializer=(moving_variance_initializer, "ones"),
+                       renorm=(renorm, False), renorm_clipping=(renorm_clipping, None))
 
     def build_stax(self):
         # Keras names the feature axis; stax's BatchNorm takes the axes it averages over.
@@ -491,7 +933,7 @@ class BatchNormalization(Layer):
             feature = self.axis % rank
             return stax.BatchNorm(axis=tuple(i for i in range(rank) if i != feature),
                                   epsilon=self.epsilon, center=self.center, scale=self.scale,
-                                  momentum=self.momentum)
+                                  momentum=self.momentum, **self._beta_gamma_inits())
 
         def init_fun(rng, input_shape):
             return make(len(input_shape))[0](rng, input_shape)
@@ -506,28 +948,49 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                **self._regularizer_config()}
 
 
-class LayerNormalization(Layer):
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **kwargs):
+class LayerNormalization(_BetaGamma, Layer):
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
+        self._set_beta_gamma(beta_initializer, gamma_initializer, beta_regularizer,
+                             gamma_regularizer, beta_constraint, gamma_constraint)
 
     def build_stax(self):
         return stax.LayerNorm(axis=self.axis, epsilon=self.epsilon, center=self.center,
-                              scale=self.scale)
+                              scale=self.scale, **self._beta_gamma_inits())
 
     keras_order = _gamma_first
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale, **self._regularizer_config()}
 
 
 class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 input_length=None, mask_zero=False, **kwargs):
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 input_length=None, **kwargs):
         super().__init__(**kwargs)
+        self.embeddings_regularizer = kregs.get(embeddings_regularizer)
+        _defaults_only(self, embeddings_constraint=(embeddings_constraint, None),
+                       lora_rank=(lora_rank, None), lora_alpha=(lora_alpha, None),
+                       quantization_config=(quantization_config, None))
+        if weights is not None:  # Keras 3: the initial embedding matrix
+            table = np.asarray(weights[0] if isinstance(weights, (list, tuple)) else weights)
+            if table.shape != (int(input_dim), int(output_dim)):
+                raise ValueError(f"Embedding {self.name!r}: weights has shape {table.shape}, "
+                                 f"expected (input_dim, output_dim) = ({input_dim}, "
+                                 f"{output_dim})")
+            embeddings_initializer = (
+                lambda key, shape, dtype="float32": lnp.asarray(table.astype(dtype)))
         if mask_zero:
             raise ValueError("Embedding(mask_zero=True) is not supported; pass lengths= to "
                              "the recurrent layer instead")
@@ -541,9 +1004,16 @@ class Embedding(Layer):
                               W_init=initializer(self.embeddings_initializer,
                                                  f"Embedding {self.name!r}"))
 
+    def penalties(self, params):
+        reg = self.embeddings_regularizer
+        return [] if reg is None else [(reg, leaves(params)[0])]
+
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim,
-                "output_dim": self.output_dim}
+        cfg = {**super().get_config(), "input_dim": self.input_dim,
+               "output_dim": self.output_dim}
+        if self.embeddings_regularizer is not None:
+            cfg["embeddings_regularizer"] = kregs.serialize(self.embeddings_regularizer)
+        return cfg
 
 
 class _Recurrent(Layer):
@@ -556,9 +1026,21 @@ class _Recurrent(Layer):
     def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
-                 return_state=False, stateful=False, unroll=False, **kwargs):
+                 return_state=False, stateful=False, unroll=False, use_bias=True,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, seed=None, use_cudnn="auto", **kwargs):
         super().__init__(**kwargs)
         where = f"{type(self).__name__} {self.name!r}"
+        self.use_bias = bool(use_bias)
+        _defaults_only(self, activity_regularizer=(activity_regularizer, None),
+                       kernel_constraint=(kernel_constraint, None),
+                       recurrent_constraint=(recurrent_constraint, None),
+                       bias_constraint=(bias_constraint, None))
+        self.kernel_regularizer = kregs.get(kernel_regularizer)
+        self.recurrent_regularizer = kregs.get(recurrent_regularizer)
+        self.bias_regularizer = kregs.get(bias_regularizer)
+        del seed, use_cudnn  # seed only drives dropout (unsupported); no cuDNN here
         # the cell's activation (the layer has no output activation of its own)
         self.units, self.cell_activation = int(units), activation
         self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
@@ -576,6 +1058,14 @@ class _Recurrent(Layer):
                     f"layer)")
         del unroll  # scan compiles the step once; unrolling changes nothing here
 
+    def penalties(self, params):
+        """kernel (W), recurrent kernel (U) and the bias leaves (GRU: input and recurrent
+        biases, each penalised on its own: the same sum for L1/L2)."""
+        w = leaves(params)
+        out = [(self.kernel_regularizer, w[0]), (self.recurrent_regularizer, w[1])]
+        out += [(self.bias_regularizer, b) for b in w[2:]]
+        return [(r, a) for r, a in out if r is not None]
+
     def _inits(self):
         where = f"{type(self).__name__} {self.name!r}"
         return dict(W_init=initializer(self.kernel_initializer, where),
@@ -591,7 +1081,31 @@ class _Recurrent(Layer):
         return rnn
 
     def rnn_stax(self):
-        """The stax recurrent layer (outputs aligned with the input positions)."""
+        """The stax recurrent layer (outputs aligned with the input positions); with
+        ``use_bias=False`` its params are ``(W, U)`` and the biases are constant zeros."""
+        rnn = self._rnn_core()
+        if self.use_bias:
+            return rnn
+        n_bias = 2 if isinstance(self, GRU) and self.reset_after else 1
+
+        def without_bias(core):
+            init, apply = core
+
+            def init_fun(rng, input_shape):
+                out, params = init(rng, input_shape)
+                return out, tuple(params[:2])
+
+            def apply_fun(params, inputs, **kwargs):
+                W, U = params
+                zero = lnp.zeros((U.shape[1],), U.dtype)
+                return apply((W, U) + (zero,) * n_bias, inputs, **kwargs)
+
+            return stax.Layer(init_fun, apply_fun, core.name, config=core.config,
+                              rebuild=lambda **cfg: without_bias(core.rebuild(**cfg)))
+        return without_bias(rnn)
+
+    def _rnn_core(self):
+        """The stax recurrent layer with its biases."""
         make = getattr(stax, self.cell)
         kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards,
                       **self._inits())
@@ -606,7 +1120,10 @@ class _Recurrent(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": _act_name(self.cell_activation),
                 "return_sequences": self.return_sequences,
-                "go_backwards": self.go_backwards,
+                "go_backwards": self.go_backwards, "use_bias": self.use_bias,
+                **{k: kregs.serialize(getattr(self, k)) for k in
+                   ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
+                   if getattr(self, k) is not None},
                 **{k: getattr(self, k) for k in ("kernel_initializer", "recurrent_initializer",
                                                  "bias_initializer")
                    if isinstance(getattr(self, k), str)}}
@@ -634,7 +1151,7 @@ class LSTM(_Recurrent):
         _check_recurrent_activation(self, recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
-    def rnn_stax(self):
+    def _rnn_core(self):
         if self.cell_activation not in ("tanh", None):
             raise ValueError(f"LSTM {self.name!r}: only activation='tanh' is supported "
                              f"(the cell's standard equations)")
@@ -668,7 +1185,7 @@ class GRU(_Recurrent):
         _check_recurrent_activation(self, recurrent_activation)
         self.reset_after = bool(reset_after)
 
-    def rnn_stax(self):
+    def _rnn_core(self):
         if self.cell_activation not in ("tanh", None):
             raise ValueError(f"GRU {self.name!r}: only activation='tanh' is supported "
                              f"(the cell's standard equations)")
@@ -677,17 +1194,22 @@ class GRU(_Recurrent):
                     reverse=self.go_backwards, **self._inits())
 
     def keras_weight_count(self, n):
-        return 3
+        return 3 if self.use_bias else 2
 
     def to_keras_weights(self, arrays):
         if not self.reset_after:
             return super().to_keras_weights(arrays)
+        if not self.use_bias:
+            return [_swap_zr(a) for a in arrays]
         W, U, b_x, b_h = (np.asarray(a) for a in arrays)
         return [_swap_zr(W), _swap_zr(U), np.stack([_swap_zr(b_x), _swap_zr(b_h)])]
 
     def from_keras_weights(self, weights, arrays, offset):
         if not self.reset_after:
             return super().from_keras_weights(weights, arrays, offset)
+        if not self.use_bias:
+            return [_swap_zr(a) for a in super().from_keras_weights(weights, arrays,
+                                                                     offset)]
         W, U, b_x = (np.shape(a) for a in arrays[:3])
         wants = [W, U, (2,) + b_x]
         for pos, (w, want) in enumerate(zip(weights, wants)):
@@ -735,6 +1257,10 @@ class Bidirectional(Layer):
     def build_stax(self):
         return stax.Bidirectional(self.layer.rnn_stax(), merge_mode=self.merge_mode)
 
+    def penalties(self, params):
+        forward, backward = params
+        return self.layer.penalties(forward) + self.layer.penalties(backward)
+
     def keras_weight_count(self, n):
         return 2 * self.layer.keras_weight_count(n // 2)
 
@@ -757,7 +1283,8 @@ class Bidirectional(Layer):
 def _act_name(activation):
     if activation is None or isinstance(activation, str):
         return activation
-    return getattr(activation, "__name__", "custom")
+    return getattr(activation, "keras_activation", None) or \
+        getattr(activation, "__name__", "custom")
 
 
 def _act_fn(activation, where):
@@ -770,15 +1297,32 @@ def _act_fn(activation, where):
     return fns[key]
 
 
-def from_config(spec):
+def from_config(spec, custom_objects=None):
     """A layer from ``{'class_name': ..., 'config': ...}`` as ``Sequential.get_config``
-    writes it; only lepton.keras layer classes are looked up (nothing is imported)."""
+    writes it; only lepton.keras layer classes and ``custom_objects`` (a user's layer
+    classes, activation and regularizer functions, by the names saved) are looked up
+    (nothing is imported)."""
     from . import preprocessing
+    custom_objects = custom_objects or {}
     name = spec["class_name"]
-    cls = globals().get(name) or getattr(preprocessing, name, None)
+    cls = custom_objects.get(name) or globals().get(name) or getattr(preprocessing, name, None)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise ValueError(f"unknown layer class {name!r} in a saved model")
+        raise ValueError(f"unknown layer class {name!r} in a saved model; pass it in "
+                         f"load_model(..., custom_objects={{{name!r}: {name}}})")
     config = dict(spec["config"])
+    for key, value in config.items():
+        if not isinstance(value, str) or \
+                not key.endswith(("activation", "_regularizer", "function")):
+            continue
+        if value in custom_objects:
+            config[key] = custom_objects[value]
+        elif key == "function" or \
+                key.endswith("activation") and value.lower() not in ACTIVATIONS or \
+                key.endswith("_regularizer") and value.lower() not in kregs._NAMES:
+            raise ValueError(f"layer {config.get('name', name)!r} was saved with the "
+                             f"function {value!r} as its {key}, which a file cannot hold: "
+                             f"load it with load_model(path, custom_objects={{{value!r}: "
+                             f"{value}}})")
     if name == "Bidirectional":
-        config["layer"] = from_config(config["layer"])
+        config["layer"] = from_config(config["layer"], custom_objects)
     return cls(**config)

@@ -12,12 +12,15 @@ same batches matches Keras 3's JAX backend to 1e-5 in loss over 1,250 steps).
 """
 from __future__ import annotations
 
+import inspect
+
 from .. import numpy as lnp
 from ..nn import losses as _nl
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
            "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError", "Huber", "get",
-           "LOSSES"]
+           "LOSSES", "categorical_crossentropy", "sparse_categorical_crossentropy",
+           "binary_crossentropy", "mean_squared_error", "mean_absolute_error", "huber"]
 
 
 class Loss:
@@ -35,6 +38,20 @@ class Loss:
 
     def per_example(self, y_true, y_pred, from_logits):
         raise NotImplementedError
+
+    def get_config(self):
+        """The constructor arguments (what ``save`` stores to rebuild the loss)."""
+        cfg = {"name": self.name}
+        if "from_logits" in _init_args(type(self)):
+            cfg["from_logits"] = self.from_logits
+        for k in ("label_smoothing", "delta"):
+            if hasattr(self, k):
+                cfg[k] = getattr(self, k)
+        return cfg
+
+
+def _init_args(cls):
+    return inspect.signature(cls.__init__).parameters
 
 
 class CategoricalCrossentropy(Loss):
@@ -119,6 +136,47 @@ class _FunctionLoss(Loss):
         return out if out.ndim else lnp.broadcast_to(out, (y_pred.shape[0],))
 
 
+# ----------------------------------------------------------------------------- functions
+# Keras's function forms (``loss=keras.losses.categorical_crossentropy``): one value per
+# example.  ``compile`` maps them to their classes, so they keep the class's label checks
+# and its use of the logits.
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                             axis=-1):
+    _last_axis("categorical_crossentropy", axis)
+    return CategoricalCrossentropy(from_logits, label_smoothing).per_example(
+        lnp.asarray(y_true), lnp.asarray(y_pred), from_logits)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    _last_axis("sparse_categorical_crossentropy", axis)
+    return SparseCategoricalCrossentropy(from_logits).per_example(
+        lnp.asarray(y_true), lnp.asarray(y_pred), from_logits)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    _last_axis("binary_crossentropy", axis)
+    return _per_example_mean(BinaryCrossentropy(from_logits).per_example(
+        lnp.asarray(y_true), lnp.asarray(y_pred), from_logits))
+
+
+def mean_squared_error(y_true, y_pred):
+    return MeanSquaredError().per_example(lnp.asarray(y_true), lnp.asarray(y_pred), False)
+
+
+def mean_absolute_error(y_true, y_pred):
+    return MeanAbsoluteError().per_example(lnp.asarray(y_true), lnp.asarray(y_pred), False)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    return Huber(delta).per_example(lnp.asarray(y_true), lnp.asarray(y_pred), False)
+
+
+def _last_axis(name, axis):
+    if axis not in (-1,):
+        raise NotImplementedError(f"{name}: only axis=-1 (classes on the last axis) is "
+                                  f"supported, got axis={axis}")
+
+
 LOSSES = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
@@ -129,9 +187,48 @@ LOSSES = {
 }
 
 
+_FUNCTIONS = {categorical_crossentropy: CategoricalCrossentropy,
+              sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+              binary_crossentropy: BinaryCrossentropy, mean_squared_error: MeanSquaredError,
+              mean_absolute_error: MeanAbsoluteError, huber: Huber}
+
+
+def serialize(loss):
+    """``{'class_name', 'config'}`` for a built-in loss; a user function is stored by its
+    name (``load_model(custom_objects={name: fn})`` gives it back)."""
+    if isinstance(loss, _FunctionLoss):
+        return {"class_name": "function", "config": {"name": loss.name}}
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def deserialize(spec, custom_objects=None):
+    custom_objects = custom_objects or {}
+    if isinstance(spec, str):  # files written before the config was stored
+        return get(custom_objects.get(spec, spec))
+    name, cfg = spec["class_name"], spec["config"]
+    if name in custom_objects:
+        obj = custom_objects[name]
+        return obj(**cfg) if isinstance(obj, type) else get(obj)
+    if name == "function":
+        fn = custom_objects.get(cfg["name"])
+        if fn is None:
+            raise ValueError(f"the model was compiled with the loss function "
+                             f"{cfg['name']!r}, which a file cannot hold: load it with "
+                             f"load_model(path, custom_objects={{{cfg['name']!r}: "
+                             f"{cfg['name']}}}), or with compile=False and compile again")
+        return get(fn)
+    cls = globals().get(name)
+    if not (isinstance(cls, type) and issubclass(cls, Loss)):
+        raise ValueError(f"unknown loss class {name!r} in a saved model; pass it in "
+                         f"custom_objects")
+    return cls(**cfg)
+
+
 def get(identifier):
     if isinstance(identifier, Loss):
         return identifier
+    if callable(identifier) and identifier in _FUNCTIONS:
+        return _FUNCTIONS[identifier]()
     if isinstance(identifier, str):
         key = identifier.lower()
         if key not in LOSSES:

@@ -19,12 +19,15 @@ import weakref
 
 import numpy as np
 
+from .. import numpy as lnp
 from .. import random
 from .. import stax
+from ..optimizers import OptimizerState
 from ..serialization import load as _load, save as _save
 from ..transforms.autodiff import value_and_grad
 from ..transforms.jit import jit, wait_for_compilation, waiting
 from ..tree import flatten, leaves, unflatten
+from ..tree import map as tree_map
 from . import callbacks as cbks
 from . import data as kdata
 from . import layers as klayers
@@ -66,6 +69,7 @@ class Sequential:
         self.metrics: list = []
         self.history = None
         self._compiled = False
+        self._frozen = ()  # the layers frozen (trainable=False) when the steps were built
         for layer in layers or []:
             self.add(layer)
 
@@ -134,6 +138,21 @@ class Sequential:
     @property
     def layers(self):
         return list(self._layers)
+
+    def get_layer(self, name=None, index=None):
+        """A layer by ``name`` or by position ``index`` (Keras's ``get_layer``)."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: give exactly one of name= or index=")
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(f"get_layer: index {index} is out of range; the model has "
+                                 f"{len(self._layers)} layers")
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
+                         f"{[layer.name for layer in self._layers]}")
 
     @property
     def metrics_names(self):
@@ -205,13 +224,17 @@ class Sequential:
                 k = random.fold_in(random.PRNGKey(layer.seed), step)
             else:
                 k = random.fold_in(rng, i)
+            if isinstance(layer, klayers.BatchNormalization) and not layer.trainable:
+                train_i = False  # Keras 3: a frozen BatchNormalization runs in inference mode
+            else:
+                train_i = train
             if logits and i == last and self._absorbed_activation:
                 core = stax.stateful(layer.core_stax())
                 x, s = core[1](layer.core_params(params[i]), layer.core_state(state[i]), x,
-                               train=train, rng=k)
+                               train=train_i, rng=k)
             else:
-                x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x, train=train,
-                                                         rng=k)
+                x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x,
+                                                         train=train_i, rng=k)
             new_state.append(s)
         return x, new_state
 
@@ -258,6 +281,7 @@ class Sequential:
         if self.loss is None or self.loss.from_logits or not self._layers:
             return False
         act = getattr(self._layers[-1], "activation", None)
+        act = getattr(act, "keras_activation", act)  # keras.activations.softmax
         return isinstance(act, str) and act.lower() == self.loss.probabilistic
 
     # ------------------------------------------------------------------ steps
@@ -304,6 +328,37 @@ class Sequential:
                 out.append(t / n)
         return out
 
+    def _penalty(self, params):
+        """The sum of the trainable layers' weight regularizers (None without any)."""
+        total = None
+        for layer, p in zip(self._layers, params):
+            if not getattr(layer, "trainable", True):
+                continue  # Keras regularises trainable weights only
+            for reg, weight in layer.penalties(p):
+                value = reg(weight)
+                total = value if total is None else total + value
+        return total
+
+    def _frozen_layers(self):
+        """Which layers have ``trainable = False`` (read at each fit, as Keras 3 does)."""
+        return tuple(not getattr(layer, "trainable", True) for layer in self._layers)
+
+    def _keep_frozen(self, frozen):
+        """``(grads, new_opt, old_opt) -> new_opt`` that leaves the frozen layers' weights
+        and optimizer slots as they were (no update, no weight decay, no momentum)."""
+        if not any(frozen):
+            return lambda new_opt, old_opt: new_opt
+        leaf_frozen = [f for f, p in zip(frozen, self.params) for _ in leaves(p)]
+
+        def keep(new_opt, old_opt):
+            if isinstance(new_opt, OptimizerState) and \
+                    len(new_opt.packed_state) == len(leaf_frozen):
+                packed = tuple(o if f else n for n, o, f in zip(
+                    new_opt.packed_state, old_opt.packed_state, leaf_frozen))
+                return new_opt._replace(packed_state=packed)
+            return new_opt  # a custom optimizer's state: the zero gradients must do
+        return keep
+
     def _build_steps(self):
         # A constant learning rate is an argument of the step (callbacks may change it);
         # a schedule is part of the optimizer's update.
@@ -311,6 +366,8 @@ class Sequential:
         opt_init, opt_update, get_params = self.optimizer.triple(lr_input=dynamic_lr)
         self._get_params, self._dynamic_lr = get_params, dynamic_lr
         absorbed = self._absorbed_activation
+        self._frozen = frozen = self._frozen_layers()
+        keep_frozen = self._keep_frozen(frozen)
 
         def loss_fn(params, state, x, y, w, rng, inv_n, step):
             out, new_state = self._forward(params, state, x, train=True, rng=rng,
@@ -318,19 +375,30 @@ class Sequential:
             sums = self._weighted_sums(y, out, w, absorbed)
             # 1/batch arrives as an argument: as a literal it would be baked into a kernel,
             # and every new batch size (the last, partial batch) would compile one.
-            return sums[0] * inv_n, (new_state, sums)
+            loss = sums[0] * inv_n
+            penalty = self._penalty(params)
+            if penalty is not None:  # Keras reports the regularised loss
+                loss = loss + penalty
+                sums = [sums[0] + penalty / inv_n] + list(sums[1:])
+            return loss, (new_state, sums)
 
         def train_step(i, opt_state, state, x, y, w, rng, inv_n, lr):
             params = get_params(opt_state)
             (_, (new_state, sums)), grads = value_and_grad(loss_fn, has_aux=True)(
                 params, state, x, y, w, random.fold_in(rng, i), inv_n, i)
+            grads = [tree_map(lnp.zeros_like, g) if f else g
+                     for g, f in zip(grads, frozen)]
             new_opt = opt_update(i, grads, opt_state, lr) if dynamic_lr else \
                 opt_update(i, grads, opt_state)
-            return new_opt, new_state, sums
+            return keep_frozen(new_opt, opt_state), new_state, sums
 
         def eval_step(params, state, x, y, w):
             out, _ = self._forward(params, state, x, train=False, rng=None, logits=absorbed)
-            return self._weighted_sums(y, out, w, absorbed)
+            sums = self._weighted_sums(y, out, w, absorbed)
+            penalty = self._penalty(params)
+            if penalty is not None:  # per example, as in training (n from the data)
+                sums = [sums[0] + penalty * lnp.sum(lnp.ones_like(w))] + list(sums[1:])
+            return sums
 
         def predict_step(params, state, x):
             return self._forward(params, state, x, train=False, rng=None, logits=False)[0]
@@ -594,7 +662,7 @@ class Sequential:
         else:
             raise TypeError(f"validation_freq must be an int or a list of epochs; got "
                             f"{type(validation_freq).__name__}")
-        if self._train_step is None:
+        if self._train_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
         train = kdata.EpochIterator(source, steps_per_epoch, training=True, who="fit")
         val_iter = None if val is None else kdata.EpochIterator(
@@ -686,7 +754,7 @@ class Sequential:
 
     def _evaluate_iter(self, it, who):
         """``(epoch values, batches)`` over one epoch of ``it``."""
-        if self._eval_step is None:
+        if self._eval_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
         totals = np.zeros(self._n_sums())
         n = count = 0
@@ -759,6 +827,56 @@ class Sequential:
             return np.zeros((0,) + tuple(self._shapes[-1][1:]), np.float32)
         return np.concatenate(outs)
 
+    # ------------------------------------------------------------------ single batches
+    def _batch_logs(self, sums, n, return_dict):
+        logs = self._logs(self._means([float(v) for v in sums], n))
+        if return_dict:
+            return logs
+        return list(logs.values()) if self.metrics else logs["loss"]
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One optimizer step on the batch ``(x, y)`` (the same jitted step as ``fit``);
+        returns that batch's loss, or ``[loss, *metrics]`` with metrics (a dict with
+        ``return_dict``), as Keras 3 (metrics restart at every call)."""
+        self._require_compiled("train_on_batch")
+        if y is None:
+            raise KerasInputError("train_on_batch needs targets: train_on_batch(x, y)")
+        x, y = self._prepare(x, y, "train_on_batch")
+        if len(x) == 0:
+            raise KerasInputError("train_on_batch: x holds no samples")
+        w = self._sample_weights(y, len(x), sample_weight, class_weight, "train_on_batch")
+        if self._train_step is None or self._frozen != self._frozen_layers():
+            self._build_steps()
+        step = getattr(self, "_step_count", 0)
+        key = random.PRNGKey(draw_seed())
+        opt_state, state, sums = self._train_step(
+            step, self._opt_state, self.state, x, y, w, key, np.float32(1 / len(x)),
+            self._lr_argument())
+        self._opt_state, self.state, self._step_count = opt_state, state, step + 1
+        self.params = self._get_params(opt_state)
+        return self._batch_logs(sums, len(x), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) on one batch, without training; as ``train_on_batch``."""
+        self._require_compiled("test_on_batch")
+        if y is None:
+            raise KerasInputError("test_on_batch needs targets: test_on_batch(x, y)")
+        x, y = self._prepare(x, y, "test_on_batch")
+        if len(x) == 0:
+            raise KerasInputError("test_on_batch: x holds no samples")
+        w = self._sample_weights(y, len(x), sample_weight, None, "test_on_batch")
+        if self._eval_step is None or self._frozen != self._frozen_layers():
+            self._build_steps()
+        return self._batch_logs(self._eval_step(self.params, self.state, x, y, w), len(x),
+                                return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's output for one batch (``predict`` with the whole of ``x`` as one
+        batch)."""
+        x = np.asarray(x)
+        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
     def __call__(self, x, training=False):
         """The model's output for ``x``; ``training=True`` applies dropout and the random
         augmentations with a fresh draw per call (seeded layers: their own stream)."""
@@ -773,8 +891,11 @@ class Sequential:
 
     # ------------------------------------------------------------------ summary
     def count_params(self):
+        """All the model's weights, as Keras counts them: the trainable ones and the
+        non-trainable state (BatchNormalization's moving mean and variance)."""
         self._require_built("count_params")
-        return sum(int(np.size(a)) for a in leaves(self.params))
+        return sum(int(np.size(a)) for a in leaves(self.params)) + \
+            sum(int(np.size(a)) for a in leaves(self.state))
 
     def summary(self, print_fn=None):
         self._require_built("summary")
@@ -788,8 +909,9 @@ class Sequential:
         w0 = max(28, max(len(r[0]) for r in rows) + 2)
         w1 = max(26, max(len(r[1]) for r in rows) + 2)
         width = w0 + w1 + 12
-        trainable = self.count_params()
-        frozen = sum(int(np.size(a)) for a in leaves(self.state))
+        trainable = sum(int(np.size(a)) for layer, p in zip(self._layers, self.params)
+                        if getattr(layer, "trainable", True) for a in leaves(p))
+        frozen = self.count_params() - trainable
         lines = [f'Model: "{self.name}"', "_" * width,
                  f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}{'Param #':>10}", "=" * width]
         for i, r in enumerate(rows):
@@ -915,15 +1037,26 @@ class Sequential:
     def _compile_config(self):
         if not self._compiled:
             return None
-        return {"optimizer": self.optimizer.get_config(), "loss": self.loss.name,
+        return {"optimizer": self.optimizer.get_config(),
+                "loss": klosses.serialize(self.loss),
                 "from_logits": self.loss.from_logits,
-                "metrics": [m.name for m in self.metrics if not m.weighted],
-                "weighted_metrics": [m.source for m in self.metrics if m.weighted]}
+                "metrics": [kmetrics.serialize(m) for m in self.metrics if not m.weighted],
+                "weighted_metrics": [kmetrics.serialize(m) for m in self.metrics
+                                     if m.weighted]}
 
 
-def load_model(filepath):
-    """A Sequential saved with ``model.save``, compiled again if it was, with its optimizer
-    state, so ``fit`` continues where it stopped."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A Sequential saved with ``model.save``, compiled again if it was (``compile=True``),
+    with its optimizer state, so ``fit`` continues where it stopped.
+
+    The file holds the optimizer's and the loss's arguments, Keras learning-rate schedules
+    and Keras metric objects.  User functions (a loss, a metric, an activation, a
+    regularizer) and layer classes are stored by name only; ``custom_objects={'name': fn}``
+    gives them back, as in Keras.  A custom optimizer or a
+    learning-rate function (not a ``keras.optimizers.schedules`` object) cannot be stored:
+    the model comes back with the class's default (a warning says so); compile it again to
+    go on with your own.  ``safe_mode`` is accepted for Keras compatibility: a lepton file
+    never holds code."""
     tree = _load(filepath)
     if not isinstance(tree, dict) or tree.get("format") != "lepton.keras.Sequential":
         raise ValueError(f"{filepath} is not a lepton.keras model file (it may hold weights "
@@ -931,19 +1064,34 @@ def load_model(filepath):
     config = json.loads(tree["config"])
     model = Sequential(name=config["name"])
     for spec in config["layers"]:
-        model.add(klayers.from_config(spec))
+        model.add(klayers.from_config(spec, custom_objects))
     model.build((None, *config["input_shape"]))
     model._set_tree_weights(tree["weights"]["params"], tree["weights"]["state"])
     compile_cfg = json.loads(tree["compile"])
-    if compile_cfg:
+    if compile_cfg and compile:
         opt = compile_cfg["optimizer"]
-        optimizer = kopt.OPTIMIZERS[opt["class_name"].lower()](**opt["config"]) \
-            if opt["class_name"].lower() in kopt.OPTIMIZERS else "adam"
-        loss = klosses.get(compile_cfg["loss"])
+        optimizer = kopt.from_config(opt)
+        lost = "learning_rate_function" in opt.get("config", {})
+        if optimizer is None or lost:
+            what = (f"the learning-rate function "
+                    f"{opt['config']['learning_rate_function']!r}" if lost else
+                    "a custom optimizer")
+            warnings.warn(f"load_model({str(filepath)!r}): the model was compiled with "
+                          f"{what}, which a file cannot hold; it is compiled with "
+                          f"{type(optimizer).__name__ if optimizer else 'Adam'}'s default "
+                          f"instead. Compile it again with your own to go on training "
+                          f"(use a keras.optimizers.schedules object to have it saved).",
+                          UserWarning, stacklevel=2)
+        custom = optimizer is None
+        optimizer = optimizer or kopt.Adam()
+        loss = klosses.deserialize(compile_cfg["loss"], custom_objects)
         loss.from_logits = compile_cfg["from_logits"]
-        model.compile(optimizer=optimizer, loss=loss, metrics=compile_cfg["metrics"],
-                      weighted_metrics=compile_cfg.get("weighted_metrics"))
-        if tree.get("opt_state") is not None:
+        model.compile(optimizer=optimizer, loss=loss,
+                      metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                               for m in compile_cfg["metrics"]],
+                      weighted_metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                                        for m in compile_cfg.get("weighted_metrics") or []])
+        if tree.get("opt_state") is not None and not custom:
             model._build_steps()
             model._opt_state = tree["opt_state"]
             model._step_count = tree["step"]

@@ -27,9 +27,10 @@ import numpy as np
 
 from .. import numpy as lnp
 from .. import optimizers as _opt
+from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Adagrad", "get",
-           "OPTIMIZERS"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Adagrad", "Nadam",
+           "get", "OPTIMIZERS"]
 
 
 def _f32(value, like):
@@ -121,9 +122,37 @@ class Optimizer:
         return float(np.asarray(lr(step) if callable(lr) else lr))
 
     def get_config(self):
+        """``{'class_name', 'config'}``; a Keras schedule (``schedules.*``) as learning
+        rate is kept as its own config.  Any other function cannot be stored (a file never
+        names code): ``learning_rate_function`` then records its name and ``learning_rate``
+        is left out."""
         cfg = {k: v for k, v in vars(self).items() if not callable(v) and
                not k.startswith("_")}
+        lr = self.learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            cfg["learning_rate"] = {"class_name": type(lr).__name__, "config": lr.get_config()}
+        elif callable(lr):
+            cfg["learning_rate_function"] = getattr(lr, "__name__", type(lr).__name__)
         return {"class_name": type(self).__name__, "config": cfg}
+
+
+def from_config(spec):
+    """The optimizer ``get_config`` described, or ``None`` for a custom one (a file cannot
+    hold it).  A learning-rate function that was not saved (``learning_rate_function`` in
+    the config) leaves the class's default rate: the caller warns."""
+    name = spec["class_name"].lower()
+    if name not in OPTIMIZERS:
+        return None
+    cfg = dict(spec["config"])
+    lr = cfg.get("learning_rate")
+    if isinstance(lr, dict):
+        cls = getattr(schedules, lr["class_name"], None)
+        if not (isinstance(cls, type) and issubclass(cls, schedules.LearningRateSchedule)):
+            raise ValueError(f"unknown learning-rate schedule {lr['class_name']!r} in a "
+                             f"saved model")
+        cfg["learning_rate"] = cls(**lr["config"])
+    cfg.pop("learning_rate_function", None)
+    return OPTIMIZERS[name](**cfg)
 
 
 class SGD(Optimizer):
@@ -259,8 +288,37 @@ class Adagrad(Optimizer):
         return x - (lr * g) / lnp.sqrt(acc + self.epsilon), (acc,)
 
 
+class Nadam(Optimizer):
+    """Keras's Nadam (Adam with Nesterov momentum and the momentum schedule
+    ``u_t = beta_1 * (1 - 0.5 * 0.96**t)``):
+    ``m_hat = u_{t+1} m / (1 - prod u_1..u_{t+1}) + (1 - u_t) g / (1 - prod u_1..u_t)``,
+    ``x -= lr * m_hat / (sqrt(v / (1 - beta_2**t)) + epsilon)``."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _slots(self, x):
+        # the running product of the u_t (one scalar per array, as Keras's one variable)
+        return lnp.zeros_like(x), lnp.zeros_like(x), lnp.ones((), x.dtype)
+
+    def _step(self, lr, t, g, x, slots):
+        m, v, u_product = slots
+        t = lnp.asarray(t).astype(x.dtype)
+        b1, decay = _f32(self.beta_1, x), _f32(0.96, x)
+        u_t = b1 * (1.0 - 0.5 * decay ** t)
+        u_next = b1 * (1.0 - 0.5 * decay ** (t + 1))
+        u_product = u_product * u_t
+        m = m + (g - m) * (1 - self.beta_1)
+        v = v + (lnp.square(g) - v) * (1 - self.beta_2)
+        m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)
+        v_hat = v / (1 - _f32(self.beta_2, x) ** t)
+        return x - (m_hat * lr) / (lnp.sqrt(v_hat) + self.epsilon), (m, v, u_product)
+
+
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
-              "adamax": Adamax, "adagrad": Adagrad}
+              "adamax": Adamax, "adagrad": Adagrad, "nadam": Nadam}
 
 
 def get(identifier):

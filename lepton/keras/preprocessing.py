@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import stax
-from .layers import Layer, check_seed
+from .layers import Layer, _channels_last, check_seed
 
 __all__ = ["Rescaling", "Normalization", "RandomFlip", "RandomRotation",
            "RandomTranslation", "RandomZoom", "RandomContrast"]
@@ -28,11 +28,12 @@ class Rescaling(Layer):
 
 class Normalization(Layer):
     """Standardise features along ``axis`` with a mean and variance given or learned from
-    data by ``adapt(data)`` (before ``compile``/``fit``)."""
+    data by ``adapt(data)`` (before ``compile``/``fit``); ``invert=True`` maps
+    standardised values back (``x * sqrt(variance) + mean``)."""
 
-    def __init__(self, axis=-1, mean=None, variance=None, **kwargs):
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
-        self.axis = axis
+        self.axis, self.invert = axis, bool(invert)
         if (mean is None) != (variance is None):
             raise ValueError("Normalization: give both mean and variance, or neither (and "
                              "call adapt(data))")
@@ -58,10 +59,11 @@ class Normalization(Layer):
                              f"layer.adapt(x_train) before building the model, or pass "
                              f"mean= and variance=")
         return stax.Normalization(self.mean, self.variance,
-                                  axis=-1 if self.axis is None else self.axis)
+                                  axis=-1 if self.axis is None else self.axis,
+                                  invert=self.invert)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis,
+        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
                 "mean": None if self.mean is None else self.mean.tolist(),
                 "variance": None if self.variance is None else self.variance.tolist()}
 
@@ -71,8 +73,10 @@ class _Random(Layer):
     stax_name = None
     arg_names = ()
 
-    def __init__(self, *args, seed=None, name=None, input_shape=None, **kwargs):
+    def __init__(self, *args, seed=None, name=None, input_shape=None, data_format=None,
+                 **kwargs):
         super().__init__(name=name, input_shape=input_shape)
+        _channels_last(self, data_format)
         self.args = dict(zip(self.arg_names, args))
         self.args.update(kwargs)
         self.seed = check_seed(seed, f"{type(self).__name__} {self.name!r}")

@@ -28,6 +28,45 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out
 
 
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
+                  value=0.0):
+    """Keras's ``pad_sequences``: a ``(len(sequences), maxlen)`` array of the sequences
+    padded with ``value`` and cut to ``maxlen`` (both at the start with 'pre', at the end
+    with 'post'); ``maxlen`` defaults to the longest sequence."""
+    for arg, v in (("padding", padding), ("truncating", truncating)):
+        if v not in ("pre", "post"):
+            raise ValueError(f"pad_sequences: {arg} must be 'pre' or 'post', got {v!r}")
+    seqs = [np.asarray(s) for s in sequences]
+    if any(s.ndim == 0 for s in seqs):
+        raise ValueError("pad_sequences expects a list of sequences (lists or 1-D arrays), "
+                         "got a scalar among them")
+    if maxlen is None:
+        maxlen = max((len(s) for s in seqs), default=0)
+    inner = next((s.shape[1:] for s in seqs if len(s)), ())
+    out = np.full((len(seqs), int(maxlen)) + inner, value, dtype=dtype)
+    for i, s in enumerate(seqs):
+        if not len(s) or not maxlen:
+            continue
+        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if s.shape[1:] != inner:
+            raise ValueError(f"pad_sequences: sequence {i} has items of shape "
+                             f"{s.shape[1:]}, the others {inner}")
+        if padding == "post":
+            out[i, :len(s)] = s
+        else:
+            out[i, -len(s):] = s
+    return out
+
+
+def normalize(x, axis=-1, order=2):
+    """Keras's ``normalize``: ``x`` divided by its ``order``-norm along ``axis`` (zero
+    norms left as zeros)."""
+    x = np.asarray(x)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)
+
+
 def plot_history(history, path, *, metrics=None):
     """Save a History's curves as an image: one panel per metric (loss first), training and
     validation together.  Needs matplotlib (``pip install 'lepton[plot]'``)."""

@@ -85,9 +85,10 @@ def Rescaling(scale, offset=0.0):
     return Layer(init_fun, apply_fun, "Rescaling", config=dict(scale=scale, offset=offset))
 
 
-def Normalization(mean, variance, axis=-1, epsilon=1e-7):
+def Normalization(mean, variance, axis=-1, epsilon=1e-7, invert=False):
     """``(x - mean) / sqrt(variance)`` with per-feature statistics along ``axis`` (computed
-    once from data, e.g. by ``lepton.keras.layers.Normalization.adapt``)."""
+    once from data, e.g. by ``lepton.keras.layers.Normalization.adapt``); ``invert=True``
+    undoes it, ``x * sqrt(variance) + mean`` (to map predictions back, as Keras)."""
     mean = np.asarray(mean, np.float32)
     std = np.maximum(np.sqrt(np.asarray(variance, np.float32)), epsilon).astype(np.float32)
 
@@ -104,9 +105,12 @@ def Normalization(mean, variance, axis=-1, epsilon=1e-7):
         shape = [1] * x.ndim
         if mean.size > 1:
             shape[axis] = mean.size
+        if invert:
+            return x * std.reshape(shape) + mean.reshape(shape)
         return (x - mean.reshape(shape)) / std.reshape(shape)
 
-    return Layer(init_fun, apply_fun, "Normalization", config=dict(axis=axis))
+    return Layer(init_fun, apply_fun, "Normalization", config=dict(axis=axis,
+                                                                     invert=invert))
 
 
 # ----------------------------------------------------------------------------- random layers

@@ -138,7 +138,10 @@ Conv1D.__doc__ = "1-D convolution on NHC (batch, time, channels) data with an HI
 
 def _transpose_pads(k, s, padding):
     """(lo, hi) padding of the dilated-input convolution that transposes a conv with
-    kernel ``k``, stride ``s`` and ``padding`` (JAX's conv_transpose convention)."""
+    kernel ``k`` and stride ``s`` (JAX's conv_transpose convention): 'SAME' and 'VALID'
+    are translated; an explicit ``(lo, hi)`` pair IS that padding, as in
+    ``jax.lax.conv_transpose`` (not the forward conv's padding, as PyTorch's
+    ``ConvTranspose2d(padding=p)``, which is ``(k - 1 - p, k - 1 - p)`` here)."""
     if padding == "SAME":
         pad_len = k + s - 2
         lo = k - 1 if s > k - 1 else int(math.ceil(pad_len / 2))
@@ -146,7 +149,7 @@ def _transpose_pads(k, s, padding):
         pad_len = k + s - 2 + max(k - s, 0)
         lo = k - 1
     else:
-        lo, pad_len = k - padding[0] - 1, 2 * k - padding[0] - padding[1] - 2
+        lo, pad_len = int(padding[0]), int(padding[0]) + int(padding[1])
     return lo, pad_len - lo
 
 
@@ -167,7 +170,8 @@ def GeneralConvTranspose(dimension_numbers, out_chan, filter_shape, strides=None
                          padding="VALID", W_init=None, b_init=normal(1e-6)):
     """Transposed convolution, as ``jax.example_libraries.stax.GeneralConvTranspose``:
     'SAME' multiplies each spatial size by its stride, 'VALID' gives
-    ``n * s + max(k - s, 0)``."""
+    ``n * s + max(k - s, 0)``; explicit ``(lo, hi)`` pairs pad the stride-dilated input
+    (``jax.lax.conv_transpose``'s meaning): ``(n - 1) * s + 1 + lo + hi - k + 1``."""
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     filter_shape = tuple(int(k) for k in filter_shape)
     one = (1,) * len(filter_shape)
