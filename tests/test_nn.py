@@ -394,3 +394,19 @@ def test_initializers_match_jax():
         got = np.asarray(getattr(init, name)(*args)(random.PRNGKey(7), shape(name)))
         assert got.dtype == np.asarray(w).dtype == np.float32
         np.testing.assert_allclose(got, np.asarray(w), rtol=2e-5, atol=2e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_derivatives_at_kinks_follow_jax(dtype):
+    """abs'(0) is 1 (JAX's rule, the right-hand derivative), and the functions built on
+    |x| keep their true derivative at 0: logaddexp and softplus 1/2 (each side of a tie),
+    the Laplace cdf its density 1/2, the logistic log-density 0."""
+    from lepton.scipy.stats import laplace, logistic
+    zero = np.zeros((), dtype)
+    cases = [(lnp.abs, 1.0), (lepton.nn.softplus, 0.5), (lepton.nn.log_sigmoid, 0.5),
+             (lambda x: lnp.logaddexp(x, zero), 0.5), (lambda x: lnp.logaddexp2(x, zero), 0.5),
+             (laplace.cdf, 0.5), (logistic.logpdf, 0.0)]
+    for f, want in cases:
+        assert float(lepton.grad(f)(zero)) == want
+        assert float(lepton.jit(lepton.grad(f))(zero)) == want
+    assert float(lepton.grad(lnp.abs)(np.asarray(-2.0, dtype))) == -1.0

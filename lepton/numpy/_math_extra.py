@@ -61,7 +61,8 @@ def logaddexp2(x1, x2, /):
     amax = ew.max(x1, x2)
     delta = ew.sub(x1, x2)
     finite = ew.eq(delta, delta)  # equal infinities (or a nan) give a nan delta
-    safe = ew.select(finite, ew.neg(ew.abs(delta)), scalar_like(delta, 0))
+    # -|delta| as min(delta, -delta): at a tie each operand's derivative is then 1/2
+    safe = ew.select(finite, ew.min(delta, ew.neg(delta)), scalar_like(delta, 0))
     ln2 = scalar_like(x1, np.log(2))
     tail = ew.div(ew.log1p(ew.exp(ew.mul(safe, ln2))), ln2)
     return ew.select(finite, ew.add(amax, tail), ew.add(x1, x2))

@@ -65,7 +65,8 @@ def logaddexp(x1, x2, /):
     amax = ew.max(x1, x2)
     delta = ew.sub(x1, x2)
     finite = ew.eq(delta, delta)  # not nan: equal infinities give nan delta
-    safe = ew.select(finite, ew.neg(ew.abs(delta)), scalar_like(delta, 0))
+    # -|delta| as min(delta, -delta): at a tie each operand's derivative is then 1/2
+    safe = ew.select(finite, ew.min(delta, ew.neg(delta)), scalar_like(delta, 0))
     # equal infinities (or a nan) give a nan delta: then x1 + x2 is the exact answer
     return ew.select(finite, ew.add(amax, ew.log1p(ew.exp(safe))), ew.add(x1, x2))
 

@@ -148,7 +148,8 @@ def _abs_jvp(t, x, ans):
     if x.aval.dtype.kind == "c":  # Re(conj(x) t) / |x|, and 0 at x = 0 (as JAX: not NaN)
         zero = eq(ans, _const(ans, 0))
         return div(real(mul(conj(x), t)), select(zero, _const(ans, 1), ans))
-    return mul(t, sign(x))
+    # JAX's rule: the derivative at 0 is 1 (the right-hand one), not sign(0) = 0
+    return select(ge(x, _const(x, 0)), t, neg(t))
 
 
 defjvp(abs_p, _abs_jvp)
