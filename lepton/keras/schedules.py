@@ -30,40 +30,37 @@ class LearningRateSchedule:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """A rate decayed by ``decay_rate`` over ``step / decay_steps`` (floored with
+    ``staircase``): the shared part of ExponentialDecay and InverseTimeDecay."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None):
+        name = name or type(self).__name__
+        if decay_steps <= 0:
+            raise ValueError(f"{name}: decay_steps must be > 0, got {decay_steps}")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, bool(staircase), name
+
+    def _progress(self, step):
+        p = _f(step) / _f(self.decay_steps)
+        return lnp.floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_RateDecay):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent floored
     with ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
-        if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: decay_steps must be > 0, got {decay_steps}")
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, bool(staircase), name
-
     def __call__(self, step):
-        p = _f(step) / _f(self.decay_steps)
-        if self.staircase:
-            p = lnp.floor(p)
-        return _f(self.initial_learning_rate) * _f(self.decay_rate) ** p
+        return _f(self.initial_learning_rate) * _f(self.decay_rate) ** self._progress(step)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio
     floored with ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        if decay_steps <= 0:
-            raise ValueError(f"InverseTimeDecay: decay_steps must be > 0, got {decay_steps}")
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, bool(staircase), name
-
     def __call__(self, step):
-        p = _f(step) / _f(self.decay_steps)
-        if self.staircase:
-            p = lnp.floor(p)
-        return _f(self.initial_learning_rate) / (1 + _f(self.decay_rate) * p)
+        return _f(self.initial_learning_rate) / (1 + _f(self.decay_rate) * self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
