@@ -1,0 +1,279 @@
+"""SimpleRNN, LSTM, GRU and Bidirectional over stax's gated recurrences, with
+Keras's weight layout.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import nn
+from ... import numpy as lnp
+from ... import stax
+from ...stax import gated_recurrent
+from ...tree import leaves
+from .. import regularizers as kregs
+from .options import _act_fn, _act_name, _defaults_only, initializer
+from .base import Layer
+
+
+class _Recurrent(Layer):
+    """Keras's recurrent layers.  The weights Keras lists (kernel ``(in, G*units)``,
+    recurrent_kernel ``(units, G*units)``, bias) line up with Keras's; LSTM's gate order
+    (i, f, c, o) is stax's, GRU translates its own (see ``GRU``)."""
+    cell = "LSTM"
+    gated = True
+
+    def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
+                 return_state=False, stateful=False, unroll=False, use_bias=True,
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, seed=None, use_cudnn="auto", **kwargs):
+        super().__init__(**kwargs)
+        where = f"{type(self).__name__} {self.name!r}"
+        self.use_bias = bool(use_bias)
+        _defaults_only(self, activity_regularizer=(activity_regularizer, None),
+                       kernel_constraint=(kernel_constraint, None),
+                       recurrent_constraint=(recurrent_constraint, None),
+                       bias_constraint=(bias_constraint, None))
+        self.kernel_regularizer = kregs.get(kernel_regularizer)
+        self.recurrent_regularizer = kregs.get(recurrent_regularizer)
+        self.bias_regularizer = kregs.get(bias_regularizer)
+        del seed, use_cudnn  # seed only drives dropout (unsupported); no cuDNN here
+        # the cell's activation (the layer has no output activation of its own)
+        self.units, self.cell_activation = int(units), activation
+        self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+        for arg, value, ok in [("dropout", dropout, 0), ("recurrent_dropout",
+                                                         recurrent_dropout, 0),
+                               ("return_state", return_state, False),
+                               ("stateful", stateful, False)]:
+            if value != ok:
+                raise NotImplementedError(
+                    f"{where}: {arg}={value!r} is not supported; leave it at {ok!r} "
+                    f"(for dropout, put a Dropout layer before or after the recurrent "
+                    f"layer)")
+        del unroll  # scan compiles the step once; unrolling changes nothing here
+
+    def penalties(self, params):
+        """kernel (W), recurrent kernel (U) and the bias leaves (GRU: input and recurrent
+        biases, each penalised on its own: the same sum for L1/L2)."""
+        w = leaves(params)
+        out = [(self.kernel_regularizer, w[0]), (self.recurrent_regularizer, w[1])]
+        out += [(self.bias_regularizer, b) for b in w[2:]]
+        return [(r, a) for r, a in out if r is not None]
+
+    def _inits(self):
+        where = f"{type(self).__name__} {self.name!r}"
+        return dict(W_init=initializer(self.kernel_initializer, where),
+                    U_init=initializer(self.recurrent_initializer, where),
+                    b_init=initializer(self.bias_initializer, where))
+
+    def build_stax(self):
+        rnn = self.rnn_stax()
+        if self.go_backwards and self.return_sequences:
+            # Keras returns the outputs in the order it read them (last step first);
+            # stax aligns them with the input positions.
+            return stax.serial(rnn, stax.elementwise(lnp.flip, axis=1))
+        return rnn
+
+    def rnn_stax(self):
+        """The stax recurrent layer (outputs aligned with the input positions); with
+        ``use_bias=False`` its params are ``(W, U)`` and the biases are constant zeros."""
+        rnn = self._rnn_core()
+        if self.use_bias:
+            return rnn
+        n_bias = 2 if isinstance(self, GRU) and self.reset_after else 1
+
+        def without_bias(core):
+            init, apply = core
+
+            def init_fun(rng, input_shape):
+                out, params = init(rng, input_shape)
+                return out, tuple(params[:2])
+
+            def apply_fun(params, inputs, **kwargs):
+                W, U = params
+                zero = lnp.zeros((U.shape[1],), U.dtype)
+                return apply((W, U) + (zero,) * n_bias, inputs, **kwargs)
+
+            return stax.Layer(init_fun, apply_fun, core.name, config=core.config,
+                              rebuild=lambda **cfg: without_bias(core.rebuild(**cfg)))
+        return without_bias(rnn)
+
+    def _rnn_core(self):
+        """The stax recurrent layer with its biases."""
+        make = getattr(stax, self.cell)
+        kwargs = dict(return_sequences=self.return_sequences, reverse=self.go_backwards,
+                      **self._inits())
+        if self.cell == "SimpleRNN":
+            kwargs["activation"] = _act_fn(self.cell_activation, f"SimpleRNN {self.name!r}")
+        elif self.cell_activation not in ("tanh", None):
+            raise ValueError(f"{self.cell} {self.name!r}: only activation='tanh' is "
+                             f"supported (the cell's standard equations)")
+        return make(self.units, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": _act_name(self.cell_activation),
+                "return_sequences": self.return_sequences,
+                "go_backwards": self.go_backwards, "use_bias": self.use_bias,
+                **{k: kregs.serialize(getattr(self, k)) for k in
+                   ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
+                   if getattr(self, k) is not None},
+                **{k: getattr(self, k) for k in ("kernel_initializer", "recurrent_initializer",
+                                                 "bias_initializer")
+                   if isinstance(getattr(self, k), str)}}
+
+
+def _check_recurrent_activation(layer, recurrent_activation):
+    if str(recurrent_activation).lower() != "sigmoid":
+        raise NotImplementedError(f"{type(layer).__name__} {layer.name!r}: only "
+                                  f"recurrent_activation='sigmoid' (Keras's default) is "
+                                  f"supported; got {recurrent_activation!r}")
+
+
+class SimpleRNN(_Recurrent):
+    cell = "SimpleRNN"
+
+
+class LSTM(_Recurrent):
+    """Keras's LSTM: gates (i, f, c, o), as stax's; ``unit_forget_bias`` adds 1 to the
+    forget gate's initial bias."""
+    cell = "LSTM"
+
+    def __init__(self, units, recurrent_activation="sigmoid", unit_forget_bias=True,
+                 **kwargs):
+        super().__init__(units, **kwargs)
+        _check_recurrent_activation(self, recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _rnn_core(self):
+        if self.cell_activation not in ("tanh", None):
+            raise ValueError(f"LSTM {self.name!r}: only activation='tanh' is supported "
+                             f"(the cell's standard equations)")
+        return stax.LSTM(self.units, return_sequences=self.return_sequences,
+                         reverse=self.go_backwards, forget_bias=float(self.unit_forget_bias),
+                         **self._inits())
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+def _swap_zr(a):
+    """Swap the first two gate blocks of the last axis: Keras's (z, r, h) <-> stax's
+    (r, z, n) (its own inverse)."""
+    a = np.asarray(a)
+    u = a.shape[-1] // 3
+    return np.concatenate([a[..., u:2 * u], a[..., :u], a[..., 2 * u:]], axis=-1)
+
+
+class GRU(_Recurrent):
+    """Keras's GRU.  ``reset_after=True`` (Keras's default, cuDNN's and PyTorch's
+    equations) runs stax's GRU; ``get_weights``/``set_weights`` use Keras's layout: gate
+    order (z, r, h), kernel ``(in, 3u)``, recurrent_kernel ``(u, 3u)`` and bias ``(2, 3u)``
+    (input bias, recurrent bias), so Keras's weights give Keras's outputs.
+    ``reset_after=False`` (Keras 2's original GRU: the reset gate applies to ``h`` before
+    its matrix product, one bias ``(3u,)``) runs its own cell with Keras's layout."""
+    cell = "GRU"
+
+    def __init__(self, units, recurrent_activation="sigmoid", reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
+        _check_recurrent_activation(self, recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def _rnn_core(self):
+        if self.cell_activation not in ("tanh", None):
+            raise ValueError(f"GRU {self.name!r}: only activation='tanh' is supported "
+                             f"(the cell's standard equations)")
+        make = stax.GRU if self.reset_after else _gru_reset_before
+        return make(self.units, return_sequences=self.return_sequences,
+                    reverse=self.go_backwards, **self._inits())
+
+    def keras_weight_count(self, n):
+        return 3 if self.use_bias else 2
+
+    def to_keras_weights(self, arrays):
+        if not self.reset_after:
+            return super().to_keras_weights(arrays)
+        if not self.use_bias:
+            return [_swap_zr(a) for a in arrays]
+        W, U, b_x, b_h = (np.asarray(a) for a in arrays)
+        return [_swap_zr(W), _swap_zr(U), np.stack([_swap_zr(b_x), _swap_zr(b_h)])]
+
+    def from_keras_weights(self, weights, arrays, offset):
+        if not self.reset_after:
+            return super().from_keras_weights(weights, arrays, offset)
+        if not self.use_bias:
+            return [_swap_zr(a) for a in super().from_keras_weights(weights, arrays,
+                                                                     offset)]
+        W, U, b_x = (np.shape(a) for a in arrays[:3])
+        wants = [W, U, (2,) + b_x]
+        for pos, (w, want) in enumerate(zip(weights, wants)):
+            if np.shape(w) != want:
+                raise ValueError(f"set_weights: array {offset + pos} (layer {self.name!r}) "
+                                 f"has shape {np.shape(w)}, the model needs {want} (Keras's "
+                                 f"GRU layout, reset_after=True)")
+        dt = np.asarray(arrays[0]).dtype
+        kernel, recurrent, bias = (np.asarray(w, dt) for w in weights)
+        return [_swap_zr(kernel), _swap_zr(recurrent), _swap_zr(bias[0]), _swap_zr(bias[1])]
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}
+
+
+def _gru_reset_before(units, return_sequences=False, reverse=False, W_init=None,
+                      U_init=None, b_init=None):
+    """Keras's ``reset_after=False`` GRU as a stax layer; gates (z, r, h), params
+    ``(W, U, b)``: ``hh = tanh(x W_h + b_h + (r h) U_h)``, ``h' = z h + (1 - z) hh``."""
+    units = int(units)
+
+    def cell(z_x, state, U, b_h):
+        (h,) = state
+        H = units
+        zr = z_x[:, :2 * H] + lnp.matmul(h, U[:, :2 * H])
+        z, r = nn.sigmoid(zr[:, :H]), nn.sigmoid(zr[:, H:])
+        hh = lnp.tanh(z_x[:, 2 * H:] + lnp.matmul(r * h, U[:, 2 * H:]))
+        return (z * h + (1 - z) * hh,)
+
+    config = dict(units=units, return_sequences=return_sequences, reverse=reverse,
+                  W_init=W_init, U_init=U_init, b_init=b_init)
+    return gated_recurrent("GRU", 3, cell, 1, units, return_sequences, reverse, W_init, U_init,
+                           b_init, False, config, _gru_reset_before)
+
+
+class Bidirectional(Layer):
+    """Keras's Bidirectional: the forward layer's weights, then the backward layer's."""
+
+    def __init__(self, layer, merge_mode="concat", **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layer, _Recurrent):
+            raise TypeError("Bidirectional wraps a SimpleRNN, LSTM or GRU layer")
+        self.layer, self.merge_mode = layer, merge_mode
+
+    def build_stax(self):
+        return stax.Bidirectional(self.layer.rnn_stax(), merge_mode=self.merge_mode)
+
+    def penalties(self, params):
+        forward, backward = params
+        return self.layer.penalties(forward) + self.layer.penalties(backward)
+
+    def keras_weight_count(self, n):
+        return 2 * self.layer.keras_weight_count(n // 2)
+
+    def to_keras_weights(self, arrays):
+        half = len(arrays) // 2
+        return (self.layer.to_keras_weights(arrays[:half]) +
+                self.layer.to_keras_weights(arrays[half:]))
+
+    def from_keras_weights(self, weights, arrays, offset):
+        half, k = len(arrays) // 2, len(weights) // 2
+        return (self.layer.from_keras_weights(weights[:k], arrays[:half], offset) +
+                self.layer.from_keras_weights(weights[k:], arrays[half:], offset + k))
+
+    def get_config(self):
+        return {**super().get_config(), "layer": {"class_name": type(self.layer).__name__,
+                                                  "config": self.layer.get_config()},
+                "merge_mode": self.merge_mode}
