@@ -191,35 +191,41 @@ def _start_indices(operand, start_index, axis):
     return [start_index if d == axis else 0 for d in range(ndim)]
 
 
-def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
+                         allow_negative_indices=True):
     """``slice_size`` elements from the (traced) ``start_index`` along ``axis`` (clamped)."""
     shape = get_aval(operand).shape
     axis = _axis("dynamic_slice_in_dim", axis, len(shape))
     sizes = list(shape)
     sizes[axis] = int(slice_size)
-    return _slicing.dynamic_slice(operand, _start_indices(operand, start_index, axis), sizes)
+    return _slicing.dynamic_slice(operand, _start_indices(operand, start_index, axis), sizes,
+                                  allow_negative_indices=allow_negative_indices)
 
 
-def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *, allow_negative_indices=True):
     """The slice at the (traced) ``index`` along ``axis``."""
     axis = _axis("dynamic_index_in_dim", axis, get_aval(operand).ndim)
-    out = dynamic_slice_in_dim(operand, index, 1, axis)
+    out = dynamic_slice_in_dim(operand, index, 1, axis,
+                               allow_negative_indices=allow_negative_indices)
     return out if keepdims else lnp.squeeze(out, axis)
 
 
-def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *,
+                                allow_negative_indices=True):
     """``operand`` with ``update`` written from the (traced) ``start_index`` along ``axis``."""
     axis = _axis("dynamic_update_slice_in_dim", axis, get_aval(operand).ndim)
     return _slicing.dynamic_update_slice(operand, update,
-                                         _start_indices(operand, start_index, axis))
+                                         _start_indices(operand, start_index, axis),
+                                         allow_negative_indices=allow_negative_indices)
 
 
-def dynamic_update_index_in_dim(operand, update, index, axis):
+def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_indices=True):
     """``operand`` with the slice at ``index`` along ``axis`` replaced by ``update``."""
     axis = _axis("dynamic_update_index_in_dim", axis, get_aval(operand).ndim)
     if get_aval(update).ndim == get_aval(operand).ndim - 1:
         update = lnp.expand_dims(update, axis)
-    return dynamic_update_slice_in_dim(operand, update, index, axis)
+    return dynamic_update_slice_in_dim(operand, update, index, axis,
+                                       allow_negative_indices=allow_negative_indices)
 
 
 # ----------------------------------------------------------------------------- top_k

@@ -413,6 +413,13 @@ class Jitted:
         self._last_key = key
         return entry, leaves, backend
 
+    def __get__(self, obj, objtype=None):
+        # As JAX: a jitted function defined in a class body binds like a method, so
+        # ``self`` becomes argument 0 (mark it static with ``static_argnums=0``).
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
     def __call__(self, *args, **kwargs):
         if getattr(_state, "disabled", False):
             return self.fun(*args, **kwargs)

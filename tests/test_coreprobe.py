@@ -1,0 +1,120 @@
+"""Regressions found by running JAX programs on lepton with only the imports changed.
+
+Each test pins lepton's own answer; where JAX is installed the same program is also run in
+JAX and compared (skipped cleanly without it)."""
+import functools
+
+import numpy as np
+import pytest
+
+import lepton
+import lepton.numpy as jnp
+from lepton import lax
+
+
+def _jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+# --------------------------------------------------------------------- jit on methods
+def _method_program(jit):
+    class Scale:
+        def __init__(self, k):
+            self.k = k
+
+        @functools.partial(jit, static_argnums=0)
+        def apply(self, x):
+            return x * self.k
+
+    return Scale(3.0).apply(np.ones(2)), Scale(2.0).apply(np.ones(2))
+
+
+def test_jit_decorated_method_binds_self():
+    a, b = _method_program(lepton.jit)
+    np.testing.assert_allclose(np.asarray(a), [3.0, 3.0])
+    np.testing.assert_allclose(np.asarray(b), [2.0, 2.0])  # self is part of the cache key
+
+
+def test_jit_method_unbound_access_is_the_jitted_function():
+    class M:
+        @lepton.jit
+        def f(x):
+            return x + 1
+    assert M.__dict__["f"] is M.f
+    np.testing.assert_allclose(np.asarray(M.f(np.ones(2))), [2.0, 2.0])
+
+
+# --------------------------------------------------------------------- lax.sort
+def test_lax_sort_single_array_returns_array():
+    out = lax.sort(jnp.array([3, 1, 2]))
+    assert not isinstance(out, (list, tuple))
+    np.testing.assert_array_equal(np.asarray(out), [1, 2, 3])
+
+
+def test_lax_sort_sequence_returns_tuple():
+    k, v = lax.sort((jnp.array([3, 1, 2]), jnp.array([10.0, 20.0, 30.0])), num_keys=1)
+    np.testing.assert_array_equal(np.asarray(k), [1, 2, 3])
+    np.testing.assert_array_equal(np.asarray(v), [20.0, 30.0, 10.0])
+    out = lax.sort([jnp.array([2.0, 1.0])])
+    assert isinstance(out, tuple) and len(out) == 1
+
+
+def test_lax_sort_matches_jax():
+    jax = _jax()
+    x = np.array([[3.0, -1.0, 2.0], [0.5, 4.0, -2.0]])
+    for dim in (0, 1, -1):
+        np.testing.assert_array_equal(np.asarray(lax.sort(x, dimension=dim)),
+                                      np.asarray(jax.lax.sort(x, dimension=dim)))
+
+
+# --------------------------------------------------------------------- negative dynamic indices
+X = np.arange(20.0).reshape(4, 5)
+
+
+@pytest.mark.parametrize("starts", [(-1, 0), (-3, -2), (-7, 1), (2, -1), (-4, -5)])
+def test_dynamic_slice_negative_start_counts_from_end(starts):
+    n = X.shape
+    wrapped = [s + d if s < 0 else s for s, d in zip(starts, n)]
+    lo = [min(max(s, 0), d - k) for s, d, k in zip(wrapped, n, (2, 2))]
+    want = X[lo[0]:lo[0] + 2, lo[1]:lo[1] + 2]
+    np.testing.assert_array_equal(np.asarray(lax.dynamic_slice(X, starts, (2, 2))), want)
+    traced = lepton.jit(lambda i, j: lax.dynamic_slice(X, (i, j), (2, 2)))(*starts)
+    np.testing.assert_array_equal(np.asarray(traced), want)
+    upd = np.asarray(lax.dynamic_update_slice(X, -np.ones((2, 2)), starts))
+    ref = X.copy()
+    ref[lo[0]:lo[0] + 2, lo[1]:lo[1] + 2] = -1
+    np.testing.assert_array_equal(upd, ref)
+
+
+def test_dynamic_slice_allow_negative_indices_false_clamps():
+    out = lax.dynamic_slice(X, (-1, 0), (2, 5), allow_negative_indices=False)
+    np.testing.assert_array_equal(np.asarray(out), X[:2])
+    out = lax.dynamic_slice(X, (-1, -1), (2, 2), allow_negative_indices=(True, False))
+    np.testing.assert_array_equal(np.asarray(out), X[2:, :2])
+
+
+def test_dynamic_index_in_dim_negative_and_vmap_grad():
+    np.testing.assert_array_equal(
+        np.asarray(lax.dynamic_index_in_dim(X, -1, axis=1, keepdims=False)), X[:, -1])
+    x = jnp.arange(10.0)
+
+    def g(i):
+        return lepton.grad(lambda x: jnp.sum(lax.dynamic_slice(x, (i,), (3,)) ** 2))(x)
+    out = np.asarray(lepton.vmap(g)(jnp.array([0, -2, 9])))
+    want = np.zeros((3, 10))
+    for r, lo in enumerate((0, 7, 7)):
+        want[r, lo:lo + 3] = 2 * np.arange(10.0)[lo:lo + 3]
+    np.testing.assert_allclose(out, want)
+
+
+def test_dynamic_slice_negative_matches_jax():
+    jax = _jax()
+    for starts in [(-1, 0), (-3, -2), (-7, 1)]:
+        np.testing.assert_array_equal(np.asarray(lax.dynamic_slice(X, starts, (2, 3))),
+                                      np.asarray(jax.lax.dynamic_slice(X, starts, (2, 3))))
+        u = -np.ones((2, 2))
+        np.testing.assert_array_equal(
+            np.asarray(lax.dynamic_update_slice(X, u, starts)),
+            np.asarray(jax.lax.dynamic_update_slice(X, u, starts)))
