@@ -118,3 +118,59 @@ def test_dynamic_slice_negative_matches_jax():
         np.testing.assert_array_equal(
             np.asarray(lax.dynamic_update_slice(X, u, starts)),
             np.asarray(jax.lax.dynamic_update_slice(X, u, starts)))
+
+
+# --------------------------------------------------------------------- sort/argsort descending
+@pytest.mark.parametrize("jit", [False, True])
+def test_argsort_descending_is_stable_and_sort_descending_puts_nan_first(jit):
+    a = np.array([[3.0, 1.0, 3.0, np.nan], [2.0, 2.0, 0.0, 1.0]])
+    wrap = lepton.jit if jit else (lambda f: f)
+    idx = wrap(lambda a: jnp.argsort(a, descending=True))(a)
+    np.testing.assert_array_equal(np.asarray(idx), [[3, 0, 2, 1], [0, 1, 3, 2]])
+    s = wrap(lambda a: jnp.sort(a, axis=0, descending=True))(a)
+    np.testing.assert_array_equal(np.asarray(s), [[3.0, 2.0, 3.0, np.nan], [2.0, 1.0, 0.0, 1.0]])
+
+
+def test_sort_descending_matches_jax():
+    jax = _jax()
+    a = np.array([1.0, 1.0, 2.0, -1.0, 2.0, np.nan])
+    np.testing.assert_array_equal(np.asarray(jnp.argsort(a, descending=True)),
+                                  np.asarray(jax.numpy.argsort(a, descending=True)))
+    np.testing.assert_array_equal(np.asarray(jnp.sort(a, descending=True)),
+                                  np.asarray(jax.numpy.sort(a, descending=True)))
+
+
+# --------------------------------------------------------------------- reshape order='F'
+@pytest.mark.parametrize("shape", [(4, -1), (24,), (2, 2, 6), (3, 8)])
+def test_reshape_fortran_order_matches_numpy(shape):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    want = np.reshape(x, shape, order="F")
+    np.testing.assert_array_equal(np.asarray(jnp.reshape(x, shape, order="F")), want)
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(x).reshape(shape, order="F")), want)
+    jitted = lepton.jit(lambda x: jnp.reshape(x, shape, order="F"))(x)
+    np.testing.assert_array_equal(np.asarray(jitted), want)
+    np.testing.assert_array_equal(np.asarray(jnp.ravel(x, order="F")), np.ravel(x, order="F"))
+
+
+def test_reshape_fortran_order_grad():
+    x = np.arange(6.0).reshape(2, 3)
+    w = np.arange(6.0).reshape(3, 2)
+    g = lepton.grad(lambda x: jnp.sum(jnp.reshape(x, (3, 2), order="F") * w))(x)
+    np.testing.assert_array_equal(np.asarray(g), np.reshape(w, (2, 3), order="F"))
+
+
+def test_reshape_unknown_order_is_a_clear_error():
+    with pytest.raises(NotImplementedError, match="order='A'"):
+        jnp.reshape(np.ones(4), (2, 2), order="A")
+
+
+# --------------------------------------------------------------------- .at[].mul / .apply
+def test_at_mul_alias_and_apply():
+    x = jnp.arange(5.0)
+    np.testing.assert_array_equal(np.asarray(x.at[1:3].mul(10.0)), [0, 10, 20, 3, 4])
+    np.testing.assert_allclose(np.asarray(x.at[np.array([0, 4])].apply(jnp.exp)),
+                               [1.0, 1, 2, 3, np.exp(4.0)], rtol=1e-6)
+    out = lepton.jit(lambda x: x.at[x > 2].apply(lambda v: -v))(x)
+    np.testing.assert_array_equal(np.asarray(out), [0, 1, 2, -3, -4])
+    g = lepton.grad(lambda x: jnp.sum(x.at[1].apply(jnp.sin)))(x)
+    np.testing.assert_allclose(np.asarray(g), [1, np.cos(1.0), 1, 1, 1])

@@ -361,6 +361,14 @@ class _IndexUpdateRef:
     def multiply(self, values, *, mode=None):
         return self._scatter(ix.scatter_mul, values, mode)
 
+    mul = multiply  # JAX's alias
+
+    def apply(self, func, *, mode=None):
+        """``func`` (a unary function) applied to the indexed elements.
+
+        Deviation from JAX: an element indexed several times gets ``func`` applied once."""
+        return self.set(func(self.get(mode=mode)), mode=mode)
+
     def divide(self, values, *, mode=None):
         x = asarray(self.array)
         if not dtypes.is_inexact(x.aval.dtype):

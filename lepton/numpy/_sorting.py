@@ -18,6 +18,7 @@ from ..primitives import reductions as red
 from ..primitives import sorting
 from ..primitives.indexing import scatter_add
 from ..primitives.reductions import shift
+from ..primitives import slicing as sl
 from ..primitives.slicing import pad, slice_in_dim
 from ..primitives.structural import broadcast_in_dim, full, iota, reshape
 from ._reductions import _eager_value, _float_dtype
@@ -46,20 +47,28 @@ def _check_order(order, name):
         raise NotImplementedError(f"{name}: order= (structured arrays) is not supported")
 
 
-def sort(a, axis=-1, *, kind=None, order=None, stable=True):
-    """Sorted copy along ``axis`` (stable; NaNs last).  ``kind`` is accepted and ignored."""
+def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    """Sorted copy along ``axis`` (stable; NaNs last, first when ``descending``, as JAX).
+    ``kind`` is accepted and ignored."""
     _check_order(order, "sort")
     a, axis = _sort_axis(asarray(a), axis, "sort")
     v = _eager_value(a)  # the primitive's impl, without the dispatch overhead
     if v is not None:
-        return Array(np.sort(v, axis, kind="stable"), a.aval)
-    return sorting.sort([a], axis)[0]
+        out = np.sort(v, axis, kind="stable")
+        return Array(np.flip(out, axis) if descending else out, a.aval)
+    out = sorting.sort([a], axis)[0]
+    return sl.rev(out, (axis,)) if descending else out
 
 
-def argsort(a, axis=-1, *, kind=None, order=None, stable=True):
-    """Indices (int32) that sort ``a`` along ``axis``; always stable."""
+def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    """Indices (int32) that sort ``a`` along ``axis``; always stable (with ``descending``,
+    equal elements keep their original order, as JAX)."""
     _check_order(order, "argsort")
     a, axis = _sort_axis(asarray(a), axis, "argsort")
+    if descending:  # stable descending: sort the reversed array, map indices back, reverse
+        n = a.shape[axis]
+        idx = argsort(sl.rev(a, (axis,)), axis)
+        return sl.rev(ew.sub(full(idx.shape, n - 1, idx.dtype), idx), (axis,))
     v = _eager_value(a)  # the primitive's permutation, without the dispatch overhead
     if v is not None:
         return Array(np.argsort(v, axis, kind="stable").astype(dtypes.int32))
