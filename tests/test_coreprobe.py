@@ -174,3 +174,36 @@ def test_at_mul_alias_and_apply():
     np.testing.assert_array_equal(np.asarray(out), [0, 1, 2, -3, -4])
     g = lepton.grad(lambda x: jnp.sum(x.at[1].apply(jnp.sin)))(x)
     np.testing.assert_allclose(np.asarray(g), [1, np.cos(1.0), 1, 1, 1])
+
+
+# --------------------------------------------------------------------- index dtypes in x64 mode
+_INDEX_FNS = {
+    "argsort": lambda a: jnp.argsort(a),
+    "argmax": lambda a: jnp.argmax(a),
+    "argmin_keepdims": lambda a: jnp.argmin(a, keepdims=True),
+    "nonzero": lambda a: jnp.nonzero(a)[0],
+    "argwhere": lambda a: jnp.argwhere(a),
+    "where1": lambda a: jnp.where(a)[0],
+    "unique_inverse": lambda a: jnp.unique(a, return_inverse=True)[1],
+    "unique_counts_sized": lambda a: jnp.unique(a, return_counts=True, size=3)[1],
+    "lexsort": lambda a: jnp.lexsort((a,)),
+    "count_nonzero": lambda a: jnp.count_nonzero(a),
+    "bincount": lambda a: jnp.bincount(jnp.array([1, 2])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_INDEX_FNS))
+@pytest.mark.parametrize("x64", [False, True])
+def test_index_results_use_the_default_int(name, x64):
+    """As JAX: index results are int32, or int64 once x64 is enabled."""
+    old = lepton.config.x64
+    lepton.config.update("jax_enable_x64", x64)
+    try:
+        out = _INDEX_FNS[name](jnp.array([0.0, 3.0, 1.0, 2.0]))
+        assert out.dtype == (np.int64 if x64 else np.int32)
+        if name in ("argsort", "argmax", "nonzero"):
+            jitted = lepton.jit(lambda a: _INDEX_FNS[name](a) if name != "nonzero"
+                                else jnp.nonzero(a, size=2)[0])(jnp.array([0.0, 3.0, 1.0]))
+            assert jitted.dtype == out.dtype
+    finally:
+        lepton.config.update("jax_enable_x64", old)

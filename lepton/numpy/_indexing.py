@@ -467,7 +467,7 @@ def nonzero(a, *, size=None, fill_value=None):
         nz = np.nonzero(a._value)
         if size is not None:
             nz = [_fill_pad(v, operator.index(size), f) for v, f in zip(nz, fills)]
-        return tuple(asarray(v.astype(dtypes.int32)) for v in nz)
+        return tuple(asarray(v.astype(dtypes.default_int())) for v in nz)
     if size is None:
         raise ConcretizationError(
             f"nonzero of a traced {a.aval.str_short()} array has a data-dependent length. "
@@ -486,7 +486,7 @@ def nonzero(a, *, size=None, fill_value=None):
     for n, f in zip(a.shape, fills):
         stride //= builtins.max(n, 1)
         coord = ew.rem(ew.div(pos, _const(pos, builtins.max(stride, 1))), _const(pos, n or 1))
-        out.append(ew.select(used, coord, _const(coord, int(f))))
+        out.append(to_dtype(ew.select(used, coord, _const(coord, int(f))), dtypes.default_int()))
     return tuple(out)
 
 
@@ -499,7 +499,7 @@ def argwhere(a, *, size=None, fill_value=None):
     a = asarray(a)
     if a.ndim == 0:
         count = nonzero(atleast_1d(a), size=size)[0].shape[0]
-        return st.full((count, 0), 0, dtypes.int32)
+        return st.full((count, 0), 0, dtypes.default_int())
     return stack(nonzero(a, size=size, fill_value=fill_value), axis=1)
 
 
