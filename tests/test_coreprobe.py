@@ -207,3 +207,102 @@ def test_index_results_use_the_default_int(name, x64):
             assert jitted.dtype == out.dtype
     finally:
         lepton.config.update("jax_enable_x64", old)
+
+
+# --------------------------------------------------------------------- lax.reduce
+def test_lax_reduce_monoids_keep_dtype():
+    x = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(np.asarray(lax.reduce(x, 0.0, lax.add, (0,))), x.sum(0))
+    np.testing.assert_array_equal(np.asarray(lax.reduce(x, -np.inf, lax.max, (0, 1))), 11.0)
+    np.testing.assert_array_equal(np.asarray(lax.reduce(x, np.inf, jnp.minimum, [1])), x.min(1))
+    out = lax.reduce(np.arange(5, dtype=np.int8), np.int8(0), lax.add, (0,))
+    assert out.dtype == np.int8 and int(out) == 10
+
+
+def test_lax_reduce_generic_computation_and_variadic():
+    x = np.arange(1.0, 8.0)
+    np.testing.assert_allclose(np.asarray(lax.reduce(x, 1.0, lambda a, b: a * b, (0,))),
+                               np.prod(x))
+    y = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_allclose(np.asarray(lax.reduce(y, 0.0, lambda a, b: a + b, (0, 2))),
+                               y.sum((0, 2)))
+
+    def argmax_c(a, b):
+        (va, ia), (vb, ib) = a, b
+        pick = (va > vb) | ((va == vb) & (ia < ib))
+        return lax.select(pick, va, vb), lax.select(pick, ia, ib)
+    v = np.array([[3.0, 9, 1], [7, 2, 8]])
+    idx = np.broadcast_to(np.arange(3, dtype=np.int32), (2, 3))
+    vals, arg = lax.reduce((v, idx), (-np.inf, np.int32(0)), argmax_c, (1,))
+    np.testing.assert_array_equal(np.asarray(vals), [9.0, 8.0])
+    np.testing.assert_array_equal(np.asarray(arg), [1, 2])
+    empty = lax.reduce(np.zeros((0, 3)), 0.0, lambda a, b: a + b, (0,))
+    np.testing.assert_array_equal(np.asarray(empty), np.zeros(3))
+
+
+def test_lax_reduce_under_transforms():
+    def f(x):
+        return lax.reduce(x, 1.0, lambda a, b: a * b, (0,))
+    x = np.arange(1.0, 5.0)
+    np.testing.assert_allclose(np.asarray(lepton.grad(f)(x)), np.prod(x) / x)
+    np.testing.assert_allclose(np.asarray(lepton.jit(f)(x)), 24.0)
+    np.testing.assert_allclose(np.asarray(lepton.vmap(f)(x.reshape(2, 2))), [2.0, 12.0])
+
+
+def test_lax_reduce_bad_input_errors():
+    with pytest.raises(TypeError, match="same structure"):
+        lax.reduce((np.ones(2), np.ones(2)), 0.0, lax.add, (0,))
+    with pytest.raises(lepton.errors.ShapeError, match="one shape"):
+        lax.reduce((np.ones(2), np.ones(3)), (0.0, 0.0), lambda a, b: a, (0,))
+
+
+def test_lax_reduce_matches_jax():
+    jax = _jax()
+    x = np.arange(12.0).reshape(3, 4) - 5
+    for init, comp, jcomp, dims in [(0.0, lax.add, jax.lax.add, (1,)),
+                                    (-np.inf, lax.max, jax.lax.max, (0,)),
+                                    (1.0, lambda a, b: a * b, lambda a, b: a * b, (0, 1))]:
+        np.testing.assert_allclose(np.asarray(lax.reduce(x, init, comp, dims)),
+                                   np.asarray(jax.lax.reduce(x, init, jcomp, dims)))
+
+
+# --------------------------------------------------------------------- lax.conv_transpose
+def _np_conv_transpose_1d(x, w, stride):
+    """1-d VALID transposed conv (NHC/HIO) in scatter form: input i adds its features times
+    the spatially flipped kernel at i * stride (JAX correlates with the unflipped kernel).
+    JAX's output length is h * stride + max(k - stride, 0)."""
+    n, h, _ = x.shape
+    k, _, o = w.shape
+    out = np.zeros((n, h * stride + max(k - stride, 0), o))
+    for i in range(h):
+        out[:, i * stride:i * stride + k, :] += np.einsum("nc,kco->nko", x[:, i, :], w[::-1])
+    return out
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3, 4])
+def test_conv_transpose_valid_is_the_scatter_of_the_kernel(stride):
+    x = np.arange(2 * 4 * 3, dtype=np.float64).reshape(2, 4, 3) / 7
+    w = np.arange(3 * 3 * 2, dtype=np.float64).reshape(3, 3, 2) / 5
+    out = lax.conv_transpose(x, w, (stride,), "VALID")
+    np.testing.assert_allclose(np.asarray(out), _np_conv_transpose_1d(x, w, stride), rtol=1e-12)
+
+
+def test_conv_transpose_matches_jax():
+    jax = _jax()
+    x = np.arange(50, dtype=np.float64).reshape(1, 5, 5, 2) / 10
+    w = np.arange(72, dtype=np.float64).reshape(3, 3, 2, 4) / 20
+    for s in [(1, 1), (2, 2), (3, 2)]:
+        for p in ["SAME", "VALID", ((1, 2), (0, 1))]:
+            np.testing.assert_allclose(np.asarray(lax.conv_transpose(x, w, s, p)),
+                                       np.asarray(jax.lax.conv_transpose(x, w, s, p)),
+                                       rtol=1e-10)
+    x2 = np.arange(32, dtype=np.float64).reshape(1, 2, 4, 4)
+    w2 = np.arange(24, dtype=np.float64).reshape(3, 2, 2, 2)
+    kw = dict(dimension_numbers=("NCHW", "IOHW", "NCHW"), transpose_kernel=True)
+    np.testing.assert_allclose(np.asarray(lax.conv_transpose(x2, w2, (2, 2), "SAME", **kw)),
+                               np.asarray(jax.lax.conv_transpose(x2, w2, (2, 2), "SAME", **kw)))
+    g = lepton.grad(lambda w: jnp.sum(lax.conv_transpose(np.ones((1, 3, 3, 1)), w, (2, 2),
+                                                         "SAME") ** 2))(np.ones((3, 3, 1, 2)))
+    jg = jax.grad(lambda w: jax.numpy.sum(jax.lax.conv_transpose(
+        np.ones((1, 3, 3, 1)), w, (2, 2), "SAME") ** 2))(np.ones((3, 3, 1, 2)))
+    np.testing.assert_allclose(np.asarray(g), np.asarray(jg))
