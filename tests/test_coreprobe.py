@@ -306,3 +306,70 @@ def test_conv_transpose_matches_jax():
     jg = jax.grad(lambda w: jax.numpy.sum(jax.lax.conv_transpose(
         np.ones((1, 3, 3, 1)), w, (2, 2), "SAME") ** 2))(np.ones((3, 3, 1, 2)))
     np.testing.assert_allclose(np.asarray(g), np.asarray(jg))
+
+
+# --------------------------------------------------------------------- nan order statistics
+_A = np.array([[1.0, np.nan, 3, 7], [np.nan, np.nan, np.nan, np.nan], [4, 2, 9, -1]])
+
+
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_nanquantile_matches_numpy(method, axis):
+    q = np.array([0.0, 0.3, 0.5, 1.0])
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning) if axis in (1,) else \
+            _no_warning():
+        want = np.nanquantile(_A, q, axis=axis, method=method, keepdims=True)
+    got = jnp.nanquantile(_A, q, axis=axis, method=method, keepdims=True)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+
+
+class _no_warning:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_nanmedian_nanpercentile_and_edge_cases():
+    with pytest.warns(RuntimeWarning):
+        want = np.nanmedian(_A, axis=1)
+    np.testing.assert_allclose(np.asarray(jnp.nanmedian(_A, axis=1)), want)
+    np.testing.assert_allclose(np.asarray(jnp.nanmedian(_A)), np.nanmedian(_A))
+    np.testing.assert_allclose(np.asarray(jnp.nanpercentile(_A[2], [10, 90])),
+                               np.nanpercentile(_A[2], [10, 90]))
+    m = jnp.nanmedian(np.arange(5))
+    assert m.dtype.kind == "f" and float(m) == 2.0
+    assert float(jnp.nanmedian(np.array(3.0))) == 3.0
+    assert np.isnan(np.asarray(jnp.nanmedian(np.zeros((0, 3)), axis=0))).all()
+    with pytest.raises(ValueError, match="method"):
+        jnp.nanquantile(_A, 0.5, method="bogus")
+
+
+def test_nanmedian_under_transforms():
+    g = lepton.grad(lambda x: jnp.nanmedian(x))(np.array([1.0, np.nan, 3, 2]))
+    np.testing.assert_allclose(np.asarray(g), [0, 0, 0, 1])
+    np.testing.assert_allclose(np.asarray(lepton.jit(lambda x: jnp.nanquantile(x, 0.3, axis=0))(
+        _A)), np.nanquantile(_A, 0.3, axis=0))
+    with pytest.warns(RuntimeWarning):
+        want = np.nanmedian(_A, axis=1)
+    np.testing.assert_allclose(np.asarray(lepton.vmap(jnp.nanmedian)(_A)), want)
+
+
+def test_nancumsum_nancumprod():
+    np.testing.assert_allclose(np.asarray(jnp.nancumsum(_A, axis=1)), np.nancumsum(_A, axis=1))
+    np.testing.assert_allclose(np.asarray(jnp.nancumprod(_A, axis=0)), np.nancumprod(_A, axis=0))
+    np.testing.assert_allclose(np.asarray(jnp.nancumsum(_A)), np.nancumsum(_A))
+    assert jnp.nancumsum(np.arange(4, dtype=np.int32)).dtype == np.int32
+    g = lepton.grad(lambda x: jnp.nancumsum(x).sum())(np.array([1.0, np.nan, 2.0]))
+    np.testing.assert_allclose(np.asarray(g), [3.0, 0.0, 1.0])
+
+
+def test_nan_order_statistics_match_jax():
+    jax = _jax()
+    for m in ["linear", "lower", "higher", "midpoint", "nearest"]:
+        np.testing.assert_allclose(
+            np.asarray(jnp.nanquantile(_A, np.array([0.1, 0.7]), axis=1, method=m)),
+            np.asarray(jax.numpy.nanquantile(_A, np.array([0.1, 0.7]), axis=1, method=m)))
+    np.testing.assert_allclose(np.asarray(jnp.nanmedian(_A, axis=0)),
+                               np.asarray(jax.numpy.nanmedian(_A, axis=0)))
