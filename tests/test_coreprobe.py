@@ -373,3 +373,29 @@ def test_nan_order_statistics_match_jax():
             np.asarray(jax.numpy.nanquantile(_A, np.array([0.1, 0.7]), axis=1, method=m)))
     np.testing.assert_allclose(np.asarray(jnp.nanmedian(_A, axis=0)),
                                np.asarray(jax.numpy.nanmedian(_A, axis=0)))
+
+
+# --------------------------------------------------------------------- custom_vjp bwd shapes
+def test_custom_vjp_bwd_wrong_cotangent_shape_is_a_clear_error():
+    @lepton.custom_vjp
+    def f(x):
+        return x * 2
+
+    f.defvjp(lambda x: (x * 2, None), lambda r, g: (jnp.ones(2),))
+    with pytest.raises(lepton.errors.ShapeError, match=r"shape \(2,\) for an input of shape "
+                                                       r"\(3,\)"):
+        lepton.grad(lambda x: jnp.sum(f(x)))(jnp.ones(3))
+    f.defvjp(lambda x: (x * 2, None), lambda r, g: (jnp.ones(()),))
+    with pytest.raises(lepton.errors.ShapeError, match="bwd returned a cotangent"):
+        lepton.grad(lambda x: jnp.sum(f(x)))(jnp.ones(3))
+
+
+def test_custom_vjp_bwd_right_shapes_still_work_under_vmap_and_jit():
+    @lepton.custom_vjp
+    def f(x, y):
+        return x * y
+
+    f.defvjp(lambda x, y: (x * y, (x, y)), lambda r, g: (g * r[1] * 10, None))
+    g = lepton.jit(lepton.vmap(lepton.grad(lambda x, y: jnp.sum(f(x, y)))))(
+        jnp.ones((2, 3)), jnp.full((2, 3), 2.0))
+    np.testing.assert_allclose(np.asarray(g), np.full((2, 3), 20.0))
