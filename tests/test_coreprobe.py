@@ -399,3 +399,48 @@ def test_custom_vjp_bwd_right_shapes_still_work_under_vmap_and_jit():
     g = lepton.jit(lepton.vmap(lepton.grad(lambda x, y: jnp.sum(f(x, y)))))(
         jnp.ones((2, 3)), jnp.full((2, 3), 2.0))
     np.testing.assert_allclose(np.asarray(g), np.full((2, 3), 20.0))
+
+
+# --------------------------------------------------------------------- vmap keyword arguments
+def test_vmap_maps_keyword_arguments_over_axis_0():
+    f = lepton.vmap(lambda x, scale=1.0: x * scale)
+    np.testing.assert_array_equal(np.asarray(f(jnp.arange(3.0), scale=jnp.array([1.0, 2, 3]))),
+                                  [0.0, 2.0, 6.0])
+    g = lepton.vmap(lambda x, *, d: x + d["a"], chunk_size=2)
+    out = g(jnp.zeros(3), d={"a": jnp.arange(3.0)})
+    np.testing.assert_array_equal(np.asarray(out), [0.0, 1.0, 2.0])
+    with pytest.raises(lepton.errors.ShapeError, match="keyword arguments over their axis 0"):
+        f(jnp.arange(3.0), scale=2.0)
+
+
+def test_vmap_kwargs_match_jax():
+    jax = _jax()
+    x, s = np.arange(6.0).reshape(2, 3), np.array([2.0, 3.0])
+    want = jax.vmap(lambda x, s=1.0: x * s)(x, s=s)
+    np.testing.assert_array_equal(np.asarray(lepton.vmap(lambda x, s=1.0: x * s)(x, s=s)),
+                                  np.asarray(want))
+
+
+# --------------------------------------------------------------------- jit(f).lower().compile()
+def test_jit_lower_compile():
+    f = lepton.jit(lambda x, n: x * n, static_argnums=1)
+    lowered = f.lower(lepton.ShapeDtypeStruct((2,), jnp.float32), 3)
+    assert "mul" in lowered.as_text()
+    compiled = lowered.compile()
+    np.testing.assert_array_equal(np.asarray(compiled(jnp.ones(2, jnp.float32), 3)), [3.0, 3.0])
+    g = lepton.jit(lambda x: {"y": x * 2}).lower(jnp.ones(2)).compile()
+    np.testing.assert_array_equal(np.asarray(g(jnp.ones(2))["y"]), [2.0, 2.0])
+    assert isinstance(g.as_text(), str)
+
+
+# --------------------------------------------------------------------- grad(allow_int=True)
+def test_grad_allow_int_gives_float0_zeros():
+    g = lepton.grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(2.0, 3)
+    assert float(g[0]) == 3.0
+    assert g[1].dtype == lepton.dtypes.float0 and g[1].shape == ()
+    d = lepton.jit(lepton.grad(lambda d: jnp.sum(d["a"] * d["n"]), allow_int=True))(
+        {"a": 2.0, "n": np.arange(2)})
+    np.testing.assert_array_equal(np.asarray(d["a"]), 1.0)  # sum of n = 0 + 1
+    assert d["n"].dtype == lepton.dtypes.float0 and d["n"].shape == (2,)
+    with pytest.raises(lepton.errors.DTypeError, match="allow_int=True"):
+        lepton.grad(lambda x, n: x * n, argnums=1)(2.0, 3)
