@@ -444,3 +444,51 @@ def test_grad_allow_int_gives_float0_zeros():
     assert d["n"].dtype == lepton.dtypes.float0 and d["n"].shape == (2,)
     with pytest.raises(lepton.errors.DTypeError, match="allow_int=True"):
         lepton.grad(lambda x, n: x * n, argnums=1)(2.0, 3)
+
+
+# --------------------------------------------------------------------- index arithmetic, lookups
+def test_unravel_and_ravel_multi_index_match_numpy():
+    idx = np.array([0, 4, 7, 11])
+    for got, want in zip(jnp.unravel_index(idx, (3, 4)), np.unravel_index(idx, (3, 4))):
+        np.testing.assert_array_equal(np.asarray(got), want)
+    jitted = lepton.jit(lambda i: jnp.unravel_index(i, (3, 4)))(idx)
+    np.testing.assert_array_equal(np.asarray(jitted[1]), idx % 4)
+    coords = (np.array([1, 0, 2]), np.array([2, 1, 3]))
+    for order in ("C", "F"):
+        np.testing.assert_array_equal(
+            np.asarray(jnp.ravel_multi_index(coords, (3, 4), order=order)),
+            np.ravel_multi_index(coords, (3, 4), order=order))
+    bad = (np.array([3]), np.array([-1]))
+    for mode in ("wrap", "clip"):
+        np.testing.assert_array_equal(np.asarray(jnp.ravel_multi_index(bad, (2, 3), mode=mode)),
+                                      np.ravel_multi_index(bad, (2, 3), mode=mode))
+    with pytest.raises(ValueError, match="invalid entry"):
+        jnp.ravel_multi_index(bad, (2, 3))
+
+
+def test_ix_and_digitize_match_numpy():
+    a = np.arange(12).reshape(3, 4)
+    rows, cols = np.array([0, 2]), np.array([1, 3])
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(a)[jnp.ix_(rows, cols)]),
+                                  a[np.ix_(rows, cols)])
+    x = np.array([0.5, 1.0, 1.5, 3.0])
+    for bins in (np.array([1.0, 2.0]), np.array([2.0, 1.0])):
+        for right in (False, True):
+            np.testing.assert_array_equal(np.asarray(jnp.digitize(x, bins, right=right)),
+                                          np.digitize(x, bins, right=right))
+
+
+def test_interp_matches_numpy_and_differentiates():
+    xp, fp = np.arange(3.0), np.array([0.0, 10.0, 30.0])
+    x = np.array([-1.0, 0.5, 1.5, 2.0, 5.0])
+    np.testing.assert_allclose(np.asarray(jnp.interp(x, xp, fp)), np.interp(x, xp, fp))
+    np.testing.assert_allclose(np.asarray(jnp.interp(x, xp, fp, left=-5, right=99)),
+                               np.interp(x, xp, fp, left=-5, right=99))
+    xq = np.array([-0.5, 3.5, 7.0])
+    xpp, fpp = np.array([0.0, 1, 2, 3]), np.array([1.0, 2, 0, 4])
+    np.testing.assert_allclose(np.asarray(jnp.interp(xq, xpp, fpp, period=4)),
+                               np.interp(xq, xpp, fpp, period=4))
+    g = lepton.grad(lambda x: jnp.interp(x, xp, fp))(1.5)
+    assert float(g) == 20.0
+    v = lepton.jit(lepton.vmap(lambda x: jnp.interp(x, xp, fp)))(np.array([0.2, 1.7]))
+    np.testing.assert_allclose(np.asarray(v), np.interp([0.2, 1.7], xp, fp))
