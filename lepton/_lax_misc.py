@@ -12,12 +12,16 @@ import collections
 import enum
 import operator
 
+import numpy as np
+
 from . import dtypes
+from . import tree
 from . import numpy as lnp
-from .core import get_aval
+from .core import Tracer, get_aval
 from .primitives import conv as _conv
 from .primitives import elementwise as ew
 from .primitives import linalg as _linalg
+from .primitives import reductions as _red
 from .primitives import slicing as _slicing
 from .errors import ShapeError
 from .primitives.sorting import argsort as _argsort
@@ -191,35 +195,41 @@ def _start_indices(operand, start_index, axis):
     return [start_index if d == axis else 0 for d in range(ndim)]
 
 
-def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
+                         allow_negative_indices=True):
     """``slice_size`` elements from the (traced) ``start_index`` along ``axis`` (clamped)."""
     shape = get_aval(operand).shape
     axis = _axis("dynamic_slice_in_dim", axis, len(shape))
     sizes = list(shape)
     sizes[axis] = int(slice_size)
-    return _slicing.dynamic_slice(operand, _start_indices(operand, start_index, axis), sizes)
+    return _slicing.dynamic_slice(operand, _start_indices(operand, start_index, axis), sizes,
+                                  allow_negative_indices=allow_negative_indices)
 
 
-def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *, allow_negative_indices=True):
     """The slice at the (traced) ``index`` along ``axis``."""
     axis = _axis("dynamic_index_in_dim", axis, get_aval(operand).ndim)
-    out = dynamic_slice_in_dim(operand, index, 1, axis)
+    out = dynamic_slice_in_dim(operand, index, 1, axis,
+                               allow_negative_indices=allow_negative_indices)
     return out if keepdims else lnp.squeeze(out, axis)
 
 
-def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *,
+                                allow_negative_indices=True):
     """``operand`` with ``update`` written from the (traced) ``start_index`` along ``axis``."""
     axis = _axis("dynamic_update_slice_in_dim", axis, get_aval(operand).ndim)
     return _slicing.dynamic_update_slice(operand, update,
-                                         _start_indices(operand, start_index, axis))
+                                         _start_indices(operand, start_index, axis),
+                                         allow_negative_indices=allow_negative_indices)
 
 
-def dynamic_update_index_in_dim(operand, update, index, axis):
+def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_indices=True):
     """``operand`` with the slice at ``index`` along ``axis`` replaced by ``update``."""
     axis = _axis("dynamic_update_index_in_dim", axis, get_aval(operand).ndim)
     if get_aval(update).ndim == get_aval(operand).ndim - 1:
         update = lnp.expand_dims(update, axis)
-    return dynamic_update_slice_in_dim(operand, update, index, axis)
+    return dynamic_update_slice_in_dim(operand, update, index, axis,
+                                       allow_negative_indices=allow_negative_indices)
 
 
 # ----------------------------------------------------------------------------- top_k
@@ -351,3 +361,141 @@ def sort_key_val(keys, values, dimension=-1, is_stable=True):
         raise ShapeError(f"lax.sort_key_val: keys and values need one shape, got {k.shape} "
                          f"and {v.shape}")
     return tuple(_sort((k, v), dimension=dimension, is_stable=is_stable, num_keys=1))
+
+
+# ----------------------------------------------------------------------------- reduce
+def _monoid_reducers():
+    """computation -> (primitive reduction, identity test) for the common monoids."""
+    table = {}
+    for fns, r, ident in (
+            ((ew.add, lnp.add, operator.add), _red.reduce_sum, lambda v: v == 0),
+            ((ew.mul, lnp.multiply, operator.mul), _red.reduce_prod, lambda v: v == 1),
+            ((ew.max, lnp.maximum), _red.reduce_max, lambda v: v == _lowest(v)),
+            ((ew.min, lnp.minimum), _red.reduce_min, lambda v: v == _highest(v))):
+        for f in fns:
+            table[f] = (r, ident)
+    return table
+
+
+def _lowest(v):
+    v = np.asarray(v)
+    return -np.inf if v.dtype.kind == "f" else (False if v.dtype.kind == "b" else
+                                                 np.iinfo(v.dtype).min)
+
+
+def _highest(v):
+    v = np.asarray(v)
+    return np.inf if v.dtype.kind == "f" else (True if v.dtype.kind == "b" else
+                                                np.iinfo(v.dtype).max)
+
+
+def reduce(operands, init_values, computation, dimensions):
+    """``jax.lax.reduce``: fold ``dimensions`` of ``operands`` with ``computation``.
+
+    ``operands``/``init_values`` are one array each or matching pytrees (variadic
+    reductions: ``computation`` then maps pairs of such pytrees to one).  add/mul/max/min
+    with their identity as init lower to one reduction primitive; any other (associative,
+    commutative) computation is applied as a log-depth tree of elementwise calls, so it
+    works under jit, grad and vmap.  ``init_values`` is combined once per output element
+    (exact when it is the computation's identity, as XLA requires)."""
+    ops, treedef = tree.flatten(operands)
+    inits, init_tree = tree.flatten(init_values)
+    if treedef != init_tree:
+        raise TypeError(f"lax.reduce: operands and init_values must have the same structure, "
+                        f"got {treedef} and {init_tree}")
+    ops = [lnp.asarray(o) for o in ops]
+    shape = ops[0].shape
+    if any(o.shape != shape for o in ops):
+        raise ShapeError(f"lax.reduce: operands need one shape, got "
+                         f"{[tuple(o.shape) for o in ops]}")
+    dims = tuple(sorted({_axis("reduce", d, len(shape)) for d in dimensions}))
+    inits = [lnp.asarray(i, dtype=o.dtype) for i, o in zip(inits, ops)]
+    if any(i.ndim != 0 for i in inits):
+        raise ShapeError(f"lax.reduce: init_values must be scalars, got shapes "
+                         f"{[tuple(i.shape) for i in inits]}")
+    if len(ops) == 1:
+        hit = _monoid_reducers().get(computation) if _hashable(computation) else None
+        init = _concrete(inits[0])
+        if hit is not None and init is not None and hit[1](init):
+            return tree.unflatten(treedef, [hit[0](ops[0], dims)])
+    keep = [d for d in range(len(shape)) if d not in dims]
+    n = int(np.prod([shape[d] for d in dims], dtype=np.int64))
+    rest = tuple(shape[d] for d in keep)
+    xs = [lnp.reshape(lnp.transpose(o, dims + tuple(keep)), (n,) + rest) for o in ops]
+
+    def combine(a, b):
+        out = computation(tree.unflatten(treedef, a), tree.unflatten(treedef, b))
+        return [lnp.asarray(v, dtype=o.dtype) for v, o in zip(tree.flatten(out)[0], ops)]
+
+    full = [lnp.broadcast_to(i, rest) for i in inits]
+    while n > 1:
+        if n % 2:
+            xs = [lnp.concatenate([x, f[None]]) for x, f in zip(xs, full)]
+            n += 1
+        half = n // 2
+        xs = combine([x[:half] for x in xs], [x[half:] for x in xs])
+        n = half
+    res = full if n == 0 else combine(full, [x[0] for x in xs])
+    return tree.unflatten(treedef, res)
+
+
+def _hashable(f):
+    try:
+        hash(f)
+        return True
+    except TypeError:
+        return False
+
+
+def _concrete(x):
+    return None if isinstance(x, Tracer) else np.asarray(x)
+
+
+# ----------------------------------------------------------------------------- conv_transpose
+def _conv_transpose_padding(k, s, padding):
+    """(lo, hi) padding of the dilated input that makes conv_transpose match JAX."""
+    if padding == "SAME":
+        pad_len = k + s - 2
+        pad_a = k - 1 if s > k - 1 else int(np.ceil(pad_len / 2))
+    elif padding == "VALID":
+        pad_len = k + s - 2 + builtins.max(k - s, 0)
+        pad_a = k - 1
+    else:
+        raise ValueError(f"lax.conv_transpose: padding must be 'SAME', 'VALID' or a sequence "
+                         f"of (lo, hi) pairs, got {padding!r}")
+    return pad_a, pad_len - pad_a
+
+
+def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numbers=None,
+                   transpose_kernel=False, precision=None, preferred_element_type=None):
+    """``jax.lax.conv_transpose``: the gradient-of-conv style upsampling convolution.
+
+    As JAX: the input is dilated by ``strides`` and convolved with unit strides; the
+    default layouts are channels-last (NC, NHC, NHWC, NHWDC with IO, HIO, HWIO, HWDIO);
+    ``transpose_kernel=True`` flips the spatial axes and swaps the kernel's I/O axes."""
+    lhs, rhs = lnp.asarray(lhs), lnp.asarray(rhs)
+    nd = lhs.ndim
+    if rhs.ndim != nd or nd < 2:
+        raise ShapeError(f"lax.conv_transpose: lhs and rhs need the same rank >= 2, got "
+                         f"shapes {lhs.shape} and {rhs.shape}")
+    if dimension_numbers is None:
+        dimension_numbers = {2: ("NC", "IO", "NC"), 3: ("NHC", "HIO", "NHC"),
+                             4: ("NHWC", "HWIO", "NHWC"), 5: ("NHWDC", "HWDIO", "NHWDC")}[nd]
+    dn = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+    k_sdims = [rhs.shape[i] for i in dn.rhs_spec[2:]]
+    strides = tuple(int(s) for s in strides)
+    if len(strides) != nd - 2:
+        raise ShapeError(f"lax.conv_transpose: strides {strides} needs {nd - 2} entries for "
+                         f"shapes {lhs.shape} and {rhs.shape}")
+    rhs_dilation = (1,) * (nd - 2) if rhs_dilation is None else tuple(rhs_dilation)
+    eff = [(k - 1) * r + 1 if k else 0 for k, r in zip(k_sdims, rhs_dilation)]
+    if isinstance(padding, str):
+        pads = [_conv_transpose_padding(k, s, padding.upper()) for k, s in zip(eff, strides)]
+    else:
+        pads = [tuple(p) for p in padding]
+    if transpose_kernel:
+        rhs = lnp.flip(rhs, tuple(dn.rhs_spec[2:]))
+        rhs = lnp.swapaxes(rhs, dn.rhs_spec[0], dn.rhs_spec[1])
+    return conv_general_dilated(lhs, rhs, (1,) * (nd - 2), pads, strides, rhs_dilation, dn,
+                                precision=precision,
+                                preferred_element_type=preferred_element_type)

@@ -49,3 +49,4 @@ from ._lax_scan import associative_scan  # noqa: F401,E402
 from ._lax_misc import (batch_matmul, broadcast, broadcast_shapes,  # noqa: F401,E402
                         broadcast_to_rank, clamp, collapse, exp2, full_like, sort_key_val,
                         split, tile)
+from ._lax_misc import conv_transpose, reduce  # noqa: F401,E402

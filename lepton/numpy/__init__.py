@@ -30,6 +30,8 @@ from ._numeric_extra import *  # noqa: F401,F403
 from ._index_tricks import *  # noqa: F401,F403
 from ._errstate import *  # noqa: F401,F403
 from ._compat import *  # noqa: F401,F403
+from ._nanquantile import *  # noqa: F401,F403
+from ._lookup import *  # noqa: F401,F403
 
 # ----------------------------------------------------------------------------- types
 # Scalar types as in jax.numpy: lnp.float32(1.0) is a 0-d float32 array, and lnp.float32

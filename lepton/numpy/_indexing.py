@@ -361,6 +361,14 @@ class _IndexUpdateRef:
     def multiply(self, values, *, mode=None):
         return self._scatter(ix.scatter_mul, values, mode)
 
+    mul = multiply  # JAX's alias
+
+    def apply(self, func, *, mode=None):
+        """``func`` (a unary function) applied to the indexed elements.
+
+        Deviation from JAX: an element indexed several times gets ``func`` applied once."""
+        return self.set(func(self.get(mode=mode)), mode=mode)
+
     def divide(self, values, *, mode=None):
         x = asarray(self.array)
         if not dtypes.is_inexact(x.aval.dtype):
@@ -459,7 +467,7 @@ def nonzero(a, *, size=None, fill_value=None):
         nz = np.nonzero(a._value)
         if size is not None:
             nz = [_fill_pad(v, operator.index(size), f) for v, f in zip(nz, fills)]
-        return tuple(asarray(v.astype(dtypes.int32)) for v in nz)
+        return tuple(asarray(v.astype(dtypes.default_int())) for v in nz)
     if size is None:
         raise ConcretizationError(
             f"nonzero of a traced {a.aval.str_short()} array has a data-dependent length. "
@@ -478,7 +486,7 @@ def nonzero(a, *, size=None, fill_value=None):
     for n, f in zip(a.shape, fills):
         stride //= builtins.max(n, 1)
         coord = ew.rem(ew.div(pos, _const(pos, builtins.max(stride, 1))), _const(pos, n or 1))
-        out.append(ew.select(used, coord, _const(coord, int(f))))
+        out.append(to_dtype(ew.select(used, coord, _const(coord, int(f))), dtypes.default_int()))
     return tuple(out)
 
 
@@ -491,7 +499,7 @@ def argwhere(a, *, size=None, fill_value=None):
     a = asarray(a)
     if a.ndim == 0:
         count = nonzero(atleast_1d(a), size=size)[0].shape[0]
-        return st.full((count, 0), 0, dtypes.int32)
+        return st.full((count, 0), 0, dtypes.default_int())
     return stack(nonzero(a, size=size, fill_value=fill_value), axis=1)
 
 

@@ -4,7 +4,7 @@ the nan-variants, cov and average.
 NumPy semantics (axis None/int/tuple, negative axes, keepdims, where=, initial=, ddof)
 with JAX's dtype rules: sums and products of small integers accumulate in int32 (uint32
 for unsigned), means and variances of integers are float32 (float64 for 64-bit inputs),
-index results are int32.
+index results are int32 (int64 in x64 mode, as JAX).
 """
 from __future__ import annotations
 
@@ -244,13 +244,15 @@ def _arg_extremum(name, prim):
         v = _eager_value(a)
         if v is not None:
             res = np.asarray(prim.impl(v.reshape(-1) if flat else v, axis=ax,
-                                       index_dtype=dtypes.int32))
+                                       index_dtype=dtypes.default_int()))
             return Array(res.reshape(kept) if keepdims else res)
-        res = prim.bind(reshape(a, (a.size,)) if flat else a, axis=ax, index_dtype=dtypes.int32)
+        res = prim.bind(reshape(a, (a.size,)) if flat else a, axis=ax,
+                        index_dtype=dtypes.default_int())
         return reshape(res, kept) if keepdims else res
 
     f.__name__ = name
-    f.__doc__ = f"Index (int32) of the first {name[3:]} along ``axis``; NaN counts as it."
+    f.__doc__ = (f"Index (int32; int64 in x64 mode, as JAX) of the first {name[3:]} along "
+                 "``axis``; NaN counts as it.")
     return f
 
 
@@ -275,9 +277,9 @@ any = _logical("any", red.reduce_or_p, False)
 
 
 def count_nonzero(a, axis=None, *, keepdims=False):
-    """Number of nonzero elements (int32)."""
+    """Number of nonzero elements (int32; int64 in x64 mode, as JAX)."""
     a = _as_bool(a)
-    return _sum(to_dtype(a, dtypes.int32), _axes(a, axis), keepdims)
+    return _sum(to_dtype(a, dtypes.default_int()), _axes(a, axis), keepdims)
 
 
 # ----------------------------------------------------------------------------- cumulative

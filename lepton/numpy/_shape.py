@@ -28,14 +28,18 @@ __all__ = ["reshape", "ravel", "transpose", "moveaxis", "swapaxes", "expand_dims
 
 
 def reshape(a, newshape=None, order="C", *, shape=None):
-    """Reshape (``-1`` infers one size); only C order, as JAX."""
+    """Reshape (``-1`` infers one size); C or Fortran (``order='F'``) order, as JAX."""
     newshape = shape if newshape is None else newshape
-    if order != "C":
-        raise NotImplementedError("reshape: only order='C' is supported")
+    if order not in ("C", "F"):
+        raise NotImplementedError(f"reshape: order={order!r} is not supported; use 'C' or 'F'")
     a = asarray(a)
     if isinstance(newshape, int) or not hasattr(newshape, "__len__"):
         newshape = (newshape,)
     newshape = [operator.index(s) for s in newshape]
+    if order == "F":  # Fortran order is C order on the axis-reversed views
+        rev = tuple(range(a.ndim))[::-1]
+        out = reshape(st.transpose(a, rev), newshape[::-1])
+        return st.transpose(out, tuple(range(out.ndim))[::-1])
     if newshape.count(-1) > 1:
         raise ValueError(f"reshape: can only specify one unknown dimension, got {tuple(newshape)}")
     if -1 in newshape:

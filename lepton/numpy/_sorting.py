@@ -18,6 +18,7 @@ from ..primitives import reductions as red
 from ..primitives import sorting
 from ..primitives.indexing import scatter_add
 from ..primitives.reductions import shift
+from ..primitives import slicing as sl
 from ..primitives.slicing import pad, slice_in_dim
 from ..primitives.structural import broadcast_in_dim, full, iota, reshape
 from ._reductions import _eager_value, _float_dtype
@@ -46,24 +47,32 @@ def _check_order(order, name):
         raise NotImplementedError(f"{name}: order= (structured arrays) is not supported")
 
 
-def sort(a, axis=-1, *, kind=None, order=None, stable=True):
-    """Sorted copy along ``axis`` (stable; NaNs last).  ``kind`` is accepted and ignored."""
+def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    """Sorted copy along ``axis`` (stable; NaNs last, first when ``descending``, as JAX).
+    ``kind`` is accepted and ignored."""
     _check_order(order, "sort")
     a, axis = _sort_axis(asarray(a), axis, "sort")
     v = _eager_value(a)  # the primitive's impl, without the dispatch overhead
     if v is not None:
-        return Array(np.sort(v, axis, kind="stable"), a.aval)
-    return sorting.sort([a], axis)[0]
+        out = np.sort(v, axis, kind="stable")
+        return Array(np.flip(out, axis) if descending else out, a.aval)
+    out = sorting.sort([a], axis)[0]
+    return sl.rev(out, (axis,)) if descending else out
 
 
-def argsort(a, axis=-1, *, kind=None, order=None, stable=True):
-    """Indices (int32) that sort ``a`` along ``axis``; always stable."""
+def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    """Indices (int32; int64 in x64 mode, as JAX) that sort ``a`` along ``axis``; always
+    stable (with ``descending``, equal elements keep their original order, as JAX)."""
     _check_order(order, "argsort")
     a, axis = _sort_axis(asarray(a), axis, "argsort")
+    if descending:  # stable descending: sort the reversed array, map indices back, reverse
+        n = a.shape[axis]
+        idx = argsort(sl.rev(a, (axis,)), axis)
+        return sl.rev(ew.sub(full(idx.shape, n - 1, idx.dtype), idx), (axis,))
     v = _eager_value(a)  # the primitive's permutation, without the dispatch overhead
     if v is not None:
-        return Array(np.argsort(v, axis, kind="stable").astype(dtypes.int32))
-    return sorting.argsort(a, axis)
+        return Array(np.argsort(v, axis, kind="stable").astype(dtypes.default_int()))
+    return sorting.argsort(a, axis, index_dtype=dtypes.default_int())
 
 
 def lexsort(keys, axis=-1):
@@ -78,7 +87,7 @@ def lexsort(keys, axis=-1):
     if not keys:
         raise TypeError("lexsort: need sequence of keys with len > 0")
     _, axis = _sort_axis(keys[0], axis, "lexsort")
-    return sorting.argsort(keys[::-1], axis)
+    return sorting.argsort(keys[::-1], axis, index_dtype=dtypes.default_int())
 
 
 def _row(x, i):
@@ -110,7 +119,7 @@ def argpartition(a, kth, axis=-1):
 # ----------------------------------------------------------------------------- unique
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True, size=None, fill_value=None):
-    """Sorted unique elements (and first indices, inverse, counts as int32).
+    """Sorted unique elements (and first indices, inverse, counts as int32; int64 in x64).
 
     Concrete input is computed directly.  With a static ``size=`` (required for traced
     input) the unique values are found by sorting and padded with ``fill_value`` (default:
@@ -131,6 +140,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     else:
         outs = _unique_sized(ar, return_index, return_inverse, return_counts, equal_nan,
                              operator.index(size), fill_value)
+    outs = outs[:1] + [to_dtype(o, dtypes.default_int()) for o in outs[1:]]  # as JAX in x64
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
@@ -204,7 +214,7 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None
 
 
 def bincount(x, weights=None, minlength=0, *, length=None):
-    """Counts (int32) or summed ``weights`` of each value in the non-negative int array ``x``.
+    """Counts (int32; int64 in x64 mode) or summed ``weights`` of each value in the non-negative int array ``x``.
 
     The output length is ``max(x) + 1`` (at least ``minlength``), or ``length`` (needed when
     ``x`` is traced).  Weighted sums are float32 (float64 for 64-bit weights), as NumPy's
@@ -217,7 +227,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
     if x.ndim != 1:
         raise ValueError(f"bincount: x must be 1-dimensional, got shape {x.shape}")
     w = None if weights is None else asarray(weights)
-    out_dt = dtypes.int32 if w is None else _float_dtype(w.dtype)
+    out_dt = dtypes.default_int() if w is None else _float_dtype(w.dtype)
     if w is not None and w.shape != x.shape:
         raise ValueError(f"bincount: weights shape {w.shape} must equal x's shape {x.shape}")
     if length is None:

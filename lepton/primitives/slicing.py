@@ -14,7 +14,7 @@ from .. import dtypes
 from ..core import Primitive, ShapedArray, get_aval
 from .base import (Zero, deflinear, deflinear_in, defnondiff, defvectorized, fail_dtype,
                    fail_shape, index_dtype, is_undefined, move_to_front, ops, provide)
-from .elementwise import add, convert_element_type, max as emax, min as emin, select, sub
+from .elementwise import add, convert_element_type, lt, max as emax, min as emin, select, sub
 from .indexing import gather, scatter
 from .structural import broadcast_in_dim, full, iota, moveaxis, scalar, zeros
 
@@ -221,7 +221,8 @@ def _dynamic_slice_rule(a, *starts, slice_sizes):
 def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
     if type(ct) is Zero:
         return [None] * (1 + len(starts))
-    return [dynamic_update_slice(zeros(x.aval), ct, starts)] + [None] * len(starts)
+    return [dynamic_update_slice(zeros(x.aval), ct, starts, allow_negative_indices=False)] \
+        + [None] * len(starts)
 
 
 def _window_indices(axis_size, starts, start_dims, shape, sizes):
@@ -260,14 +261,32 @@ dynamic_slice_p.batch = _dynamic_slice_batch
 deflinear_in(dynamic_slice_p, 1, _dynamic_slice_transpose)
 
 
-def _as_index(i):
-    return i if hasattr(i, "aval") else scalar(int(i), dtypes.int32)
+def _start_indices(name, x, start_indices, allow_negative_indices):
+    """Scalar index arrays; as JAX, a negative start counts from the end of its axis
+    (``allow_negative_indices``, one bool or one per axis) before the window is clamped."""
+    shape = get_aval(x).shape
+    starts = list(start_indices)
+    if len(starts) != len(shape):
+        fail_shape(name, f"needs one start index per axis, got {len(starts)}", get_aval(x))
+    allow = allow_negative_indices
+    allow = [bool(allow)] * len(starts) if isinstance(allow, (bool, int)) else list(allow)
+    out = []
+    for i, n, neg in zip(starts, shape, allow):
+        if not hasattr(i, "aval"):
+            i = int(i)
+            out.append(scalar(i + n if neg and i < 0 else i, dtypes.int32))
+        elif neg and get_aval(i).dtype.kind == "i" and get_aval(i).shape == ():
+            zero = scalar(0, get_aval(i).dtype)
+            out.append(select(lt(i, zero), add(i, scalar(n, get_aval(i).dtype)), i))
+        else:
+            out.append(i)
+    return out
 
 
-def dynamic_slice(x, start_indices, slice_sizes):
+def dynamic_slice(x, start_indices, slice_sizes, *, allow_negative_indices=True):
     """The window of ``slice_sizes`` at ``start_indices`` (scalars; clamped to fit)."""
-    return dynamic_slice_p.bind(x, *map(_as_index, start_indices),
-                                slice_sizes=tuple(int(k) for k in slice_sizes))
+    starts = _start_indices("dynamic_slice", x, start_indices, allow_negative_indices)
+    return dynamic_slice_p.bind(x, *starts, slice_sizes=tuple(int(k) for k in slice_sizes))
 
 
 # ----------------------------------------------------------------------------- dynamic_update_slice
@@ -295,9 +314,10 @@ def _dus_transpose(ct, x, update, *starts):
     none = [None] * len(starts)
     if type(ct) is Zero:
         return [None, None] + none
-    ct_x = dynamic_update_slice(ct, zeros(update.aval.update(dtype=ct.aval.dtype)), starts) \
-        if is_undefined(x) else None
-    ct_u = dynamic_slice(ct, starts, update.aval.shape) if is_undefined(update) else None
+    ct_x = dynamic_update_slice(ct, zeros(update.aval.update(dtype=ct.aval.dtype)), starts,
+                                allow_negative_indices=False) if is_undefined(x) else None
+    ct_u = dynamic_slice(ct, starts, update.aval.shape, allow_negative_indices=False) \
+        if is_undefined(update) else None
     return [ct_x, ct_u] + none
 
 
@@ -320,9 +340,10 @@ dynamic_update_slice_p.batch = _dus_batch
 deflinear_in(dynamic_update_slice_p, 2, _dus_transpose)
 
 
-def dynamic_update_slice(x, update, start_indices):
+def dynamic_update_slice(x, update, start_indices, *, allow_negative_indices=True):
     """``x`` with ``update`` written at ``start_indices`` (scalars; clamped to fit)."""
-    return dynamic_update_slice_p.bind(x, update, *map(_as_index, start_indices))
+    starts = _start_indices("dynamic_update_slice", x, start_indices, allow_negative_indices)
+    return dynamic_update_slice_p.bind(x, update, *starts)
 
 
 # ----------------------------------------------------------------------------- bitcast

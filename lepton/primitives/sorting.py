@@ -95,11 +95,16 @@ sort_p.batch = _sort_batch
 
 
 def sort(operands, dimension=-1, is_stable=True, num_keys=1):
-    """Sort ``operands`` (a sequence) along ``dimension`` by the first ``num_keys``; a list."""
-    operands = list(operands)
+    """Sort ``operands`` along ``dimension`` by the first ``num_keys``.
+
+    As ``jax.lax.sort``: one array gives one sorted array; a sequence of arrays gives a
+    tuple sorted together."""
+    single = not isinstance(operands, (list, tuple))
+    operands = [operands] if single else list(operands)
     nd = get_aval(operands[0]).ndim
-    return sort_p.bind(*operands, dimension=int(dimension) % max(nd, 1),
-                       is_stable=bool(is_stable), num_keys=int(num_keys))
+    out = sort_p.bind(*operands, dimension=int(dimension) % max(nd, 1),
+                      is_stable=bool(is_stable), num_keys=int(num_keys))
+    return out[0] if single else tuple(out)
 
 
 def argsort(keys, dimension=-1, index_dtype=dtypes.int32):

@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 from .. import dtypes, tree
-from ..core import Array, ArrayBase, concrete, current_trace, new_array, set_trace
+from ..core import Array, ArrayBase, concrete, current_trace, get_aval, new_array, set_trace
 from ..errors import DTypeError, ShapeError
 from ..primitives.base import Zero, instantiate, tangent_aval
 from ..primitives.structural import full, zeros
@@ -236,11 +236,12 @@ def _split_args(args, argnums):
     return dyn, rebuild
 
 
-def _dyn_fun(fname, fun, argnums, args, kwargs):
+def _dyn_fun(fname, fun, argnums, args, kwargs, allow_int=False):
     """``fun`` as a function of the differentiated arguments only, and those arguments."""
     nums = _argnums_tuple(argnums, len(args), fname)
     dyn, rebuild = _split_args(args, nums)
-    _check_differentiable(fname, dyn, nums)
+    if not allow_int:
+        _check_differentiable(fname, dyn, nums)
 
     def f_dyn(*dyn_vals):
         return fun(*rebuild(dyn_vals), **kwargs)
@@ -260,18 +261,22 @@ def _check_differentiable(fname, dyn, argnums):
                 raise DTypeError(
                     f"{fname} requires floating-point inputs, but {where} has dtype {dt}. "
                     f"Pass floats (e.g. x.astype(float) or 1.0 instead of 1), or leave this "
-                    "argument out of argnums.")
+                    "argument out of argnums (or pass allow_int=True).")
 
 
-def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
-    """Function returning ``(fun(*args), grad of fun w.r.t. args[argnums])``."""
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """Function returning ``(fun(*args), grad of fun w.r.t. args[argnums])``.
+
+    ``allow_int=True`` (as JAX) accepts integer/bool arguments: their gradients are
+    ``float0`` zeros."""
 
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        f_dyn, dyn = _dyn_fun("grad", fun, argnums, args, kwargs)
+        f_dyn, dyn = _dyn_fun("grad", fun, argnums, args, kwargs, allow_int)
         flat_p, in_tree = tree.flatten(dyn)
         flat_p = _as_values(flat_p, "vjp primals")
-        if tape.usable(flat_p):  # eager: the tape directly, without vjp's general wrapper
+        has_int = allow_int and any(not dtypes.is_inexact(get_aval(x).dtype) for x in flat_p)
+        if not has_int and tape.usable(flat_p):  # eager: the tape directly, without vjp's general wrapper
             store = {}
             outs, pull = tape.vjp_flat(_flat_fun(f_dyn, in_tree, store, has_aux), flat_p, store)
             ans = tree.unflatten(store["tree"], outs)
@@ -309,9 +314,10 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     return value_and_grad_f
 
 
-def grad(fun, argnums=0, has_aux=False, holomorphic=False):
-    """Gradient of a scalar function w.r.t. ``args[argnums]`` (int or tuple), pytrees allowed."""
-    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """Gradient of a scalar function w.r.t. ``args[argnums]`` (int or tuple), pytrees allowed.
+    ``allow_int=True`` gives integer arguments ``float0`` zero gradients (as JAX)."""
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):

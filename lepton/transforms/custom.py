@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from .. import core, tree
 from ..core import ArrayBase, Primitive, Trace, concrete, set_trace
+from ..errors import ShapeError
 from ..primitives import elementwise as ew
 from ..primitives.base import Zero, instantiate
 from .api import fun_name
@@ -248,6 +251,12 @@ class custom_vjp:
                 except ValueError as e:
                     raise TypeError(f"custom_vjp {name}: bwd's cotangent for argument {i} must "
                                     f"have the argument's structure {td}; {e}") from None
+            for k, (c, x) in enumerate(zip(flat, leaves)):
+                if c is not None and np.shape(c) != np.shape(x):
+                    raise ShapeError(
+                        f"custom_vjp {name}: bwd returned a cotangent of shape {np.shape(c)} "
+                        f"for an input of shape {np.shape(x)} (leaf {k} of the arguments); "
+                        "each cotangent must have its primal input's shape (as JAX)")
             return tuple(_zeros_like(x) if c is None else c for c, x in zip(flat, leaves))
 
         outs = core.current_trace().process_custom_vjp(fun, fwd, bwd, leaves)

@@ -25,7 +25,7 @@ from ..core import (Array, ArrayBase, Primitive, ShapedArray, Tracer, concrete, 
 from ..errors import user_stacklevel
 from ..ir import ClosedJaxpr, Jaxpr, eval_jaxpr
 from ..primitives.base import Zero, instantiate, is_undefined, tangent_aval
-from .api import _abstractify, fun_name, trace_to_jaxpr
+from .api import ShapeDtypeStruct, _abstractify, fun_name, trace_to_jaxpr
 from .custom import inline_custom_calls
 from .memo import LRU, memo
 from .memo import clear as clear_memo
@@ -413,6 +413,13 @@ class Jitted:
         self._last_key = key
         return entry, leaves, backend
 
+    def __get__(self, obj, objtype=None):
+        # As JAX: a jitted function defined in a class body binds like a method, so
+        # ``self`` becomes argument 0 (mark it static with ``static_argnums=0``).
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
     def __call__(self, *args, **kwargs):
         if getattr(_state, "disabled", False):
             return self.fun(*args, **kwargs)
@@ -457,11 +464,57 @@ class Jitted:
     def make_jaxpr(self, *args, **kwargs) -> ClosedJaxpr:
         return self._trace(args, kwargs)[0][0]
 
+    def lower(self, *args, **kwargs) -> "Lowered":
+        """JAX's ahead-of-time API: ``jit(f).lower(*args).compile()(*args)``.
+
+        Arguments may be arrays or ``ShapeDtypeStruct``s (only their shapes/dtypes count)."""
+        return Lowered(self, *_placeholders(args, kwargs))
+
     def source(self, *args, **kwargs) -> str:
         """The generated kernel source for these arguments (backends that generate code)."""
         (closed, _), _, backend = self._trace(args, kwargs)
         exe = executable(_flat_jaxpr(closed), backend, self._name)
         return getattr(exe, "source", None) or f"# backend {backend!r} interprets:\n{closed}"
+
+
+def _placeholders(args, kwargs):
+    """(args, kwargs) with each ShapeDtypeStruct leaf replaced by zeros of its type."""
+    def fill(x):
+        if isinstance(x, ShapeDtypeStruct):
+            return Array(np.zeros(x.shape, x.dtype), ShapedArray(x.shape, np.dtype(x.dtype),
+                                                                  x.weak_type))
+        return x
+    leaves, treedef = tree.flatten((args, kwargs))
+    return tree.unflatten(treedef, [fill(x) for x in leaves])
+
+
+class Lowered:
+    """A jitted function traced for one argument signature (``jit(f).lower(...)``)."""
+
+    def __init__(self, jitted, args, kwargs):
+        self._jitted, self._args, self._kwargs = jitted, args, kwargs
+        self._closed = jitted._trace(args, kwargs)[0][0]
+
+    def as_text(self) -> str:
+        return str(self._closed)
+
+    def compile(self) -> "Compiled":
+        (closed, _), _, backend = self._jitted._trace(self._args, self._kwargs)
+        executable(_flat_jaxpr(closed), backend, self._jitted._name)
+        return Compiled(self._jitted, self.as_text())
+
+
+class Compiled:
+    """A compiled jitted function (``jit(f).lower(...).compile()``): call it like ``f``."""
+
+    def __init__(self, jitted, text):
+        self._jitted, self._text = jitted, text
+
+    def __call__(self, *args, **kwargs):
+        return self._jitted(*args, **kwargs)
+
+    def as_text(self) -> str:
+        return self._text
 
 
 class _Explain:

@@ -97,9 +97,12 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=
         if isinstance(in_axes, tuple) and len(in_axes) != len(args):
             raise ValueError(f"vmap: in_axes has {len(in_axes)} entries but the function was "
                              f"called with {len(args)} positional arguments")
-        flat_args, in_tree = tree.flatten(args)
+        # As JAX: keyword arguments are always mapped over their axis 0.
+        flat_args, in_tree = tree.flatten((args, kwargs))
         prefix = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
         axes = broadcast_prefix(prefix, args, "vmap in_axes")
+        n_pos = len(axes)
+        axes += [0] * len(tree.leaves(kwargs))
         flat_args = [a if ax is None else (a if isinstance(a, ArrayBase) else concrete(a))
                      for a, ax in zip(flat_args, axes)]
         norm_axes, sizes = [], []
@@ -108,6 +111,11 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=
                 norm_axes.append(None)
                 continue
             nd = get_aval(a).ndim
+            if i >= n_pos and not -nd <= ax < nd:
+                raise ShapeError(f"vmap maps keyword arguments over their axis 0 (as JAX), but "
+                                 f"keyword argument leaf {i - n_pos} has shape "
+                                 f"{get_aval(a).shape}; pass it positionally with in_axes None "
+                                 "for it, or bind it with functools.partial")
             if not -nd <= ax < nd:
                 raise ShapeError(f"vmap: in_axes={ax} for argument leaf {i} of shape "
                                  f"{get_aval(a).shape}, which has no axis {ax}")
@@ -115,15 +123,16 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=
             sizes.append((i, get_aval(a).shape[ax % nd]))
         size = _batch_size(sizes, axis_size)
         if chunk_size is not None and size > chunk_size:
-            return _chunked(args, kwargs, flat_args, in_tree, norm_axes, size)
-        return _vmap_flat(fun, flat_args, in_tree, norm_axes, size, kwargs)
+            return _chunked(flat_args, in_tree, norm_axes, size)
+        return _vmap_flat(fun, flat_args, in_tree, norm_axes, size)
 
-    def _vmap_flat(f, flat_args, in_tree, norm_axes, size, kwargs):
+    def _vmap_flat(f, flat_args, in_tree, norm_axes, size):
         trace = BatchTrace(current_trace(), size, axis_name)
         ins = [a if ax is None else BatchTracer(trace, a, ax) for a, ax in zip(flat_args, norm_axes)]
         try:
             with set_trace(trace):
-                out = f(*tree.unflatten(in_tree, ins), **kwargs)
+                args, kwargs = tree.unflatten(in_tree, ins)
+                out = f(*args, **kwargs)
         finally:
             trace.alive = False
         flat_out, out_tree = tree.flatten(out)
@@ -142,14 +151,14 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None, chunk_size=
             results.append(_place_out_axis(move_to_front(val, bd, size), oax, i, paths))
         return tree.unflatten(out_tree, results)
 
-    def _chunked(args, kwargs, flat_args, in_tree, norm_axes, size):
+    def _chunked(flat_args, in_tree, norm_axes, size):
         import lepton.numpy as lnp
         pieces = []
         for start in range(0, size, chunk_size):
             stop = min(start + chunk_size, size)
             chunk = [a if ax is None else lnp.take(a, lnp.arange(start, stop), axis=ax)
                      for a, ax in zip(flat_args, norm_axes)]
-            pieces.append(_vmap_flat(fun, chunk, in_tree, norm_axes, stop - start, kwargs))
+            pieces.append(_vmap_flat(fun, chunk, in_tree, norm_axes, stop - start))
         flat0, out_tree = tree.flatten(pieces[0])
         oaxes = broadcast_prefix(out_axes, pieces[0], "vmap out_axes")
         cols = [tree.leaves(p) for p in pieces]

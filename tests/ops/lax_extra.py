@@ -170,7 +170,7 @@ def _in_dim_gen(kind):
             return (x,), dict(index=draw(st.integers(-n, n - 1)), axis=axis,
                               keepdims=draw(st.booleans()))
         size = draw(st.integers(0, n))
-        start = np.int32(draw(st.integers(-2, n + 2)))  # clamped, as lax.dynamic_slice
+        start = np.int32(draw(st.integers(-2, n + 2)))  # wrapped if negative, then clamped
         if kind == "dslice":
             return (x, start), dict(size=size, axis=axis)
         if kind == "dindex":
@@ -183,7 +183,8 @@ def _in_dim_gen(kind):
 
 
 def _clamp(start, size, n):
-    return int(min(max(int(start), 0), n - size))
+    start = int(start) + n if int(start) < 0 else int(start)  # JAX: negative counts from the end
+    return int(min(max(start, 0), n - size))
 
 
 def _np_dslice(x, start, size, axis):

@@ -308,8 +308,10 @@ def _dynamic_slice_gen(draw, dtype, for_grad):
 
 
 def _clamped(shape, starts, sizes):
+    # As JAX: a negative start counts from the end of its axis, then the window is clamped.
+    starts = [int(s) + n if int(s) < 0 else int(s) for s, n in zip(starts, shape)]
     return tuple(slice(s, s + k) for s, k in
-                 ((min(max(int(s), 0), n - k), k) for s, n, k in zip(starts, shape, sizes)))
+                 ((min(max(s, 0), n - k), k) for s, n, k in zip(starts, shape, sizes)))
 
 
 def _np_dynamic_slice(x, *starts, slice_sizes):
