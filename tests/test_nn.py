@@ -410,3 +410,9 @@ def test_derivatives_at_kinks_follow_jax(dtype):
         assert float(lepton.grad(f)(zero)) == want
         assert float(lepton.jit(lepton.grad(f))(zero)) == want
     assert float(lepton.grad(lnp.abs)(np.asarray(-2.0, dtype))) == -1.0
+
+
+def test_one_hot_defaults_to_the_default_float():
+    assert nn.one_hot(np.array([0, 2]), 3).dtype == np.float32
+    with lepton.enable_x64():
+        assert nn.one_hot(np.array([0, 2]), 3).dtype == np.float64

@@ -262,8 +262,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):
-    """``x[..., None] == arange(num_classes)`` as ``dtype`` (float32 by default), with the
-    new axis at ``axis``.  Out-of-range indices give all-zero rows (as JAX)."""
+    """``x[..., None] == arange(num_classes)`` as ``dtype`` (the default float: float32,
+    float64 in 64-bit mode, as JAX), with the new axis at ``axis``.  Out-of-range indices give all-zero rows (as JAX)."""
     x = asarray(x)
     if not dtypes.is_integer(x.dtype) and x.dtype != dtypes.bool_:
         if dtypes.is_inexact(x.dtype) and not isinstance(x, Tracer) \
@@ -275,7 +275,7 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
     except TypeError:
         raise TypeError("one_hot: num_classes must be a static Python int (not a traced "
                         "value); mark it static under jit") from None
-    dtype = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+    dtype = dtypes.default_float() if dtype is None else np.dtype(dtype)
     out_ndim = x.ndim + 1
     ax = axis + out_ndim if axis < 0 else axis
     if not 0 <= ax < out_ndim:
