@@ -299,3 +299,16 @@ def test_primitive_shape_rule_errors():
         sl.dynamic_slice(x, [0, 0, 0], (5, 1, 1))
     with pytest.raises(ShapeError, match="scalar integer"):
         sl.dynamic_slice(x, [i, 0, 0], (1, 1, 1))
+
+
+def test_eager_at_update_with_values_of_the_wrong_shape_names_both_shapes():
+    """NumPy's "could not broadcast input array" becomes a ShapeError naming the method,
+    the index as written, both shapes and the fix."""
+    import lepton.numpy as lnp
+    from lepton.errors import ShapeError
+    with pytest.raises(ShapeError, match=r"\.at\[1:3\]\.set: values of shape \(3,\) do not "
+                                         r"broadcast to shape \(2,\).*give values of shape"):
+        lnp.zeros(5).at[1:3].set(lnp.ones(3))
+    with pytest.raises(ShapeError, match=r"\.at\[::2, \.\.\.\]\.add: .*\(3, 3\).*\(2, 3\)"):
+        lnp.zeros((4, 3)).at[::2, ...].add(lnp.ones((3, 3)))
+    assert lnp.zeros(5).at[1:3].set(lnp.ones(2)).tolist() == [0, 1, 1, 0, 0]  # still fine

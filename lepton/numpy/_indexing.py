@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import dtypes
 from ..core import Array, Tracer, trace_context as _ctx
-from ..errors import ConcretizationError, DTypeError
+from ..errors import ConcretizationError, DTypeError, ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import indexing as ix
 from ..primitives import slicing as sl
@@ -312,6 +312,20 @@ _UFUNC_AT = {ix.scatter_add: np.add, ix.scatter_mul: np.multiply, ix.scatter_min
              ix.scatter_max: np.maximum}
 
 
+def _index_text(index) -> str:
+    """``index`` as the user wrote it between brackets (``1:3, ::2``), for messages."""
+    if isinstance(index, tuple):
+        return ", ".join(_index_text(i) for i in index)
+    if isinstance(index, slice):
+        parts = ["" if v is None else str(v) for v in (index.start, index.stop, index.step)]
+        return ":".join(parts if parts[2] else parts[:2])
+    return "..." if index is Ellipsis else repr(index)
+
+
+_METHODS = {ix.scatter_add: "add", ix.scatter_mul: "multiply", ix.scatter_min: "min",
+            ix.scatter_max: "max"}
+
+
 class _IndexUpdateRef:
     """``x.at[idx]``; each method returns a new array (``x`` itself is never changed)."""
 
@@ -333,11 +347,19 @@ class _IndexUpdateRef:
         if eager is not _NOT_EAGER:  # NumPy's indexed assignment / ufunc.at is the spec here
             v = np.asarray(to_dtype(values, x.aval.dtype))
             out = x._value.copy()
-            with np.errstate(all="ignore"):
-                if prim is ix.scatter:
-                    out[eager] = v
-                else:
-                    _UFUNC_AT[prim].at(out, eager, v)
+            try:
+                with np.errstate(all="ignore"):
+                    if prim is ix.scatter:
+                        out[eager] = v
+                    else:
+                        _UFUNC_AT[prim].at(out, eager, v)
+            except ValueError:
+                shape = np.shape(out[eager])
+                raise ShapeError(
+                    f".at[{_index_text(self.index)}].{_METHODS.get(prim, 'set')}: values of "
+                    f"shape {v.shape} do not broadcast to shape {shape}, the part of "
+                    f"{x.aval.str_short()} that the index selects; give values of shape "
+                    f"{shape} (or one that broadcasts to it)") from None
             return Array(out, x.aval)
         plan = _Plan(x.aval.shape, self.index, mode is None, slices_as_arrays=True)
         v = to_dtype(values, x.aval.dtype, x.aval.weak_type)
