@@ -413,3 +413,34 @@ def test_vectorize_errors():
     bad = lnp.vectorize(lambda a: a, signature="(n)->()")
     with pytest.raises(ValueError, match="core shape"):
         bad(lnp.ones((2, 3)))
+
+
+@pytest.mark.parametrize("case", ["rows", "with_y", "columns", "one", "constant", "complex",
+                                  "float32", "ints"])
+def test_corrcoef_matches_numpy(case):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 7))
+    args, kw = {"rows": ((x,), {}), "with_y": ((x, x[1] ** 2), {}),
+                "columns": ((x.T,), {"rowvar": False}), "one": ((x[0],), {}),
+                "constant": ((np.ones(5),), {}),
+                "complex": ((x + 1j * rng.standard_normal((3, 7)),), {}),
+                "float32": ((x.astype(np.float32),), {}),
+                "ints": ((np.arange(12).reshape(3, 4) ** 2,), {})}[case]
+    with np.errstate(all="ignore"):
+        want = np.corrcoef(*args, **kw)
+    got = lnp.corrcoef(*args, **kw)
+    assert got.shape == want.shape
+    tol = 1e-5 if case == "float32" else 1e-12
+    np.testing.assert_allclose(np.asarray(got), want, rtol=tol, atol=tol)
+    if case == "float32":
+        assert got.dtype == np.float32  # as JAX (NumPy computes in float64)
+    np.testing.assert_allclose(np.asarray(lepton.jit(lambda *a: lnp.corrcoef(*a, **kw))(*args)),
+                               want, rtol=tol, atol=tol)
+
+
+def test_corrcoef_gradient_and_vmap():
+    x = np.random.default_rng(5).standard_normal((3, 6))
+    test_util.check_grads(lambda x: lnp.corrcoef(x)[0, 1], (x,), order=2)
+    batch = np.stack([x, x[::-1] * 2])
+    np.testing.assert_allclose(np.asarray(lepton.vmap(lnp.corrcoef)(batch)),
+                               np.stack([np.corrcoef(b) for b in batch]), rtol=1e-12)

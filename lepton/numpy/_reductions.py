@@ -21,6 +21,7 @@ from ..primitives import sorting
 from ..primitives.indexing import gather
 from ..primitives.slicing import slice_in_dim
 from ..primitives.structural import broadcast_in_dim, full, reshape, transpose
+from ._indexing import diagonal
 from ._shape import concatenate, moveaxis
 from ._ufuncs import (add, conj, isnan, maximum, minimum, multiply, not_equal, real, sqrt,
                       subtract, true_divide, where)
@@ -29,7 +30,7 @@ from .util import asarray, broadcast_to, normalize_axes, normalize_axis, promote
 __all__ = ["sum", "prod", "mean", "var", "std", "max", "min", "amax", "amin", "ptp", "argmax",
            "argmin", "cumsum", "cumprod", "all", "any", "count_nonzero", "median", "quantile",
            "percentile", "nansum", "nanprod", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin",
-           "nanargmax", "nanargmin", "average", "cov"]
+           "nanargmax", "nanargmin", "average", "cov", "corrcoef"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -581,3 +582,23 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     c = _sum(outer, (2,))
     c = ew.div(c, broadcast_in_dim(to_dtype(fact, dt), c.shape, ()))
     return reshape(c, ()) if k == 1 else c
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """Pearson correlation coefficients: ``cov`` over the outer product of the standard
+    deviations, the real (and imaginary) parts clipped to [-1, 1], as NumPy and JAX.  One
+    variable gives ``c / c`` (nan when it is constant)."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return ew.div(c, c)
+    k = c.shape[0]
+    d = real(diagonal(c))
+    std = to_dtype(sqrt(d), c.dtype)
+    c = ew.div(ew.div(c, broadcast_in_dim(std, (k, k), (0,))),
+               broadcast_in_dim(std, (k, k), (1,)))
+
+    def clipped(part):
+        return minimum(maximum(part, -1), 1)
+    if c.dtype.kind == "c":
+        return ew.complex(clipped(ew.real(c)), clipped(ew.imag(c)))
+    return clipped(c)
