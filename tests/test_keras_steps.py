@@ -4,7 +4,6 @@ side-by-side run against Keras 3 where it is installed."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import warnings
 
@@ -16,6 +15,7 @@ import lepton.keras as keras
 from lepton.keras import layers as L
 from lepton.keras.data import RAN_OUT
 from lepton.keras.progress import ProgressBar
+from tests.peers import keras3
 
 RAN_OUT_RE = re.escape(RAN_OUT[:40])
 
@@ -409,12 +409,6 @@ def test_evaluate_and_predict_refuse_bad_steps():
 
 
 # ----------------------------------------------------------------------------- Keras 3
-def _keras3():
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    k = pytest.importorskip("keras")
-    if not k.__version__.startswith("3."):
-        pytest.skip(f"needs Keras 3, found {k.__version__}")
-    return k
 
 
 def _fit_steps(lib, make_x, **kwargs):
@@ -430,8 +424,8 @@ def _fit_steps(lib, make_x, **kwargs):
     return rec.batches, list(h.epoch), rec.params["steps"], ran_out
 
 
-def test_step_counts_and_history_match_keras3():
-    k3 = _keras3()
+def test_step_counts_and_history_matchkeras3():
+    k3 = keras3()
     x, y = data(10)
     batch = (x[:4], y[:4])
 

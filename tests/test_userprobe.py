@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import os
 import warnings
 
 import numpy as np
@@ -14,14 +13,7 @@ import pytest
 
 import lepton
 import lepton.keras as lk
-
-
-def _keras3():
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    k = pytest.importorskip("keras")
-    if not k.__version__.startswith("3."):
-        pytest.skip(f"needs Keras 3, found {k.__version__}")
-    return k
+from tests.peers import keras3
 
 
 @contextlib.contextmanager
@@ -63,8 +55,8 @@ def test_activation_strings_follow_keras_definitions(name):
                                rtol=1e-5, atol=1e-6)
 
 
-def test_activation_strings_match_keras3():
-    k3 = _keras3()
+def test_activation_strings_matchkeras3():
+    k3 = keras3()
     for name in sorted(lk.layers.ACTIVATIONS):
         if name == "linear":
             continue
@@ -164,8 +156,8 @@ def test_loss_functions_are_per_example_and_match_the_classes():
         m.fit(rs.randn(6, 3).astype(np.float32), labels, verbose=0)
 
 
-def test_loss_functions_match_keras3():
-    k3 = _keras3()
+def test_loss_functions_matchkeras3():
+    k3 = keras3()
     rs = np.random.RandomState(1)
     p = _probs(rs, 5, 3)
     labels = rs.randint(0, 3, 5)
@@ -281,8 +273,8 @@ def test_keras_schedules_follow_keras_formulas(name, args, kw):
                                [want[0], want[4], want[11]], rtol=1e-5)
 
 
-def test_keras_schedules_match_keras3():
-    k3 = _keras3()
+def test_keras_schedules_matchkeras3():
+    k3 = keras3()
     for name, args, kw in SCHEDULES:
         ks = getattr(k3.optimizers.schedules, name)(*args, **kw)
         ls = getattr(lk.optimizers.schedules, name)(*args, **kw)
@@ -384,8 +376,8 @@ def test_early_stopping_follows_keras3(values, kwargs, want):
     assert _drive_early_stopping(lk.callbacks.EarlyStopping, values, **kwargs) == want
 
 
-def test_early_stopping_cases_match_keras3():
-    k3 = _keras3()
+def test_early_stopping_cases_matchkeras3():
+    k3 = keras3()
     for values, kwargs, want in EARLY_STOPPING_CASES:
         assert _drive_early_stopping(k3.callbacks.EarlyStopping, values, **kwargs) == want, \
             (values, kwargs)
@@ -548,8 +540,8 @@ def test_random_uniform_name_is_symmetric_as_keras():
     np.testing.assert_array_equal(np.asarray(eye), 2 * np.eye(3))
 
 
-def test_keras_initializer_stats_match_keras3():
-    k3 = _keras3()
+def test_keras_initializer_stats_matchkeras3():
+    k3 = keras3()
     for name in ["GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal",
                  "LecunUniform", "RandomUniform", "RandomNormal", "TruncatedNormal"]:
         a = np.asarray(getattr(k3.initializers, name)(seed=0)((300, 200)))
@@ -577,8 +569,8 @@ def test_keras_activations_module_functions():
         A.get("relux")
 
 
-def test_keras_activations_module_matches_keras3():
-    k3 = _keras3()
+def test_keras_activations_module_matcheskeras3():
+    k3 = keras3()
     for name in ["relu", "gelu", "leaky_relu", "elu", "selu", "softsign", "hard_sigmoid",
                  "mish", "silu", "softplus"]:
         np.testing.assert_allclose(np.asarray(getattr(lk.activations, name)(X)),
@@ -687,8 +679,8 @@ def test_regularizers_add_keras_penalties_to_the_loss():
     assert m.evaluate(x, y, verbose=0) == pytest.approx(xent, rel=1e-5)
 
 
-def test_regularized_training_matches_keras3():
-    k3 = _keras3()
+def test_regularized_training_matcheskeras3():
+    k3 = keras3()
     rs = np.random.RandomState(0)
     x, y = rs.randn(32, 5, 3).astype(np.float32), rs.randint(0, 3, 32)
     with _keras_quiet():
@@ -791,8 +783,8 @@ def test_recurrent_use_bias_false_is_the_zero_bias_layer(cls, kw, tmp_path):
     np.testing.assert_allclose(back.predict(x, verbose=0), plain.predict(x, verbose=0))
 
 
-def test_recurrent_use_bias_false_matches_keras3():
-    k3 = _keras3()
+def test_recurrent_use_bias_false_matcheskeras3():
+    k3 = keras3()
     x = np.random.RandomState(0).randn(3, 6, 3).astype(np.float32)
     for cls, kw in RNN_NO_BIAS:
         with _keras_quiet():
@@ -827,8 +819,8 @@ def test_pad_sequences_and_normalize_as_keras():
                                [[0.75, 1.0], [0.25, 0.0]])
 
 
-def test_pad_sequences_matches_keras3():
-    k3 = _keras3()
+def test_pad_sequences_matcheskeras3():
+    k3 = keras3()
     seqs = [[1, 2, 3], [4, 5], [6, 7, 8, 9, 10], []]
     for kw in [dict(), dict(maxlen=3), dict(maxlen=4, padding="post", truncating="post"),
                dict(maxlen=2, truncating="post", value=9)]:
@@ -871,8 +863,8 @@ def test_extra_keras_layers(name, kw, shape, ref, tmp_path):
     np.testing.assert_allclose(back.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
 
 
-def test_extra_keras_layers_match_keras3():
-    k3 = _keras3()
+def test_extra_keras_layers_matchkeras3():
+    k3 = keras3()
     for name, kw, shape, _ in EXTRA_LAYERS:
         x = np.random.RandomState(1).randn(2, *shape).astype(np.float32)
         with _keras_quiet():
@@ -936,8 +928,8 @@ CONV_T_CASES = [("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2, pa
                  (6, 2))]
 
 
-def test_conv_transpose_layers_match_keras3():
-    k3 = _keras3()
+def test_conv_transpose_layers_matchkeras3():
+    k3 = keras3()
     rs = np.random.RandomState(0)
     for name, kw, shape in CONV_T_CASES:
         x = rs.randn(2, *shape).astype(np.float32)
@@ -1018,8 +1010,8 @@ def test_nadam_follows_keras_update_formula():
     assert isinstance(m.optimizer, lk.optimizers.Nadam)
 
 
-def test_nadam_training_matches_keras3():
-    k3 = _keras3()
+def test_nadam_training_matcheskeras3():
+    k3 = keras3()
     rs = np.random.RandomState(0)
     x, y = rs.randn(32, 4).astype(np.float32), rs.randint(0, 3, 32)
     with _keras_quiet():
