@@ -191,3 +191,23 @@ def test_unsupported_dtypes_use_the_host_impl():
     x, k = np.arange(12, dtype=np.int32).reshape(1, 6, 2), np.ones((3, 2, 2), np.int32)
     assert "# host" in f.source(x, k)
     np.testing.assert_array_equal(f(x, k), lepton.jit(f.fun, backend="reference")(x, k))
+
+
+def test_quick_program_runs_convs_on_the_host_and_the_full_one_brings_direct_kernels():
+    """The quick tier leaves direct conv kernels (0.5-1.2 s of Numba each) to the full
+    program, which is then worth compiling; both give the reference's result."""
+    from lepton.backends.cpu import backend
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 12, 12, 3)).astype(np.float32)
+    w = rng.standard_normal((5, 5, 3, 6)).astype(np.float32)
+
+    def f(x, w):
+        return conv_general_dilated(x, w, (1, 1), "SAME",
+                                    dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    closed = lepton.make_jaxpr(f)(x, w)
+    quick, full = backend.compile(closed.jaxpr, quick=True), backend.compile(closed.jaxpr)
+    assert "direct kernel" not in quick.source and quick.upgradable
+    assert "direct kernel" in full.source
+    want = np.asarray(lepton.jit(f, backend="reference")(x, w))
+    for exe in (quick, full):
+        np.testing.assert_allclose(exe(x, w)[0], want, rtol=1e-5, atol=1e-5)
