@@ -25,6 +25,7 @@ from ..transforms.transpose import backward_pass
 from .common import (as_values, batch_call, batched_aval, check_carry, check_operands, executable,
                       jvp_call, memo, open_jaxpr, partial_eval_inst, promote_weak_carry,
                       sink_fills, split, trace_jaxpr, zero_tangents)
+from .remat import drop_cheap_residuals
 from .hoist import hoist_products, hoist_sums, stacked_product, total
 
 scan_p = Primitive("scan", multiple_results=True)
@@ -197,6 +198,7 @@ class _Split:
             if grown == carry_uk:
                 break
             carry_uk = grown
+        known, unknown, n_res = drop_cheap_residuals(known, unknown, n_res)
         self.carry_uk, self.y_uk = carry_uk, out_uk[ncar:]
         # Hoist residuals that depend on consts only: computed once, not stacked per step.
         k_open, self.k_consts = open_jaxpr(known)
