@@ -209,12 +209,75 @@ def expand_outer_products(eqns, table):
     return out
 
 
+def slice_operands_first(eqns, outvars, table):
+    """An elementwise value read only through disjoint unit-stride ``slice``s is computed
+    slice by slice, from slices of its operands.
+
+    An LSTM cell computes its gate pre-activations ``z = x W + h U + b`` at full width and
+    reads them as four slices ``z[:, k H:(k + 1) H]``: a kernel of its own that writes
+    ``z`` for the gate kernel to read back.  Sliced first, each gate's sum is part of the
+    gate kernel (operands are read through index arithmetic, as the slices were), and
+    ``z`` never exists.  Applied to a fixed point, so chains (``(a + b) + c``) sink whole.
+    """
+    eqns = list(eqns)
+    keep = {v for v in outvars if type(v) is Var}
+    while True:
+        readers: dict = {}
+        for e in eqns:
+            for v in e.invars:
+                if type(v) is Var:
+                    readers.setdefault(v, []).append(e)
+        for k, e in enumerate(eqns):
+            slices = _sliced_reads(e, readers, keep, table)
+            if slices is not None:
+                break
+        else:
+            return eqns
+        split = []
+        for s in slices:
+            ins = []
+            for v in e.invars:
+                if type(v) is Literal:
+                    ins.append(v)
+                    continue
+                part = Var(ShapedArray(s.outvars[0].aval.shape, v.aval.dtype, v.aval.weak_type))
+                split.append(Eqn(s.prim, [v], [part], s.params))
+                ins.append(part)
+            split.append(Eqn(e.prim, ins, s.outvars, e.params))
+        drop = {id(x) for x in slices}
+        eqns = [x for x in eqns[:k] if id(x) not in drop] + split + [
+            x for x in eqns[k + 1:] if id(x) not in drop]
+
+
+def _sliced_reads(e, readers, keep, table):
+    """The slices that read ``e``'s value, if it qualifies for ``slice_operands_first``."""
+    if len(e.outvars) != 1 or not table.fusable(e) or table.reduction_axes(e) is not None \
+            or has_effects(e):
+        return None
+    v = e.outvars[0]
+    shape = v.aval.shape
+    if v in keep or not all(type(x) is Literal or x.aval.shape == shape for x in e.invars):
+        return None
+    slices = readers.get(v, [])
+    if not slices or any(r.prim.name != "slice" or any(st not in (None, 1) for st in
+                                                        (r.params["strides"] or ()))
+                         for r in slices):
+        return None
+    boxes = [tuple(zip(r.params["start_indices"], r.params["limit_indices"])) for r in slices]
+    for i, a in enumerate(boxes):  # disjoint: nothing is computed twice
+        for b in boxes[:i]:
+            if all(lo1 < hi2 and lo2 < hi1 for (lo1, hi1), (lo2, hi2) in zip(a, b)):
+                return None
+    return slices
+
+
 class _Scheduler:
     def __init__(self, jaxpr: Jaxpr, table, max_eqns=None):
         self.jaxpr, self.table = jaxpr, table
         self.max_eqns = float("inf") if max_eqns is None else max_eqns
         eqns = fold_transposed_products(live_eqns(jaxpr), jaxpr.outvars)
         eqns = contract_summed_products(eqns, jaxpr.outvars)
+        eqns = slice_operands_first(eqns, jaxpr.outvars, table)
         self.eqns = expand_outer_products(eqns, table)
         self.order = {id(e): i for i, e in enumerate(self.eqns)}
         self.group_of: dict = {}    # var -> Group computing it
