@@ -103,6 +103,27 @@ def test_importing_lepton_does_not_import_numba():
     assert out.returncode == 0, out.stderr
 
 
+@pytest.mark.parametrize("tiered", ["0", "1"])
+def test_loading_numba_does_not_import_scipy_linalg(tmp_path, tiered):
+    """Numba's registries probe for SciPy's BLAS (a 0.2 s import); lepton skips the probe,
+    and Numba code that needs SciPy's BLAS (np.dot) still gets it when typed."""
+    pytest.importorskip("scipy.linalg")
+    code = ("import sys, numpy as np, lepton, numba\n"
+            "f = lepton.jit(lambda x: lepton.numpy.exp(x) * 2, backend='cpu')\n"
+            "np.testing.assert_allclose(f(np.ones(3)), 2 * np.e, rtol=1e-6)\n"
+            "lepton.wait_for_compilation()\n"
+            "np.testing.assert_allclose(f(np.ones(3)), 2 * np.e, rtol=1e-6)\n"
+            "assert 'scipy.linalg' not in sys.modules, 'scipy.linalg was imported'\n"
+            "dot = numba.njit(lambda a, b: np.dot(a, b))\n"
+            "assert dot(np.ones(4), np.ones(4)) == 4.0\n"
+            "assert 'scipy.linalg' in sys.modules\n")
+    env = dict(os.environ, LEPTON_TIERED=tiered, LEPTON_CACHE_DIR=str(tmp_path))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+
+
 # ----------------------------------------------------------------------------- transforms
 def _mlp_loss(w, b, x):
     return lnp.mean(lnp.tanh(x @ w + b) ** 2)

@@ -12,7 +12,9 @@ costs microseconds.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 # Parallel kernels' OpenMP threads sleep between launches instead of spinning: spinning
 # workers compete with the Python thread on busy or small machines (measured on 2 shared
@@ -60,6 +62,7 @@ def compile(jaxpr: Jaxpr, quick: bool = False):
 
     ``quick``: every kernel serial (``dialect.serial_only``), the cheapest program to
     compile; its ``upgradable`` attribute then says whether the full compile differs."""
+    prepare()
     if not quick:
         return _compile(jaxpr)
     with serial_only() as tier:
@@ -153,14 +156,47 @@ def _large_inner_values(jaxpr: Jaxpr, inner: bool = False) -> bool:
 
 
 def prepare():
-    """Load Numba's CPU target (its typing and lowering registries: ~0.4 s, a SciPy import
-    included) now rather than inside the first kernel compile or load: tiered does it
-    before forking a compile child, so that the child and the parent's loads skip it."""
+    """Load Numba's CPU target (its typing and lowering registries: ~0.2 s) now rather
+    than inside the first kernel compile or load: tiered does it before forking a compile
+    child, so that the child and the parent's loads skip it."""
+    global _prepared
+    if _prepared:
+        return
     from numba.core.compiler_lock import global_compiler_lock
     from numba.core.registry import cpu_target
-    with global_compiler_lock:  # refreshing beside a compile in another thread breaks it
-        cpu_target.target_context.refresh()  # (a shared registry generator: "already
-        cpu_target.typing_context.refresh()  # executing", seen as a TypingError)
+    with global_compiler_lock, _no_scipy_probe():  # refreshing beside a compile in another
+        cpu_target.target_context.refresh()  # thread breaks it (a shared registry
+        cpu_target.typing_context.refresh()  # generator: "already executing")
+    _prepared = True
+
+
+_prepared = False
+
+
+@contextlib.contextmanager
+def _no_scipy_probe():
+    """Numba's ``np`` registry asks at import whether SciPy's BLAS is there, only to pick
+    ``np.convolve``'s and ``np.correlate``'s inner product, and the probe imports
+    ``scipy.linalg``: 0.2 s on a quiet machine (SciPy comes with JAX), a first call's
+    largest cost with a warm cache.  Lepton's kernels call no Numba BLAS, so the probe
+    answers "no" while the registries load (those two functions then loop in Numba);
+    ``np.dot`` and ``np.linalg`` in anyone's Numba code still import SciPy when typed."""
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        yield
+        return
+    import numba.np.linalg as linalg
+    real = linalg.ensure_blas
+
+    def absent():
+        raise ImportError("not probed while lepton loads Numba's registries")
+    linalg.ensure_blas = absent
+    try:
+        yield
+    finally:
+        linalg.ensure_blas = real
+        arraymath = sys.modules.get("numba.np.arraymath")
+        if arraymath is not None and getattr(arraymath, "ensure_blas", None) is absent:
+            arraymath.ensure_blas = real
 
 
 def kernel_for(group) -> render.Kernel:
