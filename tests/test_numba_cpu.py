@@ -124,6 +124,22 @@ def test_loading_numba_does_not_import_scipy_linalg(tmp_path, tiered):
     assert out.returncode == 0, out.stderr
 
 
+def test_exit_skips_the_final_collection_over_the_compiler_heap(tmp_path):
+    """After the cpu backend loads, exit freezes the heap (``allocator.quick_exit``) once
+    the handlers registered after it have run; those still see a working interpreter."""
+    code = ("import atexit, gc, sys, numpy as np\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+            "import lepton\n"
+            "lepton.jit(lambda x: x * 2, backend='cpu')(np.ones(3))\n"
+            "atexit.register(lambda: print('late handler', gc.get_freeze_count() == 0))\n")
+    env = dict(os.environ, LEPTON_CACHE_DIR=str(tmp_path), LEPTON_TIERED="0")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["late handler True", "frozen True"], out.stdout
+
+
 # ----------------------------------------------------------------------------- transforms
 def _mlp_loss(w, b, x):
     return lnp.mean(lnp.tanh(x @ w + b) ** 2)

@@ -1,4 +1,5 @@
-"""Keep large buffers in the process heap so compiled steps do not page-fault every call.
+"""Keep large buffers in the process heap so compiled steps do not page-fault every call;
+and skip the final garbage collection over the compiler's objects at exit.
 
 glibc serves allocations above its mmap threshold with fresh ``mmap`` pages and returns
 them on free, so every training step that allocates the same multi-megabyte arrays pays
@@ -11,8 +12,10 @@ the trim threshold.  Applied once, when a compiled backend is first used; opt ou
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
 
@@ -38,3 +41,16 @@ def tune() -> bool:
         return False
     _applied = ok
     return ok
+
+
+def quick_exit():
+    """At exit, freeze the heap so the interpreter's final collection skips it.
+
+    Numba's compiler and LLVM leave about a million objects behind; the collection that
+    Python runs after the ``atexit`` handlers walks them all, 0.1 s of every process that
+    compiled (measured: the quick-start ``fit`` process exited in 0.05 s instead of 0.15 s
+    after its last line).  Objects are still freed as their modules are torn down; as
+    Python documents, finalizers of objects left in cycles at exit are not guaranteed
+    anyway.  Registered when a compiled backend loads, so it runs after the handlers that
+    user code registers later (``atexit`` runs the last registered first)."""
+    atexit.register(gc.freeze)

@@ -39,6 +39,7 @@ from .lowering import LOWERINGS  # noqa: E402
 DIALECT = NumbaCpu(LOWERINGS)
 
 allocator.tune()
+allocator.quick_exit()
 
 #: Domain elements x per-element cost (``render.cost``) above which a kernel runs its
 #: prange variant: about 1M elements for one cheap op, 2k for a libm transcendental one,
