@@ -78,3 +78,16 @@ def test_gradients_through_sliced_gates():
     want = lepton.jit(lepton.grad(loss, argnums=(0, 1, 2, 3)), backend="reference")(*args)
     for a, b in zip(got, want):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-13)
+
+
+def test_slices_read_by_products_keep_one_kernel():
+    """Slices that feed host steps (matrix products) are views of one computed value: sliced
+    first, each would need a kernel of its own."""
+    def f(x, w1, w2):
+        h = lnp.tanh(x)
+        return h[:, :2] @ w1 + h[:, 2:] @ w2
+    rng = np.random.default_rng(2)
+    x, w1, w2 = (rng.standard_normal(s) for s in [(4, 6), (2, 2), (4, 2)])
+    assert _kernels(f, x, w1, w2) == 2  # tanh, then the sum of the products
+    np.testing.assert_allclose(lepton.jit(f, backend="cpu")(x, w1, w2),
+                               np.tanh(x)[:, :2] @ w1 + np.tanh(x)[:, 2:] @ w2, rtol=1e-13)

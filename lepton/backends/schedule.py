@@ -263,6 +263,11 @@ def _sliced_reads(e, readers, keep, table):
                                                         (r.params["strides"] or ()))
                          for r in slices):
         return None
+    # Only where every slice feeds kernels: a slice read by a host op (a product, say)
+    # would become a kernel of its own, where the whole value took one.
+    if any(s.outvars[0] in keep or not all(table.fusable(r) for r in readers.get(s.outvars[0], ()))
+           for s in slices):
+        return None
     boxes = [tuple(zip(r.params["start_indices"], r.params["limit_indices"])) for r in slices]
     for i, a in enumerate(boxes):  # disjoint: nothing is computed twice
         for b in boxes[:i]:
