@@ -150,3 +150,24 @@ def test_a_program_without_prange_kernels_gives_blas_every_thread_when_free(monk
             inside.clear()
             lepton.jit(fn, backend="cpu")(*args)
             assert inside == [1 if busy else free], (fn.__name__, busy)
+
+
+def test_neighbours_measure_afresh_after_a_stale_window(monkeypatch):
+    """A first compiled call seconds after the backend loaded (a cold program's compile,
+    its children busy all along) measures over a new short window, not the old one."""
+    n = _scripted_neighbours(monkeypatch, [10.0, 13.0, 13.15],
+                             [(100.0, 5.0), (105.8, 5.1), (105.9, 5.2)])
+    assert n.contended() is True    # a new window opens at 13.0: assume the worst
+    assert n.contended() is False   # 0.1 busy, 0.1 ours over 0.15 s: nothing elsewhere
+
+
+def test_neighbours_measure_afresh_when_our_compile_children_end(monkeypatch):
+    children = [1]
+    monkeypatch.setattr(blas_threads.forked, "alive", lambda: children[0])
+    n = _scripted_neighbours(monkeypatch, [10.0, 10.2, 10.4, 10.45, 10.6],
+                             [(100.0, 5.0), (100.38, 5.2), (100.42, 5.22), (100.5, 5.3)])
+    assert n.contended() is True    # a child compiling: 0.38 busy, 0.2 ours, 0.9 elsewhere
+    children[0] = 0                 # the compile ends
+    assert n.contended() is True    # new window at 10.4 (not the half second from 10.2)
+    assert n.contended() is True    # inside it
+    assert n.contended() is False   # 0.08 busy, 0.08 ours since 10.4

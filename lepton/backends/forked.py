@@ -194,6 +194,11 @@ def _report(fd: int, i: int):
 _live: set = set()  # pids of children not reaped yet
 
 
+def alive() -> int:
+    """How many compile children of this process are still running (not reaped)."""
+    return len(_live)
+
+
 def _end_with_process():
     """At exit, children keep compiling into the cache for the next run, unless
     ``LEPTON_COMPILE_AT_EXIT=0`` (checked then), which ends them with the process."""

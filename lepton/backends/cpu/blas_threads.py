@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from .. import forked
+
 #: Multiply-adds from which a product may use every BLAS thread (about 0.3 ms of work).
 BIG = 1 << 25
 #: Cores kept busy by other processes above which the machine counts as contended.
@@ -82,10 +84,19 @@ class _Neighbours:
     def __init__(self):
         self._last = self._sample(time.monotonic())
         self._measured = False
+        self._children = 0  # this process's compile children alive at the last sample
         self.busy = True  # until measured, assume the worst
 
     def contended(self) -> bool:
         now = time.monotonic()
+        stale = self._last is not None and now - self._last[0] > 2 * _WINDOW_S
+        if stale or (self._children and not forked.alive()):
+            # A window that opened long ago (a cold program's first compiled call, after
+            # seconds on the reference tier), or one whose load was our own compile
+            # children, all ended now, says little about the next products: measure
+            # afresh over a short window (a cold LSTM loop ran 0.5 s of single-threaded
+            # products after its compile, 8.8 ms steps where 5.3 ms were due).
+            self._last, self._measured, self._children = self._sample(now), False, 0
         window = _WINDOW_S if self._measured else _FIRST_WINDOW_S
         if self._last is not None and now - self._last[0] < window:
             return self.busy
@@ -97,7 +108,7 @@ class _Neighbours:
             others = (sample[1] - self._last[1]) - (sample[2] - self._last[2])
             self.busy = others / dt > BUSY_ELSEWHERE
             self._measured = True
-        self._last = sample
+        self._last, self._children = sample, forked.alive()
         return self.busy
 
     @staticmethod
