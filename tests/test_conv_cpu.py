@@ -28,6 +28,7 @@ def force(monkeypatch):
         monkeypatch.setattr(conv_cpu._Plan, "direct_ns", lambda self, k: float(k != kind))
         monkeypatch.setattr(conv_cpu._Plan, "direct_wins", lambda self: True)
         monkeypatch.setattr(conv_cpu, "PARALLEL_NS", -1.0 if parallel else float("inf"))
+        monkeypatch.setattr(conv_cpu, "SHARED_PARALLEL_NS", -1.0 if parallel else float("inf"))
     return apply
 
 
@@ -211,3 +212,35 @@ def test_quick_program_runs_convs_on_the_host_and_the_full_one_brings_direct_ker
     want = np.asarray(lepton.jit(f, backend="reference")(x, w))
     for exe in (quick, full):
         np.testing.assert_allclose(exe(x, w)[0], want, rtol=1e-5, atol=1e-5)
+
+
+def test_convs_run_prange_only_past_the_shared_bar(monkeypatch):
+    """A conv's program always has a host step (the conv itself), so its prange bar is
+    ``SHARED_PARALLEL_NS``: the quick-start CNN's predict conv (batch 500, modelled
+    1.6 ms) runs serial and shares the train step's kernel; a conv four times wider
+    (modelled past the bar) runs in parallel."""
+    chosen = []
+    real = conv_cpu._Plan._choose
+
+    def spy(self, kind):
+        real(self, kind)
+        chosen.append((self.direct_ns(kind), self.parallel))
+    monkeypatch.setattr(conv_cpu._Plan, "_choose", spy)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((500, 28, 28, 1)).astype(np.float32)
+    conv = _conv(window_strides=(1, 1), padding="VALID",
+                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    for features, parallel in [(6, False), (24, True)]:
+        k = rng.standard_normal((5, 5, 1, features)).astype(np.float32)
+        w = rng.standard_normal((24 * 24 * features, 10)).astype(np.float32)
+
+        def predict(x, k, w):
+            return conv(x, k).reshape(500, -1) @ w
+        chosen.clear()
+        jf = lepton.jit(predict, backend="cpu")
+        jf.source(x, k, w)
+        (ns, got), = chosen
+        assert (ns > conv_cpu.SHARED_PARALLEL_NS) == parallel, ns
+        assert ns > conv_cpu.PARALLEL_NS * 16  # past the bar of other kernels
+        assert got == parallel
+        _close(jf(x, k, w), lepton.jit(predict, backend="reference")(x, k, w))

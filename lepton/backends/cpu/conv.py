@@ -41,6 +41,15 @@ from .dialect import TARGET, bar, deferred, parallel
 #: variant: a parallel launch costs ~10 us with passive OpenMP threads.
 PARALLEL_NS = 50_000
 
+#: The same bar in a program with steps that run threads of their own (``dialect.bar() >
+#: 1``: every program with a direct conv), at least.  A serial conv leaves BLAS every thread,
+#: and the serial kernel is often one the program's siblings compiled already: the
+#: quick-start CNN's predict (batch 500, modelled 1.6 ms, its only prange conv) now
+#: shares the train step's serial kernel instead of costing a 1.9 s compile that its
+#: four calls never pay back (cold fit then predict: 3.8-4.0 s against 4.0-4.4 s).
+#: stax_train's convs (modelled 9.6-300 ms) stay parallel.
+SHARED_PARALLEL_NS = 4_000_000
+
 #: Accumulator row length of one ``rows`` task, so that its V rows stay in L1.
 TILE = 1024
 
@@ -181,7 +190,8 @@ class _Plan:
         self.u, self.v = self.blocks(kind)
         self.offs, self.pos = ((_pad_to(self.taps, self.u), self.origins) if kind == "rows"
                                else (self.taps, _pad_to(self.origins, self.u)))
-        self.parallel = parallel(self.direct_ns(kind) >= PARALLEL_NS * bar())
+        limit = PARALLEL_NS if bar() == 1 else max(PARALLEL_NS * bar(), SHARED_PARALLEL_NS)
+        self.parallel = parallel(self.direct_ns(kind) >= limit)
         inner = _ceil(_span(self.pos), TILE) if kind == "rows" else len(self.pos) // self.u
         tasks = self.n * self.g * _ceil(self.og, self.v) * max(inner, 1)
         want = 4 * numba.get_num_threads() if self.parallel else 1
