@@ -24,10 +24,12 @@ from . import (activations, callbacks, initializers, layers, losses, metrics,  #
 from .layers import *  # noqa: F401,F403
 from .preprocessing import *  # noqa: F401,F403
 from .models import Sequential, load_model  # noqa: F401
+from .functional import Model, Functional  # noqa: F401
 from .errors import KerasInputError, KerasLayerError  # noqa: F401
 from .utils import to_categorical  # noqa: F401
 from . import preprocessing as _pre
 from . import models  # noqa: F401
+models.Model = Model  # keras.models.Model, as Keras spells it
 
 for _name in _pre.__all__:
     setattr(layers, _name, getattr(_pre, _name))

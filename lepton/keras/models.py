@@ -58,6 +58,7 @@ def _as_numpy(a, what):
 
 class Sequential:
     """A linear stack of layers: ``Sequential([Conv2D(...), ..., Dense(10)])`` or ``.add()``."""
+    _FORMAT = "lepton.keras.Sequential"  # save's format tag: load_model's key in _BUILDERS
 
     def __init__(self, layers=None, name=None):
         self.name = name or "sequential"
@@ -85,6 +86,8 @@ class Sequential:
 
     # ------------------------------------------------------------------ structure
     def add(self, layer):
+        if isinstance(layer, klayers.KerasTensor) and layer._node.is_input:
+            layer = layer._node.layer  # keras.Input(shape=...)
         if isinstance(layer, klayers.InputLayer):
             if self._layers:
                 raise ValueError("Input(...) must come before the first layer")
@@ -215,7 +218,7 @@ class Sequential:
         (the loss takes it in, stably).  A layer with its own ``seed`` draws from
         ``fold_in(PRNGKey(seed), step)`` instead of ``rng``, so its stream does not depend
         on the model it sits in or on fit's seed."""
-        new_state = []
+        new_state, mask = [], None
         last = len(self._layers) - 1
         for i, layer in enumerate(self._layers):
             if rng is None:
@@ -228,13 +231,11 @@ class Sequential:
                 train_i = False  # Keras 3: a frozen BatchNormalization runs in inference mode
             else:
                 train_i = train
-            if logits and i == last and self._absorbed_activation:
-                core = stax.stateful(layer.core_stax())
-                x, s = core[1](layer.core_params(params[i]), layer.core_state(state[i]), x,
-                               train=train_i, rng=k)
-            else:
-                x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x,
-                                                         train=train_i, rng=k)
+            core = bool(logits and i == last and self._absorbed_activation)
+            x_in = x
+            x, s = layer.apply(params[i], state[i], x, train=train_i, rng=k, mask=mask,
+                               core=core)
+            mask = layer.compute_mask(x_in, mask)  # Embedding(mask_zero=True) -> RNNs
             new_state.append(s)
         return x, new_state
 
@@ -447,9 +448,9 @@ class Sequential:
             return x.astype(np.int32, copy=False)
         return x.astype(np.float32, copy=False)
 
-    def _check_targets(self, y, who):
-        out = self._shapes[-1]
-        loss = self.loss
+    def _check_targets(self, y, who, out=None, loss=None):
+        out = self._shapes[-1] if out is None else out
+        loss = self.loss if loss is None else loss
         if loss.target == "onehot":
             if y.dtype.kind in "iub" and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
                 raise KerasInputError(
@@ -820,12 +821,13 @@ class Sequential:
             for b, batch in enumerate(it.epoch()):
                 xb = batch[0] if source.prepared else \
                     self._stream_batch(source, batch, b, "predict", False)
-                outs.append(np.asarray(self._predict_step(self.params, self.state, xb)))
+                outs.append(tree_map(np.asarray, self._predict_step(self.params, self.state,
+                                                                     xb)))
         finally:
             it.end_epoch()
         if not outs:
             return np.zeros((0,) + tuple(self._shapes[-1][1:]), np.float32)
-        return np.concatenate(outs)
+        return tree_map(lambda *parts: np.concatenate(parts), *outs)
 
     # ------------------------------------------------------------------ single batches
     def _batch_logs(self, sums, n, return_dict):
@@ -1027,12 +1029,22 @@ class Sequential:
     def save(self, filepath):
         """The whole model: architecture, weights, layer state, optimizer state."""
         self._require_built("save")
-        tree = {"format": "lepton.keras.Sequential", "version": 1,
+        tree = {"format": self._FORMAT, "version": 1,
                 "config": json.dumps(self.get_config()),
                 "weights": {"params": self.params, "state": self.state},
                 "compile": json.dumps(self._compile_config()),
                 "opt_state": self._opt_state, "step": int(getattr(self, "_step_count", 0))}
         _save(filepath, tree)
+
+    def _compile_from_config(self, cfg, optimizer, custom_objects):
+        """``compile`` again from what ``_compile_config`` wrote (load_model)."""
+        loss = klosses.deserialize(cfg["loss"], custom_objects)
+        loss.from_logits = cfg["from_logits"]
+        self.compile(optimizer=optimizer, loss=loss,
+                     metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                              for m in cfg["metrics"]],
+                     weighted_metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                                       for m in cfg.get("weighted_metrics") or []])
 
     def _compile_config(self):
         if not self._compiled:
@@ -1058,14 +1070,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     go on with your own.  ``safe_mode`` is accepted for Keras compatibility: a lepton file
     never holds code."""
     tree = _load(filepath)
-    if not isinstance(tree, dict) or tree.get("format") != "lepton.keras.Sequential":
+    if not isinstance(tree, dict) or tree.get("format") not in _BUILDERS:
         raise ValueError(f"{filepath} is not a lepton.keras model file (it may hold weights "
                          f"only: use model.load_weights)")
-    config = json.loads(tree["config"])
-    model = Sequential(name=config["name"])
-    for spec in config["layers"]:
-        model.add(klayers.from_config(spec, custom_objects))
-    model.build((None, *config["input_shape"]))
+    model = _BUILDERS[tree["format"]](json.loads(tree["config"]), custom_objects)
     model._set_tree_weights(tree["weights"]["params"], tree["weights"]["state"])
     compile_cfg = json.loads(tree["compile"])
     if compile_cfg and compile:
@@ -1083,19 +1091,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                           f"(use a keras.optimizers.schedules object to have it saved).",
                           UserWarning, stacklevel=2)
         custom = optimizer is None
-        optimizer = optimizer or kopt.Adam()
-        loss = klosses.deserialize(compile_cfg["loss"], custom_objects)
-        loss.from_logits = compile_cfg["from_logits"]
-        model.compile(optimizer=optimizer, loss=loss,
-                      metrics=[kmetrics.deserialize(m, loss, custom_objects)
-                               for m in compile_cfg["metrics"]],
-                      weighted_metrics=[kmetrics.deserialize(m, loss, custom_objects)
-                                        for m in compile_cfg.get("weighted_metrics") or []])
+        model._compile_from_config(compile_cfg, optimizer or kopt.Adam(), custom_objects)
         if tree.get("opt_state") is not None and not custom:
             model._build_steps()
             model._opt_state = tree["opt_state"]
             model._step_count = tree["step"]
     return model
+
+
+def _sequential_from_config(config, custom_objects):
+    model = Sequential(name=config["name"])
+    for spec in config["layers"]:
+        model.add(klayers.from_config(spec, custom_objects))
+    return model.build((None, *config["input_shape"]))
+
+
+# save's format tag -> a function (config, custom_objects) -> the built model
+_BUILDERS = {Sequential._FORMAT: _sequential_from_config}
 
 
 def _keras_shape(shape):

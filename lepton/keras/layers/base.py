@@ -10,6 +10,7 @@ import numpy as np
 
 from ... import stax
 from .options import activation_layer
+from . import symbolic
 
 
 _counters: dict[str, itertools.count] = {}
@@ -40,6 +41,29 @@ class Layer:
 
     activation = None
     seed = None  # a layer with its own random stream sets an int (Dropout, Random*)
+    takes_list = False  # a merge layer: called on a list of tensors
+    takes_initial_state = False  # the recurrent layers
+    supports_masking = False  # passes an incoming mask on unchanged (Keras's flag)
+
+    def __call__(self, inputs, **kwargs):
+        """On symbolic tensors (``keras.Input``): record the call for a functional model."""
+        return symbolic.call_layer(self, inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask):
+        """The mask of this layer's output given its input's (Keras's ``compute_mask``)."""
+        return mask if self.supports_masking else None
+
+    def apply(self, params, state, x, *, train, rng, mask=None, core=False, **kwargs):
+        """``(y, new state)``: the stax layer (``core``: without its output activation)
+        on ``x``; ``mask`` reaches only layers that take one (``uses_mask``)."""
+        if core:
+            f = stax.stateful(self.core_stax())
+            params, state = self.core_params(params), self.core_state(state)
+        else:
+            f = stax.stateful(self.to_stax())
+        if mask is not None and getattr(self, "uses_mask", False):
+            kwargs["mask"] = mask
+        return f[1](params, state, x, train=train, rng=rng, **kwargs)
 
     def to_stax(self):
         """The stax layer: the core layer, then the output activation if there is one."""

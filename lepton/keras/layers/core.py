@@ -15,7 +15,8 @@ from .base import Layer
 
 
 class InputLayer:
-    """``Input(shape=(28, 28, 1))``: the input shape of a Sequential model, batch excluded."""
+    """The layer behind ``Input(shape=(28, 28, 1))``: the shape of one example (batch
+    excluded); also accepted as the first entry of a Sequential model."""
 
     def __init__(self, shape=None, batch_size=None, name=None, dtype=None, **kwargs):
         shape = kwargs.pop("input_shape", shape)
@@ -28,10 +29,6 @@ class InputLayer:
         self.batch_size = batch_size
         self.name = name or "input_layer"
         self.dtype = dtype
-
-
-def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
-    return InputLayer(shape, batch_size, name, dtype, **kwargs)
 
 
 def _without_bias(layer):
