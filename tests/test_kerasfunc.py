@@ -350,3 +350,152 @@ def test_layer_order_and_weights_match_keras_for_a_branchy_graph(K):
     x = rand(4, 6)
     for o, t in zip(ours.predict(x, verbose=0), theirs.predict(x, verbose=0)):
         np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- masks and states
+IDS = np.array([[3, 1, 0, 0], [2, 0, 4, 5], [0, 0, 0, 0], [1, 2, 3, 4]], np.int32)
+
+
+def masked_rnn(lib, cell, return_sequences, go_backwards):
+    x = lib.Input((4,), dtype="int32", name="ids")
+    e = lib.layers.Embedding(6, 3, mask_zero=True, name="emb")(x)
+    y = getattr(lib.layers, cell)(5, return_sequences=return_sequences,
+                                  go_backwards=go_backwards, name="rnn")(e)
+    return lib.Model(x, y)
+
+
+def seq2seq(lib, cell):
+    """An encoder whose final states start a decoder (return_state / initial_state)."""
+    enc_in = lib.Input((3, 2), name="enc_in")
+    dec_in = lib.Input((4, 2), name="dec_in")
+    enc = getattr(lib.layers, cell)(4, return_state=True, name="enc")
+    out, *states = enc(enc_in)
+    dec = getattr(lib.layers, cell)(4, return_sequences=True, return_state=True, name="dec")
+    seq, *dec_states = dec(dec_in, initial_state=states)
+    head = lib.layers.Dense(2, name="head")(seq)
+    return lib.Model([enc_in, dec_in], [head, out] + dec_states)
+
+
+def test_masked_steps_hold_the_state_and_repeat_the_output():
+    m = masked_rnn(keras, "SimpleRNN", True, False)
+    seq = m.predict(IDS, verbose=0)
+    np.testing.assert_array_equal(seq[0, 2], seq[0, 1])  # padding repeats the last output
+    np.testing.assert_array_equal(seq[0, 3], seq[0, 1])
+    np.testing.assert_array_equal(seq[1, 1], seq[1, 0])
+    np.testing.assert_array_equal(seq[2], 0)  # all padding: the zero initial output
+    last = masked_rnn(keras, "SimpleRNN", False, False)
+    last.set_weights(m.get_weights())
+    np.testing.assert_allclose(last.predict(IDS, verbose=0), seq[:, -1], rtol=1e-6)
+    # trailing padding changes nothing: the last output is the last unmasked step's
+    np.testing.assert_allclose(last.predict(IDS[:1], verbose=0), seq[:1, 1], rtol=1e-6)
+
+
+def test_mask_zero_in_a_sequential_model_and_global_average_pooling():
+    m = keras.Sequential([keras.Input((4,)), L.Embedding(6, 2, mask_zero=True),
+                          L.GlobalAveragePooling1D()])
+    table = m.get_weights()[0]
+    ids = IDS[[0, 1, 3]]
+    want = np.stack([table[r[r != 0]].mean(0) for r in ids])
+    np.testing.assert_allclose(m.predict(ids, verbose=0), want, rtol=1e-6)
+    # and an LSTM in a Sequential ignores the padding: trailing zeros change nothing
+    m = keras.Sequential([keras.Input((4,)), L.Embedding(6, 3, mask_zero=True), L.LSTM(3),
+                          L.Dense(1)])
+    a = m.predict(np.array([[3, 1, 0, 0]]), verbose=0)
+    m2 = keras.Sequential([keras.Input((2,)), L.Embedding(6, 3), L.LSTM(3), L.Dense(1)])
+    m2.set_weights(m.get_weights())
+    np.testing.assert_allclose(a, m2.predict(np.array([[3, 1]]), verbose=0), rtol=1e-5)
+    m.compile("adam", "mse")
+    m.fit(IDS, rand(4, 1), epochs=2, verbose=0)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
+def test_return_state_and_initial_state_shapes_and_values(cell):
+    m = seq2seq(keras, cell)
+    n_states = 2 if cell == "LSTM" else 1
+    assert [t.shape for t in m.outputs] == [(None, 4, 2), (None, 4)] + [(None, 4)] * n_states
+    x = [rand(3, 3, 2), rand(3, 4, 2, seed=1)]
+    head, enc_out, *dec_states = m.predict(x, verbose=0)
+    assert head.shape == (3, 4, 2) and enc_out.shape == (3, 4)
+    # the final h of the decoder is its last output; the encoder's h is its output
+    seq = keras.Model(m.inputs, m.get_layer("dec")._inbound_nodes[-1].outputs[0])
+    seq.set_weights([w for layer in seq.layers if layer.name in ("enc", "dec")
+                     for w in m.get_layer(layer.name).get_weights()])
+    np.testing.assert_allclose(dec_states[0], seq.predict(x, verbose=0)[:, -1], rtol=1e-5)
+    assert m.output_names == ["head", "enc", "dec"] + ["dec_1"] * (n_states - 1)
+    m.compile("adam", ["mse", "mse"] + ["mse"] * n_states)
+    m.fit(x, [rand(3, 4, 2), rand(3, 4)] + [rand(3, 4)] * n_states, epochs=1, verbose=0)
+
+
+def test_initial_state_of_the_wrong_shape_is_refused():
+    s = keras.Input((5,))
+    with pytest.raises(keras.KerasLayerError, match=r"initial_state must be 2 tensor\(s\) of "
+                                                    r"shape \(None, 4\) \(h and c\)"):
+        L.LSTM(4)(keras.Input((3, 2)), initial_state=[s, s])
+    with pytest.raises(TypeError, match="takes no initial_state"):
+        L.Dense(4)(keras.Input((3,)), initial_state=[s])
+
+
+def test_recurrent_dropout_only_in_training_and_from_the_step_key():
+    m = keras.Sequential([keras.Input((5, 3)), L.LSTM(4, dropout=0.5)])
+    x = rand(6, 5, 3)
+    infer = m.predict(x, verbose=0)
+    np.testing.assert_allclose(np.asarray(m(x)), infer, rtol=1e-6)
+    a, b = np.asarray(m(x, training=True)), np.asarray(m(x, training=True))
+    assert not np.allclose(a, infer) and not np.allclose(a, b)
+    # one mask per sequence and feature: with one feature, a sequence is either dropped
+    # at every step (the output for zeros) or kept at every step (scaled by 1/(1-rate))
+    one = keras.Sequential([keras.Input((5, 1)), L.LSTM(4, dropout=0.5)])
+    ref = keras.Sequential([keras.Input((5, 1)), L.LSTM(4)])
+    ref.set_weights(one.get_weights())
+    x1 = rand(64, 5, 1) + 0.5
+    got = np.asarray(one(x1, training=True))
+    dropped, kept = ref.predict(0 * x1, verbose=0), ref.predict(2 * x1, verbose=0)
+    is_dropped = np.isclose(got, dropped, rtol=1e-5, atol=1e-6).all(1)
+    is_kept = np.isclose(got, kept, rtol=1e-5, atol=1e-6).all(1)
+    assert (is_dropped | is_kept).all() and 10 < is_dropped.sum() < 54
+    m.compile("sgd", "mse")
+    h = m.fit(x, rand(6, 4), epochs=2, verbose=0)
+    assert np.isfinite(h.history["loss"]).all()
+    with pytest.raises(NotImplementedError, match="recurrent_dropout"):
+        L.GRU(3, recurrent_dropout=0.2)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        L.GRU(3, dropout=1.0)
+
+
+@keras_quirk
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
+@pytest.mark.parametrize("return_sequences,go_backwards", [(False, False), (True, False),
+                                                           (True, True), (False, True)])
+def test_masked_rnn_matches_keras(K, cell, return_sequences, go_backwards):
+    theirs = masked_rnn(K, cell, return_sequences, go_backwards)
+    ours = masked_rnn(keras, cell, return_sequences, go_backwards)
+    copy_weights(ours, theirs)
+    np.testing.assert_allclose(ours.predict(IDS, verbose=0),
+                               np.asarray(theirs.predict(IDS, verbose=0)), rtol=1e-5,
+                               atol=1e-6)
+
+
+@keras_quirk
+def test_masked_bidirectional_and_pooling_match_keras(K):
+    def build(lib):
+        x = lib.Input((4,), dtype="int32")
+        e = lib.layers.Embedding(6, 3, mask_zero=True, name="emb")(x)
+        b = lib.layers.Bidirectional(lib.layers.GRU(3, return_sequences=True), name="bi")(e)
+        d = lib.layers.Dense(2, name="d")(lib.layers.Dropout(0.1)(b))
+        return lib.Model(x, lib.layers.GlobalAveragePooling1D()(d))
+    theirs, ours = build(K), build(keras)
+    copy_weights(ours, theirs)
+    ids = IDS[[0, 1, 3]]
+    np.testing.assert_allclose(ours.predict(ids, verbose=0),
+                               np.asarray(theirs.predict(ids, verbose=0)), rtol=1e-5,
+                               atol=1e-6)
+
+
+@keras_quirk
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_return_state_and_initial_state_match_keras(K, cell):
+    theirs, ours = seq2seq(K, cell), seq2seq(keras, cell)
+    copy_weights(ours, theirs)
+    x = [rand(3, 3, 2), rand(3, 4, 2, seed=1)]
+    for o, t in zip(ours.predict(x, verbose=0), theirs.predict(x, verbose=0)):
+        np.testing.assert_allclose(o, np.asarray(t), rtol=1e-5, atol=1e-6)

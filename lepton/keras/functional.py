@@ -80,6 +80,17 @@ def _flatten_struct(value, what):
                     f"call), a list of them or a dict; got {type(value).__name__}")
 
 
+def _unique(names):
+    """Output names for the logs: a layer giving several outputs (return_state) gets
+    ``name``, ``name_1``, ..."""
+    out, seen = [], {}
+    for n in names:
+        k = seen.get(n, 0)
+        seen[n] = k + 1
+        out.append(n if k == 0 else f"{n}_{k}")
+    return out
+
+
 class Model(kmodels.Sequential):
     """``keras.Model(inputs, outputs, name=None)``: the layers between ``inputs`` (tensors
     from ``keras.Input``) and ``outputs`` as one model, trained as a Sequential is."""
@@ -108,7 +119,7 @@ class Model(kmodels.Sequential):
         self._single_input = isinstance(inputs, KerasTensor)
         self._single_output = isinstance(outputs, KerasTensor)
         self._input_keys = in_keys or [t._node.layer.name for t in self.inputs]
-        self.output_names = out_keys or [t._node.layer.name for t in self.outputs]
+        self.output_names = out_keys or _unique([t._node.layer.name for t in self.outputs])
         self._map_graph()
         self._input_shape = tuple(self.inputs[0].shape[1:])
         self.build()

@@ -112,7 +112,10 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
             (input_shape[0], units)
         return out, params
 
-    def apply_fun(params, inputs, *, lengths=None, mask=None, initial_state=None, **kwargs):
+    def apply_fun(params, inputs, *, lengths=None, mask=None, initial_state=None,
+                  return_state=False, zero_masked=True, **kwargs):
+        # return_state: also the final state tuple; zero_masked=False: a masked step
+        # outputs the previous output (Keras) instead of zeros
         W, U, b = params[:3]
         b_h = params[3] if extra_bias else None
         x = lnp.asarray(inputs)
@@ -136,15 +139,14 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
             new = cell(lnp.matmul(x_t, W) + b, state, U, b_h)  # scan hoists x_t W
             if m_t is not None:
                 new = tuple(lnp.where(m_t, a, b_) for a, b_ in zip(new, state))
-                y = lnp.where(m_t, new[0], lnp.zeros((), dtype))
+                y = lnp.where(m_t, new[0], lnp.zeros((), dtype)) if zero_masked else new[0]
             else:
                 y = new[0]
             return new, (y if return_sequences else None)
 
         final, ys = lax.scan(step, h0, xs if m is None else (xs, m), reverse=reverse)
-        if return_sequences:
-            return lnp.swapaxes(ys, 0, 1)
-        return final[0]
+        out = lnp.swapaxes(ys, 0, 1) if return_sequences else final[0]
+        return (out, final) if return_state else out
 
     return Layer(init_fun, apply_fun, name, config=config, rebuild=rebuild)
 

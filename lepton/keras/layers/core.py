@@ -71,6 +71,7 @@ class _KernelBias:
 
 
 class Dense(_KernelBias, Layer):
+    supports_masking = True  # passes a mask on (Keras)
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -153,13 +154,16 @@ class Embedding(Layer):
                                  f"{output_dim})")
             embeddings_initializer = (
                 lambda key, shape, dtype="float32": lnp.asarray(table.astype(dtype)))
-        if mask_zero:
-            raise ValueError("Embedding(mask_zero=True) is not supported; pass lengths= to "
-                             "the recurrent layer instead")
+        self.mask_zero = bool(mask_zero)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = embeddings_initializer
         if input_length is not None and self.input_shape is None:
             self.input_shape = (int(input_length),)
+
+    def compute_mask(self, inputs, mask):
+        """``mask_zero=True``: id 0 is padding, so the mask is ``inputs != 0`` (the
+        recurrent layers and GlobalAveragePooling1D downstream skip those steps)."""
+        return lnp.not_equal(inputs, 0) if self.mask_zero else None
 
     def build_stax(self):
         return stax.Embedding(self.input_dim, self.output_dim,
@@ -172,7 +176,7 @@ class Embedding(Layer):
 
     def get_config(self):
         cfg = {**super().get_config(), "input_dim": self.input_dim,
-               "output_dim": self.output_dim}
+               "output_dim": self.output_dim, "mask_zero": self.mask_zero}
         if self.embeddings_regularizer is not None:
             cfg["embeddings_regularizer"] = kregs.serialize(self.embeddings_regularizer)
         return cfg

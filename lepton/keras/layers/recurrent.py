@@ -7,20 +7,33 @@ import numpy as np
 
 from ... import nn
 from ... import numpy as lnp
+from ... import random
 from ... import stax
 from ...stax import gated_recurrent
 from ...tree import leaves
 from .. import regularizers as kregs
-from .options import _act_fn, _act_name, _defaults_only, initializer
+from ..errors import KerasLayerError, _shape
+from .options import _act_fn, _act_name, _defaults_only, check_seed, initializer
 from .base import Layer
 
 
 class _Recurrent(Layer):
     """Keras's recurrent layers.  The weights Keras lists (kernel ``(in, G*units)``,
     recurrent_kernel ``(units, G*units)``, bias) line up with Keras's; LSTM's gate order
-    (i, f, c, o) is stax's, GRU translates its own (see ``GRU``)."""
+    (i, f, c, o) is stax's, GRU translates its own (see ``GRU``).
+
+    A mask (``Embedding(mask_zero=True)`` upstream) holds the state at masked steps and
+    repeats the previous output there, as Keras.  ``return_state=True`` makes the layer
+    return ``[output, *final states]`` (h, and c for LSTM); ``initial_state=`` (a call
+    argument in the functional API) starts from given states.  ``dropout`` drops input
+    features in training with one mask per sequence (all steps, all gates; Keras 3's
+    LSTM with ``recurrent_dropout`` draws one per gate), from the layer's step key."""
     cell = "LSTM"
     gated = True
+    n_states = 1
+    takes_initial_state = True
+    uses_mask = True
+    supports_masking = True
 
     def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -39,22 +52,26 @@ class _Recurrent(Layer):
         self.kernel_regularizer = kregs.get(kernel_regularizer)
         self.recurrent_regularizer = kregs.get(recurrent_regularizer)
         self.bias_regularizer = kregs.get(bias_regularizer)
-        del seed, use_cudnn  # seed only drives dropout (unsupported); no cuDNN here
+        del use_cudnn  # no cuDNN here
         # the cell's activation (the layer has no output activation of its own)
         self.units, self.cell_activation = int(units), activation
         self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer
         self.bias_initializer = bias_initializer
-        for arg, value, ok in [("dropout", dropout, 0), ("recurrent_dropout",
-                                                         recurrent_dropout, 0),
-                               ("return_state", return_state, False),
-                               ("stateful", stateful, False)]:
-            if value != ok:
-                raise NotImplementedError(
-                    f"{where}: {arg}={value!r} is not supported; leave it at {ok!r} "
-                    f"(for dropout, put a Dropout layer before or after the recurrent "
-                    f"layer)")
+        for arg, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= float(value) < 1:
+                raise ValueError(f"{where}: {arg} must be in [0, 1); got {value}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.return_state = bool(return_state)
+        self.seed = check_seed(seed, where)
+        if self.recurrent_dropout:
+            raise NotImplementedError(
+                f"{where}: recurrent_dropout={recurrent_dropout!r} is not supported; leave "
+                f"it at 0 (dropout= on the inputs is)")
+        if stateful:
+            raise NotImplementedError(f"{where}: stateful=True is not supported; pass the "
+                                      f"state on with return_state=True and initial_state=")
         del unroll  # scan compiles the step once; unrolling changes nothing here
 
     def penalties(self, params):
@@ -72,12 +89,52 @@ class _Recurrent(Layer):
                     b_init=initializer(self.bias_initializer, where))
 
     def build_stax(self):
-        rnn = self.rnn_stax()
-        if self.go_backwards and self.return_sequences:
-            # Keras returns the outputs in the order it read them (last step first);
-            # stax aligns them with the input positions.
-            return stax.serial(rnn, stax.elementwise(lnp.flip, axis=1))
-        return rnn
+        init, apply = self.rnn_stax()
+        units, n_states, layer = self.units, self.n_states, self
+
+        def init_fun(rng, input_shape):
+            out, params = init(rng, input_shape)
+            if layer.return_state:
+                return [out] + [(input_shape[0], units)] * n_states, params
+            return out, params
+
+        def apply_fun(params, inputs, *, rng=None, train=False, mask=None,
+                      initial_state=None, **kwargs):
+            x = lnp.asarray(inputs)
+            if train and layer.dropout and rng is not None:
+                # one mask per sequence and feature, shared by every step (Keras)
+                keep = random.bernoulli(rng, 1.0 - layer.dropout, (x.shape[0], 1, x.shape[2]))
+                x = lnp.where(keep, x * (1.0 / (1.0 - layer.dropout)), lnp.zeros((), x.dtype))
+            if initial_state is not None:
+                initial_state = initial_state[0] if n_states == 1 else tuple(initial_state)
+            y = apply(params, x, mask=mask, initial_state=initial_state,
+                      return_state=layer.return_state, zero_masked=False)
+            y, states = y if layer.return_state else (y, ())
+            if layer.go_backwards and layer.return_sequences:
+                # Keras returns the outputs in the order it read them (last step first);
+                # stax aligns them with the input positions.
+                y = lnp.flip(y, axis=1)
+            return [y, *states] if layer.return_state else y
+
+        return stax.Layer(init_fun, apply_fun, type(self).__name__)
+
+    def compute_mask(self, inputs, mask):
+        """The mask goes on with the sequence (``return_sequences``), not past the last
+        step."""
+        if mask is None or not self.return_sequences:
+            return None
+        return lnp.flip(mask, axis=1) if self.go_backwards else mask
+
+    def check_initial_state(self, input_shape, state_shapes):
+        """``initial_state`` tensors: one per state, each ``(batch, units)``."""
+        want = [(-1, self.units)] * self.n_states
+        if len(state_shapes) != self.n_states or \
+                any(tuple(s)[1:] != w[1:] for s, w in zip(state_shapes, want)):
+            raise KerasLayerError(
+                f"{type(self).__name__} {self.name!r}: initial_state must be "
+                f"{self.n_states} tensor(s) of shape (None, {self.units})"
+                f"{' (h and c)' if self.n_states == 2 else ''}; got "
+                f"{', '.join(_shape(s) for s in state_shapes)}")
 
     def rnn_stax(self):
         """The stax recurrent layer (outputs aligned with the input positions); with
@@ -120,6 +177,8 @@ class _Recurrent(Layer):
                 "activation": _act_name(self.cell_activation),
                 "return_sequences": self.return_sequences,
                 "go_backwards": self.go_backwards, "use_bias": self.use_bias,
+                "return_state": self.return_state, "dropout": self.dropout,
+                "seed": self.seed,
                 **{k: kregs.serialize(getattr(self, k)) for k in
                    ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
                    if getattr(self, k) is not None},
@@ -143,6 +202,7 @@ class LSTM(_Recurrent):
     """Keras's LSTM: gates (i, f, c, o), as stax's; ``unit_forget_bias`` adds 1 to the
     forget gate's initial bias."""
     cell = "LSTM"
+    n_states = 2
 
     def __init__(self, units, recurrent_activation="sigmoid", unit_forget_bias=True,
                  **kwargs):
@@ -251,7 +311,17 @@ class Bidirectional(Layer):
         super().__init__(**kwargs)
         if not isinstance(layer, _Recurrent):
             raise TypeError("Bidirectional wraps a SimpleRNN, LSTM or GRU layer")
+        if layer.return_state or layer.dropout:
+            raise NotImplementedError(f"Bidirectional {self.name!r}: a wrapped layer with "
+                                      f"return_state=True or dropout is not supported")
         self.layer, self.merge_mode = layer, merge_mode
+
+    # a mask reaches both directions; masked steps output zeros (Keras's Bidirectional
+    # forces zero_output_for_mask on the layers it wraps)
+    uses_mask = supports_masking = True
+
+    def compute_mask(self, inputs, mask):
+        return mask if self.layer.return_sequences else None
 
     def build_stax(self):
         return stax.Bidirectional(self.layer.rnn_stax(), merge_mode=self.merge_mode)
