@@ -456,8 +456,8 @@ def test_recurrent_dropout_only_in_training_and_from_the_step_key():
     m.compile("sgd", "mse")
     h = m.fit(x, rand(6, 4), epochs=2, verbose=0)
     assert np.isfinite(h.history["loss"]).all()
-    with pytest.raises(NotImplementedError, match="recurrent_dropout"):
-        L.GRU(3, recurrent_dropout=0.2)
+    with pytest.raises(NotImplementedError, match="return_state=True or dropout"):
+        L.Bidirectional(L.GRU(3, recurrent_dropout=0.2))
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
         L.GRU(3, dropout=1.0)
 
@@ -499,3 +499,29 @@ def test_return_state_and_initial_state_match_keras(K, cell):
     x = [rand(3, 3, 2), rand(3, 4, 2, seed=1)]
     for o, t in zip(ours.predict(x, verbose=0), theirs.predict(x, verbose=0)):
         np.testing.assert_allclose(o, np.asarray(t), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell,kw", [("LSTM", {}), ("GRU", {}),
+                                     ("GRU", {"reset_after": False}), ("SimpleRNN", {})])
+def test_recurrent_dropout_drops_h_in_the_recurrent_product_per_sequence(cell, kw):
+    """One unit: a sequence's recurrent mask is 0 (as if the recurrent kernel were 0) or
+    2 (as if it were doubled) at every step; the carried state is not dropped."""
+    def make(**extra):
+        return keras.Sequential([keras.Input((6, 2)),
+                                 getattr(L, cell)(1, return_sequences=True, **kw, **extra)])
+    m = make(recurrent_dropout=0.5)
+    w = m.get_weights()
+    x = rand(64, 6, 2) - 0.5
+    np.testing.assert_allclose(np.asarray(m(x)), m.predict(x, verbose=0), rtol=1e-5,
+                               atol=1e-6)
+    got = np.asarray(m(x, training=True))
+    ref = make()
+    ref.set_weights([w[0], 0 * w[1]] + w[2:])
+    dropped = ref.predict(x, verbose=0)
+    ref.set_weights([w[0], 2 * w[1]] + w[2:])
+    kept = ref.predict(x, verbose=0)
+    is_dropped = np.isclose(got, dropped, rtol=1e-5, atol=1e-6).all((1, 2))
+    is_kept = np.isclose(got, kept, rtol=1e-5, atol=1e-6).all((1, 2))
+    assert (is_dropped | is_kept).all() and 10 < is_dropped.sum() < 54
+    m.compile("sgd", "mse")
+    assert np.isfinite(m.fit(x, rand(64, 6, 1), epochs=1, verbose=0).history["loss"]).all()

@@ -27,7 +27,9 @@ class _Recurrent(Layer):
     return ``[output, *final states]`` (h, and c for LSTM); ``initial_state=`` (a call
     argument in the functional API) starts from given states.  ``dropout`` drops input
     features in training with one mask per sequence (all steps, all gates; Keras 3's
-    LSTM with ``recurrent_dropout`` draws one per gate), from the layer's step key."""
+    LSTM with ``recurrent_dropout`` draws one per gate), from the layer's step key;
+    ``recurrent_dropout`` likewise drops units of ``h`` where it enters the recurrent
+    products (the carried state itself is not dropped, as Keras)."""
     cell = "LSTM"
     gated = True
     n_states = 1
@@ -65,10 +67,6 @@ class _Recurrent(Layer):
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.return_state = bool(return_state)
         self.seed = check_seed(seed, where)
-        if self.recurrent_dropout:
-            raise NotImplementedError(
-                f"{where}: recurrent_dropout={recurrent_dropout!r} is not supported; leave "
-                f"it at 0 (dropout= on the inputs is)")
         if stateful:
             raise NotImplementedError(f"{where}: stateful=True is not supported; pass the "
                                       f"state on with return_state=True and initial_state=")
@@ -101,14 +99,18 @@ class _Recurrent(Layer):
         def apply_fun(params, inputs, *, rng=None, train=False, mask=None,
                       initial_state=None, **kwargs):
             x = lnp.asarray(inputs)
-            if train and layer.dropout and rng is not None:
-                # one mask per sequence and feature, shared by every step (Keras)
-                keep = random.bernoulli(rng, 1.0 - layer.dropout, (x.shape[0], 1, x.shape[2]))
-                x = lnp.where(keep, x * (1.0 / (1.0 - layer.dropout)), lnp.zeros((), x.dtype))
+            if train and rng is not None and (layer.dropout or layer.recurrent_dropout):
+                k_in, k_rec = random.split(rng)
+                if layer.dropout:  # one mask per sequence and feature, for every step
+                    x = x * _dropout_mask(k_in, layer.dropout, (x.shape[0], 1, x.shape[2]),
+                                          x.dtype)
+                if layer.recurrent_dropout:  # one per sequence and unit, for every step
+                    kwargs["recurrent_mask"] = _dropout_mask(
+                        k_rec, layer.recurrent_dropout, (x.shape[0], units), x.dtype)
             if initial_state is not None:
                 initial_state = initial_state[0] if n_states == 1 else tuple(initial_state)
             y = apply(params, x, mask=mask, initial_state=initial_state,
-                      return_state=layer.return_state, zero_masked=False)
+                      return_state=layer.return_state, zero_masked=False, **kwargs)
             y, states = y if layer.return_state else (y, ())
             if layer.go_backwards and layer.return_sequences:
                 # Keras returns the outputs in the order it read them (last step first);
@@ -178,6 +180,7 @@ class _Recurrent(Layer):
                 "return_sequences": self.return_sequences,
                 "go_backwards": self.go_backwards, "use_bias": self.use_bias,
                 "return_state": self.return_state, "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout,
                 "seed": self.seed,
                 **{k: kregs.serialize(getattr(self, k)) for k in
                    ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
@@ -185,6 +188,12 @@ class _Recurrent(Layer):
                 **{k: getattr(self, k) for k in ("kernel_initializer", "recurrent_initializer",
                                                  "bias_initializer")
                    if isinstance(getattr(self, k), str)}}
+
+
+def _dropout_mask(key, rate, shape, dtype):
+    """Kept entries ``1 / (1 - rate)``, dropped ones 0."""
+    keep = random.bernoulli(key, 1.0 - rate, shape)
+    return lnp.where(keep, lnp.asarray(1.0 / (1.0 - rate), dtype), lnp.zeros((), dtype))
 
 
 def _check_recurrent_activation(layer, recurrent_activation):
@@ -290,12 +299,13 @@ def _gru_reset_before(units, return_sequences=False, reverse=False, W_init=None,
     ``(W, U, b)``: ``hh = tanh(x W_h + b_h + (r h) U_h)``, ``h' = z h + (1 - z) hh``."""
     units = int(units)
 
-    def cell(z_x, state, U, b_h):
+    def cell(z_x, state, U, b_h, drop=None):
         (h,) = state
         H = units
-        zr = z_x[:, :2 * H] + lnp.matmul(h, U[:, :2 * H])
+        hd = h if drop is None else h * drop  # recurrent dropout: the products only
+        zr = z_x[:, :2 * H] + lnp.matmul(hd, U[:, :2 * H])
         z, r = nn.sigmoid(zr[:, :H]), nn.sigmoid(zr[:, H:])
-        hh = lnp.tanh(z_x[:, 2 * H:] + lnp.matmul(r * h, U[:, 2 * H:]))
+        hh = lnp.tanh(z_x[:, 2 * H:] + lnp.matmul(r * hd, U[:, 2 * H:]))
         return (z * h + (1 - z) * hh,)
 
     config = dict(units=units, return_sequences=return_sequences, reverse=reverse,
@@ -311,7 +321,7 @@ class Bidirectional(Layer):
         super().__init__(**kwargs)
         if not isinstance(layer, _Recurrent):
             raise TypeError("Bidirectional wraps a SimpleRNN, LSTM or GRU layer")
-        if layer.return_state or layer.dropout:
+        if layer.return_state or layer.dropout or layer.recurrent_dropout:
             raise NotImplementedError(f"Bidirectional {self.name!r}: a wrapped layer with "
                                       f"return_state=True or dropout is not supported")
         self.layer, self.merge_mode = layer, merge_mode
