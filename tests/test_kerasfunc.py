@@ -51,7 +51,10 @@ def test_graph_structure_layers_inputs_outputs_and_get_layer():
     assert m.output_names == ["reg", "cls"]
     assert m.get_layer("hidden") is m.layers[3]
     assert m.count_params() == 6 * 4 + 4 + 5 + 15
-    assert isinstance(keras.models.Model, type) and keras.Model is keras.models.Model
+    assert keras.Model is keras.models.Model is keras.Functional
+    seq = keras.Sequential([keras.Input((3,)), L.Dense(1)])
+    assert isinstance(m, keras.Model) and isinstance(seq, keras.Model)  # as Keras
+    assert not isinstance(m, keras.Sequential)
     with pytest.raises(ValueError, match="no layer named 'nope'"):
         m.get_layer("nope")
 

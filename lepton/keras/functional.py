@@ -18,6 +18,7 @@ are not supported.  Masks (``Embedding(mask_zero=True)``) reach the recurrent la
 """
 from __future__ import annotations
 
+import abc
 import copy
 import sys
 import weakref
@@ -30,6 +31,7 @@ from . import layers as klayers
 from . import losses as klosses
 from . import metrics as kmetrics
 from . import models as kmodels
+from . import trainer as ktrainer
 from . import optimizers as kopt
 from .errors import KerasInputError, _shape
 from .layers.symbolic import KerasTensor, call_layer
@@ -91,9 +93,10 @@ def _unique(names):
     return out
 
 
-class Model(kmodels.Sequential):
+class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
     """``keras.Model(inputs, outputs, name=None)``: the layers between ``inputs`` (tensors
-    from ``keras.Input``) and ``outputs`` as one model, trained as a Sequential is."""
+    from ``keras.Input``) and ``outputs`` as one model, trained as a Sequential is.  As in
+    Keras, a Sequential model is also a ``keras.Model`` (``isinstance`` holds)."""
     _FORMAT = "lepton.keras.Model"
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
@@ -104,7 +107,7 @@ class Model(kmodels.Sequential):
                             "y = layers.Dense(10)(x); keras.Model(inputs=x, outputs=y). "
                             "(Subclassing keras.Model with call() is not supported; use the "
                             "functional API or Sequential.)")
-        super().__init__(name=name or "functional")
+        super().__init__(name or "functional")
         self.trainable = trainable
         self.inputs, in_keys = _flatten_struct(inputs, "inputs")
         self.outputs, out_keys = _flatten_struct(outputs, "outputs")
@@ -201,21 +204,6 @@ class Model(kmodels.Sequential):
     @property
     def layers(self):
         return list(self._all_layers)
-
-    def get_layer(self, name=None, index=None):
-        if (name is None) == (index is None):
-            raise ValueError("get_layer: give exactly one of name= or index=")
-        layers = self._all_layers
-        if index is not None:
-            if not -len(layers) <= index < len(layers):
-                raise ValueError(f"get_layer: index {index} is out of range; the model has "
-                                 f"{len(layers)} layers")
-            return layers[index]
-        for layer in layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
-                         f"{[layer.name for layer in layers]}")
 
     def add(self, layer):
         raise TypeError("a functional Model has a fixed graph: call the layer on a tensor "
@@ -475,7 +463,7 @@ class Model(kmodels.Sequential):
                 raise KerasInputError(f"{who}: the model has {n} {what}s {keys}; pass a list "
                                       f"of {n} arrays or a dict keyed by those names")
             parts = [value]
-        return [kmodels._as_numpy(p, f"{who}: {what} {k!r}") for p, k in zip(parts, keys)]
+        return [ktrainer._as_numpy(p, f"{who}: {what} {k!r}") for p, k in zip(parts, keys)]
 
     def _prepare(self, x, y, who):
         if x is None:
@@ -670,4 +658,5 @@ def _model_from_config(config, custom_objects):
     return Model(inputs, outputs, name=config["name"])
 
 
-kmodels._BUILDERS[Model._FORMAT] = _model_from_config
+ktrainer._BUILDERS[Model._FORMAT] = _model_from_config
+Model.register(kmodels.Sequential)
