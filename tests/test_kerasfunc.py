@@ -528,3 +528,24 @@ def test_recurrent_dropout_drops_h_in_the_recurrent_product_per_sequence(cell, k
     assert (is_dropped | is_kept).all() and 10 < is_dropped.sum() < 54
     m.compile("sgd", "mse")
     assert np.isfinite(m.fit(x, rand(64, 6, 1), epochs=1, verbose=0).history["loss"]).all()
+
+
+def test_feature_extractor_from_a_layer_output_and_lambda_on_a_list():
+    seq = keras.Sequential([keras.Input((4,)), L.Dense(3, activation="relu", name="f1"),
+                            L.Dense(2, name="f2"), L.Dense(1, name="head")])
+    feats = keras.Model(inputs=seq.inputs, outputs=seq.get_layer("f2").output)
+    x = rand(5, 4)
+    w1, b1, w2, b2 = seq.get_weights()[:4]
+    np.testing.assert_allclose(feats.predict(x, verbose=0),
+                               np.maximum(x @ w1 + b1, 0) @ w2 + b2, rtol=1e-5, atol=1e-6)
+    assert [layer.name for layer in feats.layers][1:] == ["f1", "f2"]
+    # a functional model's layer outputs too, and Lambda on a list of tensors
+    m = two_in_two_out(keras)
+    inner = keras.Model(m.input, m.get_layer("hidden").output)
+    assert inner.output_shape == (None, 4) and m.layers[0].get_weights() == []
+    a, b = keras.Input((3,)), keras.Input((3,))
+    lam = keras.Model([a, b], L.Lambda(lambda t: t[0] * t[1] + 1.0)([a, b]))
+    xa, xb = rand(2, 3), rand(2, 3, seed=1)
+    np.testing.assert_allclose(lam.predict([xa, xb], verbose=0), xa * xb + 1, rtol=1e-6)
+    with pytest.raises(AttributeError, match="never been called"):
+        L.Dense(2).output

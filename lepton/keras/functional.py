@@ -223,6 +223,14 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
         return shapes[0] if self._single_output else shapes
 
     @property
+    def input(self):
+        return self.inputs[0] if self._single_input else list(self.inputs)
+
+    @property
+    def output(self):
+        return self.outputs[0] if self._single_output else list(self.outputs)
+
+    @property
     def input_names(self):
         return list(self._input_keys)
 

@@ -100,6 +100,37 @@ class Sequential(Trainer):
         self._require_built("output_shape")
         return _keras_shape(self._shapes[-1])
 
+    def _symbolic(self):
+        """The model as symbolic tensors, made on first use (``inputs``, ``outputs``,
+        ``layer.output``), so that ``keras.Model(seq.inputs, seq.layers[k].output)`` cuts
+        out a sub-model with the same weights, as in Keras."""
+        graph = self.__dict__.get("_graph")
+        if graph is None or graph[2] != [id(layer) for layer in self._layers]:
+            self._require_built("inputs")
+            first = self._layers[0]
+            x = t = klayers.Input(shape=self._input_shape, dtype="int32" if isinstance(
+                first, klayers.Embedding) else None)
+            for layer in self._layers:
+                t = layer(t)
+            graph = self._graph = (x, t, [id(layer) for layer in self._layers])
+        return graph
+
+    @property
+    def inputs(self):
+        return [self._symbolic()[0]]
+
+    @property
+    def outputs(self):
+        return [self._symbolic()[1]]
+
+    @property
+    def input(self):
+        return self._symbolic()[0]
+
+    @property
+    def output(self):
+        return self._symbolic()[1]
+
     def build(self, input_shape=None, seed=None):
         """Initialise the weights for examples of ``input_shape`` (batch axis first, as in
         Keras: ``(None, 28, 28, 1)``; the batch entry is ignored).  Without ``seed`` the

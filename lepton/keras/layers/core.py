@@ -30,6 +30,25 @@ class InputLayer:
         self.name = name or "input_layer"
         self.dtype = dtype
 
+    trainable = False
+
+    def get_weights(self):
+        return []
+
+    weights = property(get_weights)
+
+    @property
+    def output(self):
+        """The tensor ``keras.Input`` made (Keras's ``InputLayer.output``)."""
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(f"InputLayer {self.name!r} has no output tensor: make it "
+                                 f"with keras.Input(shape=...)")
+        return nodes[0].outputs[0]
+
+    def __repr__(self):
+        return f"<InputLayer name={self.name!r} shape={self.shape}>"
+
 
 def _without_bias(layer):
     """A stax ``(W, b)`` layer (Dense, conv) with only ``W`` as a parameter
@@ -98,10 +117,13 @@ class Dense(_KernelBias, Layer):
 
 
 class Lambda(Layer):
-    """``function(x, **arguments)`` as a layer.  Its output shape is traced from the
+    """``function(x, **arguments)`` as a layer (in a functional model ``x`` may be a list
+    of tensors).  Its output shape is traced from the
     function (or given by ``output_shape``: a shape without the batch axis, or a function
     of the input shape).  ``save`` stores the function's name: ``load_model(...,
     custom_objects={name: function})`` gives it back."""
+
+    takes_list = None  # one tensor or a list of them
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
@@ -116,14 +138,17 @@ class Lambda(Layer):
         fn, args, given = self.function, self.arguments, self.output_shape
 
         def init_fun(rng, input_shape):
-            input_shape = tuple(input_shape)
+            several = isinstance(input_shape, list)
+            input_shape = [tuple(s) for s in input_shape] if several else tuple(input_shape)
+            batch = input_shape[0][0] if several else input_shape[0]
             if callable(given):
                 return tuple(given(input_shape)), ()
             if given is not None:
-                return (input_shape[0],) + tuple(given), ()
-            probe = tuple(1 if d < 0 else d for d in input_shape)
-            out = eval_shape(lambda x: fn(x, **args), lnp.zeros(probe, "float32"))
-            return (input_shape[0],) + tuple(out.shape[1:]), ()
+                return (batch,) + tuple(given), ()
+            probe = [lnp.zeros(tuple(1 if d < 0 else d for d in s), "float32")
+                     for s in (input_shape if several else [input_shape])]
+            out = eval_shape(lambda x: fn(x, **args), probe if several else probe[0])
+            return (batch,) + tuple(out.shape[1:]), ()
 
         return stax.Layer(init_fun, lambda params, inputs, **kw: fn(inputs, **args), "Lambda")
 

@@ -168,13 +168,16 @@ def call_layer(layer, inputs, *, training=None, initial_state=None, mask=None, *
             raise TypeError(f"{type(layer).__name__} {layer.name!r} takes no "
                             f"initial_state (only SimpleRNN, LSTM and GRU do)")
         states, _ = _as_tensors(layer, initial_state, "initial_state")
-    if as_list and not getattr(layer, "takes_list", False):
+    takes_list = getattr(layer, "takes_list", False)
+    if takes_list is None:  # either (Lambda)
+        takes_list = as_list
+    if as_list and not takes_list:
         if len(tensors) != 1:
             raise TypeError(f"{type(layer).__name__} {layer.name!r} takes one tensor; it was "
                             f"called on a list of {len(tensors)}. To combine tensors use a "
                             f"merge layer first (layers.Concatenate(), layers.Add(), ...)")
         as_list = False
-    if getattr(layer, "takes_list", False) and not as_list:
+    if takes_list and not as_list:
         raise TypeError(f"{type(layer).__name__} {layer.name!r} merges a list of tensors: "
                         f"call it as {type(layer).__name__}()([a, b])")
     shapes = [t._stax_shape for t in tensors] if as_list else tensors[0]._stax_shape
