@@ -97,18 +97,31 @@ def test_shared_layer_has_one_set_of_weights():
     assert len(m.get_weights()) == 2
 
 
-def test_a_model_of_layers_built_elsewhere_starts_from_their_weights():
+def test_models_sharing_layers_share_weights_as_in_the_keras_autoencoder_tutorial():
     x = keras.Input((3,))
-    enc = L.Dense(2, name="enc")
-    code = enc(x)
+    code = L.Dense(2, activation="relu", name="enc")(x)
     auto = keras.Model(x, L.Dense(3, name="dec")(code))
+    encoder = keras.Model(x, code)  # made before training, as in the Keras tutorial
+    before = encoder.get_weights()[0].copy()
     auto.compile("adam", "mse")
     auto.fit(rand(8, 3), rand(8, 3), verbose=0, epochs=2)
-    encoder = keras.Model(x, code)
-    np.testing.assert_allclose(encoder.get_weights()[0], auto.get_weights()[0])
+    w, b = auto.get_weights()[:2]
+    assert not np.allclose(w, before)
+    np.testing.assert_array_equal(encoder.get_weights()[0], w)  # training moved both
     np.testing.assert_allclose(encoder.predict(rand(2, 3), verbose=0),
-                               rand(2, 3) @ auto.get_weights()[0] + auto.get_weights()[1],
-                               rtol=1e-5)
+                               np.maximum(rand(2, 3) @ w + b, 0), rtol=1e-5, atol=1e-6)
+    # training the encoder alone moves the autoencoder's encoder, and the autoencoder's
+    # next fit goes on from there (its optimizer slots kept)
+    encoder.compile("sgd", "mse")
+    encoder.fit(rand(8, 3), rand(8, 2), verbose=0)
+    np.testing.assert_array_equal(auto.get_weights()[0], encoder.get_weights()[0])
+    moved = encoder.get_weights()[0].copy()
+    auto.train_on_batch(rand(4, 3), rand(4, 3))
+    assert np.abs(auto.get_weights()[0] - moved).max() < 0.01  # one small Adam step away
+    # a model over layers already built with another input size is refused
+    other = keras.Input((5,))
+    with pytest.raises(keras.KerasLayerError, match="is shared"):
+        auto.get_layer("enc")(other)
 
 
 # ---------------------------------------------------------------------- training

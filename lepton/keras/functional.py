@@ -9,10 +9,9 @@ module adds several inputs (a list, or a dict keyed by the Input names), several
 (a loss per output, summed with ``loss_weights``; the logs carry ``<output>_loss`` and
 ``<output>_<metric>`` as Keras 3's do), the graph's summary and its save format.
 
-Deviations from Keras: weights live in the model, not in the layers.  A model built
-from layers another built model already holds starts from that model's current weights
-(Keras shares the variables; here they are copied, so later training of one model does
-not move the other).  Nested models (a Model called on tensors) and subclassed models
+As in Keras, the weights live on the layers: a model built from layers another model
+already built (``keras.Model(x, encoded)`` next to the autoencoder) shares their
+weights, and training either moves both.  Deviations from Keras: nested models (a Model called on tensors) and subclassed models
 are not supported.  Masks (``Embedding(mask_zero=True)``) reach the recurrent layers and
 ``GlobalAveragePooling1D``; losses are not masked.
 """
@@ -33,7 +32,7 @@ from . import metrics as kmetrics
 from . import models as kmodels
 from . import trainer as ktrainer
 from . import optimizers as kopt
-from .errors import KerasInputError, _shape
+from .errors import KerasInputError, KerasLayerError, _shape
 from .layers.symbolic import KerasTensor, call_layer
 from .seeding import draw_seed
 
@@ -237,7 +236,7 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
     # ------------------------------------------------------------------ build
     def build(self, input_shape=None, seed=None):
         """Initialise the weights (a functional model is built when it is made); a layer
-        already built in another model starts from that model's weights."""
+        already built in another model keeps its weights, shared by both models."""
         key = random.PRNGKey(draw_seed() if seed is None else seed)
         first = {}
         for n in self._nodes:
@@ -248,9 +247,8 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
             arg = [t._stax_shape for t in node.inputs] if node.as_list else \
                 node.inputs[0]._stax_shape
             out, p, s = klayers.symbolic._init(layer, arg, random.fold_in(key, i))
-            held = self._weights_elsewhere(layer)
-            if held is not None:
-                p, s = held
+            if "_params" in layer.__dict__:  # built in another model: shared weights
+                p, s = self._shared_weights(layer, p, s)
             params.append(p)
             state.append(s)
             shapes.append(tuple(out[0] if isinstance(out, list) else out))
@@ -263,15 +261,16 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
         self._train_step = self._eval_step = self._predict_step = None
         return self
 
-    def _weights_elsewhere(self, layer):
-        owner = getattr(layer, "_owner", None)
-        other = owner() if owner is not None else None
-        if other is None or other is self or not other.__dict__.get("built"):
-            return None
-        for i, own in enumerate(other._layers):
-            if own is layer:
-                return other.params[i], other.state[i]
-        return None
+    @staticmethod
+    def _shared_weights(layer, p, s):
+        held = (layer._params, layer._state)
+        if [np.shape(a) for a in leaves(held)] != [np.shape(a) for a in leaves((p, s))]:
+            raise KerasLayerError(
+                f"{type(layer).__name__} {layer.name!r} already has weights of shapes "
+                f"{[np.shape(a) for a in leaves(held)]} from another model, which do not "
+                f"fit its input here ({[np.shape(a) for a in leaves((p, s))]} needed); use "
+                f"a new layer")
+        return held
 
     # ------------------------------------------------------------------ forward
     def _forward(self, params, state, x, *, train, rng, logits, step=None):

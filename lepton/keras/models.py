@@ -37,7 +37,7 @@ class Sequential(Trainer):
         # Like Keras, a model that knows its input shape has weights without an explicit
         # build(): they are made on first access.
         d = self.__dict__
-        if name in ("params", "state", "_shapes") and d.get("_layers") and \
+        if name == "_shapes" and d.get("_layers") and \
                 d.get("_input_shape") is not None and not d.get("built"):
             self.build()
             return d[name]
@@ -73,7 +73,7 @@ class Sequential(Trainer):
                 self._layers.pop()
                 raise
             self._shapes.append(shape)
-            self.params, self.state = list(self.params) + [p], list(self.state) + [st]
+            layer._params, layer._state = p, st
             self._forget_steps()
 
     def pop(self):
@@ -83,9 +83,8 @@ class Sequential(Trainer):
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
         if self.built:
-            if self._layers:
+            if self._layers:  # the weights live on the layers: the others keep theirs
                 self._shapes = self._shapes[:-1]
-                self.params, self.state = list(self.params[:-1]), list(self.state[:-1])
             else:
                 self.built = False
             self._forget_steps()

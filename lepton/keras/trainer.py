@@ -108,6 +108,51 @@ class Trainer:
     def metrics_names(self):
         return ["loss"] + [m.name for m in self.metrics]
 
+    # The weights live on the layers (``layer._params`` / ``layer._state``), as Keras's
+    # variables do: models that share layers (a sub-model cut from a model, a model
+    # built from another's layers) share their weights, and training one moves the others.
+    @property
+    def params(self):
+        """Each layer's stax parameters, in ``_layers`` order."""
+        self._weights_ready("params")
+        return [layer._params for layer in self._layers]
+
+    @params.setter
+    def params(self, value):
+        value = list(value)
+        for layer, p in zip(self._layers, value):
+            layer._params = p
+        self._written = leaves(value)
+
+    @property
+    def state(self):
+        """Each layer's stax state (BatchNormalization's moving statistics)."""
+        self._weights_ready("state")
+        return [layer._state for layer in self._layers]
+
+    @state.setter
+    def state(self, value):
+        for layer, s in zip(self._layers, value):
+            layer._state = s
+
+    def _weights_ready(self, what):
+        if not self.__dict__.get("built"):
+            if self._input_shape is None or not self._layers:
+                raise AttributeError(f"{type(self).__name__} {self.name!r} has no {what} "
+                                     f"yet: it is not built (call fit(), build() or give "
+                                     f"the first layer input_shape=)")
+            self.build()
+
+    def _adopt_shared_weights(self):
+        """Another model sharing layers may have moved their weights since this one last
+        wrote them: training goes on from the layers' current weights (the optimizer
+        keeps its slots)."""
+        if self._opt_state is None:
+            return
+        current, written = leaves(self.params), self.__dict__.get("_written") or []
+        if len(current) != len(written) or any(a is not b for a, b in zip(current, written)):
+            self._replace_weights(self.params, self.state)
+
     def _require_built(self, what):
         if not self.built and self._input_shape is not None and self._layers:
             self.build()
@@ -432,6 +477,7 @@ class Trainer:
                             f"{type(validation_freq).__name__}")
         if self._train_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
+        self._adopt_shared_weights()
         train = kdata.EpochIterator(source, steps_per_epoch, training=True, who="fit")
         val_iter = None if val is None else kdata.EpochIterator(
             val, validation_steps, training=False, who="fit (validation)")
@@ -617,6 +663,7 @@ class Trainer:
         w = self._sample_weights(y, len(x), sample_weight, class_weight, "train_on_batch")
         if self._train_step is None or self._frozen != self._frozen_layers():
             self._build_steps()
+        self._adopt_shared_weights()
         step = getattr(self, "_step_count", 0)
         key = random.PRNGKey(draw_seed())
         opt_state, state, sums = self._train_step(
