@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import lepton.keras as keras
+from lepton import numpy as lnp
 from lepton.keras import layers as L
 from tests.peers import keras3
 
@@ -562,3 +563,32 @@ def test_feature_extractor_from_a_layer_output_and_lambda_on_a_list():
     np.testing.assert_allclose(lam.predict([xa, xb], verbose=0), xa * xb + 1, rtol=1e-6)
     with pytest.raises(AttributeError, match="never been called"):
         L.Dense(2).output
+
+
+def test_a_model_called_on_tensors_is_a_shared_block_siamese():
+    base_in = keras.Input((4,))
+    base = keras.Model(base_in, L.Dense(3, activation="relu", name="emb")(
+        L.Dense(5, activation="relu", name="body")(base_in)), name="base")
+    a, b = keras.Input((4,), name="left"), keras.Input((4,), name="right")
+    ea, eb = base(a), base(b)
+    dist = L.Lambda(lambda t: lnp.sum(lnp.abs(t[0] - t[1]), axis=1, keepdims=True))([ea, eb])
+    siamese = keras.Model([a, b], L.Dense(1, activation="sigmoid", name="out")(dist))
+    assert siamese.count_params() == base.count_params() + 2
+    xa, xb = rand(16, 4), rand(16, 4, seed=1)
+    same = siamese.predict([xa, xa], verbose=0)  # distance 0: sigmoid(bias)
+    bias = siamese.get_layer("out").get_weights()[1]
+    np.testing.assert_allclose(same, np.broadcast_to(1 / (1 + np.exp(-bias)), (16, 1)),
+                               rtol=1e-5)
+    siamese.compile("adam", "binary_crossentropy")
+    siamese.fit([xa, xb], (np.arange(16) % 2).astype("f"), epochs=2, verbose=0)
+    # the base model sees the trained weights (shared, as Keras)
+    np.testing.assert_array_equal(base.get_weights()[0], siamese.get_weights()[0])
+    emb = base.predict(xa, verbose=0)
+    inner = keras.Model(a, ea)
+    np.testing.assert_allclose(inner.predict(xa, verbose=0), emb, rtol=1e-6)
+    # a Sequential block too, and a model on tensors of the wrong shape is refused
+    block = keras.Sequential([keras.Input((4,)), L.Dense(2, name="blk")])
+    out = block(a, training=False)
+    assert out.shape == (None, 2)
+    with pytest.raises(keras.KerasLayerError, match=r"expects input of shape \(None, 4\)"):
+        base(keras.Input((5,)))

@@ -11,7 +11,10 @@ module adds several inputs (a list, or a dict keyed by the Input names), several
 
 As in Keras, the weights live on the layers: a model built from layers another model
 already built (``keras.Model(x, encoded)`` next to the autoencoder) shares their
-weights, and training either moves both.  Deviations from Keras: nested models (a Model called on tensors) and subclassed models
+weights, and training either moves both.  A model called on tensors (a siamese
+network's shared base) calls its layers on them, so the outer model lists those layers
+itself where Keras shows the sub-model as one layer (``summary``, ``layers`` and the
+order of ``get_weights`` differ; the weights are shared as in Keras).  Subclassed models
 are not supported.  Masks (``Embedding(mask_zero=True)``) reach the recurrent layers and
 ``GlobalAveragePooling1D``; losses are not masked.
 """
@@ -513,13 +516,11 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
                              f"several outputs (as Keras); pass sample_weight instead")
         return super()._sample_weights(y, n, sample_weight, class_weight, who)
 
-    def __call__(self, x, training=False):
-        if isinstance(x, KerasTensor) or (isinstance(x, (list, tuple, dict)) and any(
-                isinstance(v, KerasTensor) for v in (x.values() if isinstance(x, dict)
-                                                     else x))):
-            raise NotImplementedError(f"calling Model {self.name!r} on symbolic tensors (a "
-                                      f"model used as a layer) is not supported; call its "
-                                      f"layers on the tensors instead")
+    def __call__(self, x, training=None):
+        """The outputs for arrays ``x``; on symbolic tensors the model acts as a layer of
+        another functional model (its layers, and so its weights, are shared)."""
+        if klayers.symbolic.is_symbolic(x):
+            return klayers.symbolic.call_model(self, x, training)
         xb, _ = self._prepare(x, None, "model(x)")
         rng = step = None
         if training:

@@ -301,9 +301,13 @@ class Sequential(Trainer):
             return x.astype(np.int32, copy=False)
         return x.astype(np.float32, copy=False)
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None):
         """The model's output for ``x``; ``training=True`` applies dropout and the random
-        augmentations with a fresh draw per call (seeded layers: their own stream)."""
+        augmentations with a fresh draw per call (seeded layers: their own stream).  On
+        symbolic tensors the model acts as a layer of a functional model (its layers,
+        and so its weights, are shared)."""
+        if klayers.symbolic.is_symbolic(x):
+            return klayers.symbolic.call_model(self, x, training)
         self._require_built("__call__")
         rng = step = None
         if training:

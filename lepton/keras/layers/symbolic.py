@@ -219,3 +219,64 @@ def _call_error(layer, tensors, shapes, err):
     if fix:
         msg += f" Fix: {fix.strip()}"
     return KerasLayerError(msg)
+
+
+def is_symbolic(x):
+    """A KerasTensor, or a list / tuple / dict holding one."""
+    if isinstance(x, KerasTensor):
+        return True
+    values = x.values() if isinstance(x, dict) else x if isinstance(x, (list, tuple)) \
+        else ()
+    return any(isinstance(v, KerasTensor) for v in values)
+
+
+def call_model(model, inputs, training=None):
+    """A model called on symbolic tensors, as a layer: its layers are called on them in
+    turn (the same layer objects, so the weights stay shared with ``model``).  The outer
+    model lists those layers itself (Keras shows the sub-model as one layer)."""
+    kw = {} if training is None else {"training": training}
+    if not hasattr(model, "_nodes"):  # a Sequential
+        (t,), _ = _as_tensors(model, inputs, "input")
+        want = model.input_shape
+        _check_model_input(model, t, want)
+        for layer in model._layers:
+            t = layer(t, **kw)
+        return t
+    if isinstance(inputs, dict):
+        missing = [k for k in model.input_names if k not in inputs]
+        if missing:
+            raise ValueError(f"Model {model.name!r} called on a dict without the input(s) "
+                             f"{missing}")
+        given = [inputs[k] for k in model.input_names]
+    else:
+        given, _ = _as_tensors(model, inputs, "input")
+    if len(given) != len(model.inputs):
+        raise ValueError(f"Model {model.name!r} takes {len(model.inputs)} input(s); it was "
+                         f"called on {len(given)}")
+    env = {}
+    for t, g in zip(model.inputs, given):
+        _check_model_input(model, g, t.shape)
+        env[id(t)] = g
+    for node in model._nodes:
+        ins = [env[id(t)] for t in node.inputs]
+        call_kw = dict(kw)
+        if node.training is not None:
+            call_kw["training"] = node.training
+        if node.states:
+            call_kw["initial_state"] = [env[id(t)] for t in node.states]
+        out = call_layer(node.layer, ins if node.as_list else ins[0], **call_kw)
+        for t, o in zip(node.outputs, out if isinstance(out, list) else [out]):
+            env[id(t)] = o
+    outs = [env[id(t)] for t in model.outputs]
+    return outs[0] if model._single_output else outs
+
+
+def _check_model_input(model, tensor, want):
+    if not isinstance(tensor, KerasTensor):
+        raise TypeError(f"Model {model.name!r} was called on {type(tensor).__name__}; "
+                        f"mix symbolic tensors and arrays in one call is not possible")
+    got = tensor.shape
+    if want is not None and (len(got) != len(want) or any(
+            a is not None and b is not None and a != b for a, b in zip(got, want))):
+        raise KerasLayerError(f"Model {model.name!r} expects input of shape {_shape(want)}; "
+                              f"it was called on a tensor of shape {_shape(got)}")
