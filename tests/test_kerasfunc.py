@@ -592,3 +592,49 @@ def test_a_model_called_on_tensors_is_a_shared_block_siamese():
     assert out.shape == (None, 2)
     with pytest.raises(keras.KerasLayerError, match=r"expects input of shape \(None, 4\)"):
         base(keras.Input((5,)))
+
+
+def tagger(lib, functional):
+    layers = [lib.layers.Embedding(6, 3, mask_zero=True, name="emb"),
+              lib.layers.GRU(4, return_sequences=True, name="rnn"),
+              lib.layers.Dense(3, activation="softmax", name="tags")]
+    if not functional:
+        return lib.Sequential([lib.Input((4,), dtype="int32")] + layers)
+    x = lib.Input((4,), dtype="int32")
+    h = x
+    for layer in layers:
+        h = layer(h)
+    return lib.Model(x, h)
+
+
+def test_masked_steps_do_not_count_in_the_loss():
+    m = tagger(keras, functional=True)
+    m.compile("sgd", "sparse_categorical_crossentropy")
+    y = np.arange(16).reshape(4, 4) % 3
+    p = m.predict(IDS, verbose=0)
+    ce = -np.log(np.take_along_axis(p, y[..., None], -1)[..., 0])
+    mask = IDS != 0
+    np.testing.assert_allclose(m.evaluate(IDS, y, verbose=0), (ce * mask).sum() / mask.sum(),
+                               rtol=1e-5)
+    # the labels at padded steps do not matter
+    y2 = np.where(mask, y, (y + 1) % 3)
+    np.testing.assert_allclose(m.evaluate(IDS, y2, verbose=0), m.evaluate(IDS, y, verbose=0),
+                               rtol=1e-6)
+
+
+@keras_quirk
+@pytest.mark.parametrize("functional", [False, True])
+def test_masked_sequence_loss_metrics_and_step_match_keras(K, functional):
+    theirs, ours = tagger(K, functional), tagger(keras, functional)
+    copy_weights(ours, theirs)
+    y = np.arange(16).reshape(4, 4) % 3
+    for lib, m in ((K, theirs), (keras, ours)):
+        m.compile(lib.optimizers.SGD(0.5), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    np.testing.assert_allclose(ours.evaluate(IDS, y, verbose=0),
+                               theirs.evaluate(IDS, y, verbose=0), rtol=1e-5)
+    h_o = ours.fit(IDS, y, batch_size=4, shuffle=False, verbose=0).history
+    h_t = theirs.fit(IDS, y, batch_size=4, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(h_o["loss"], h_t["loss"], rtol=1e-5)
+    for o, t in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(o, t, rtol=1e-4, atol=1e-6)

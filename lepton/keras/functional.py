@@ -16,7 +16,9 @@ network's shared base) calls its layers on them, so the outer model lists those 
 itself where Keras shows the sub-model as one layer (``summary``, ``layers`` and the
 order of ``get_weights`` differ; the weights are shared as in Keras).  Subclassed models
 are not supported.  Masks (``Embedding(mask_zero=True)``) reach the recurrent layers and
-``GlobalAveragePooling1D``; losses are not masked.
+``GlobalAveragePooling1D``, and a sequence output's loss and metrics skip its masked
+steps (Keras averages a masked metric over the epoch's unmasked steps; here over each
+batch's, then over the batches by size: the same for one batch).
 """
 from __future__ import annotations
 
@@ -276,7 +278,7 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
         return held
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, params, state, x, *, train, rng, logits, step=None):
+    def _forward(self, params, state, x, *, train, rng, logits, step=None, with_masks=False):
         xs = x.arrays if isinstance(x, _Columns) else (x,)
         env = {id(t): (a, None) for t, a in zip(self.inputs, xs)}
         absorb = self._absorb_nodes(logits)
@@ -309,7 +311,10 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
             for j, t in enumerate(node.outputs):
                 env[id(t)] = (ys[j], out_mask if j == 0 else None)
         outs = [env[id(t)][0] for t in self.outputs]
-        return (outs[0] if self._single_output else tuple(outs)), new_state
+        out = outs[0] if self._single_output else tuple(outs)
+        if with_masks:
+            return out, new_state, [env[id(t)][1] for t in self.outputs]
+        return out, new_state
 
     def _absorb_nodes(self, logits):
         """The nodes run without their output activation: those making an output whose
@@ -417,13 +422,18 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
         return tuple(out)
 
     # ------------------------------------------------------------------ loss
-    def _weighted_sums(self, y, out, w, absorbed):
+    def _weighted_sums(self, y, out, w, absorbed, masks=None):
         ys = y.arrays if isinstance(y, _Columns) else (y,)
         outs = out if isinstance(out, tuple) else (out,)
         absorbed = tuple(absorbed) or (False,) * len(outs)
+        masks = masks or [None] * len(outs)
         per_output, preds = [], []
         for i, (yi, oi, loss) in enumerate(zip(ys, outs, self._losses)):
-            e = loss.per_example(yi, oi, absorbed[i] or loss.from_logits)
+            fl = absorbed[i] or loss.from_logits
+            e = ktrainer.masked_per_example(lambda a, b: loss.per_example(a, b, fl), yi, oi,
+                                            masks[i])
+            if e is None:
+                e = loss.per_example(yi, oi, fl)
             if e.ndim > 1:  # a loss per time step or pixel: averaged within the example
                 e = e.reshape(e.shape[0], -1).mean(axis=1)
             per_output.append((e * w).sum())
@@ -438,7 +448,10 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
             if isinstance(m, _OutputLoss):
                 sums.append(per_output[m.output])
                 continue
-            v = m.per_example(ys[m.output], preds[m.output])
+            v = ktrainer.masked_per_example(m.per_example, ys[m.output], preds[m.output],
+                                            masks[m.output])
+            if v is None:
+                v = m.per_example(ys[m.output], preds[m.output])
             sums.append((v * w).sum() if m.weighted else v.sum())
         if self._has_weighted_metrics:
             sums.append(w.sum())

@@ -18,7 +18,8 @@ from . import metrics as kmetrics
 from . import optimizers as kopt
 from .errors import KerasInputError, layer_error
 from .seeding import draw_seed
-from .trainer import Trainer, _BUILDERS, _as_numpy, _keras_shape, load_model  # noqa: F401
+from .trainer import (Trainer, _BUILDERS, _as_numpy, _keras_shape, load_model,  # noqa: F401
+                      masked_per_example)
 
 __all__ = ["Sequential", "load_model"]
 
@@ -166,11 +167,12 @@ class Sequential(Trainer):
         return tuple(out), p, s
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, params, state, x, *, train, rng, logits, step=None):
+    def _forward(self, params, state, x, *, train, rng, logits, step=None, with_masks=False):
         """Run the layers; with ``logits`` the last layer's output activation is left out
         (the loss takes it in, stably).  A layer with its own ``seed`` draws from
         ``fold_in(PRNGKey(seed), step)`` instead of ``rng``, so its stream does not depend
-        on the model it sits in or on fit's seed."""
+        on the model it sits in or on fit's seed.  ``with_masks``: also the output's mask
+        (in a list; None without one), which the loss applies as Keras does."""
         new_state, mask = [], None
         last = len(self._layers) - 1
         for i, layer in enumerate(self._layers):
@@ -190,7 +192,7 @@ class Sequential(Trainer):
                                core=core)
             mask = layer.compute_mask(x_in, mask)  # Embedding(mask_zero=True) -> RNNs
             new_state.append(s)
-        return x, new_state
+        return (x, new_state, [mask]) if with_masks else (x, new_state)
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
@@ -239,8 +241,12 @@ class Sequential(Trainer):
         return isinstance(act, str) and act.lower() == self.loss.probabilistic
 
     # ------------------------------------------------------------------ steps
-    def _loss_and_metrics(self, y, out, from_logits):
-        per_example = self.loss.per_example(y, out, from_logits or self.loss.from_logits)
+    def _loss_and_metrics(self, y, out, from_logits, mask=None):
+        fl = from_logits or self.loss.from_logits
+        per_example = masked_per_example(lambda a, b: self.loss.per_example(a, b, fl),
+                                         y, out, mask)
+        if per_example is None:
+            per_example = self.loss.per_example(y, out, fl)
         if per_example.ndim > 1:  # a loss per time step or pixel: average within the example
             per_example = per_example.reshape(per_example.shape[0], -1).mean(axis=1)
         values = [per_example]
@@ -249,13 +255,15 @@ class Sequential(Trainer):
             if from_logits and self._absorbed_activation:
                 act = klayers.activation_layer(self._layers[-1].activation, "output")
                 pred = act[1]((), out)
-            values += [m.per_example(y, pred) for m in self.metrics]
+            for m in self.metrics:
+                v = masked_per_example(m.per_example, y, pred, mask)
+                values.append(m.per_example(y, pred) if v is None else v)
         return values
 
-    def _weighted_sums(self, y, out, w, absorbed):
+    def _weighted_sums(self, y, out, w, absorbed, masks=None):
         """Batch sums: the loss weighted by ``w`` (Keras's sample weights: the batch loss
         is ``sum(w * loss) / batch``), the metrics unweighted (as Keras's ``metrics=``)."""
-        values = self._loss_and_metrics(y, out, absorbed)
+        values = self._loss_and_metrics(y, out, absorbed, masks[0] if masks else None)
         sums = [(values[0] * w).sum()]
         sums += [(v * w).sum() if m.weighted else v.sum()
                  for m, v in zip(self.metrics, values[1:])]

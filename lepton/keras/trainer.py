@@ -221,9 +221,9 @@ class Trainer:
         keep_frozen = self._keep_frozen(frozen)
 
         def loss_fn(params, state, x, y, w, rng, inv_n, step):
-            out, new_state = self._forward(params, state, x, train=True, rng=rng,
-                                           logits=absorbed, step=step)
-            sums = self._weighted_sums(y, out, w, absorbed)
+            out, new_state, masks = self._forward(params, state, x, train=True, rng=rng,
+                                                  logits=absorbed, step=step, with_masks=True)
+            sums = self._weighted_sums(y, out, w, absorbed, masks)
             # 1/batch arrives as an argument: as a literal it would be baked into a kernel,
             # and every new batch size (the last, partial batch) would compile one.
             loss = sums[0] * inv_n
@@ -244,8 +244,9 @@ class Trainer:
             return keep_frozen(new_opt, opt_state), new_state, sums
 
         def eval_step(params, state, x, y, w):
-            out, _ = self._forward(params, state, x, train=False, rng=None, logits=absorbed)
-            sums = self._weighted_sums(y, out, w, absorbed)
+            out, _, masks = self._forward(params, state, x, train=False, rng=None,
+                                          logits=absorbed, with_masks=True)
+            sums = self._weighted_sums(y, out, w, absorbed, masks)
             penalty = self._penalty(params)
             if penalty is not None:  # per example, as in training (n from the data)
                 sums = [sums[0] + penalty * lnp.sum(lnp.ones_like(w))] + list(sums[1:])
@@ -856,6 +857,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 # save's format tag -> a function (config, custom_objects) -> the built model; each model
 # module adds its own
 _BUILDERS = {}
+
+
+def masked_per_example(per_example, y, out, mask):
+    """Per-example values of ``per_example(y, out)`` over a sequence output whose steps
+    carry ``mask`` (batch, time), as Keras reduces a masked loss: the batch value is the
+    mean over the unmasked steps of the whole batch, so example ``i`` gets
+    ``sum_t(v_it m_it) * batch / sum(m)``.  ``None`` where ``y`` / ``out`` are not
+    (batch, time, ...)."""
+    if mask is None or mask.ndim != 2 or out.ndim < 2 or y.ndim < 2 or \
+            tuple(out.shape[:2]) != tuple(mask.shape) or tuple(y.shape[:2]) != tuple(mask.shape):
+        return None
+    b, t = mask.shape
+    v = per_example(y.reshape((b * t,) + tuple(y.shape[2:])),
+                    out.reshape((b * t,) + tuple(out.shape[2:]))).reshape(b, t)
+    m = mask.astype(v.dtype)
+    batch = lnp.sum(lnp.ones_like(m[:, 0]))  # not a literal: kernels stay batch-generic
+    return lnp.sum(v * m, axis=1) * (batch / lnp.maximum(lnp.sum(m), 1))
 
 
 def _keras_shape(shape):
