@@ -638,3 +638,32 @@ def test_masked_sequence_loss_metrics_and_step_match_keras(K, functional):
     np.testing.assert_allclose(h_o["loss"], h_t["loss"], rtol=1e-5)
     for o, t in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(o, t, rtol=1e-4, atol=1e-6)
+
+
+def test_variable_length_time_axis_and_masking_layer():
+    x = keras.Input((None, 3))
+    m = keras.Model(x, L.Dense(2)(L.LSTM(4, return_sequences=True)(L.Masking()(x))))
+    assert m.output_shape == (None, None, 2)
+    assert m.predict(rand(2, 7, 3), verbose=0).shape == (2, 7, 2)
+    m.compile("adam", "mse")
+    m.fit(rand(4, 5, 3), rand(4, 5, 2), verbose=0)
+    s = keras.Sequential([keras.Input((None, 3)), L.Masking(), L.GRU(4)])
+    seq = rand(2, 5, 3)
+    padded = np.concatenate([seq, np.zeros((2, 3, 3), np.float32)], axis=1)
+    np.testing.assert_allclose(s.predict(padded, verbose=0), s.predict(seq, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+@keras_quirk
+def test_masking_layer_matches_keras(K):
+    def build(lib):
+        return lib.Sequential([lib.Input((5, 2)), lib.layers.Masking(mask_value=-1.0),
+                               lib.layers.LSTM(3, return_sequences=True, name="rnn")])
+    theirs, ours = build(K), build(keras)
+    copy_weights(ours, theirs)
+    x = rand(3, 5, 2)
+    x[0, 3:] = -1.0
+    x[1, :2] = -1.0
+    np.testing.assert_allclose(ours.predict(x, verbose=0),
+                               np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5,
+                               atol=1e-6)

@@ -18,8 +18,8 @@ from . import metrics as kmetrics
 from . import optimizers as kopt
 from .errors import KerasInputError, layer_error
 from .seeding import draw_seed
-from .trainer import (Trainer, _BUILDERS, _as_numpy, _keras_shape, load_model,  # noqa: F401
-                      masked_per_example)
+from .trainer import (Trainer, _BUILDERS, _as_numpy, _fits, _keras_shape,  # noqa: F401
+                      load_model, masked_per_example)
 
 __all__ = ["Sequential", "load_model"]
 
@@ -144,7 +144,7 @@ class Sequential(Trainer):
         if not self._layers:
             raise ValueError("the model has no layers: add some with model.add(...)")
         key = random.PRNGKey(draw_seed() if seed is None else seed)
-        shape = (-1,) + tuple(int(d) for d in self._input_shape)
+        shape = (-1,) + tuple(-1 if d is None else int(d) for d in self._input_shape)
         self._shapes, params, state = [], [], []
         for i, layer in enumerate(self._layers):
             shape, p, s = self._init_layer(i, key, shape)
@@ -288,7 +288,7 @@ class Sequential(Trainer):
                 self._input_shape = x.shape[1:]
             self.build()
         want = tuple(self._input_shape)
-        if tuple(x.shape[1:]) != want:
+        if not _fits(x.shape[1:], want):
             fix = ""
             if x.shape[1:] == want[:-1] and want[-1] == 1:
                 fix = " Add the channel axis: x = x[..., None] (or x.reshape(-1, " + \

@@ -271,7 +271,7 @@ class Trainer:
                     f"but y holds integer class labels of shape {y.shape}. Either convert "
                     f"them with y = lepton.keras.utils.to_categorical(y, {out[-1]}), or "
                     f"compile with loss='sparse_categorical_crossentropy'.")
-            if tuple(y.shape[1:]) != tuple(out[1:]):
+            if not _fits(y.shape[1:], out[1:]):
                 raise KerasInputError(
                     f"{who}: targets of shape {y.shape} do not match the model's output "
                     f"shape {_keras_shape(out)}.{_flatten_hint(self)}")
@@ -288,7 +288,7 @@ class Trainer:
                     f"or y.argmax(-1).")
             want = tuple(out[1:-1])
             got = tuple(y.shape[1:])
-            if got not in (want, want + (1,)):
+            if not (_fits(got, want) or _fits(got, want + (1,))):
                 raise KerasInputError(
                     f"{who}: labels of shape {y.shape} do not fit the model's output "
                     f"{_keras_shape(out)}: expected (n{''.join(', ' + str(d) for d in want)})."
@@ -298,7 +298,7 @@ class Trainer:
                                       f"model's {out[-1]} outputs; found [{y.min()}, "
                                       f"{y.max()}]")
             return y.astype(np.int32, copy=False)
-        if tuple(y.shape[1:]) != tuple(out[1:]):
+        if not _fits(y.shape[1:], out[1:]):
             if y.ndim == 1 and tuple(out[1:]) == (1,):
                 return y.astype(np.float32)[:, None]
             raise KerasInputError(f"{who}: targets of shape {y.shape} do not match the "
@@ -874,6 +874,13 @@ def masked_per_example(per_example, y, out, mask):
     m = mask.astype(v.dtype)
     batch = lnp.sum(lnp.ones_like(m[:, 0]))  # not a literal: kernels stay batch-generic
     return lnp.sum(v * m, axis=1) * (batch / lnp.maximum(lnp.sum(m), 1))
+
+
+def _fits(got, want):
+    """``got`` matches ``want``, whose ``-1`` / ``None`` entries take any size (a
+    variable-length time axis)."""
+    return len(got) == len(want) and all(w in (-1, None) or g == w
+                                         for g, w in zip(got, want))
 
 
 def _keras_shape(shape):

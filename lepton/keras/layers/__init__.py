@@ -16,7 +16,7 @@ from __future__ import annotations
 from .options import (ACTIVATIONS, activation_layer, initializer, check_seed,  # noqa: F401
                       _channels_last)
 from .base import Layer
-from .core import InputLayer, Dense, Lambda, Embedding
+from .core import InputLayer, Dense, Lambda, Embedding, Masking
 from .symbolic import Input, KerasTensor
 from .merging import (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
                       add, subtract, multiply, average, maximum, minimum, concatenate, dot)
@@ -39,4 +39,4 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPool
            "LeakyReLU", "ELU", "Softmax", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
            "UpSampling2D", "Conv1DTranspose", "Conv2DTranspose", "SpatialDropout1D",
            "SpatialDropout2D", "GaussianNoise", "Lambda", "KerasTensor", "Add", "Subtract",
-           "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]
+           "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Masking"]

@@ -161,6 +161,32 @@ class Lambda(Layer):
         return cfg
 
 
+class Masking(Layer):
+    """Masks the time steps whose features all equal ``mask_value`` (zeroing them), for
+    the recurrent layers and GlobalAveragePooling1D downstream, as Keras."""
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+
+    def compute_mask(self, inputs, mask):
+        return lnp.any(lnp.not_equal(inputs, self.mask_value), axis=-1)
+
+    def build_stax(self):
+        value = self.mask_value
+
+        def apply_fun(params, inputs, **kwargs):
+            x = lnp.asarray(inputs)
+            keep = lnp.any(lnp.not_equal(x, value), axis=-1, keepdims=True)
+            return lnp.where(keep, x, lnp.zeros((), x.dtype))
+
+        return stax.Layer(lambda rng, shape: (tuple(shape), ()), apply_fun, "Masking")
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
+
+
 class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
