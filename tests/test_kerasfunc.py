@@ -667,3 +667,26 @@ def test_masking_layer_matches_keras(K):
     np.testing.assert_allclose(ours.predict(x, verbose=0),
                                np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_multi_io_validation_callbacks_and_single_batch_methods(tmp_path):
+    m = two_in_two_out(keras)
+    m.compile("adam", ["mse", "sparse_categorical_crossentropy"], metrics=[["mae"], ["accuracy"]])
+    x, y = [rand(20, 3), rand(20, 3, seed=1)], [rand(20, 1, seed=2), np.arange(20) % 3]
+    ckpt = tmp_path / "best.lepton"
+    h = m.fit(x, y, epochs=2, batch_size=8, verbose=0, validation_split=0.25,
+              callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=1),
+                         keras.callbacks.ModelCheckpoint(ckpt, save_best_only=True)])
+    assert set(h.history) == {"loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy",
+                              "val_loss", "val_reg_loss", "val_cls_loss", "val_reg_mae",
+                              "val_cls_accuracy"}
+    assert isinstance(keras.load_model(ckpt), keras.Model)
+    h = m.fit(x, y, verbose=0, validation_data=(x, y), sample_weight=np.ones(20))
+    np.testing.assert_allclose(h.history["val_loss"], m.evaluate(x, y, verbose=0)[0],
+                               rtol=1e-5)
+    logs = m.train_on_batch(x, y, return_dict=True)
+    assert set(logs) == {"loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy"}
+    np.testing.assert_allclose(m.test_on_batch(x, y), m.evaluate(x, y, verbose=0), rtol=1e-5)
+    assert [p.shape for p in m.predict_on_batch(x)] == [(20, 1), (20, 3)]
+    with pytest.raises(ValueError, match="class_weight is not supported"):
+        m.fit(x, y, class_weight={0: 1.0}, verbose=0)

@@ -12,9 +12,14 @@ A Keras program runs after ``import lepton.keras as keras`` (or ``import leptoni
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=64, epochs=10)
 
+The functional API works as in Keras: ``inputs = keras.Input(shape=...)``, call layers on
+tensors (merge them with ``layers.Concatenate()`` / ``layers.add``, share a layer by
+calling it twice), then ``keras.Model(inputs, outputs)`` -- several inputs and outputs
+included (``lepton.keras.functional``).
+
 Layers, losses, metrics and optimizers keep Keras's names and defaults; the layers are
 also importable from the top level (``keras.Dense``).  The model is a stax model, and the
-whole train step is one jitted function.
+whole train step is one jitted function (``lepton.keras.trainer``).
 """
 from __future__ import annotations
 

@@ -691,8 +691,8 @@ class Trainer:
     def predict_on_batch(self, x):
         """The model's output for one batch (``predict`` with the whole of ``x`` as one
         batch)."""
-        x = np.asarray(x)
-        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+        n = len(self._prepare(x, None, "predict_on_batch")[0])
+        return self.predict(x, batch_size=max(n, 1), verbose=0)
 
     # ------------------------------------------------------------------ summary
     def count_params(self):
