@@ -690,3 +690,24 @@ def test_multi_io_validation_callbacks_and_single_batch_methods(tmp_path):
     assert [p.shape for p in m.predict_on_batch(x)] == [(20, 1), (20, 3)]
     with pytest.raises(ValueError, match="class_weight is not supported"):
         m.fit(x, y, class_weight={0: 1.0}, verbose=0)
+
+
+def test_a_frozen_sub_model_stays_put_inside_a_combined_model_gan_style():
+    z = keras.Input((2,))
+    generator = keras.Model(z, L.Dense(3, name="gen")(z))
+    s = keras.Input((3,))
+    discriminator = keras.Model(s, L.Dense(1, activation="sigmoid", name="disc")(s))
+    discriminator.compile("adam", "binary_crossentropy")
+    discriminator.trainable = False
+    gan = keras.Model(z, discriminator(generator(z)))
+    gan.compile("adam", "binary_crossentropy")
+    d0, g0 = discriminator.get_weights(), generator.get_weights()
+    gan.fit(rand(8, 2), np.ones(8, np.float32), verbose=0)
+    for a, b in zip(discriminator.get_weights(), d0):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(generator.get_weights()[0], g0[0])
+    discriminator.trainable = True
+    discriminator.fit(rand(8, 3), np.ones(8, np.float32), verbose=0)
+    assert not np.allclose(discriminator.get_weights()[0], d0[0])
+    assert keras.Model(z, L.Dense(1, name="frozen")(z), trainable=False).layers[1].trainable \
+        is False

@@ -112,7 +112,6 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
                             "(Subclassing keras.Model with call() is not supported; use the "
                             "functional API or Sequential.)")
         super().__init__(name or "functional")
-        self.trainable = trainable
         self.inputs, in_keys = _flatten_struct(inputs, "inputs")
         self.outputs, out_keys = _flatten_struct(outputs, "outputs")
         for t in self.inputs + self.outputs:
@@ -129,6 +128,8 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
         self.output_names = out_keys or _unique([t._node.layer.name for t in self.outputs])
         self._map_graph()
         self._input_shape = tuple(self.inputs[0].shape[1:])
+        if not trainable:
+            self.trainable = False
         self.build()
 
     # ------------------------------------------------------------------ graph

@@ -28,7 +28,6 @@ class Sequential(Trainer):
     """A linear stack of layers: ``Sequential([Conv2D(...), ..., Dense(10)])`` or ``.add()``."""
     _FORMAT = "lepton.keras.Sequential"  # save's format tag: load_model's key in _BUILDERS
 
-
     def __init__(self, layers=None, name=None):
         super().__init__(name or "sequential")
         for layer in layers or []:

@@ -80,6 +80,19 @@ class Trainer:
     def layers(self):
         return list(self._layers)
 
+    @property
+    def trainable(self):
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value):
+        """``model.trainable = False`` freezes every layer of the model (Keras), also where
+        the layers sit in another model (a GAN's discriminator inside the combined
+        model); read at each fit."""
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = bool(value)
+
     def get_layer(self, name=None, index=None):
         """A layer by ``name`` or by position ``index`` in ``layers`` (Keras's
         ``get_layer``)."""
