@@ -688,6 +688,8 @@ def test_multi_io_validation_callbacks_and_single_batch_methods(tmp_path):
     assert set(logs) == {"loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy"}
     np.testing.assert_allclose(m.test_on_batch(x, y), m.evaluate(x, y, verbose=0), rtol=1e-5)
     assert [p.shape for p in m.predict_on_batch(x)] == [(20, 1), (20, 3)]
+    empty = m.predict([rand(0, 3), rand(0, 3)], verbose=0)
+    assert [p.shape for p in empty] == [(0, 1), (0, 3)]
     with pytest.raises(ValueError, match="class_weight is not supported"):
         m.fit(x, y, class_weight={0: 1.0}, verbose=0)
 

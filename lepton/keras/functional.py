@@ -545,6 +545,11 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
                             logits=False, step=step)[0]
         return list(out) if isinstance(out, tuple) else out
 
+    def _empty_prediction(self):
+        outs = tuple(np.zeros((0,) + tuple(max(d, 0) for d in s[1:]), np.float32)
+                     for s in self._out_shapes)
+        return outs[0] if self._single_output else outs
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None):
         out = super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps)
         return list(out) if isinstance(out, tuple) else out

@@ -653,10 +653,14 @@ class Trainer:
         finally:
             it.end_epoch()
         if not outs:
-            return np.zeros((0,) + tuple(self._shapes[-1][1:]), np.float32)
+            return self._empty_prediction()
         return tree_map(lambda *parts: np.concatenate(parts), *outs)
 
     # ------------------------------------------------------------------ single batches
+    def _empty_prediction(self):
+        """``predict``'s result for no examples (an unknown axis has size 0)."""
+        return np.zeros((0,) + tuple(max(d, 0) for d in self._shapes[-1][1:]), np.float32)
+
     def _batch_logs(self, sums, n, return_dict):
         logs = self._logs(self._means([float(v) for v in sums], n))
         if return_dict:
