@@ -715,3 +715,20 @@ def test_a_frozen_sub_model_stays_put_inside_a_combined_model_gan_style():
     assert not np.allclose(discriminator.get_weights()[0], d0[0])
     assert keras.Model(z, L.Dense(1, name="frozen")(z), trainable=False).layers[1].trainable \
         is False
+
+
+def test_dict_outputs_predict_a_dict_and_survive_save(tmp_path):
+    x = keras.Input((3,), name="x")
+    h = L.Dense(4, name="h")(x)
+    m = keras.Model({"x": x}, {"score": L.Dense(1, name="s")(h), "probs": L.Dense(
+        2, activation="softmax", name="p")(h)})
+    assert m.output_names == ["score", "probs"]
+    m.compile("sgd", {"score": "mse", "probs": "sparse_categorical_crossentropy"})
+    data = {"x": rand(6, 3)}
+    hist = m.fit(data, {"score": rand(6, 1), "probs": np.arange(6) % 2}, verbose=0)
+    assert {"score_loss", "probs_loss"} <= set(hist.history)
+    p = m.predict(data, verbose=0)
+    assert isinstance(p, dict) and p["score"].shape == (6, 1) and p["probs"].shape == (6, 2)
+    m.save(tmp_path / "d.lepton")
+    p2 = keras.load_model(tmp_path / "d.lepton").predict(data, verbose=0)
+    np.testing.assert_allclose(p2["probs"], p["probs"], rtol=1e-6)

@@ -124,6 +124,7 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
                                  f"{t.name} is the output of layer {t._node.layer.name!r}")
         self._single_input = isinstance(inputs, KerasTensor)
         self._single_output = isinstance(outputs, KerasTensor)
+        self._dict_output = isinstance(outputs, dict)  # predict answers with a dict too
         self._input_keys = in_keys or [t._node.layer.name for t in self.inputs]
         self.output_names = out_keys or _unique([t._node.layer.name for t in self.outputs])
         self._map_graph()
@@ -543,16 +544,22 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
             self._training_calls = step + 1
         out = self._forward(self.params, self.state, xb, train=training, rng=rng,
                             logits=False, step=step)[0]
-        return list(out) if isinstance(out, tuple) else out
+        return self._structure(out)
 
     def _empty_prediction(self):
         outs = tuple(np.zeros((0,) + tuple(max(d, 0) for d in s[1:]), np.float32)
                      for s in self._out_shapes)
         return outs[0] if self._single_output else outs
 
+    def _structure(self, out):
+        """Several outputs as Keras returns them: a list, or a dict for dict outputs."""
+        if not isinstance(out, tuple):
+            return out
+        return dict(zip(self.output_names, out)) if self._dict_output else list(out)
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None):
         out = super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps)
-        return list(out) if isinstance(out, tuple) else out
+        return self._structure(out)
 
     # ------------------------------------------------------------------ summary
     def summary(self, print_fn=None, line_length=None, positions=None):
@@ -616,7 +623,8 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
                 "inputs": [ref(t) for t in self.inputs],
                 "outputs": [ref(t) for t in self.outputs],
                 "input_keys": self._input_keys, "output_names": self.output_names,
-                "single_input": self._single_input, "single_output": self._single_output}
+                "single_input": self._single_input, "single_output": self._single_output,
+                "dict_output": self._dict_output}
 
     def _compile_config(self):
         if not self._compiled:
@@ -681,7 +689,8 @@ def _model_from_config(config, custom_objects):
     keys = config["input_keys"]
     inputs = ins[0] if config["single_input"] else \
         (dict(zip(keys, ins)) if keys != [t._node.layer.name for t in ins] else ins)
-    outputs = outs[0] if config["single_output"] else outs
+    outputs = outs[0] if config["single_output"] else \
+        (dict(zip(config["output_names"], outs)) if config.get("dict_output") else outs)
     return Model(inputs, outputs, name=config["name"])
 
 
