@@ -34,11 +34,12 @@ from ..tree import leaves, register_pytree_node
 from . import layers as klayers
 from . import losses as klosses
 from . import metrics as kmetrics
+from . import graph as kgraph
 from . import models as kmodels
 from . import trainer as ktrainer
 from . import optimizers as kopt
 from .errors import KerasInputError, KerasLayerError, _shape
-from .layers.symbolic import KerasTensor, call_layer
+from .layers.symbolic import KerasTensor
 from .seeding import draw_seed
 
 __all__ = ["Model", "Functional"]
@@ -127,85 +128,14 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
         self._dict_output = isinstance(outputs, dict)  # predict answers with a dict too
         self._input_keys = in_keys or [t._node.layer.name for t in self.inputs]
         self.output_names = out_keys or _unique([t._node.layer.name for t in self.outputs])
-        self._map_graph()
+        dag = kgraph.map_graph(self.name, self.inputs, self.outputs)
+        self._all_layers, self._layers, self._nodes = dag.all_layers, dag.layers, dag.nodes
+        self._index, self._node_pos, self._consumed = dag.index, dag.node_pos, dag.consumed
+        self._int_inputs = dag.int_inputs
         self._input_shape = tuple(self.inputs[0].shape[1:])
         if not trainable:
             self.trainable = False
         self.build()
-
-    # ------------------------------------------------------------------ graph
-    def _map_graph(self):
-        """The nodes in an order that computes every input before use, and the layers in
-        Keras's order (by depth from the outputs, then by discovery), as Keras's
-        ``map_graph``; a tensor that does not come from ``inputs`` is refused."""
-        order, finished, active, first_seen = [], set(), set(), {}
-        given = {id(t) for t in self.inputs}
-
-        def visit(t, path):
-            node = t._node
-            if id(node) in finished:
-                return
-            if node.is_input and id(t) not in given:
-                raise ValueError(
-                    f"Model {self.name!r}: output {path[0].name} depends on the Input "
-                    f"{node.layer.name!r} (shape {t.shape}), which is not among the "
-                    f"model's inputs {[x._node.layer.name for x in self.inputs]}. Pass it in "
-                    f"inputs=[...] (or build the output from the given inputs).")
-            if id(node) in active:
-                raise ValueError(f"Model {self.name!r}: the graph has a cycle at layer "
-                                 f"{node.layer.name!r}")
-            first_seen.setdefault(id(node.layer), (len(first_seen), node.layer))
-            active.add(id(node))
-            for p in node.parents:
-                visit(p, path)
-            active.discard(id(node))
-            finished.add(id(node))
-            order.append(node)
-
-        for t in self.outputs:
-            visit(t, [t])
-        for t in self.inputs:  # an input that no output uses still belongs to the model
-            if id(t._node) not in finished:
-                finished.add(id(t._node))
-                order.insert(0, t._node)
-                first_seen.setdefault(id(t._node.layer), (len(first_seen), t._node.layer))
-        depth, layer_depth = {}, {}
-        for node in reversed(order):
-            d = max(depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
-            depth[id(node)] = layer_depth[id(node.layer)] = d
-            for p in node.parents:
-                depth[id(p._node)] = max(depth.get(id(p._node), 0), d + 1)
-        ranked = sorted(first_seen.values(),
-                        key=lambda il: (-layer_depth.get(id(il[1]), 0), il[0]))
-        self._all_layers = [layer for _, layer in ranked]
-        names = [layer.name for layer in self._all_layers]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"Model {self.name!r}: the layer name(s) {dup} are used more "
-                             f"than once; every layer of a model needs its own name")
-        self._nodes = [n for n in order if not n.is_input]
-        self._layers = [layer for layer in self._all_layers
-                        if not isinstance(layer, klayers.InputLayer)]
-        self._index = {id(layer): i for i, layer in enumerate(self._layers)}
-        # which node of its layer (in this model) each node is: "Connected to" and save
-        per_layer: dict = {}
-        self._node_pos = {}
-        for n in order:
-            k = per_layer.setdefault(id(n.layer), 0)
-            self._node_pos[id(n)] = k
-            per_layer[id(n.layer)] = k + 1
-        consumers = {}
-        for n in self._nodes:
-            for p in n.parents:
-                consumers[id(p)] = consumers.get(id(p), 0) + 1
-        self._consumed = consumers
-        # how each input is cast: integer ids for Embedding / an integer Input dtype
-        self._int_inputs = []
-        for t in self.inputs:
-            dt = str(t._node.layer.dtype or "float32")
-            feeds_embedding = any(isinstance(n.layer, klayers.Embedding) and
-                                  any(p is t for p in n.inputs) for n in self._nodes)
-            self._int_inputs.append(feeds_embedding or dt.startswith(("int", "uint")))
 
     @property
     def layers(self):
@@ -606,22 +536,9 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
 
     # ------------------------------------------------------------------ save
     def get_config(self):
-        layers = []
-        for layer in self._all_layers:
-            if isinstance(layer, klayers.InputLayer):
-                cfg = {"name": layer.name, "shape": [None if d is None else int(d)
-                                                     for d in layer.shape],
-                       "dtype": layer.dtype}
-            else:
-                cfg = layer.get_config()
-            layers.append({"class_name": type(layer).__name__, "config": cfg})
-        ref = lambda t: [t._node.layer.name, self._node_pos[id(t._node)], t._index]  # noqa
-        nodes = [{"layer": n.layer.name, "inputs": [ref(t) for t in n.inputs],
-                  "as_list": n.as_list, "states": [ref(t) for t in n.states],
-                  "training": n.training} for n in self._nodes]
-        return {"name": self.name, "layers": layers, "nodes": nodes,
-                "inputs": [ref(t) for t in self.inputs],
-                "outputs": [ref(t) for t in self.outputs],
+        return {"name": self.name,
+                **kgraph.graph_config(self._all_layers, self._nodes, self._node_pos,
+                                      self.inputs, self.outputs),
                 "input_keys": self._input_keys, "output_names": self.output_names,
                 "single_input": self._single_input, "single_output": self._single_output,
                 "dict_output": self._dict_output}
@@ -656,36 +573,8 @@ Functional = Model
 
 
 def _model_from_config(config, custom_objects):
-    """Rebuild a functional model: its layers from their configs, then every call in
-    the saved order (so shared layers and several outputs come back as they were)."""
-    made, calls = {}, {}
-    for spec in config["layers"]:
-        if spec["class_name"] == "InputLayer":
-            c = spec["config"]
-            t = klayers.Input(shape=tuple(c["shape"]), name=c["name"], dtype=c["dtype"])
-            made[c["name"]] = t._node.layer
-            calls[c["name"]] = [[t]]
-        else:
-            layer = klayers.from_config(spec, custom_objects)
-            made[layer.name] = layer
-            calls[layer.name] = []
-
-    def tensor(ref):
-        name, node, index = ref
-        return calls[name][node][index]
-
-    for node in config["nodes"]:
-        inputs = [tensor(r) for r in node["inputs"]]
-        kwargs = {}
-        if node["states"]:
-            kwargs["initial_state"] = [tensor(r) for r in node["states"]]
-        if node["training"] is not None:
-            kwargs["training"] = node["training"]
-        out = call_layer(made[node["layer"]], inputs if node["as_list"] else inputs[0],
-                         **kwargs)
-        calls[node["layer"]].append(out if isinstance(out, list) else [out])
-    ins = [tensor(r) for r in config["inputs"]]
-    outs = [tensor(r) for r in config["outputs"]]
+    """Rebuild a functional model saved by ``save`` (``graph.replay``)."""
+    ins, outs = kgraph.replay(config, custom_objects)
     keys = config["input_keys"]
     inputs = ins[0] if config["single_input"] else \
         (dict(zip(keys, ins)) if keys != [t._node.layer.name for t in ins] else ins)
