@@ -3,6 +3,8 @@ Keras's weight layout.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ... import nn
@@ -25,7 +27,8 @@ class _Recurrent(Layer):
     A mask (``Embedding(mask_zero=True)`` upstream) holds the state at masked steps and
     repeats the previous output there, as Keras.  ``return_state=True`` makes the layer
     return ``[output, *final states]`` (h, and c for LSTM); ``initial_state=`` (a call
-    argument in the functional API) starts from given states.  ``dropout`` drops input
+    argument in the functional API) starts from given states (a mask still applies;
+    Keras 3.15 drops the mask of a call given initial_state).  ``dropout`` drops input
     features in training with one mask per sequence (all steps, all gates; Keras 3's
     LSTM with ``recurrent_dropout`` draws one per gate), from the layer's step key;
     ``recurrent_dropout`` likewise drops units of ``h`` where it enters the recurrent
@@ -109,8 +112,11 @@ class _Recurrent(Layer):
                         k_rec, layer.recurrent_dropout, (x.shape[0], units), x.dtype)
             if initial_state is not None:
                 initial_state = initial_state[0] if n_states == 1 else tuple(initial_state)
+            # Keras repeats the previous output at a masked step (zero_output_for_mask
+            # False), except inside Bidirectional with return_sequences
+            zero = kwargs.pop("zero_masked", False)
             y = apply(params, x, mask=mask, initial_state=initial_state,
-                      return_state=layer.return_state, zero_masked=False, **kwargs)
+                      return_state=layer.return_state, zero_masked=zero, **kwargs)
             y, states = y if layer.return_state else (y, ())
             if layer.go_backwards and layer.return_sequences:
                 # Keras returns the outputs in the order it read them (last step first);
@@ -315,26 +321,107 @@ def _gru_reset_before(units, return_sequences=False, reverse=False, W_init=None,
 
 
 class Bidirectional(Layer):
-    """Keras's Bidirectional: the forward layer's weights, then the backward layer's."""
+    """Keras's Bidirectional: the wrapped layer forwards and a copy of it reading the
+    sequence backwards (its own weights; listed after the forward layer's), merged by
+    ``merge_mode`` ('concat', 'sum', 'mul', 'ave', or None: both outputs, as a list).
+    With ``return_state`` the outputs are ``[merged, *forward states, *backward
+    states]``; ``initial_state`` takes the forward states then the backward ones;
+    ``dropout`` / ``recurrent_dropout`` draw separate masks per direction.  A mask
+    reaches both directions, and masked steps output zeros (Keras's Bidirectional forces
+    ``zero_output_for_mask``)."""
+    takes_initial_state = True
+    uses_mask = supports_masking = True
 
-    def __init__(self, layer, merge_mode="concat", **kwargs):
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if not isinstance(layer, _Recurrent):
             raise TypeError("Bidirectional wraps a SimpleRNN, LSTM or GRU layer")
-        if layer.return_state or layer.dropout or layer.recurrent_dropout:
-            raise NotImplementedError(f"Bidirectional {self.name!r}: a wrapped layer with "
-                                      f"return_state=True or dropout is not supported")
-        self.layer, self.merge_mode = layer, merge_mode
-
-    # a mask reaches both directions; masked steps output zeros (Keras's Bidirectional
-    # forces zero_output_for_mask on the layers it wraps)
-    uses_mask = supports_masking = True
+        if merge_mode not in ("concat", "sum", "mul", "ave", None):
+            raise ValueError(f"Bidirectional {self.name!r}: merge_mode must be 'concat', "
+                             f"'sum', 'mul', 'ave' or None; got {merge_mode!r}")
+        if weights is not None:
+            raise NotImplementedError("Bidirectional(weights=...): set them with "
+                                      "set_weights after building the model")
+        if backward_layer is None:
+            backward_layer = copy.copy(layer)
+            backward_layer.go_backwards = not layer.go_backwards
+            backward_layer.name = f"backward_{layer.name}"
+            backward_layer._stax = backward_layer._core = None
+        elif type(backward_layer) is not type(layer) or \
+                backward_layer.units != layer.units or \
+                backward_layer.return_sequences != layer.return_sequences or \
+                backward_layer.return_state != layer.return_state or \
+                backward_layer.go_backwards == layer.go_backwards:
+            raise ValueError(f"Bidirectional {self.name!r}: backward_layer must be a "
+                             f"{type(layer).__name__} with the same units, "
+                             f"return_sequences and return_state, reading the other way "
+                             f"(go_backwards={not layer.go_backwards})")
+        self.layer, self.backward_layer, self.merge_mode = layer, backward_layer, merge_mode
+        self.n_states = 2 * layer.n_states
 
     def compute_mask(self, inputs, mask):
         return mask if self.layer.return_sequences else None
 
+    def check_initial_state(self, input_shape, state_shapes):
+        want = [(-1, self.layer.units)] * self.n_states
+        if len(state_shapes) != self.n_states or \
+                any(tuple(s)[1:] != w[1:] for s, w in zip(state_shapes, want)):
+            raise KerasLayerError(
+                f"Bidirectional {self.name!r}: initial_state must be {self.n_states} "
+                f"tensor(s) of shape (None, {self.layer.units}), the forward layer's states "
+                f"then the backward layer's; got "
+                f"{', '.join(_shape(s) for s in state_shapes)}")
+
+    def _merge(self, yf, yb):
+        mode = self.merge_mode
+        if mode == "concat":
+            return lnp.concatenate([yf, yb], axis=-1)
+        if mode == "sum":
+            return yf + yb
+        if mode == "mul":
+            return yf * yb
+        return (yf + yb) * 0.5
+
     def build_stax(self):
-        return stax.Bidirectional(self.layer.rnn_stax(), merge_mode=self.merge_mode)
+        f_init, f_apply = self.layer.to_stax()
+        b_init, b_apply = self.backward_layer.to_stax()
+        bi, n = self, self.layer.n_states
+        seq, with_state = self.layer.return_sequences, self.layer.return_state
+
+        def init_fun(rng, input_shape):
+            k1, k2 = random.split(rng)
+            of, pf = f_init(k1, input_shape)
+            ob, pb = b_init(k2, input_shape)
+            sf, sb = (of[1:], ob[1:]) if with_state else ([], [])
+            of, ob = (of[0], ob[0]) if with_state else (of, ob)
+            if bi.merge_mode is None:
+                return [tuple(of), tuple(ob)] + list(sf) + list(sb), (pf, pb)
+            out = tuple(of[:-1]) + (of[-1] + ob[-1],) if bi.merge_mode == "concat" else of
+            return ([tuple(out)] + list(sf) + list(sb) if with_state else tuple(out)), \
+                (pf, pb)
+
+        def apply_fun(params, inputs, *, rng=None, train=False, mask=None,
+                      initial_state=None, **kwargs):
+            pf, pb = params
+            rf, rb = random.split(rng) if rng is not None else (None, None)
+            init_f = init_b = None
+            if initial_state is not None:
+                init_f, init_b = list(initial_state[:n]), list(initial_state[n:])
+            yf = f_apply(pf, inputs, rng=rf, train=train, mask=mask, initial_state=init_f,
+                         zero_masked=seq)
+            yb = b_apply(pb, inputs, rng=rb, train=train, mask=mask, initial_state=init_b,
+                         zero_masked=seq)
+            sf, sb = (yf[1:], yb[1:]) if with_state else ([], [])
+            yf, yb = (yf[0], yb[0]) if with_state else (yf, yb)
+            if seq:  # Keras gives the backward outputs in input order
+                yb = lnp.flip(yb, axis=1)
+            if bi.merge_mode is None:
+                return [yf, yb] + list(sf) + list(sb)
+            y = bi._merge(yf, yb)
+            return [y] + list(sf) + list(sb) if with_state else y
+
+        return stax.Layer(init_fun, apply_fun, "Bidirectional")
 
     def penalties(self, params):
         forward, backward = params
@@ -352,6 +439,10 @@ class Bidirectional(Layer):
         half, k = len(arrays) // 2, len(weights) // 2
         return (self.layer.from_keras_weights(weights[:k], arrays[:half], offset) +
                 self.layer.from_keras_weights(weights[k:], arrays[half:], offset + k))
+
+    @property
+    def seed(self):  # the wrapped layer's own dropout stream, if it has one
+        return self.layer.seed
 
     def get_config(self):
         return {**super().get_config(), "layer": {"class_name": type(self.layer).__name__,
