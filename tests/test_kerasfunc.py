@@ -475,8 +475,6 @@ def test_recurrent_dropout_only_in_training_and_from_the_step_key():
     m.compile("sgd", "mse")
     h = m.fit(x, rand(6, 4), epochs=2, verbose=0)
     assert np.isfinite(h.history["loss"]).all()
-    with pytest.raises(NotImplementedError, match="return_state=True or dropout"):
-        L.Bidirectional(L.GRU(3, recurrent_dropout=0.2))
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
         L.GRU(3, dropout=1.0)
 

@@ -91,7 +91,9 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
                     U_init, b_init, extra_bias, config, rebuild, bias_fix=None):
     """Shared init/apply of a gated RNN: ``cell(z_x, h_state, U, b_h) -> new state`` with
     ``z_x = x_t W + b`` the step's input projection (written per step: ``scan`` hoists the
-    product, the bias add fuses with the cell's elementwise work)."""
+    product, the bias add fuses with the cell's elementwise work).  A cell also takes
+    ``drop``, a (batch, units) mask for h in its recurrent products only (apply's
+    ``recurrent_mask``: recurrent dropout)."""
     units = int(units)
     width = n_gates * units
 
