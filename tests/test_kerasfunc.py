@@ -776,3 +776,35 @@ def test_bidirectional_return_state_matches_keras(K, merge_mode, cell, with_init
     x = [IDS, rand(4, 3)] if with_init else IDS
     for o, t in zip(ours.predict(x, verbose=0), theirs.predict(x, verbose=0)):
         np.testing.assert_allclose(o, np.asarray(t), rtol=1e-5, atol=1e-6)
+
+
+def test_time_distributed_shares_weights_over_steps_and_saves(tmp_path):
+    m = keras.Sequential([keras.Input((4, 3)), L.TimeDistributed(L.Dense(2, name="d"),
+                                                                 name="td")])
+    w, b = m.get_weights()
+    x = rand(5, 4, 3)
+    np.testing.assert_allclose(m.predict(x, verbose=0), x @ w + b, rtol=1e-5, atol=1e-6)
+    assert m.output_shape == (None, 4, 2)
+    m.compile("sgd", "mse")
+    m.fit(x, rand(5, 4, 2), verbose=0)
+    m.save(tmp_path / "td.lepton")
+    np.testing.assert_allclose(keras.load_model(tmp_path / "td.lepton").predict(x, verbose=0),
+                               m.predict(x, verbose=0), rtol=1e-6)
+    with pytest.raises(keras.KerasLayerError, match=r"\(batch, time, \.\.\.\)"):
+        L.TimeDistributed(L.Dense(2))(keras.Input((3,)))
+
+
+@keras_quirk
+def test_time_distributed_conv_matches_keras(K):
+    def build(lib):
+        x = lib.Input((3, 6, 6, 1))
+        h = lib.layers.TimeDistributed(lib.layers.Conv2D(2, 3, activation="relu"),
+                                       name="tdc")(x)
+        h = lib.layers.TimeDistributed(lib.layers.Flatten(), name="tdf")(h)
+        return lib.Model(x, lib.layers.LSTM(2, name="rnn")(h))
+    theirs, ours = build(K), build(keras)
+    copy_weights(ours, theirs)
+    x = rand(2, 3, 6, 6, 1)
+    np.testing.assert_allclose(ours.predict(x, verbose=0),
+                               np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5,
+                               atol=1e-6)

@@ -5,8 +5,9 @@ The graph becomes one forward function over the same stax layers Sequential uses
 layer's weights are one entry of ``params`` / ``state`` (a layer called twice -- a
 shared layer -- has one entry), and every call of it in the graph reads that entry.  So
 compile / fit / evaluate / predict / save are the ones Sequential has (``trainer``: one
-jitted train step); the graph itself is ``graph``'s.  This module adds several inputs (a list, or a dict keyed by the Input names), several outputs
-(a loss per output, summed with ``loss_weights``; the logs carry ``<output>_loss`` and
+jitted train step); the graph itself is ``graph``'s.  This module adds several inputs
+(a list, or a dict keyed by the Input names), several outputs (a loss per output,
+summed with ``loss_weights``; the logs carry ``<output>_loss`` and
 ``<output>_<metric>`` as Keras 3's do), the graph's summary and its save format.
 
 As in Keras, the weights live on the layers: a model built from layers another model

@@ -7,9 +7,9 @@ numerical -- shapes, checks, gradients, jit -- is stax's.
 
 One module per family: ``options`` (argument checks shared by all), ``base`` (``Layer``),
 ``core``, ``activation``, ``convolutional``, ``pooling``, ``reshaping``, ``regularization``,
-``normalization``, ``recurrent``, ``merging``, ``symbolic`` (the functional API's
-tensors), and ``saving`` (``from_config``).  The preprocessing
-layers live in ``lepton.keras.preprocessing``; ``lepton.keras`` also sets them here.
+``normalization``, ``recurrent``, ``wrappers``, ``merging``, ``symbolic`` (the
+functional API's tensors), and ``saving`` (``from_config``).  The preprocessing layers
+live in ``lepton.keras.preprocessing``; ``lepton.keras`` also sets them here.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from .reshaping import Flatten, Reshape, ZeroPadding1D, ZeroPadding2D, UpSamplin
 from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import SimpleRNN, LSTM, GRU, Bidirectional
+from .wrappers import TimeDistributed
 from .saving import from_config  # noqa: F401
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
@@ -39,4 +40,5 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPool
            "LeakyReLU", "ELU", "Softmax", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
            "UpSampling2D", "Conv1DTranspose", "Conv2DTranspose", "SpatialDropout1D",
            "SpatialDropout2D", "GaussianNoise", "Lambda", "KerasTensor", "Add", "Subtract",
-           "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Masking"]
+           "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Masking",
+           "TimeDistributed"]
