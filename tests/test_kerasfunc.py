@@ -5,6 +5,7 @@ shapes, training, saving and the error messages."""
 from __future__ import annotations
 
 import io
+import random as pyrandom
 import re
 
 import numpy as np
@@ -13,12 +14,20 @@ import pytest
 import lepton.keras as keras
 from lepton import numpy as lnp
 from lepton.keras import layers as L
+from lepton.keras import seeding
 from tests.peers import keras3
 
 
 @pytest.fixture(autouse=True)
 def _seeded():
+    """Seed 0 for each test, and the global random state given back afterwards: tests
+    elsewhere that draw unseeded weights see what they would without this file."""
+    saved = (seeding._generator, np.random.get_state(), pyrandom.getstate())
     keras.utils.set_random_seed(0)
+    yield
+    seeding._generator = saved[0]
+    np.random.set_state(saved[1])
+    pyrandom.setstate(saved[2])
 
 
 def rand(*shape, seed=0):
