@@ -638,8 +638,8 @@ def test_bidirectional_gru_weights_are_forward_then_backward_in_keras_layout(tmp
 
 
 def test_recurrent_layers_refuse_unsupported_keras_options_by_name():
-    with pytest.raises(NotImplementedError, match="recurrent_dropout=0.2 is not supported"):
-        L.LSTM(4, recurrent_dropout=0.2)
+    with pytest.raises(NotImplementedError, match="stateful=True is not supported"):
+        L.LSTM(4, stateful=True)
     with pytest.raises(NotImplementedError,
                        match="only recurrent_activation='sigmoid'.*got 'hard_sigmoid'"):
         L.GRU(4, recurrent_activation="hard_sigmoid")

@@ -1,75 +1,35 @@
-"""``Sequential``: Keras's compile / fit / evaluate / predict over a list of stax layers.
-
-The whole train step -- forward, loss, gradient, optimizer update, metrics -- is one
-``lepton.jit`` function; per batch, Python only takes the next batch (arrays, a generator
-or a ``PyDataset``: ``lepton.keras.data``) and updates the progress bar.  Kernels are shape-generic, so the last, smaller batch retraces but compiles nothing.
-Parameters, layer state (BatchNorm statistics) and optimizer state are pytrees held by the
-model; ``save`` / ``load_model`` write them with ``lepton.save`` (no pickle).
+"""``Sequential``: a linear stack of stax layers under Keras's training API
+(``lepton.keras.trainer``: one jitted train step, save / load_model).
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import itertools
-import json
 import sys
-import time
-import warnings
 import weakref
 
 import numpy as np
 
-from .. import numpy as lnp
 from .. import random
 from .. import stax
-from ..optimizers import OptimizerState
-from ..serialization import load as _load, save as _save
-from ..transforms.autodiff import value_and_grad
-from ..transforms.jit import jit, wait_for_compilation, waiting
-from ..tree import flatten, leaves, unflatten
-from ..tree import map as tree_map
-from . import callbacks as cbks
-from . import data as kdata
+from ..tree import leaves
 from . import layers as klayers
 from . import losses as klosses
 from . import metrics as kmetrics
 from . import optimizers as kopt
 from .errors import KerasInputError, layer_error
-from .progress import ProgressBar
 from .seeding import draw_seed
+from .trainer import (Trainer, _BUILDERS, _as_numpy, _fits, _keras_shape,  # noqa: F401
+                      load_model, masked_per_example)
 
 __all__ = ["Sequential", "load_model"]
 
 
-def _resolve_verbose(verbose):
-    if verbose == "auto":
-        return 1
-    return int(verbose)
-
-
-def _as_numpy(a, what):
-    if a is None:
-        return None
-    try:
-        return np.asarray(a)
-    except Exception as e:  # noqa: BLE001
-        raise KerasInputError(f"{what} must be an array; got {type(a).__name__}: {e}") from None
-
-
-class Sequential:
+class Sequential(Trainer):
     """A linear stack of layers: ``Sequential([Conv2D(...), ..., Dense(10)])`` or ``.add()``."""
+    _FORMAT = "lepton.keras.Sequential"  # save's format tag: load_model's key in _BUILDERS
 
     def __init__(self, layers=None, name=None):
-        self.name = name or "sequential"
-        self._layers: list = []
-        self._input_shape = None
-        self.built = False
-        self.stop_training = False
-        self.optimizer = self.loss = None
-        self.metrics: list = []
-        self.history = None
-        self._compiled = False
-        self._frozen = ()  # the layers frozen (trainable=False) when the steps were built
+        super().__init__(name or "sequential")
         for layer in layers or []:
             self.add(layer)
 
@@ -77,7 +37,7 @@ class Sequential:
         # Like Keras, a model that knows its input shape has weights without an explicit
         # build(): they are made on first access.
         d = self.__dict__
-        if name in ("params", "state", "_shapes") and d.get("_layers") and \
+        if name == "_shapes" and d.get("_layers") and \
                 d.get("_input_shape") is not None and not d.get("built"):
             self.build()
             return d[name]
@@ -85,6 +45,8 @@ class Sequential:
 
     # ------------------------------------------------------------------ structure
     def add(self, layer):
+        if isinstance(layer, klayers.KerasTensor) and layer._node.is_input:
+            layer = layer._node.layer  # keras.Input(shape=...)
         if isinstance(layer, klayers.InputLayer):
             if self._layers:
                 raise ValueError("Input(...) must come before the first layer")
@@ -111,7 +73,7 @@ class Sequential:
                 self._layers.pop()
                 raise
             self._shapes.append(shape)
-            self.params, self.state = list(self.params) + [p], list(self.state) + [st]
+            layer._params, layer._state = p, st
             self._forget_steps()
 
     def pop(self):
@@ -121,42 +83,12 @@ class Sequential:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
         if self.built:
-            if self._layers:
+            if self._layers:  # the weights live on the layers: the others keep theirs
                 self._shapes = self._shapes[:-1]
-                self.params, self.state = list(self.params[:-1]), list(self.state[:-1])
             else:
                 self.built = False
             self._forget_steps()
         return layer
-
-    def _forget_steps(self):
-        """The architecture changed: the steps and optimizer state start again."""
-        self._opt_state = None
-        self._train_step = self._eval_step = self._predict_step = None
-        self._step_count = 0
-
-    @property
-    def layers(self):
-        return list(self._layers)
-
-    def get_layer(self, name=None, index=None):
-        """A layer by ``name`` or by position ``index`` (Keras's ``get_layer``)."""
-        if (name is None) == (index is None):
-            raise ValueError("get_layer: give exactly one of name= or index=")
-        if index is not None:
-            if not -len(self._layers) <= index < len(self._layers):
-                raise ValueError(f"get_layer: index {index} is out of range; the model has "
-                                 f"{len(self._layers)} layers")
-            return self._layers[index]
-        for layer in self._layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
-                         f"{[layer.name for layer in self._layers]}")
-
-    @property
-    def metrics_names(self):
-        return ["loss"] + [m.name for m in self.metrics]
 
     @property
     def input_shape(self):
@@ -166,6 +98,37 @@ class Sequential:
     def output_shape(self):
         self._require_built("output_shape")
         return _keras_shape(self._shapes[-1])
+
+    def _symbolic(self):
+        """The model as symbolic tensors, made on first use (``inputs``, ``outputs``,
+        ``layer.output``), so that ``keras.Model(seq.inputs, seq.layers[k].output)`` cuts
+        out a sub-model with the same weights, as in Keras."""
+        graph = self.__dict__.get("_graph")
+        if graph is None or graph[2] != [id(layer) for layer in self._layers]:
+            self._require_built("inputs")
+            first = self._layers[0]
+            x = t = klayers.Input(shape=self._input_shape, dtype="int32" if isinstance(
+                first, klayers.Embedding) else None)
+            for layer in self._layers:
+                t = layer(t)
+            graph = self._graph = (x, t, [id(layer) for layer in self._layers])
+        return graph
+
+    @property
+    def inputs(self):
+        return [self._symbolic()[0]]
+
+    @property
+    def outputs(self):
+        return [self._symbolic()[1]]
+
+    @property
+    def input(self):
+        return self._symbolic()[0]
+
+    @property
+    def output(self):
+        return self._symbolic()[1]
 
     def build(self, input_shape=None, seed=None):
         """Initialise the weights for examples of ``input_shape`` (batch axis first, as in
@@ -180,7 +143,7 @@ class Sequential:
         if not self._layers:
             raise ValueError("the model has no layers: add some with model.add(...)")
         key = random.PRNGKey(draw_seed() if seed is None else seed)
-        shape = (-1,) + tuple(int(d) for d in self._input_shape)
+        shape = (-1,) + tuple(-1 if d is None else int(d) for d in self._input_shape)
         self._shapes, params, state = [], [], []
         for i, layer in enumerate(self._layers):
             shape, p, s = self._init_layer(i, key, shape)
@@ -202,20 +165,14 @@ class Sequential:
             raise layer_error(self, i, shape, e) from None
         return tuple(out), p, s
 
-    def _require_built(self, what):
-        if not self.built and self._input_shape is not None and self._layers:
-            self.build()
-        if not self.built:
-            raise ValueError(f"{what}: the model is not built yet; call fit(), build() or "
-                             f"give the first layer input_shape=")
-
     # ------------------------------------------------------------------ forward
-    def _forward(self, params, state, x, *, train, rng, logits, step=None):
+    def _forward(self, params, state, x, *, train, rng, logits, step=None, with_masks=False):
         """Run the layers; with ``logits`` the last layer's output activation is left out
         (the loss takes it in, stably).  A layer with its own ``seed`` draws from
         ``fold_in(PRNGKey(seed), step)`` instead of ``rng``, so its stream does not depend
-        on the model it sits in or on fit's seed."""
-        new_state = []
+        on the model it sits in or on fit's seed.  ``with_masks``: also the output's mask
+        (in a list; None without one), which the loss applies as Keras does."""
+        new_state, mask = [], None
         last = len(self._layers) - 1
         for i, layer in enumerate(self._layers):
             if rng is None:
@@ -228,15 +185,13 @@ class Sequential:
                 train_i = False  # Keras 3: a frozen BatchNormalization runs in inference mode
             else:
                 train_i = train
-            if logits and i == last and self._absorbed_activation:
-                core = stax.stateful(layer.core_stax())
-                x, s = core[1](layer.core_params(params[i]), layer.core_state(state[i]), x,
-                               train=train_i, rng=k)
-            else:
-                x, s = stax.stateful(layer.to_stax())[1](params[i], state[i], x,
-                                                         train=train_i, rng=k)
+            core = bool(logits and i == last and self._absorbed_activation)
+            x_in = x
+            x, s = layer.apply(params[i], state[i], x, train=train_i, rng=k, mask=mask,
+                               core=core)
+            mask = layer.compute_mask(x_in, mask)  # Embedding(mask_zero=True) -> RNNs
             new_state.append(s)
-        return x, new_state
+        return (x, new_state, [mask]) if with_masks else (x, new_state)
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
@@ -285,8 +240,12 @@ class Sequential:
         return isinstance(act, str) and act.lower() == self.loss.probabilistic
 
     # ------------------------------------------------------------------ steps
-    def _loss_and_metrics(self, y, out, from_logits):
-        per_example = self.loss.per_example(y, out, from_logits or self.loss.from_logits)
+    def _loss_and_metrics(self, y, out, from_logits, mask=None):
+        fl = from_logits or self.loss.from_logits
+        per_example = masked_per_example(lambda a, b: self.loss.per_example(a, b, fl),
+                                         y, out, mask)
+        if per_example is None:
+            per_example = self.loss.per_example(y, out, fl)
         if per_example.ndim > 1:  # a loss per time step or pixel: average within the example
             per_example = per_example.reshape(per_example.shape[0], -1).mean(axis=1)
         values = [per_example]
@@ -295,119 +254,21 @@ class Sequential:
             if from_logits and self._absorbed_activation:
                 act = klayers.activation_layer(self._layers[-1].activation, "output")
                 pred = act[1]((), out)
-            values += [m.per_example(y, pred) for m in self.metrics]
+            for m in self.metrics:
+                v = masked_per_example(m.per_example, y, pred, mask)
+                values.append(m.per_example(y, pred) if v is None else v)
         return values
 
-    def _weighted_sums(self, y, out, w, absorbed):
+    def _weighted_sums(self, y, out, w, absorbed, masks=None):
         """Batch sums: the loss weighted by ``w`` (Keras's sample weights: the batch loss
         is ``sum(w * loss) / batch``), the metrics unweighted (as Keras's ``metrics=``)."""
-        values = self._loss_and_metrics(y, out, absorbed)
+        values = self._loss_and_metrics(y, out, absorbed, masks[0] if masks else None)
         sums = [(values[0] * w).sum()]
         sums += [(v * w).sum() if m.weighted else v.sum()
                  for m, v in zip(self.metrics, values[1:])]
         if self._has_weighted_metrics:
             sums.append(w.sum())  # the denominator of the weighted means
         return sums
-
-    @property
-    def _has_weighted_metrics(self):
-        return any(m.weighted for m in self.metrics)
-
-    def _n_sums(self):
-        return 1 + len(self.metrics) + int(self._has_weighted_metrics)
-
-    def _means(self, totals, n):
-        """Epoch values from summed batch values: the loss and plain metrics per example,
-        weighted metrics per unit of weight (0 when all weights are 0, as Keras)."""
-        n = max(n, 1)
-        out = [totals[0] / n]
-        for m, t in zip(self.metrics, totals[1:]):
-            if m.weighted:
-                out.append(t / totals[-1] if totals[-1] else 0.0)
-            else:
-                out.append(t / n)
-        return out
-
-    def _penalty(self, params):
-        """The sum of the trainable layers' weight regularizers (None without any)."""
-        total = None
-        for layer, p in zip(self._layers, params):
-            if not getattr(layer, "trainable", True):
-                continue  # Keras regularises trainable weights only
-            for reg, weight in layer.penalties(p):
-                value = reg(weight)
-                total = value if total is None else total + value
-        return total
-
-    def _frozen_layers(self):
-        """Which layers have ``trainable = False`` (read at each fit, as Keras 3 does)."""
-        return tuple(not getattr(layer, "trainable", True) for layer in self._layers)
-
-    def _keep_frozen(self, frozen):
-        """``(grads, new_opt, old_opt) -> new_opt`` that leaves the frozen layers' weights
-        and optimizer slots as they were (no update, no weight decay, no momentum)."""
-        if not any(frozen):
-            return lambda new_opt, old_opt: new_opt
-        leaf_frozen = [f for f, p in zip(frozen, self.params) for _ in leaves(p)]
-
-        def keep(new_opt, old_opt):
-            if isinstance(new_opt, OptimizerState) and \
-                    len(new_opt.packed_state) == len(leaf_frozen):
-                packed = tuple(o if f else n for n, o, f in zip(
-                    new_opt.packed_state, old_opt.packed_state, leaf_frozen))
-                return new_opt._replace(packed_state=packed)
-            return new_opt  # a custom optimizer's state: the zero gradients must do
-        return keep
-
-    def _build_steps(self):
-        # A constant learning rate is an argument of the step (callbacks may change it);
-        # a schedule is part of the optimizer's update.
-        dynamic_lr = not callable(self.optimizer.learning_rate)
-        opt_init, opt_update, get_params = self.optimizer.triple(lr_input=dynamic_lr)
-        self._get_params, self._dynamic_lr = get_params, dynamic_lr
-        absorbed = self._absorbed_activation
-        self._frozen = frozen = self._frozen_layers()
-        keep_frozen = self._keep_frozen(frozen)
-
-        def loss_fn(params, state, x, y, w, rng, inv_n, step):
-            out, new_state = self._forward(params, state, x, train=True, rng=rng,
-                                           logits=absorbed, step=step)
-            sums = self._weighted_sums(y, out, w, absorbed)
-            # 1/batch arrives as an argument: as a literal it would be baked into a kernel,
-            # and every new batch size (the last, partial batch) would compile one.
-            loss = sums[0] * inv_n
-            penalty = self._penalty(params)
-            if penalty is not None:  # Keras reports the regularised loss
-                loss = loss + penalty
-                sums = [sums[0] + penalty / inv_n] + list(sums[1:])
-            return loss, (new_state, sums)
-
-        def train_step(i, opt_state, state, x, y, w, rng, inv_n, lr):
-            params = get_params(opt_state)
-            (_, (new_state, sums)), grads = value_and_grad(loss_fn, has_aux=True)(
-                params, state, x, y, w, random.fold_in(rng, i), inv_n, i)
-            grads = [tree_map(lnp.zeros_like, g) if f else g
-                     for g, f in zip(grads, frozen)]
-            new_opt = opt_update(i, grads, opt_state, lr) if dynamic_lr else \
-                opt_update(i, grads, opt_state)
-            return keep_frozen(new_opt, opt_state), new_state, sums
-
-        def eval_step(params, state, x, y, w):
-            out, _ = self._forward(params, state, x, train=False, rng=None, logits=absorbed)
-            sums = self._weighted_sums(y, out, w, absorbed)
-            penalty = self._penalty(params)
-            if penalty is not None:  # per example, as in training (n from the data)
-                sums = [sums[0] + penalty * lnp.sum(lnp.ones_like(w))] + list(sums[1:])
-            return sums
-
-        def predict_step(params, state, x):
-            return self._forward(params, state, x, train=False, rng=None, logits=False)[0]
-
-        wrap = (lambda f: f) if self._run_eagerly else jit
-        self._train_step, self._eval_step = wrap(train_step), wrap(eval_step)
-        self._predict_step = wrap(predict_step)
-        if self._opt_state is None:
-            self._opt_state = opt_init(self.params)
 
     # ------------------------------------------------------------------ data checks
     def _prepare(self, x, y, who):
@@ -426,7 +287,7 @@ class Sequential:
                 self._input_shape = x.shape[1:]
             self.build()
         want = tuple(self._input_shape)
-        if tuple(x.shape[1:]) != want:
+        if not _fits(x.shape[1:], want):
             fix = ""
             if x.shape[1:] == want[:-1] and want[-1] == 1:
                 fix = " Add the channel axis: x = x[..., None] (or x.reshape(-1, " + \
@@ -447,439 +308,13 @@ class Sequential:
             return x.astype(np.int32, copy=False)
         return x.astype(np.float32, copy=False)
 
-    def _check_targets(self, y, who):
-        out = self._shapes[-1]
-        loss = self.loss
-        if loss.target == "onehot":
-            if y.dtype.kind in "iub" and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
-                raise KerasInputError(
-                    f"{who}: {loss.name} expects one-hot targets of shape (n, {out[-1]}), "
-                    f"but y holds integer class labels of shape {y.shape}. Either convert "
-                    f"them with y = lepton.keras.utils.to_categorical(y, {out[-1]}), or "
-                    f"compile with loss='sparse_categorical_crossentropy'.")
-            if tuple(y.shape[1:]) != tuple(out[1:]):
-                raise KerasInputError(
-                    f"{who}: targets of shape {y.shape} do not match the model's output "
-                    f"shape {_keras_shape(out)}.{_flatten_hint(self)}")
-            return y.astype(np.float32, copy=False)
-        if loss.target == "index":
-            if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and
-                                                 np.all(y == np.round(y))):
-                raise KerasInputError(f"{who}: {loss.name} expects integer class labels; "
-                                      f"y has dtype {y.dtype}")
-            if y.ndim > 1 and y.shape[-1] == out[-1] and y.shape[-1] > 1:
-                raise KerasInputError(
-                    f"{who}: {loss.name} expects integer class labels of shape (n,), but y "
-                    f"has shape {y.shape} (one-hot?). Use loss='categorical_crossentropy' "
-                    f"or y.argmax(-1).")
-            want = tuple(out[1:-1])
-            got = tuple(y.shape[1:])
-            if got not in (want, want + (1,)):
-                raise KerasInputError(
-                    f"{who}: labels of shape {y.shape} do not fit the model's output "
-                    f"{_keras_shape(out)}: expected (n{''.join(', ' + str(d) for d in want)})."
-                    f"{_flatten_hint(self)}")
-            if y.size and (y.min() < 0 or y.max() >= out[-1]):
-                raise KerasInputError(f"{who}: labels must be in [0, {out[-1]}) for the "
-                                      f"model's {out[-1]} outputs; found [{y.min()}, "
-                                      f"{y.max()}]")
-            return y.astype(np.int32, copy=False)
-        if tuple(y.shape[1:]) != tuple(out[1:]):
-            if y.ndim == 1 and tuple(out[1:]) == (1,):
-                return y.astype(np.float32)[:, None]
-            raise KerasInputError(f"{who}: targets of shape {y.shape} do not match the "
-                                  f"model's output shape {_keras_shape(out)}."
-                                  f"{_flatten_hint(self)}")
-        return y.astype(np.float32, copy=False)
-
-    def _sample_weights(self, y, n, sample_weight, class_weight, who):
-        """Per-example loss weights, float32 ``(n,)``: ``sample_weight``, or
-        ``class_weight[label]`` (Keras: labels from ``argmax`` of one-hot targets, classes
-        missing from the dict weigh 1), or ones."""
-        if sample_weight is not None and class_weight is not None:
-            raise ValueError(f"{who}: give sample_weight or class_weight, not both (fold the "
-                             f"class weights into sample_weight)")
-        if sample_weight is not None:
-            w = _as_numpy(sample_weight, f"{who}: sample_weight")
-            if w.ndim == 2 and w.shape[1] == 1:
-                w = w[:, 0]
-            if w.shape != (n,):
-                raise KerasInputError(f"{who}: sample_weight must hold one weight per "
-                                      f"example, shape ({n},); got shape {w.shape}")
-            if w.dtype.kind not in "biuf":
-                raise KerasInputError(f"{who}: sample_weight must be numbers; got {w.dtype}")
-            return w.astype(np.float32)
-        if class_weight is not None:
-            if not isinstance(class_weight, dict):
-                raise TypeError(f"{who}: class_weight must be a dict {{class index: "
-                                f"weight}}; got {type(class_weight).__name__}")
-            labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else \
-                np.round(y.reshape(len(y), -1)[:, 0]).astype(np.int64)
-            if labels.ndim != 1:
-                raise KerasInputError(f"{who}: class_weight needs one class per example; "
-                                      f"targets of shape {y.shape} hold several (use "
-                                      f"sample_weight)")
-            table = np.ones(max([int(labels.max(initial=0))] + [int(k) for k in class_weight])
-                            + 1, np.float32)
-            for k, v in class_weight.items():
-                table[int(k)] = float(v)
-            return table[labels]
-        return np.ones(n, np.float32)
-
-    def _lr_argument(self):
-        if not self._dynamic_lr:
-            return np.float32(0)
-        lr = self.optimizer.learning_rate
-        if callable(lr):
-            raise TypeError("the optimizer's learning_rate changed from a number to a "
-                            "schedule during training; recompile the model to use a schedule")
-        return np.float32(lr)
-
-    def _require_compiled(self, who):
-        if not self._compiled:
-            raise RuntimeError(f"{who}: compile the model first, e.g. model.compile("
-                               f"optimizer='adam', loss='categorical_crossentropy', "
-                               f"metrics=['accuracy'])")
-
-    # ------------------------------------------------------------------ data sources
-    def _stream_source(self, data, who, *, need_y, shuffle=False, class_weight=None):
-        """A generator / PyDataset source; its first batch is checked now (structure,
-        shapes, targets) and builds the model, so mistakes surface at the call."""
-        if kdata.is_pydataset(data):
-            src = kdata.PyDatasetSource(data, who, shuffle=shuffle)
-        else:
-            src = kdata.GeneratorSource(data, who)
-        src.class_weight = class_weight
-        self._stream_batch(src, src.first, 0, who, need_y)
-        return src
-
-    def _stream_batch(self, src, batch, index, who, need_y):
-        """One batch from a generator / PyDataset, checked and cast as arrays are:
-        ``(x, y, w)``, or ``x`` alone without ``need_y``."""
-        x, y, w = kdata.unpack_batch(batch, origin=src.origin, index=index, who=who,
-                                     need_y=need_y)
-        where = f"{who} (batch {index} of the {src.origin})"
-        x, y = self._prepare(x, y if need_y else None, where)
-        if len(x) == 0:
-            raise KerasInputError(f"{where}: the batch holds no samples (x has shape "
-                                  f"{x.shape}); every batch needs at least one example")
-        if not need_y:
-            return x
-        return x, y, self._sample_weights(y, len(x), w, src.class_weight, where)
-
-    @staticmethod
-    def _refuse_with_stream(x, who, **given):
-        """Keras: with a generator / PyDataset the targets and weights come from its
-        batches, not from fit's arguments."""
-        origin = "PyDataset" if kdata.is_pydataset(x) else "generator"
-        for name, value in given.items():
-            if value is not None:
-                raise ValueError(f"{who}: x is a {origin}, so `{name}` must not be passed: "
-                                 f"the {origin} gives it with each batch, as (x, y) or "
-                                 f"(x, y, sample_weight).")
-
-    def _validation_source(self, data, batch_size, validation_batch_size, steps):
-        if kdata.is_generator(data) or kdata.is_pydataset(data):
-            return self._stream_source(data, "fit (validation)", need_y=True)
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
-            raise ValueError("validation_data must be (x_val, y_val), (x_val, y_val, "
-                             "sample_weight_val), a generator of such batches or a "
-                             f"PyDataset; got {kdata.describe(data)}")
-        vx, vy = self._prepare(data[0], data[1], "fit (validation)")
-        vw = self._sample_weights(vy, len(vx), data[2] if len(data) == 3 else None, None,
-                                  "fit (validation)")
-        bs = validation_batch_size or batch_size
-        return kdata.ArraySource((vx, vy, vw), kdata.default_batch_size(len(vx), bs, steps))
-
-    # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1, seed=None):
-        """Keras's ``fit``.  ``sample_weight`` (one weight per example) or ``class_weight``
-        (``{class: weight}``) weight each example's loss, as Keras: the batch loss is
-        ``sum(w * loss) / batch``; ``metrics`` stay unweighted.  ``validation_split`` holds
-        out the last ``n - floor(n * (1 - split))`` examples before shuffling, and is
-        evaluated every ``validation_freq`` epochs (an int, or a list of 1-based epochs).
-
-        ``x`` may also be a generator (or iterator) of ``(x, y)`` / ``(x, y,
-        sample_weight)`` batches or a ``utils.PyDataset``; ``steps_per_epoch`` then bounds
-        an epoch, and ``validation_data`` may be one too, read ``validation_steps``
-        batches at a time.  Keras 3's rules for steps over finite data (an epoch goes on
-        where the last stopped; data that runs out ends the epoch with a warning) are in
-        ``lepton.keras.data``.  ``shuffle`` shuffles arrays and a PyDataset's batch
-        order, and leaves a generator as it is."""
-        self._require_compiled("fit")
-        steps_per_epoch = kdata.check_steps(steps_per_epoch, "fit: steps_per_epoch")
-        validation_steps = kdata.check_steps(validation_steps, "fit: validation_steps")
-        epochs, initial_epoch = int(epochs), int(initial_epoch)
-        if initial_epoch < 0:
-            raise ValueError(f"fit: initial_epoch must be >= 0; got {initial_epoch}")
-        verbose = _resolve_verbose(verbose)
-        val = None
-        if kdata.is_generator(x) or kdata.is_pydataset(x):
-            self._refuse_with_stream(x, "fit", y=y, sample_weight=sample_weight)
-            if validation_split and validation_data is None:
-                raise ValueError(
-                    f"fit: validation_split is only supported when x is an array (it holds "
-                    f"out the last samples); x is a "
-                    f"{'PyDataset' if kdata.is_pydataset(x) else 'generator'}. Pass "
-                    f"validation_data= instead (arrays, a generator or a PyDataset).")
-            source = self._stream_source(x, "fit", need_y=True, shuffle=shuffle,
-                                         class_weight=class_weight)
-        else:
-            if y is None:
-                raise KerasInputError("fit needs targets: fit(x, y, ...)")
-            x, y = self._prepare(x, y, "fit")
-            w = self._sample_weights(y, len(x), sample_weight, class_weight, "fit")
-            if validation_data is None and validation_split:
-                if not 0 < validation_split < 1:
-                    raise ValueError(f"validation_split must be in (0, 1); got "
-                                     f"{validation_split}")
-                n_val = len(x) - int(np.floor(len(x) * (1.0 - validation_split)))
-                if n_val == 0:
-                    raise ValueError(f"validation_split={validation_split} leaves no "
-                                     f"validation sample out of {len(x)}")
-                x, y, vx, vy = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
-                w, vw = w[:-n_val], w[-n_val:]
-                vbs = validation_batch_size or batch_size
-                val = kdata.ArraySource((vx, vy, vw), kdata.default_batch_size(
-                    len(vx), vbs, validation_steps))
-            if len(x) == 0:
-                raise KerasInputError("fit: x holds no samples")
-            source = kdata.ArraySource((x, y, w), kdata.default_batch_size(
-                len(x), batch_size, steps_per_epoch), shuffle=shuffle)
-        if validation_data is not None:
-            val = self._validation_source(validation_data, batch_size, validation_batch_size,
-                                          validation_steps)
-        if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
-            if validation_freq < 1:
-                raise ValueError(f"validation_freq must be >= 1; got {validation_freq}")
-            validate_at = lambda e: (e + 1) % validation_freq == 0  # noqa: E731
-        elif isinstance(validation_freq, (list, tuple, set, range)):
-            epochs_listed = {int(e) for e in validation_freq}
-            validate_at = lambda e: (e + 1) in epochs_listed  # noqa: E731
-        else:
-            raise TypeError(f"validation_freq must be an int or a list of epochs; got "
-                            f"{type(validation_freq).__name__}")
-        if self._train_step is None or self._frozen != self._frozen_layers():
-            self._build_steps()
-        train = kdata.EpochIterator(source, steps_per_epoch, training=True, who="fit")
-        val_iter = None if val is None else kdata.EpochIterator(
-            val, validation_steps, training=False, who="fit (validation)")
-        history = cbks.History()
-        # History last, as in Keras: it records what the other callbacks add to the logs
-        # (the learning rate of ReduceLROnPlateau and LearningRateScheduler).
-        cb = cbks.CallbackList([*(callbacks or []), history], self,
-                               {"epochs": epochs, "steps": train.num_batches,
-                                "verbose": verbose})
-        self.stop_training = False
-        rng = np.random.default_rng(draw_seed() if seed is None else seed)
-        key = random.PRNGKey(int(rng.integers(2 ** 31)))
-        source.rng = rng
-        state = self.state
-        opt_state = self._opt_state
-        step = getattr(self, "_step_count", 0)
-        compiled = False
-        cb.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            batches = train.epoch()
-            if source.one_shot:  # a generator that has ended (fit warned) has no epoch left
-                first = next(batches, None)
-                if first is None:
-                    train.end_epoch()
-                    break
-                batches = itertools.chain([first], batches)
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}", flush=True)
-            cb.on_epoch_begin(epoch)
-            bar = ProgressBar(train.num_batches, verbose=verbose)
-            totals = np.zeros(self._n_sums())
-            seen = 0
-            for b, batch in enumerate(batches):
-                xb, yb, wb = batch if source.prepared else \
-                    self._stream_batch(source, batch, b, "fit", True)
-                cb.on_train_batch_begin(b)
-                t0 = time.perf_counter()
-                with waiting() if not compiled else contextlib.nullcontext():
-                    opt_state, state, sums = self._train_step(
-                        step, opt_state, state, xb, yb, wb, key, np.float32(1 / len(xb)),
-                        self._lr_argument())
-                    if not compiled:
-                        wait_for_compilation(upgrades=False)  # the rest upgrades meanwhile
-                if not compiled:
-                    totals += [float(s) for s in sums]
-                    dt = time.perf_counter() - t0
-                    bar.exclude(dt)
-                    compiled = True
-                    if verbose:
-                        print(f"compiling the train step ... {dt:.1f} s", flush=True)
-                else:
-                    totals += [float(s) for s in sums]
-                step += 1
-                seen += len(xb)
-                logs = self._logs(self._means(totals, seen))
-                bar.update(b + 1, logs, len(xb))
-                cb.on_train_batch_end(b, logs)
-                if self.stop_training:  # a batch callback stopped training (Keras)
-                    break
-            train.end_epoch()
-            self._opt_state, self.state, self._step_count = opt_state, state, step
-            self.params = self._get_params(opt_state)
-            logs = self._logs(self._means(totals, seen))
-            if val_iter is not None and validate_at(epoch):
-                val_iter.restart()
-                values, count = self._evaluate_iter(val_iter, "fit (validation)")
-                if count:
-                    logs.update({f"val_{k}": v for k, v in self._logs(values).items()})
-                else:
-                    warnings.warn(f"fit: the validation {val.origin} has no more batches, so "
-                                  f"epoch {epoch + 1} has no validation metrics. Give "
-                                  f"validation_steps and a generator that does not end, or "
-                                  f"validation arrays or a PyDataset (read afresh each "
-                                  f"epoch).", UserWarning, stacklevel=2)
-            bar.finish(logs)
-            cb.on_epoch_end(epoch, logs)
-            # a callback may have set new weights (model.set_weights): go on from them
-            opt_state, state = self._opt_state, self.state
-            if self.stop_training:
-                break
-        cb.on_train_end()
-        self.history = history
-        return history
-
-    def _logs(self, values):
-        names = ["loss"] + [m.name for m in self.metrics]
-        return {n: float(v) for n, v in zip(names, values)}
-
-    def _evaluate_iter(self, it, who):
-        """``(epoch values, batches)`` over one epoch of ``it``."""
-        if self._eval_step is None or self._frozen != self._frozen_layers():
-            self._build_steps()
-        totals = np.zeros(self._n_sums())
-        n = count = 0
-        src = it.source
-        try:
-            for b, batch in enumerate(it.epoch()):
-                xb, yb, wb = batch if src.prepared else \
-                    self._stream_batch(src, batch, b, who, True)
-                sums = self._eval_step(self.params, self.state, xb, yb, wb)
-                totals += [float(s) for s in sums]
-                n += len(xb)
-                count = b + 1
-        finally:
-            it.end_epoch()
-        return self._means(totals, n), count
-
-    # ------------------------------------------------------------------ evaluate / predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, return_dict=False):
-        """``[loss, *metrics]`` (the loss alone without metrics; a dict with
-        ``return_dict``); ``sample_weight`` weights the loss as in ``fit``.  ``x`` may be a
-        generator or a ``PyDataset`` of ``(x, y[, sample_weight])`` batches; ``steps``
-        evaluates that many batches (arrays: the first ``steps``)."""
-        self._require_compiled("evaluate")
-        steps = kdata.check_steps(steps, "evaluate: steps")
-        if kdata.is_generator(x) or kdata.is_pydataset(x):
-            self._refuse_with_stream(x, "evaluate", y=y, sample_weight=sample_weight)
-            source = self._stream_source(x, "evaluate", need_y=True)
-        else:
-            if y is None:
-                raise KerasInputError("evaluate needs targets: evaluate(x, y)")
-            x, y = self._prepare(x, y, "evaluate")
-            w = self._sample_weights(y, len(x), sample_weight, None, "evaluate")
-            source = kdata.ArraySource((x, y, w), kdata.default_batch_size(len(x), batch_size,
-                                                                            steps))
-        it = kdata.EpochIterator(source, steps, training=False, who="evaluate")
-        values, count = self._evaluate_iter(it, "evaluate")
-        logs = self._logs(values)
-        if _resolve_verbose(verbose):
-            print(f"{count} steps - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
-                  flush=True)
-        if return_dict:
-            return logs
-        return list(logs.values()) if self.metrics else logs["loss"]
-
-    def predict(self, x, batch_size=None, verbose="auto", steps=None):
-        """The model's outputs, batch by batch.  ``x`` may be a generator or a
-        ``PyDataset`` (batches ``(x,)``, ``(x, y)`` or ``(x, y, w)``: the targets are not
-        used); ``steps`` predicts that many batches."""
-        steps = kdata.check_steps(steps, "predict: steps")
-        if kdata.is_generator(x) or kdata.is_pydataset(x):
-            source = self._stream_source(x, "predict", need_y=False)
-        else:
-            x, _ = self._prepare(x, None, "predict")
-            source = kdata.ArraySource((x,), kdata.default_batch_size(len(x), batch_size,
-                                                                       steps))
-        if self._predict_step is None:
-            self._predict_step = jit(lambda p, s, xb: self._forward(
-                p, s, xb, train=False, rng=None, logits=False)[0])
-        it = kdata.EpochIterator(source, steps, training=False, who="predict")
-        outs = []
-        try:
-            for b, batch in enumerate(it.epoch()):
-                xb = batch[0] if source.prepared else \
-                    self._stream_batch(source, batch, b, "predict", False)
-                outs.append(np.asarray(self._predict_step(self.params, self.state, xb)))
-        finally:
-            it.end_epoch()
-        if not outs:
-            return np.zeros((0,) + tuple(self._shapes[-1][1:]), np.float32)
-        return np.concatenate(outs)
-
-    # ------------------------------------------------------------------ single batches
-    def _batch_logs(self, sums, n, return_dict):
-        logs = self._logs(self._means([float(v) for v in sums], n))
-        if return_dict:
-            return logs
-        return list(logs.values()) if self.metrics else logs["loss"]
-
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
-        """One optimizer step on the batch ``(x, y)`` (the same jitted step as ``fit``);
-        returns that batch's loss, or ``[loss, *metrics]`` with metrics (a dict with
-        ``return_dict``), as Keras 3 (metrics restart at every call)."""
-        self._require_compiled("train_on_batch")
-        if y is None:
-            raise KerasInputError("train_on_batch needs targets: train_on_batch(x, y)")
-        x, y = self._prepare(x, y, "train_on_batch")
-        if len(x) == 0:
-            raise KerasInputError("train_on_batch: x holds no samples")
-        w = self._sample_weights(y, len(x), sample_weight, class_weight, "train_on_batch")
-        if self._train_step is None or self._frozen != self._frozen_layers():
-            self._build_steps()
-        step = getattr(self, "_step_count", 0)
-        key = random.PRNGKey(draw_seed())
-        opt_state, state, sums = self._train_step(
-            step, self._opt_state, self.state, x, y, w, key, np.float32(1 / len(x)),
-            self._lr_argument())
-        self._opt_state, self.state, self._step_count = opt_state, state, step + 1
-        self.params = self._get_params(opt_state)
-        return self._batch_logs(sums, len(x), return_dict)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """The loss (and metrics) on one batch, without training; as ``train_on_batch``."""
-        self._require_compiled("test_on_batch")
-        if y is None:
-            raise KerasInputError("test_on_batch needs targets: test_on_batch(x, y)")
-        x, y = self._prepare(x, y, "test_on_batch")
-        if len(x) == 0:
-            raise KerasInputError("test_on_batch: x holds no samples")
-        w = self._sample_weights(y, len(x), sample_weight, None, "test_on_batch")
-        if self._eval_step is None or self._frozen != self._frozen_layers():
-            self._build_steps()
-        return self._batch_logs(self._eval_step(self.params, self.state, x, y, w), len(x),
-                                return_dict)
-
-    def predict_on_batch(self, x):
-        """The model's output for one batch (``predict`` with the whole of ``x`` as one
-        batch)."""
-        x = np.asarray(x)
-        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
-
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None):
         """The model's output for ``x``; ``training=True`` applies dropout and the random
-        augmentations with a fresh draw per call (seeded layers: their own stream)."""
+        augmentations with a fresh draw per call (seeded layers: their own stream).  On
+        symbolic tensors the model acts as a layer of a functional model (its layers,
+        and so its weights, are shared)."""
+        if klayers.symbolic.is_symbolic(x):
+            return klayers.symbolic.call_model(self, x, training)
         self._require_built("__call__")
         rng = step = None
         if training:
@@ -888,14 +323,6 @@ class Sequential:
             self._training_calls = step + 1
         return self._forward(self.params, self.state, self._cast_inputs(np.asarray(x)),
                              train=training, rng=rng, logits=False, step=step)[0]
-
-    # ------------------------------------------------------------------ summary
-    def count_params(self):
-        """All the model's weights, as Keras counts them: the trainable ones and the
-        non-trainable state (BatchNormalization's moving mean and variance)."""
-        self._require_built("count_params")
-        return sum(int(np.size(a)) for a in leaves(self.params)) + \
-            sum(int(np.size(a)) for a in leaves(self.state))
 
     def summary(self, print_fn=None):
         self._require_built("summary")
@@ -922,117 +349,20 @@ class Sequential:
                   f"Non-trainable params: {frozen:,}", "_" * width]
         print_fn("\n".join(line for line in lines if line != "" or False))
 
-    # ------------------------------------------------------------------ weights
-    def get_weights(self):
-        """All weights as a flat list of NumPy arrays in Keras's order and shapes: layer by
-        layer, each layer's trainable weights then its state (BatchNorm's moving mean and
-        variance); a convolution's bias is ``(filters,)``, a GRU's weights are in Keras's
-        gate order with a ``(2, 3 * units)`` bias.  Keras's ``get_weights()`` of the same
-        architecture lines up with it, array for array."""
-        self._require_built("get_weights")
-        return self._keras_weights(self.params, self.state)
-
-    def _keras_weights(self, params, state):
-        out = []
-        for layer, p, s in zip(self._layers, params, state):
-            out += layer.to_keras_weights(leaves(p) + leaves(s))
-        return out
-
-    def set_weights(self, weights):
-        """Set the weights from a list in ``get_weights``'s order (Keras's); an array may
-        also have the model's own shape for it (a conv bias as ``(1, 1, 1, filters)``)."""
-        self._require_built("set_weights")
-        weights = list(weights)
-        counts = [layer.keras_weight_count(len(leaves(p)) + len(leaves(s)))
-                  for layer, p, s in zip(self._layers, self.params, self.state)]
-        if len(weights) != sum(counts):
-            raise ValueError(f"set_weights: expected {sum(counts)} arrays, got {len(weights)}")
-        params, state, k = [], [], 0
-        for layer, p, st, n in zip(self._layers, self.params, self.state, counts):
-            p, st = self._layer_from_keras(layer, p, st, weights[k:k + n], k)
-            k += n
-            params.append(p)
-            state.append(st)
-        self._replace_weights(params, state)
-
-    @staticmethod
-    def _layer_from_keras(layer, p, st, weights, offset):
-        p_leaves, p_def = flatten(p)
-        s_leaves, s_def = flatten(st)
-        new = layer.from_keras_weights(weights, p_leaves + s_leaves, offset)
-        return unflatten(p_def, new[:len(p_leaves)]), unflatten(s_def, new[len(p_leaves):])
-
-    def _layer_index(self, layer, who):
-        self._require_built(who)
-        for i, own in enumerate(self._layers):
-            if own is layer:
-                return i
-        raise ValueError(f"{who}: layer {layer.name!r} is not in model {self.name!r}")
-
-    def layer_weights(self, layer):
-        """``layer.get_weights()``: one layer's weights in Keras's order and shapes."""
-        i = self._layer_index(layer, "get_weights")
-        return layer.to_keras_weights(leaves(self.params[i]) + leaves(self.state[i]))
-
-    def set_layer_weights(self, layer, weights):
-        """``layer.set_weights(weights)``: one layer's weights, as ``set_weights``."""
-        i = self._layer_index(layer, "set_weights")
-        weights = list(weights)
-        n = layer.keras_weight_count(len(leaves(self.params[i])) + len(leaves(self.state[i])))
-        if len(weights) != n:
-            raise ValueError(f"set_weights: layer {layer.name!r} has {n} weight arrays, got "
-                             f"{len(weights)}")
-        params, state = list(self.params), list(self.state)
-        params[i], state[i] = self._layer_from_keras(layer, params[i], state[i], weights, 0)
-        self._replace_weights(params, state)
-
-    def _replace_weights(self, params, state):
-        """New weights; the optimizer keeps its slots (Adam's moments), as Keras's does."""
-        self.params, self.state = params, state
-        if self._opt_state is not None and self._compiled:
-            opt_init = self.optimizer.triple()[0]
-            fresh = opt_init(self.params)
-            old = self._opt_state
-            try:  # each parameter's packed state is (x, *slots): swap in the new x
-                packed = tuple((f[0],) + tuple(o[1:]) for f, o in
-                               zip(fresh.packed_state, old.packed_state))
-                same = all(len(f) == len(o) for f, o in zip(fresh.packed_state,
-                                                            old.packed_state))
-            except (AttributeError, TypeError, IndexError):
-                same = False
-            self._opt_state = fresh._replace(packed_state=packed) if same else fresh
-
-    def _set_tree_weights(self, params, state):
-        """Weights from a saved ``(params, state)`` tree of this architecture."""
-        self.set_weights(self._keras_weights(params, state))
-
-    def save_weights(self, filepath):
-        self._require_built("save_weights")
-        _save(filepath, {"params": self.params, "state": self.state})
-
-    def load_weights(self, filepath):
-        self._require_built("load_weights")
-        tree = _load(filepath)
-        if not isinstance(tree, dict) or "params" not in tree:
-            raise ValueError(f"{filepath} does not hold model weights (saved by save_weights "
-                             f"or save)")
-        weights = tree.get("weights", tree)
-        self._set_tree_weights(weights["params"], weights["state"])
-
     def get_config(self):
         return {"name": self.name, "input_shape": list(self._input_shape or ()),
                 "layers": [{"class_name": type(l).__name__, "config": l.get_config()}
                            for l in self._layers]}
 
-    def save(self, filepath):
-        """The whole model: architecture, weights, layer state, optimizer state."""
-        self._require_built("save")
-        tree = {"format": "lepton.keras.Sequential", "version": 1,
-                "config": json.dumps(self.get_config()),
-                "weights": {"params": self.params, "state": self.state},
-                "compile": json.dumps(self._compile_config()),
-                "opt_state": self._opt_state, "step": int(getattr(self, "_step_count", 0))}
-        _save(filepath, tree)
+    def _compile_from_config(self, cfg, optimizer, custom_objects):
+        """``compile`` again from what ``_compile_config`` wrote (load_model)."""
+        loss = klosses.deserialize(cfg["loss"], custom_objects)
+        loss.from_logits = cfg["from_logits"]
+        self.compile(optimizer=optimizer, loss=loss,
+                     metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                              for m in cfg["metrics"]],
+                     weighted_metrics=[kmetrics.deserialize(m, loss, custom_objects)
+                                       for m in cfg.get("weighted_metrics") or []])
 
     def _compile_config(self):
         if not self._compiled:
@@ -1045,65 +375,11 @@ class Sequential:
                                      if m.weighted]}
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """A Sequential saved with ``model.save``, compiled again if it was (``compile=True``),
-    with its optimizer state, so ``fit`` continues where it stopped.
-
-    The file holds the optimizer's and the loss's arguments, Keras learning-rate schedules
-    and Keras metric objects.  User functions (a loss, a metric, an activation, a
-    regularizer) and layer classes are stored by name only; ``custom_objects={'name': fn}``
-    gives them back, as in Keras.  A custom optimizer or a
-    learning-rate function (not a ``keras.optimizers.schedules`` object) cannot be stored:
-    the model comes back with the class's default (a warning says so); compile it again to
-    go on with your own.  ``safe_mode`` is accepted for Keras compatibility: a lepton file
-    never holds code."""
-    tree = _load(filepath)
-    if not isinstance(tree, dict) or tree.get("format") != "lepton.keras.Sequential":
-        raise ValueError(f"{filepath} is not a lepton.keras model file (it may hold weights "
-                         f"only: use model.load_weights)")
-    config = json.loads(tree["config"])
+def _sequential_from_config(config, custom_objects):
     model = Sequential(name=config["name"])
     for spec in config["layers"]:
         model.add(klayers.from_config(spec, custom_objects))
-    model.build((None, *config["input_shape"]))
-    model._set_tree_weights(tree["weights"]["params"], tree["weights"]["state"])
-    compile_cfg = json.loads(tree["compile"])
-    if compile_cfg and compile:
-        opt = compile_cfg["optimizer"]
-        optimizer = kopt.from_config(opt)
-        lost = "learning_rate_function" in opt.get("config", {})
-        if optimizer is None or lost:
-            what = (f"the learning-rate function "
-                    f"{opt['config']['learning_rate_function']!r}" if lost else
-                    "a custom optimizer")
-            warnings.warn(f"load_model({str(filepath)!r}): the model was compiled with "
-                          f"{what}, which a file cannot hold; it is compiled with "
-                          f"{type(optimizer).__name__ if optimizer else 'Adam'}'s default "
-                          f"instead. Compile it again with your own to go on training "
-                          f"(use a keras.optimizers.schedules object to have it saved).",
-                          UserWarning, stacklevel=2)
-        custom = optimizer is None
-        optimizer = optimizer or kopt.Adam()
-        loss = klosses.deserialize(compile_cfg["loss"], custom_objects)
-        loss.from_logits = compile_cfg["from_logits"]
-        model.compile(optimizer=optimizer, loss=loss,
-                      metrics=[kmetrics.deserialize(m, loss, custom_objects)
-                               for m in compile_cfg["metrics"]],
-                      weighted_metrics=[kmetrics.deserialize(m, loss, custom_objects)
-                                        for m in compile_cfg.get("weighted_metrics") or []])
-        if tree.get("opt_state") is not None and not custom:
-            model._build_steps()
-            model._opt_state = tree["opt_state"]
-            model._step_count = tree["step"]
-    return model
+    return model.build((None, *config["input_shape"]))
 
 
-def _keras_shape(shape):
-    return tuple(None if d == -1 else d for d in shape)
-
-
-def _flatten_hint(model):
-    out = model._shapes[-1]
-    if len(out) > 2 and not any(isinstance(l, klayers.Flatten) for l in model._layers):
-        return " The model's output is still a feature map: add Flatten() before the final Dense."
-    return ""
+_BUILDERS[Sequential._FORMAT] = _sequential_from_config

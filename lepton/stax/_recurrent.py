@@ -91,7 +91,9 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
                     U_init, b_init, extra_bias, config, rebuild, bias_fix=None):
     """Shared init/apply of a gated RNN: ``cell(z_x, h_state, U, b_h) -> new state`` with
     ``z_x = x_t W + b`` the step's input projection (written per step: ``scan`` hoists the
-    product, the bias add fuses with the cell's elementwise work)."""
+    product, the bias add fuses with the cell's elementwise work).  A cell also takes
+    ``drop``, a (batch, units) mask for h in its recurrent products only (apply's
+    ``recurrent_mask``: recurrent dropout)."""
     units = int(units)
     width = n_gates * units
 
@@ -112,7 +114,11 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
             (input_shape[0], units)
         return out, params
 
-    def apply_fun(params, inputs, *, lengths=None, mask=None, initial_state=None, **kwargs):
+    def apply_fun(params, inputs, *, lengths=None, mask=None, initial_state=None,
+                  return_state=False, zero_masked=True, recurrent_mask=None, **kwargs):
+        # return_state: also the final state tuple; zero_masked=False: a masked step
+        # outputs the previous output (Keras) instead of zeros; recurrent_mask (batch,
+        # units) multiplies h where it enters the recurrent product (recurrent dropout)
         W, U, b = params[:3]
         b_h = params[3] if extra_bias else None
         x = lnp.asarray(inputs)
@@ -133,18 +139,19 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
 
         def step(state, inp):
             x_t, m_t = inp if m is not None else (inp, None)
-            new = cell(lnp.matmul(x_t, W) + b, state, U, b_h)  # scan hoists x_t W
+            z_x = lnp.matmul(x_t, W) + b  # scan hoists x_t W
+            new = cell(z_x, state, U, b_h) if recurrent_mask is None else \
+                cell(z_x, state, U, b_h, recurrent_mask)
             if m_t is not None:
                 new = tuple(lnp.where(m_t, a, b_) for a, b_ in zip(new, state))
-                y = lnp.where(m_t, new[0], lnp.zeros((), dtype))
+                y = lnp.where(m_t, new[0], lnp.zeros((), dtype)) if zero_masked else new[0]
             else:
                 y = new[0]
             return new, (y if return_sequences else None)
 
         final, ys = lax.scan(step, h0, xs if m is None else (xs, m), reverse=reverse)
-        if return_sequences:
-            return lnp.swapaxes(ys, 0, 1)
-        return final[0]
+        out = lnp.swapaxes(ys, 0, 1) if return_sequences else final[0]
+        return (out, final) if return_state else out
 
     return Layer(init_fun, apply_fun, name, config=config, rebuild=rebuild)
 
@@ -152,9 +159,9 @@ def gated_recurrent(name, n_gates, cell, n_state, units, return_sequences, rever
 def SimpleRNN(units, activation=lnp.tanh, return_sequences=False, reverse=False,
               W_init=glorot_uniform(), U_init=orthogonal(), b_init=zeros):
     """Elman RNN: ``h' = activation(x W + h U + b)``."""
-    def cell(z_x, state, U, b_h):
+    def cell(z_x, state, U, b_h, drop=None):
         (h,) = state
-        return (activation(z_x + lnp.matmul(h, U)),)
+        return (activation(z_x + lnp.matmul(h if drop is None else h * drop, U)),)
 
     config = dict(units=units, activation=activation, return_sequences=return_sequences,
                   reverse=reverse, W_init=W_init, U_init=U_init, b_init=b_init)
@@ -168,9 +175,9 @@ def LSTM(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
     to the forget gate's initial bias (Keras's unit_forget_bias)."""
     units = int(units)
 
-    def cell(z_x, state, U, b_h):
+    def cell(z_x, state, U, b_h, drop=None):
         h, c = state
-        z = z_x + lnp.matmul(h, U)
+        z = z_x + lnp.matmul(h if drop is None else h * drop, U)
         H = units
         i = nn.sigmoid(z[:, :H])
         f = nn.sigmoid(z[:, H:2 * H])
@@ -194,10 +201,10 @@ def GRU(units, return_sequences=False, reverse=False, W_init=glorot_uniform(),
     ``(W, U, b_x, b_h)``."""
     units = int(units)
 
-    def cell(z_x, state, U, b_h):
+    def cell(z_x, state, U, b_h, drop=None):
         (h,) = state
         H = units
-        zh = lnp.matmul(h, U) + b_h
+        zh = lnp.matmul(h if drop is None else h * drop, U) + b_h
         r = nn.sigmoid(z_x[:, :H] + zh[:, :H])
         z = nn.sigmoid(z_x[:, H:2 * H] + zh[:, H:2 * H])
         n = lnp.tanh(z_x[:, 2 * H:] + r * zh[:, 2 * H:])

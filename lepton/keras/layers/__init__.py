@@ -7,15 +7,19 @@ numerical -- shapes, checks, gradients, jit -- is stax's.
 
 One module per family: ``options`` (argument checks shared by all), ``base`` (``Layer``),
 ``core``, ``activation``, ``convolutional``, ``pooling``, ``reshaping``, ``regularization``,
-``normalization``, ``recurrent``, and ``saving`` (``from_config``).  The preprocessing
-layers live in ``lepton.keras.preprocessing``; ``lepton.keras`` also sets them here.
+``normalization``, ``recurrent``, ``wrappers``, ``merging``, ``symbolic`` (the
+functional API's tensors), and ``saving`` (``from_config``).  The preprocessing layers
+live in ``lepton.keras.preprocessing``; ``lepton.keras`` also sets them here.
 """
 from __future__ import annotations
 
 from .options import (ACTIVATIONS, activation_layer, initializer, check_seed,  # noqa: F401
                       _channels_last)
 from .base import Layer
-from .core import InputLayer, Input, Dense, Lambda, Embedding
+from .core import InputLayer, Dense, Lambda, Embedding, Masking
+from .symbolic import Input, KerasTensor
+from .merging import (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+                      add, subtract, multiply, average, maximum, minimum, concatenate, dot)
 from .activation import Activation, ReLU, LeakyReLU, ELU, Softmax
 from .convolutional import Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose
 from .pooling import (MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
@@ -25,6 +29,7 @@ from .reshaping import Flatten, Reshape, ZeroPadding1D, ZeroPadding2D, UpSamplin
 from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization
 from .recurrent import SimpleRNN, LSTM, GRU, Bidirectional
+from .wrappers import TimeDistributed
 from .saving import from_config  # noqa: F401
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
@@ -34,4 +39,6 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "MaxPool
            "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "ACTIVATIONS", "ReLU",
            "LeakyReLU", "ELU", "Softmax", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
            "UpSampling2D", "Conv1DTranspose", "Conv2DTranspose", "SpatialDropout1D",
-           "SpatialDropout2D", "GaussianNoise", "Lambda"]
+           "SpatialDropout2D", "GaussianNoise", "Lambda", "KerasTensor", "Add", "Subtract",
+           "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Masking",
+           "TimeDistributed"]

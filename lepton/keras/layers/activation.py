@@ -11,6 +11,8 @@ from .base import Layer
 
 
 class Activation(Layer):
+    supports_masking = True  # passes a mask on (Keras)
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         activation_layer(activation, f"Activation {self.name!r}")  # validate early
@@ -25,6 +27,7 @@ class Activation(Layer):
 
 class _Elementwise(Layer):
     """An activation layer with arguments (ReLU, LeakyReLU, ELU, Softmax)."""
+    supports_masking = True  # passes a mask on (Keras)
     fn, args = None, ()
 
     def __init__(self, *values, **kwargs):

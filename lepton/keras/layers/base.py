@@ -10,6 +10,7 @@ import numpy as np
 
 from ... import stax
 from .options import activation_layer
+from . import symbolic
 
 
 _counters: dict[str, itertools.count] = {}
@@ -40,6 +41,62 @@ class Layer:
 
     activation = None
     seed = None  # a layer with its own random stream sets an int (Dropout, Random*)
+    takes_list = False  # a merge layer: called on a list of tensors
+    takes_initial_state = False  # the recurrent layers
+    supports_masking = False  # passes an incoming mask on unchanged (Keras's flag)
+
+    def __call__(self, inputs, **kwargs):
+        """On symbolic tensors (``keras.Input``): record the call for a functional model."""
+        return symbolic.call_layer(self, inputs, **kwargs)
+
+    def _node(self, what, index):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        owner = getattr(self, "_owner", None)
+        model = owner() if owner is not None else None
+        if not nodes and hasattr(model, "_symbolic"):  # a Sequential's layer
+            model._symbolic()
+            nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(f"layer {self.name!r} has never been called, so it has no "
+                                 f"{what}; call it on a tensor from keras.Input(...)")
+        if len(nodes) > 1 and index is None:
+            raise AttributeError(f"layer {self.name!r} has been called {len(nodes)} times "
+                                 f"(shared), so its {what} is ambiguous; use "
+                                 f"get_{what}_at({len(nodes) - 1}) or the tensors its calls "
+                                 f"returned")
+        return nodes[index or 0]
+
+    @property
+    def output(self):
+        """The tensor(s) this layer's call made (Keras's ``layer.output``), e.g. for
+        ``keras.Model(model.inputs, model.get_layer('features').output)``."""
+        outs = self._node("output", None).outputs
+        return outs[0] if len(outs) == 1 else list(outs)
+
+    @property
+    def input(self):
+        node = self._node("input", None)
+        return list(node.inputs) if node.as_list else node.inputs[0]
+
+    def get_output_at(self, index):
+        outs = self._node("output", index).outputs
+        return outs[0] if len(outs) == 1 else list(outs)
+
+    def compute_mask(self, inputs, mask):
+        """The mask of this layer's output given its input's (Keras's ``compute_mask``)."""
+        return mask if self.supports_masking else None
+
+    def apply(self, params, state, x, *, train, rng, mask=None, core=False, **kwargs):
+        """``(y, new state)``: the stax layer (``core``: without its output activation)
+        on ``x``; ``mask`` reaches only layers that take one (``uses_mask``)."""
+        if core:
+            f = stax.stateful(self.core_stax())
+            params, state = self.core_params(params), self.core_state(state)
+        else:
+            f = stax.stateful(self.to_stax())
+        if mask is not None and getattr(self, "uses_mask", False):
+            kwargs["mask"] = mask
+        return f[1](params, state, x, train=train, rng=rng, **kwargs)
 
     def to_stax(self):
         """The stax layer: the core layer, then the output activation if there is one."""

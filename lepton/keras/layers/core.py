@@ -15,7 +15,8 @@ from .base import Layer
 
 
 class InputLayer:
-    """``Input(shape=(28, 28, 1))``: the input shape of a Sequential model, batch excluded."""
+    """The layer behind ``Input(shape=(28, 28, 1))``: the shape of one example (batch
+    excluded); also accepted as the first entry of a Sequential model."""
 
     def __init__(self, shape=None, batch_size=None, name=None, dtype=None, **kwargs):
         shape = kwargs.pop("input_shape", shape)
@@ -29,9 +30,24 @@ class InputLayer:
         self.name = name or "input_layer"
         self.dtype = dtype
 
+    trainable = False
 
-def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
-    return InputLayer(shape, batch_size, name, dtype, **kwargs)
+    def get_weights(self):
+        return []
+
+    weights = property(get_weights)
+
+    @property
+    def output(self):
+        """The tensor ``keras.Input`` made (Keras's ``InputLayer.output``)."""
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(f"InputLayer {self.name!r} has no output tensor: make it "
+                                 f"with keras.Input(shape=...)")
+        return nodes[0].outputs[0]
+
+    def __repr__(self):
+        return f"<InputLayer name={self.name!r} shape={self.shape}>"
 
 
 def _without_bias(layer):
@@ -74,6 +90,7 @@ class _KernelBias:
 
 
 class Dense(_KernelBias, Layer):
+    supports_masking = True  # passes a mask on (Keras)
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -100,10 +117,13 @@ class Dense(_KernelBias, Layer):
 
 
 class Lambda(Layer):
-    """``function(x, **arguments)`` as a layer.  Its output shape is traced from the
+    """``function(x, **arguments)`` as a layer (in a functional model ``x`` may be a list
+    of tensors).  Its output shape is traced from the
     function (or given by ``output_shape``: a shape without the batch axis, or a function
     of the input shape).  ``save`` stores the function's name: ``load_model(...,
     custom_objects={name: function})`` gives it back."""
+
+    takes_list = None  # one tensor or a list of them
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
@@ -118,14 +138,17 @@ class Lambda(Layer):
         fn, args, given = self.function, self.arguments, self.output_shape
 
         def init_fun(rng, input_shape):
-            input_shape = tuple(input_shape)
+            several = isinstance(input_shape, list)
+            input_shape = [tuple(s) for s in input_shape] if several else tuple(input_shape)
+            batch = input_shape[0][0] if several else input_shape[0]
             if callable(given):
                 return tuple(given(input_shape)), ()
             if given is not None:
-                return (input_shape[0],) + tuple(given), ()
-            probe = tuple(1 if d < 0 else d for d in input_shape)
-            out = eval_shape(lambda x: fn(x, **args), lnp.zeros(probe, "float32"))
-            return (input_shape[0],) + tuple(out.shape[1:]), ()
+                return (batch,) + tuple(given), ()
+            probe = [lnp.zeros(tuple(1 if d < 0 else d for d in s), "float32")
+                     for s in (input_shape if several else [input_shape])]
+            out = eval_shape(lambda x: fn(x, **args), probe if several else probe[0])
+            return (batch,) + tuple(out.shape[1:]), ()
 
         return stax.Layer(init_fun, lambda params, inputs, **kw: fn(inputs, **args), "Lambda")
 
@@ -136,6 +159,32 @@ class Lambda(Layer):
         if self.output_shape is not None and not callable(self.output_shape):
             cfg["output_shape"] = list(self.output_shape)
         return cfg
+
+
+class Masking(Layer):
+    """Masks the time steps whose features all equal ``mask_value`` (zeroing them), for
+    the recurrent layers and GlobalAveragePooling1D downstream, as Keras."""
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+
+    def compute_mask(self, inputs, mask):
+        return lnp.any(lnp.not_equal(inputs, self.mask_value), axis=-1)
+
+    def build_stax(self):
+        value = self.mask_value
+
+        def apply_fun(params, inputs, **kwargs):
+            x = lnp.asarray(inputs)
+            keep = lnp.any(lnp.not_equal(x, value), axis=-1, keepdims=True)
+            return lnp.where(keep, x, lnp.zeros((), x.dtype))
+
+        return stax.Layer(lambda rng, shape: (tuple(shape), ()), apply_fun, "Masking")
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
 
 
 class Embedding(Layer):
@@ -156,13 +205,16 @@ class Embedding(Layer):
                                  f"{output_dim})")
             embeddings_initializer = (
                 lambda key, shape, dtype="float32": lnp.asarray(table.astype(dtype)))
-        if mask_zero:
-            raise ValueError("Embedding(mask_zero=True) is not supported; pass lengths= to "
-                             "the recurrent layer instead")
+        self.mask_zero = bool(mask_zero)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = embeddings_initializer
         if input_length is not None and self.input_shape is None:
             self.input_shape = (int(input_length),)
+
+    def compute_mask(self, inputs, mask):
+        """``mask_zero=True``: id 0 is padding, so the mask is ``inputs != 0`` (the
+        recurrent layers and GlobalAveragePooling1D downstream skip those steps)."""
+        return lnp.not_equal(inputs, 0) if self.mask_zero else None
 
     def build_stax(self):
         return stax.Embedding(self.input_dim, self.output_dim,
@@ -175,7 +227,7 @@ class Embedding(Layer):
 
     def get_config(self):
         cfg = {**super().get_config(), "input_dim": self.input_dim,
-               "output_dim": self.output_dim}
+               "output_dim": self.output_dim, "mask_zero": self.mask_zero}
         if self.embeddings_regularizer is not None:
             cfg["embeddings_regularizer"] = kregs.serialize(self.embeddings_regularizer)
         return cfg

@@ -20,6 +20,7 @@ def _gamma_first(self, n):
 class _BetaGamma:
     """beta/gamma initializers and regularizers of the normalisation layers (stax params
     ``(beta, gamma)``, ``()`` for an absent one)."""
+    supports_masking = True  # passes a mask on (Keras)
 
     def _set_beta_gamma(self, beta_initializer, gamma_initializer, beta_regularizer,
                         gamma_regularizer, beta_constraint, gamma_constraint):

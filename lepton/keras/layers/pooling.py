@@ -1,6 +1,7 @@
 """Max and average pooling and their global forms (1-D and 2-D, channels-last)."""
 from __future__ import annotations
 
+from ... import numpy as lnp
 from ... import stax
 from .options import _channels_last, _padding, _pair
 from .base import Layer
@@ -68,7 +69,16 @@ class GlobalAveragePooling2D(_GlobalPool):
 
 
 class GlobalAveragePooling1D(_GlobalPool):
+    """With a mask (``Embedding(mask_zero=True)``): the mean over the unmasked steps
+    (NaN where a sequence is all padding, as Keras)."""
     kind, rank = "avg", 1
+
+    def apply(self, params, state, x, *, train, rng, mask=None, core=False, **kwargs):
+        if mask is None:
+            return super().apply(params, state, x, train=train, rng=rng, core=core, **kwargs)
+        m = lnp.asarray(mask).astype(x.dtype)[:, :, None]
+        return (lnp.sum(x * m, axis=1, keepdims=self.keepdims) /
+                lnp.sum(m, axis=1, keepdims=self.keepdims)), state
 
 
 class GlobalMaxPooling2D(_GlobalPool):

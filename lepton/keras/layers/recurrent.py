@@ -3,24 +3,42 @@ Keras's weight layout.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ... import nn
 from ... import numpy as lnp
+from ... import random
 from ... import stax
 from ...stax import gated_recurrent
 from ...tree import leaves
 from .. import regularizers as kregs
-from .options import _act_fn, _act_name, _defaults_only, initializer
+from ..errors import KerasLayerError, _shape
+from .options import _act_fn, _act_name, _defaults_only, check_seed, initializer
 from .base import Layer
 
 
 class _Recurrent(Layer):
     """Keras's recurrent layers.  The weights Keras lists (kernel ``(in, G*units)``,
     recurrent_kernel ``(units, G*units)``, bias) line up with Keras's; LSTM's gate order
-    (i, f, c, o) is stax's, GRU translates its own (see ``GRU``)."""
+    (i, f, c, o) is stax's, GRU translates its own (see ``GRU``).
+
+    A mask (``Embedding(mask_zero=True)`` upstream) holds the state at masked steps and
+    repeats the previous output there, as Keras.  ``return_state=True`` makes the layer
+    return ``[output, *final states]`` (h, and c for LSTM); ``initial_state=`` (a call
+    argument in the functional API) starts from given states (a mask still applies;
+    Keras 3.15 drops the mask of a call given initial_state).  ``dropout`` drops input
+    features in training with one mask per sequence (all steps, all gates; Keras 3's
+    LSTM with ``recurrent_dropout`` draws one per gate), from the layer's step key;
+    ``recurrent_dropout`` likewise drops units of ``h`` where it enters the recurrent
+    products (the carried state itself is not dropped, as Keras)."""
     cell = "LSTM"
     gated = True
+    n_states = 1
+    takes_initial_state = True
+    uses_mask = True
+    supports_masking = True
 
     def __init__(self, units, activation="tanh", return_sequences=False, go_backwards=False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -39,22 +57,22 @@ class _Recurrent(Layer):
         self.kernel_regularizer = kregs.get(kernel_regularizer)
         self.recurrent_regularizer = kregs.get(recurrent_regularizer)
         self.bias_regularizer = kregs.get(bias_regularizer)
-        del seed, use_cudnn  # seed only drives dropout (unsupported); no cuDNN here
+        del use_cudnn  # no cuDNN here
         # the cell's activation (the layer has no output activation of its own)
         self.units, self.cell_activation = int(units), activation
         self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer
         self.bias_initializer = bias_initializer
-        for arg, value, ok in [("dropout", dropout, 0), ("recurrent_dropout",
-                                                         recurrent_dropout, 0),
-                               ("return_state", return_state, False),
-                               ("stateful", stateful, False)]:
-            if value != ok:
-                raise NotImplementedError(
-                    f"{where}: {arg}={value!r} is not supported; leave it at {ok!r} "
-                    f"(for dropout, put a Dropout layer before or after the recurrent "
-                    f"layer)")
+        for arg, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= float(value) < 1:
+                raise ValueError(f"{where}: {arg} must be in [0, 1); got {value}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.return_state = bool(return_state)
+        self.seed = check_seed(seed, where)
+        if stateful:
+            raise NotImplementedError(f"{where}: stateful=True is not supported; pass the "
+                                      f"state on with return_state=True and initial_state=")
         del unroll  # scan compiles the step once; unrolling changes nothing here
 
     def penalties(self, params):
@@ -72,12 +90,59 @@ class _Recurrent(Layer):
                     b_init=initializer(self.bias_initializer, where))
 
     def build_stax(self):
-        rnn = self.rnn_stax()
-        if self.go_backwards and self.return_sequences:
-            # Keras returns the outputs in the order it read them (last step first);
-            # stax aligns them with the input positions.
-            return stax.serial(rnn, stax.elementwise(lnp.flip, axis=1))
-        return rnn
+        init, apply = self.rnn_stax()
+        units, n_states, layer = self.units, self.n_states, self
+
+        def init_fun(rng, input_shape):
+            out, params = init(rng, input_shape)
+            if layer.return_state:
+                return [out] + [(input_shape[0], units)] * n_states, params
+            return out, params
+
+        def apply_fun(params, inputs, *, rng=None, train=False, mask=None,
+                      initial_state=None, **kwargs):
+            x = lnp.asarray(inputs)
+            if train and rng is not None and (layer.dropout or layer.recurrent_dropout):
+                k_in, k_rec = random.split(rng)
+                if layer.dropout:  # one mask per sequence and feature, for every step
+                    x = x * _dropout_mask(k_in, layer.dropout, (x.shape[0], 1, x.shape[2]),
+                                          x.dtype)
+                if layer.recurrent_dropout:  # one per sequence and unit, for every step
+                    kwargs["recurrent_mask"] = _dropout_mask(
+                        k_rec, layer.recurrent_dropout, (x.shape[0], units), x.dtype)
+            if initial_state is not None:
+                initial_state = initial_state[0] if n_states == 1 else tuple(initial_state)
+            # Keras repeats the previous output at a masked step (zero_output_for_mask
+            # False), except inside Bidirectional with return_sequences
+            zero = kwargs.pop("zero_masked", False)
+            y = apply(params, x, mask=mask, initial_state=initial_state,
+                      return_state=layer.return_state, zero_masked=zero, **kwargs)
+            y, states = y if layer.return_state else (y, ())
+            if layer.go_backwards and layer.return_sequences:
+                # Keras returns the outputs in the order it read them (last step first);
+                # stax aligns them with the input positions.
+                y = lnp.flip(y, axis=1)
+            return [y, *states] if layer.return_state else y
+
+        return stax.Layer(init_fun, apply_fun, type(self).__name__)
+
+    def compute_mask(self, inputs, mask):
+        """The mask goes on with the sequence (``return_sequences``), not past the last
+        step."""
+        if mask is None or not self.return_sequences:
+            return None
+        return lnp.flip(mask, axis=1) if self.go_backwards else mask
+
+    def check_initial_state(self, input_shape, state_shapes):
+        """``initial_state`` tensors: one per state, each ``(batch, units)``."""
+        want = [(-1, self.units)] * self.n_states
+        if len(state_shapes) != self.n_states or \
+                any(tuple(s)[1:] != w[1:] for s, w in zip(state_shapes, want)):
+            raise KerasLayerError(
+                f"{type(self).__name__} {self.name!r}: initial_state must be "
+                f"{self.n_states} tensor(s) of shape (None, {self.units})"
+                f"{' (h and c)' if self.n_states == 2 else ''}; got "
+                f"{', '.join(_shape(s) for s in state_shapes)}")
 
     def rnn_stax(self):
         """The stax recurrent layer (outputs aligned with the input positions); with
@@ -120,12 +185,21 @@ class _Recurrent(Layer):
                 "activation": _act_name(self.cell_activation),
                 "return_sequences": self.return_sequences,
                 "go_backwards": self.go_backwards, "use_bias": self.use_bias,
+                "return_state": self.return_state, "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed,
                 **{k: kregs.serialize(getattr(self, k)) for k in
                    ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
                    if getattr(self, k) is not None},
                 **{k: getattr(self, k) for k in ("kernel_initializer", "recurrent_initializer",
                                                  "bias_initializer")
                    if isinstance(getattr(self, k), str)}}
+
+
+def _dropout_mask(key, rate, shape, dtype):
+    """Kept entries ``1 / (1 - rate)``, dropped ones 0."""
+    keep = random.bernoulli(key, 1.0 - rate, shape)
+    return lnp.where(keep, lnp.asarray(1.0 / (1.0 - rate), dtype), lnp.zeros((), dtype))
 
 
 def _check_recurrent_activation(layer, recurrent_activation):
@@ -143,6 +217,7 @@ class LSTM(_Recurrent):
     """Keras's LSTM: gates (i, f, c, o), as stax's; ``unit_forget_bias`` adds 1 to the
     forget gate's initial bias."""
     cell = "LSTM"
+    n_states = 2
 
     def __init__(self, units, recurrent_activation="sigmoid", unit_forget_bias=True,
                  **kwargs):
@@ -230,12 +305,13 @@ def _gru_reset_before(units, return_sequences=False, reverse=False, W_init=None,
     ``(W, U, b)``: ``hh = tanh(x W_h + b_h + (r h) U_h)``, ``h' = z h + (1 - z) hh``."""
     units = int(units)
 
-    def cell(z_x, state, U, b_h):
+    def cell(z_x, state, U, b_h, drop=None):
         (h,) = state
         H = units
-        zr = z_x[:, :2 * H] + lnp.matmul(h, U[:, :2 * H])
+        hd = h if drop is None else h * drop  # recurrent dropout: the products only
+        zr = z_x[:, :2 * H] + lnp.matmul(hd, U[:, :2 * H])
         z, r = nn.sigmoid(zr[:, :H]), nn.sigmoid(zr[:, H:])
-        hh = lnp.tanh(z_x[:, 2 * H:] + lnp.matmul(r * h, U[:, 2 * H:]))
+        hh = lnp.tanh(z_x[:, 2 * H:] + lnp.matmul(r * hd, U[:, 2 * H:]))
         return (z * h + (1 - z) * hh,)
 
     config = dict(units=units, return_sequences=return_sequences, reverse=reverse,
@@ -245,16 +321,107 @@ def _gru_reset_before(units, return_sequences=False, reverse=False, W_init=None,
 
 
 class Bidirectional(Layer):
-    """Keras's Bidirectional: the forward layer's weights, then the backward layer's."""
+    """Keras's Bidirectional: the wrapped layer forwards and a copy of it reading the
+    sequence backwards (its own weights; listed after the forward layer's), merged by
+    ``merge_mode`` ('concat', 'sum', 'mul', 'ave', or None: both outputs, as a list).
+    With ``return_state`` the outputs are ``[merged, *forward states, *backward
+    states]``; ``initial_state`` takes the forward states then the backward ones;
+    ``dropout`` / ``recurrent_dropout`` draw separate masks per direction.  A mask
+    reaches both directions, and masked steps output zeros (Keras's Bidirectional forces
+    ``zero_output_for_mask``)."""
+    takes_initial_state = True
+    uses_mask = supports_masking = True
 
-    def __init__(self, layer, merge_mode="concat", **kwargs):
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if not isinstance(layer, _Recurrent):
             raise TypeError("Bidirectional wraps a SimpleRNN, LSTM or GRU layer")
-        self.layer, self.merge_mode = layer, merge_mode
+        if merge_mode not in ("concat", "sum", "mul", "ave", None):
+            raise ValueError(f"Bidirectional {self.name!r}: merge_mode must be 'concat', "
+                             f"'sum', 'mul', 'ave' or None; got {merge_mode!r}")
+        if weights is not None:
+            raise NotImplementedError("Bidirectional(weights=...): set them with "
+                                      "set_weights after building the model")
+        if backward_layer is None:
+            backward_layer = copy.copy(layer)
+            backward_layer.go_backwards = not layer.go_backwards
+            backward_layer.name = f"backward_{layer.name}"
+            backward_layer._stax = backward_layer._core = None
+        elif type(backward_layer) is not type(layer) or \
+                backward_layer.units != layer.units or \
+                backward_layer.return_sequences != layer.return_sequences or \
+                backward_layer.return_state != layer.return_state or \
+                backward_layer.go_backwards == layer.go_backwards:
+            raise ValueError(f"Bidirectional {self.name!r}: backward_layer must be a "
+                             f"{type(layer).__name__} with the same units, "
+                             f"return_sequences and return_state, reading the other way "
+                             f"(go_backwards={not layer.go_backwards})")
+        self.layer, self.backward_layer, self.merge_mode = layer, backward_layer, merge_mode
+        self.n_states = 2 * layer.n_states
+
+    def compute_mask(self, inputs, mask):
+        return mask if self.layer.return_sequences else None
+
+    def check_initial_state(self, input_shape, state_shapes):
+        want = [(-1, self.layer.units)] * self.n_states
+        if len(state_shapes) != self.n_states or \
+                any(tuple(s)[1:] != w[1:] for s, w in zip(state_shapes, want)):
+            raise KerasLayerError(
+                f"Bidirectional {self.name!r}: initial_state must be {self.n_states} "
+                f"tensor(s) of shape (None, {self.layer.units}), the forward layer's states "
+                f"then the backward layer's; got "
+                f"{', '.join(_shape(s) for s in state_shapes)}")
+
+    def _merge(self, yf, yb):
+        mode = self.merge_mode
+        if mode == "concat":
+            return lnp.concatenate([yf, yb], axis=-1)
+        if mode == "sum":
+            return yf + yb
+        if mode == "mul":
+            return yf * yb
+        return (yf + yb) * 0.5
 
     def build_stax(self):
-        return stax.Bidirectional(self.layer.rnn_stax(), merge_mode=self.merge_mode)
+        f_init, f_apply = self.layer.to_stax()
+        b_init, b_apply = self.backward_layer.to_stax()
+        bi, n = self, self.layer.n_states
+        seq, with_state = self.layer.return_sequences, self.layer.return_state
+
+        def init_fun(rng, input_shape):
+            k1, k2 = random.split(rng)
+            of, pf = f_init(k1, input_shape)
+            ob, pb = b_init(k2, input_shape)
+            sf, sb = (of[1:], ob[1:]) if with_state else ([], [])
+            of, ob = (of[0], ob[0]) if with_state else (of, ob)
+            if bi.merge_mode is None:
+                return [tuple(of), tuple(ob)] + list(sf) + list(sb), (pf, pb)
+            out = tuple(of[:-1]) + (of[-1] + ob[-1],) if bi.merge_mode == "concat" else of
+            return ([tuple(out)] + list(sf) + list(sb) if with_state else tuple(out)), \
+                (pf, pb)
+
+        def apply_fun(params, inputs, *, rng=None, train=False, mask=None,
+                      initial_state=None, **kwargs):
+            pf, pb = params
+            rf, rb = random.split(rng) if rng is not None else (None, None)
+            init_f = init_b = None
+            if initial_state is not None:
+                init_f, init_b = list(initial_state[:n]), list(initial_state[n:])
+            yf = f_apply(pf, inputs, rng=rf, train=train, mask=mask, initial_state=init_f,
+                         zero_masked=seq)
+            yb = b_apply(pb, inputs, rng=rb, train=train, mask=mask, initial_state=init_b,
+                         zero_masked=seq)
+            sf, sb = (yf[1:], yb[1:]) if with_state else ([], [])
+            yf, yb = (yf[0], yb[0]) if with_state else (yf, yb)
+            if seq:  # Keras gives the backward outputs in input order
+                yb = lnp.flip(yb, axis=1)
+            if bi.merge_mode is None:
+                return [yf, yb] + list(sf) + list(sb)
+            y = bi._merge(yf, yb)
+            return [y] + list(sf) + list(sb) if with_state else y
+
+        return stax.Layer(init_fun, apply_fun, "Bidirectional")
 
     def penalties(self, params):
         forward, backward = params
@@ -272,6 +439,10 @@ class Bidirectional(Layer):
         half, k = len(arrays) // 2, len(weights) // 2
         return (self.layer.from_keras_weights(weights[:k], arrays[:half], offset) +
                 self.layer.from_keras_weights(weights[k:], arrays[half:], offset + k))
+
+    @property
+    def seed(self):  # the wrapped layer's own dropout stream, if it has one
+        return self.layer.seed
 
     def get_config(self):
         return {**super().get_config(), "layer": {"class_name": type(self.layer).__name__,

@@ -16,6 +16,7 @@ class Dropout(Layer):
     where it is 1.  With ``seed`` the masks are this layer's own stream, as Keras's
     seeded layers: the same seed gives the same masks at the same training step in any
     model; without it they follow ``fit``'s (globally seeded) stream."""
+    supports_masking = True  # passes a mask on (Keras)
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -77,6 +78,7 @@ class SpatialDropout2D(SpatialDropout1D):
 
 class GaussianNoise(Layer):
     """Adds N(0, stddev^2) noise in training only (Keras's GaussianNoise)."""
+    supports_masking = True  # passes a mask on (Keras)
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)

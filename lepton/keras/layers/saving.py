@@ -35,6 +35,6 @@ def from_config(spec, custom_objects=None):
                              f"function {value!r} as its {key}, which a file cannot hold: "
                              f"load it with load_model(path, custom_objects={{{value!r}: "
                              f"{value}}})")
-    if name == "Bidirectional":
+    if name in ("Bidirectional", "TimeDistributed"):
         config["layer"] = from_config(config["layer"], custom_objects)
     return cls(**config)
