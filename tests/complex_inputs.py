@@ -50,10 +50,15 @@ TAKES_COMPLEX = (
     "linalg.matrix_norm", "linalg.multi_dot", "linalg.outer", "linalg.svdvals", "linalg.trace",
     "linalg.vecdot", "linalg.vector_norm", "matrix_transpose", "matvec", "vecmat", "vecdot",
     "permute_dims", "trapezoid", "unstack",
+    # jaxnames:
+    "insert", "delete", "delete_unique_indices", "put_along_axis",
 )
 
 #: row id -> why it takes no complex input
 REAL_ONLY = {
+    "histogram": "binning orders the values: undefined for complex numbers (as JAX)",
+    "histogram_weights": "binning orders the values: undefined for complex numbers (as JAX)",
+    "histogram_bin_edges": "the edges span [min, max]: undefined for complex numbers",
     "bincount_weights": "NumPy's bincount takes real weights only",
     "pad_all_modes": "its statistic modes take a median, undefined for complex numbers (plain pad "
                      "rows cover complex)",

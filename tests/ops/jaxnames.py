@@ -1,0 +1,203 @@
+"""Op rows: the JAX names JAX programs missed: histogram, histogram_bin_edges, insert, delete,
+put_along_axis, gcd, lcm (and the fft family, linalg.tensorsolve/tensorinv)."""
+import numpy as np
+from hypothesis import strategies as st
+
+import lepton.numpy as lnp
+from tests.ops import NUMERIC, Op, array, shape
+
+_INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+def _inexact(d):
+    d = np.dtype(d)
+    return d if d.kind in "fc" else np.dtype(np.float32)
+
+
+# ----------------------------------------------------------------------------- histogram
+def _hist_gen(weighted):
+    def gen(draw, dtype, for_grad):
+        a = array(draw, shape(draw, 0, 2), dtype, for_grad=True)
+        kw = {"density": draw(st.booleans())}
+        how = draw(st.sampled_from(["int", "range", "edges"]))
+        if how == "edges":
+            kw["bins"] = np.sort(np.unique(np.round(np.random.default_rng(
+                draw(st.integers(0, 999))).uniform(-3, 3, draw(st.integers(2, 5))), 1)))
+            if kw["bins"].size < 2:
+                kw["bins"] = np.array([-1.0, 1.0])
+        else:
+            kw["bins"] = draw(st.integers(1, 6))
+        if how == "range":
+            kw["range"] = (-2.0, draw(st.sampled_from([-2.0, 0.5, 2.5])))
+        if weighted:
+            # finite weights: NumPy sums weighted bins by cumsum differences (inf - inf)
+            return (a, array(draw, a.shape, dtype, "positive", True, salt=1)), kw
+        if a.size == 0:  # no data and a density: 0/0, as NumPy (which warns)
+            kw["density"] = False
+        return (a,), kw
+
+    return gen
+
+
+def _hist(a, w=None, **kw):
+    return lnp.histogram(a, weights=w, **kw)
+
+
+def _hist_ref(a, w=None, **kw):
+    dt = np.result_type(_inexact(a.dtype), *(() if w is None else (w.dtype,)))
+    bins = kw.pop("bins")
+    edges = np.histogram_bin_edges(a.astype(dt), bins, kw.get("range"))
+    edges = bins.astype(dt) if np.ndim(bins) else edges.astype(dt)
+    counts, _ = np.histogram(a.astype(dt), edges, weights=w, density=kw.get("density"))
+    return counts.astype(dt), edges
+
+
+def _edges_gen(draw, dtype, for_grad):
+    a = array(draw, shape(draw, 1, 2, min_side=1), dtype, for_grad=True)
+    kw = {"bins": draw(st.integers(1, 6))}
+    if draw(st.booleans()):
+        kw["range"] = (-1.0, draw(st.sampled_from([-1.0, 2.0])))
+    return (a,), kw
+
+
+def _edges_ref(a, bins, range=None):
+    return np.histogram_bin_edges(a, bins, range).astype(_inexact(a.dtype))
+
+
+# ----------------------------------------------------------------------------- insert/delete
+def _axis_or_none(draw, ndim):
+    return None if ndim == 0 or draw(st.booleans()) else draw(st.integers(-ndim, ndim - 1))
+
+
+def _insert_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, 1, 3, min_side=1), dtype, for_grad=for_grad)
+    axis = _axis_or_none(draw, x.ndim)
+    n = x.size if axis is None else x.shape[axis]
+    how = draw(st.sampled_from(["int", "array", "slice"]))
+    if how == "int":
+        obj = draw(st.integers(-n, n))
+        k = 1
+    elif how == "slice":
+        obj = slice(draw(st.integers(0, n)), None, draw(st.integers(1, 2)))
+        k = len(range(*obj.indices(n)))
+    else:
+        k = draw(st.integers(1, 3))
+        obj = np.random.default_rng(draw(st.integers(0, 999))).integers(-n, n + 1, k)
+    if axis is None:
+        vshape = (k,) if how != "int" else ()
+    else:
+        vshape = list(x.shape)
+        vshape[axis] = k
+        vshape = tuple(vshape)
+        if how == "int":  # one value slab (NumPy and JAX: values move to axis as 1)
+            vshape = (1,) + tuple(s for i, s in enumerate(x.shape) if i != axis % x.ndim)
+    v = array(draw, vshape, dtype, for_grad=for_grad, salt=2)
+    return (x, v), {"obj": obj if how != "array" else tuple(obj.tolist()), "axis": axis}
+
+
+def _insert(x, v, obj, axis):
+    obj = np.asarray(obj) if isinstance(obj, tuple) else obj
+    return lnp.insert(x, obj, v, axis)
+
+
+def _insert_ref(x, v, obj, axis):
+    obj = np.asarray(obj) if isinstance(obj, tuple) else obj
+    return np.insert(x, obj, v, axis)
+
+
+def _delete_gen(unique):
+    def gen(draw, dtype, for_grad):
+        x = array(draw, shape(draw, 1, 3, min_side=1), dtype, for_grad=for_grad)
+        axis = _axis_or_none(draw, x.ndim)
+        n = x.size if axis is None else x.shape[axis]
+        rng = np.random.default_rng(draw(st.integers(0, 999)))
+        how = "array" if unique else draw(st.sampled_from(["int", "array", "slice", "bool"]))
+        if how == "int":
+            obj = draw(st.integers(-n, n - 1))
+        elif how == "slice":
+            obj = slice(draw(st.integers(0, n)), None, draw(st.integers(1, 2)))
+        elif how == "bool":
+            obj = tuple((rng.random(n) < 0.5).tolist())
+        elif unique:
+            obj = tuple(rng.permutation(n)[:draw(st.integers(0, n))].tolist())
+        else:
+            obj = tuple(rng.integers(-n, n, draw(st.integers(0, 4))).tolist())
+        return (x,), {"obj": obj, "axis": axis, **({"unique": True} if unique else {})}
+
+    return gen
+
+
+def _delete(x, obj, axis, unique=False):
+    obj = np.asarray(obj, dtype=None if len(obj) else int) if isinstance(obj, tuple) else obj
+    return lnp.delete(x, obj, axis, assume_unique_indices=unique)
+
+
+def _delete_ref(x, obj, axis, unique=False):
+    obj = np.asarray(obj, dtype=None if len(obj) else int) if isinstance(obj, tuple) else obj
+    return np.delete(x, obj, axis)
+
+
+def _put_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw, 1, 3, min_side=1), dtype, for_grad=for_grad)
+    axis = None if draw(st.booleans()) and x.ndim == 1 else draw(st.integers(-x.ndim,
+                                                                            x.ndim - 1))
+    rng = np.random.default_rng(draw(st.integers(0, 999)))
+    n = x.size if axis is None else x.shape[axis]
+    ishape = list(x.shape)
+    if axis is not None:
+        ishape[axis] = draw(st.integers(1, n))
+        # distinct per slice so that grads and the order of duplicate writes agree
+        idx = np.argsort(rng.random(x.shape), axis=axis)
+        idx = np.take(idx, np.arange(ishape[axis]), axis=axis) - \
+            (n if draw(st.booleans()) else 0)
+    else:
+        idx = rng.permutation(n)[:draw(st.integers(1, n))]
+    v = array(draw, idx.shape if draw(st.booleans()) else (), dtype, for_grad=for_grad,
+              salt=3)
+    return (x, idx.astype(np.int32), v), {"axis": axis}
+
+
+def _put(x, i, v, axis):
+    return lnp.put_along_axis(x, i, v, axis, inplace=False)
+
+
+def _put_ref(x, i, v, axis):
+    out = x.copy()
+    np.put_along_axis(out, i.astype(np.intp), v, axis)
+    return out
+
+
+# ----------------------------------------------------------------------------- gcd / lcm
+def _int_pair_gen(draw, dtype, for_grad):
+    s = shape(draw)
+    d = np.dtype(dtype)
+    info = np.iinfo(d)
+    edges = np.array(sorted({info.min, info.min + 1, info.max, info.max - 1, 0, 1,
+                             max(info.min, -1)}), dtype=d)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+
+    def one():
+        x = rng.integers(max(info.min, -60), 61, s).astype(d)
+        mask = rng.random(s) < 0.2
+        return np.where(mask, rng.choice(edges, s), x).astype(d)
+
+    return (one(), one()), {}
+
+
+OPS = [
+    Op("histogram", _hist, _hist_ref, _hist_gen(False), dtypes=("float32", "float64", "int32"),
+       grad=False, out_dtype=_inexact, scalable=False),
+    Op("histogram", _hist, _hist_ref, _hist_gen(True), dtypes=("float32", "float64"),
+       diff_args=(1,), out_dtype=_inexact, id="histogram_weights", scalable=False),
+    Op("histogram_bin_edges", lnp.histogram_bin_edges, _edges_ref, _edges_gen,
+       dtypes=("float32", "float64", "int32"), out_dtype=_inexact, scalable=False,
+       rtol={"float32": 1e-5}, atol={"float32": 1e-5}),
+    Op("insert", _insert, _insert_ref, _insert_gen, dtypes=NUMERIC + ("bool",)),
+    Op("delete", _delete, _delete_ref, _delete_gen(False), dtypes=NUMERIC + ("bool",)),
+    Op("delete", _delete, _delete_ref, _delete_gen(True), dtypes=NUMERIC,
+       id="delete_unique_indices"),
+    Op("put_along_axis", _put, _put_ref, _put_gen, dtypes=NUMERIC, diff_args=(0, 2),
+       vmap_args=(0, 2)),
+    Op("gcd", lnp.gcd, np.gcd, _int_pair_gen, dtypes=_INTS, grad=False),
+    Op("lcm", lnp.lcm, np.lcm, _int_pair_gen, dtypes=_INTS, grad=False),
+]

@@ -1,0 +1,165 @@
+"""The JAX names JAX programs missed (histogram, insert, delete, put_along_axis, gcd, lcm, fft,
+linalg.tensorsolve/tensorinv, random.binomial/multinomial, eigh's symmetrization): behaviour
+the op table does not reach (errors, traced arguments, nested transforms), and comparisons
+against JAX itself where it is installed."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lepton
+import lepton.numpy as lnp
+from lepton import test_util
+from lepton.errors import ConcretizationError
+
+
+def _jax():
+    jax = pytest.importorskip("jax")
+    return jax, jax.numpy
+
+
+# ----------------------------------------------------------------------------- histogram
+def test_histogram_matches_jax_examples():
+    _, jnp = _jax()
+    a = np.array([1, 2, 3, 10, 11, 15, 19, 25], np.float32)
+    for kw in [dict(bins=8), dict(range=(0, 25), bins=5), dict(bins=np.array([0, 10, 20, 30.])),
+               dict(density=True), dict(weights=np.arange(8, dtype=np.float32)),
+               dict(bins=3, range=(5, 5))]:
+        got, want = lnp.histogram(a, **kw), jnp.histogram(a, **kw)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_histogram_counts_the_last_edge_and_drops_outside_and_nan():
+    a = np.array([np.nan, -1.0, 0.0, 1.5, 3.0, 4.0, np.inf])
+    counts, edges = lnp.histogram(a, bins=2, range=(0, 3))
+    np.testing.assert_array_equal(counts, [1.0, 2.0])
+    np.testing.assert_array_equal(edges, [0.0, 1.5, 3.0])
+    assert counts.dtype == np.float64
+
+
+def test_histogram_traced_and_batched():
+    a = np.random.default_rng(0).normal(size=(3, 20))
+    f = lambda x: lnp.histogram(x, 5, range=(-2, 2))[0]  # noqa: E731
+    want = np.stack([np.histogram(r, 5, range=(-2, 2))[0] for r in a]).astype(float)
+    np.testing.assert_array_equal(lepton.vmap(f)(a), want)
+    np.testing.assert_array_equal(lepton.jit(lepton.vmap(f))(a), want)
+    # data-dependent range under jit: still a fixed shape (bins + 1 edges)
+    c, e = lepton.jit(lambda x: lnp.histogram(x, 4))(a[0])
+    wc, we = np.histogram(a[0], 4)
+    np.testing.assert_array_equal(c, wc)
+    np.testing.assert_allclose(e, we, rtol=1e-12)
+
+
+def test_histogram_grad_in_weights_and_edges():
+    a = np.array([0.1, 0.4, 0.45, 0.9, 1.7])
+    w = np.array([1.0, 2.0, 0.5, 1.5, 3.0])
+    f = lambda w: (lnp.histogram(a, 3, weights=w, density=True)[0] ** 2).sum()  # noqa: E731
+    test_util.check_grads(f, (w,), order=2, modes=("fwd", "rev"))
+    g = lambda x: lnp.histogram_bin_edges(x, 4).sum()  # noqa: E731
+    test_util.check_grads(g, (a,), order=2, modes=("fwd", "rev"))
+    # counts are piecewise constant in a: zero derivative
+    np.testing.assert_array_equal(lepton.grad(lambda x: lnp.histogram(x, 3, range=(0, 2))[0]
+                                              .sum())(a), np.zeros(5))
+
+
+def test_histogram_errors():
+    with pytest.raises(ValueError, match="same shape"):
+        lnp.histogram(np.ones(3), weights=np.ones(4))
+    with pytest.raises(NotImplementedError, match="string"):
+        lnp.histogram(np.ones(3), bins="auto")
+    with pytest.raises(ConcretizationError, match="static"):
+        lepton.jit(lambda b: lnp.histogram_bin_edges(np.ones(3), b))(3)
+    with pytest.raises(ValueError, match="positive"):
+        lnp.histogram(np.ones(3), bins=0)
+
+
+# ----------------------------------------------------------------------------- insert/delete
+def test_insert_matches_jax_and_numpy():
+    _, jnp = _jax()
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    cases = [(1, 99.0, None), (np.array([0, 2, 2, -1]), np.array([5.0, 6, 7, 8]), None),
+             (1, np.array([7.0, 8, 9, 10]), 0), (slice(0, 3), np.array([[1.0], [2], [3]]), 1),
+             (np.array([3, 0]), np.array([[1.0, 2], [3, 4], [5, 6]]), 1), (4, 1.0, 1),
+             (-1, 5.0, 1), (np.array([], int), np.array([]), None)]
+    for k, (obj, v, axis) in enumerate(cases):
+        got = lnp.insert(a, obj, v, axis)
+        np.testing.assert_array_equal(got, np.insert(a, obj, v, axis))
+        if k in (1, 4):  # JAX compiles each call (seconds): two cases
+            np.testing.assert_array_equal(got, jnp.insert(a, obj, v, axis))
+        assert got.dtype == np.float32
+
+
+def test_insert_with_traced_indices_and_values():
+    a = np.arange(6.0).reshape(2, 3)
+    f = lepton.jit(lambda x, i, v: lnp.insert(x, i, v, axis=1))
+    i, v = np.array([0, 3]), np.array([10.0, 20.0])
+    np.testing.assert_array_equal(f(a, i, v), np.insert(a, i, v, axis=1))
+    batched = lepton.vmap(lambda i: lnp.insert(a, i, v, axis=1))(np.array([[0, 3], [1, 1]]))
+    np.testing.assert_array_equal(batched[1], np.insert(a, [1, 1], v, axis=1))
+    test_util.check_grads(lambda x, v: lnp.insert(x, i, v, axis=1), (a, v), order=2)
+
+
+def test_delete_cases_and_errors():
+    a = np.arange(12.0).reshape(3, 4)
+    for obj, axis in [(1, None), (-1, 0), ([0, 2], 1), (slice(1, None, 2), 1),
+                      (np.array([True, False, True]), 0), ([1, 1, 0], 0),
+                      (np.array([], int), 1)]:
+        np.testing.assert_array_equal(lnp.delete(a, obj, axis), np.delete(a, obj, axis))
+    f = lepton.jit(lambda x, i: lnp.delete(x, i, 1, assume_unique_indices=True))
+    np.testing.assert_array_equal(f(a, np.array([3, 0])), np.delete(a, [0, 3], 1))
+    with pytest.raises(ConcretizationError, match="assume_unique_indices"):
+        lepton.jit(lambda x, i: lnp.delete(x, i, 1))(a, np.array([0]))
+    with pytest.raises(IndexError, match="out of bounds"):
+        lnp.delete(a, 4, 1)
+    with pytest.raises(ValueError, match="boolean obj"):
+        lnp.delete(a, np.array([True]), 0)
+    test_util.check_grads(lambda x: lnp.delete(x, [0, 2], 1), (a,), order=2)
+
+
+def test_put_along_axis():
+    _, jnp = _jax()
+    a = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    idx = np.array([[0, 1], [2, 3], [1, -1]])
+    got = lnp.put_along_axis(a, idx, 100.0, 1, inplace=False)
+    np.testing.assert_array_equal(got, jnp.put_along_axis(a, idx, 100.0, 1, inplace=False))
+    with pytest.raises(ValueError, match="inplace=False"):
+        lnp.put_along_axis(a, idx, 1.0, 1)
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        lnp.put_along_axis(a, idx[0], 1.0, 1, inplace=False)
+    v = np.ones((3, 2))
+    test_util.check_grads(lambda x, v: lnp.put_along_axis(x, idx, v, 1, inplace=False),
+                          (a.astype(float), v), order=2)
+    flat = lnp.put_along_axis(a, np.array([1, -1]), np.array([5.0, 6.0]), None, inplace=False)
+    assert flat.shape == (3, 4) and flat[0, 1] == 5 and flat[2, 3] == 6
+
+
+# ----------------------------------------------------------------------------- gcd / lcm
+@pytest.mark.parametrize("dt", ["int8", "uint8"])
+def test_gcd_lcm_every_pair_of_a_byte(dt):
+    x = np.arange(256).astype(dt)
+    X, Y = np.meshgrid(x, x)
+    for f, g in [(lnp.gcd, np.gcd), (lnp.lcm, np.lcm)]:
+        got = f(X, Y)
+        assert got.dtype == np.dtype(dt)
+        np.testing.assert_array_equal(got, g(X, Y))
+        np.testing.assert_array_equal(lepton.jit(f)(X, Y), g(X, Y))
+
+
+def test_gcd_lcm_promote_and_reject_floats():
+    assert lnp.gcd(np.int8(4), np.uint8(6)).dtype == np.int16
+    assert int(lnp.gcd(12, 18)) == 6 and int(lnp.lcm(-4, 6)) == 12
+    for f in (lnp.gcd, lnp.lcm):
+        with pytest.raises(ValueError, match="integers"):
+            f(1.0, 2)
+        with pytest.raises(ValueError, match="integers"):
+            f(np.array([True]), np.array([False]))
+
+
+def test_gcd_matches_jax():
+    _, jnp = _jax()
+    x = np.array([0, 1, -6, 12, 35, -35, 2**31 - 1], np.int32)
+    y = np.array([0, 0, 4, -18, 14, 0, 3], np.int32)
+    np.testing.assert_array_equal(lnp.gcd(x, y), jnp.gcd(x, y))
+    np.testing.assert_array_equal(lnp.lcm(x[:-1], y[:-1]), jnp.lcm(x[:-1], y[:-1]))
