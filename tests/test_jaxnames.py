@@ -163,3 +163,69 @@ def test_gcd_matches_jax():
     y = np.array([0, 0, 4, -18, 14, 0, 3], np.int32)
     np.testing.assert_array_equal(lnp.gcd(x, y), jnp.gcd(x, y))
     np.testing.assert_array_equal(lnp.lcm(x[:-1], y[:-1]), jnp.lcm(x[:-1], y[:-1]))
+
+
+# ----------------------------------------------------------------------------- fft
+def test_fft_dtypes_and_values_match_jax():
+    _, jnp = _jax()
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 6)).astype(np.float32)
+    z = (x + 1j * rng.normal(size=x.shape)).astype(np.complex64)
+    for name, arg, kw in [("fft", x, {}), ("ifft", z, {"n": 4, "norm": "ortho"}),
+                          ("rfft", np.arange(6), {}), ("irfft", z, {"axis": 0}),
+                          ("fftn", z, {"s": (2, 5)}), ("irfftn", z, {"norm": "forward"}),
+                          ("rfft2", x, {"s": (4, 4)}), ("hfft", z, {}), ("ihfft", x, {})]:
+        got, want = getattr(lnp.fft, name)(arg, **kw), getattr(jnp.fft, name)(arg, **kw)
+        assert got.dtype == want.dtype, name
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=name)
+    for f in ("fftfreq", "rfftfreq"):
+        np.testing.assert_allclose(getattr(lnp.fft, f)(7, 0.3), getattr(jnp.fft, f)(7, 0.3),
+                                   rtol=1e-6)
+        assert getattr(lnp.fft, f)(7).dtype == np.float32
+
+
+def test_fft_gradients_match_jax():
+    jax, jnp = _jax()
+    x = np.random.default_rng(2).normal(size=(4, 6)).astype(np.float32)
+
+    def loss(np_):
+        return lambda x: (np_.abs(np_.fft.rfft2(x, s=(4, 7))) ** 2).sum() + \
+            np_.real(np_.fft.ifft(x * 1j, n=5)).sum() + np_.fft.irfft(x + 0j, axis=0).sum()
+
+    np.testing.assert_allclose(lepton.grad(loss(lnp))(x), jax.grad(loss(jnp))(x),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_fft_under_transforms():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(2, 3, 4)) + 1j * rng.normal(size=(2, 3, 4))
+    f = lambda z: lnp.fft.irfftn(lnp.fft.fftn(z, axes=(0, 2)), s=(3, 5))  # noqa: E731
+    np.testing.assert_allclose(lepton.jit(f)(z), f(z), rtol=1e-12)
+    zz = np.stack([z, 2 * z], axis=1)
+    np.testing.assert_allclose(lepton.vmap(f, in_axes=1)(zz), np.stack([f(z), f(2 * z)]),
+                               rtol=1e-12)
+    test_util.check_grads(f, (z,), order=2, modes=("fwd", "rev"))
+    g = lambda x: lnp.fft.rfftn(x, norm="ortho")  # noqa: E731
+    test_util.check_grads(g, (z.real,), order=2, modes=("fwd", "rev"))
+    # the transform and its inverse
+    np.testing.assert_allclose(lnp.fft.ifft2(lnp.fft.fft2(z)), z, rtol=1e-12, atol=1e-12)
+    # lax.fft, as jax.lax.fft
+    np.testing.assert_allclose(lepton.lax.fft(z, lepton.lax.FftType.FFT, (3, 4)),
+                               np.fft.fftn(z, axes=(1, 2)), rtol=1e-12)
+
+
+def test_fft_errors():
+    with pytest.raises(ValueError, match="real-valued"):
+        lnp.fft.rfft(np.ones(3) + 1j)
+    with pytest.raises(ValueError, match="norm"):
+        lnp.fft.fft(np.ones(3), norm="sideways")
+    with pytest.raises(ValueError, match="repeated axes"):
+        lnp.fft.fftn(np.ones((2, 2)), axes=(0, 0))
+    with pytest.raises(ValueError, match="multiple axes"):
+        lnp.fft.fft(np.ones((2, 2)), axis=(0, 1))
+    with pytest.raises(ValueError, match="2 axes"):
+        lnp.fft.fft2(np.ones((2, 2, 2)), axes=(0, 1, 2))
+    with pytest.raises(ValueError, match="data points"):
+        lnp.fft.fft(np.ones((2, 0)))
+    with pytest.raises(ValueError, match="positive"):
+        lnp.fft.fft(np.ones(3), n=0)

@@ -21,6 +21,7 @@ from ._sorting import *  # noqa: F401,F403
 from ._misc import *  # noqa: F401,F403
 from ._products import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
+from . import fft  # noqa: F401  (numpy.fft, as jax.numpy.fft)
 from . import random  # noqa: F401  (numpy.random, as autograd.numpy.random)
 from ._indexing import *  # noqa: F401,F403
 from ._indexing import _getitem, _IndexUpdateHelper  # noqa: F401

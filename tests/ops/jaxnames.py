@@ -184,7 +184,68 @@ def _int_pair_gen(draw, dtype, for_grad):
     return (one(), one()), {}
 
 
-OPS = [
+# ----------------------------------------------------------------------------- fft
+_NORM = st.sampled_from([None, "backward", "ortho", "forward"])
+
+
+# Finite inputs only: where inf and nan land in a transform depends on its algorithm.
+def _fft1_gen(draw, dtype, for_grad):
+    # (sides of 2 for gradients: an irfft of one bin has no default length, NumPy raises)
+    x = array(draw, shape(draw, 1, 3, min_side=1 + for_grad), dtype, for_grad=True)
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    n = draw(st.sampled_from([None, None, 1, 2, 3, 5, 8]))
+    return (x,), {"n": n, "axis": axis, "norm": draw(_NORM)}
+
+
+def _fftn_gen(two):
+    def gen(draw, dtype, for_grad):
+        x = array(draw, shape(draw, 2 if two else 1, 3, min_side=1 + for_grad), dtype,
+                  for_grad=True)
+        if two:
+            axes = tuple(draw(st.permutations(range(-x.ndim, 0)))[:2])
+        else:
+            k = draw(st.integers(1, x.ndim))
+            axes = tuple(draw(st.permutations(range(x.ndim)))[:k])
+        s = None if draw(st.booleans()) else tuple(draw(st.integers(1, 5)) for _ in axes)
+        return (x,), {"s": s, "axes": axes, "norm": draw(_NORM)}
+
+    return gen
+
+
+def _fft_row(name, gen, dtypes=("float32", "float64"), **kw):
+    return Op(f"fft.{name}", getattr(lnp.fft, name), getattr(np.fft, name), gen,
+              dtypes=dtypes, scalable=False,
+              rtol={"float32": 2e-4, "complex64": 2e-4},
+              atol={"float32": 2e-4, "complex64": 2e-4}, **kw)
+
+
+def _freq_gen(draw, dtype, for_grad):
+    return (draw(st.integers(1, 9)), np.asarray(draw(st.sampled_from([1.0, 0.5, 2.5])),
+                                                dtype)), {"dtype": np.dtype(dtype)}
+
+
+def _shift_gen(draw, dtype, for_grad):
+    x = array(draw, shape(draw), dtype, for_grad=for_grad)
+    axes = None if x.ndim == 0 or draw(st.booleans()) else (
+        draw(st.integers(-x.ndim, x.ndim - 1)) if draw(st.booleans())
+        else tuple(draw(st.permutations(range(x.ndim)))[:draw(st.integers(1, x.ndim))]))
+    return (x,), {"axes": axes}
+
+
+_FFT_ROWS = [
+    *[_fft_row(n, _fft1_gen) for n in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")],
+    *[_fft_row(n, _fftn_gen(True)) for n in ("fft2", "ifft2", "rfft2", "irfft2")],
+    *[_fft_row(n, _fftn_gen(False)) for n in ("fftn", "ifftn", "rfftn", "irfftn")],
+    # dtype= as d's (the default is float32 whatever d is, as JAX; NumPy's is float64)
+    Op("fft.fftfreq", lnp.fft.fftfreq, lambda n, d, dtype: np.fft.fftfreq(n, d), _freq_gen,
+       diff_args=(1,), vmap_args=(1,), scalable=False),
+    Op("fft.rfftfreq", lnp.fft.rfftfreq, lambda n, d, dtype: np.fft.rfftfreq(n, d),
+       _freq_gen, diff_args=(1,), vmap_args=(1,), scalable=False),
+    Op("fft.fftshift", lnp.fft.fftshift, np.fft.fftshift, _shift_gen, dtypes=NUMERIC),
+    Op("fft.ifftshift", lnp.fft.ifftshift, np.fft.ifftshift, _shift_gen, dtypes=NUMERIC),
+]
+
+OPS = _FFT_ROWS + [
     Op("histogram", _hist, _hist_ref, _hist_gen(False), dtypes=("float32", "float64", "int32"),
        grad=False, out_dtype=_inexact, scalable=False),
     Op("histogram", _hist, _hist_ref, _hist_gen(True), dtypes=("float32", "float64"),
