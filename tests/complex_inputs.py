@@ -53,7 +53,7 @@ TAKES_COMPLEX = (
     # jaxnames:
     "insert", "delete", "delete_unique_indices", "put_along_axis", "fft.fft", "fft.ifft",
     "fft.irfft", "fft.hfft", "fft.fft2", "fft.ifft2", "fft.irfft2", "fft.fftn", "fft.ifftn",
-    "fft.irfftn", "fft.fftshift", "fft.ifftshift",
+    "fft.irfftn", "fft.fftshift", "fft.ifftshift", "linalg.tensorsolve", "linalg.tensorinv",
 )
 
 #: row id -> why it takes no complex input

@@ -229,3 +229,25 @@ def test_fft_errors():
         lnp.fft.fft(np.ones((2, 0)))
     with pytest.raises(ValueError, match="positive"):
         lnp.fft.fft(np.ones(3), n=0)
+
+
+# ----------------------------------------------------------------------------- tensorsolve/inv
+def test_tensorsolve_tensorinv_match_jax_and_errors():
+    _, jnp = _jax()
+    rng = np.random.default_rng(4)
+    a = (rng.normal(size=(6, 6)) + 6 * np.eye(6)).astype(np.float32)
+    b = rng.normal(size=(2, 3)).astype(np.float32)
+    for got, want in [(lnp.linalg.tensorsolve(a.reshape(2, 3, 6), b),
+                       jnp.linalg.tensorsolve(a.reshape(2, 3, 6), b)),
+                      (lnp.linalg.tensorinv(a.reshape(2, 3, 3, 2), 2),
+                       jnp.linalg.tensorinv(a.reshape(2, 3, 3, 2), 2))]:
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="square problem"):
+        lnp.linalg.tensorsolve(np.ones((2, 3, 4)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="leading shape"):
+        lnp.linalg.tensorsolve(np.ones((2, 3, 6)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="first ind=2"):
+        lnp.linalg.tensorinv(np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match="positive"):
+        lnp.linalg.tensorinv(np.ones((2, 2)), 0)

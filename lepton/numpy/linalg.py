@@ -442,3 +442,4 @@ def eigvals(a):
     a = _matrix("eigvals", a)
     return eig_p.bind(a, vectors=False)[0]
 from ._linalg_compat import *  # noqa: F401,F403,E402  (array-API names)
+from ._linalg_tensor import *  # noqa: F401,F403,E402  (tensorsolve, tensorinv)

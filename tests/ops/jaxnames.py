@@ -245,7 +245,43 @@ _FFT_ROWS = [
     Op("fft.ifftshift", lnp.fft.ifftshift, np.fft.ifftshift, _shift_gen, dtypes=NUMERIC),
 ]
 
+# ----------------------------------------------------------------------------- tensorsolve/inv
+_SPLITS = {1: [(1,)], 2: [(2,), (1, 2)], 4: [(4,), (2, 2)], 6: [(6,), (2, 3), (3, 2)],
+           8: [(8,), (2, 4), (2, 2, 2)]}
+
+
+def _square(draw, dtype, n):
+    """A well-conditioned n x n matrix (diagonally dominant), complex for complex dtypes."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    m = rng.uniform(-1, 1, (n, n))
+    if np.dtype(dtype).kind == "c":
+        m = m + 1j * rng.uniform(-1, 1, (n, n))
+    return (m + n * np.eye(n)).astype(dtype)
+
+
+def _tensorsolve_gen(draw, dtype, for_grad):
+    n = draw(st.sampled_from(sorted(_SPLITS)))
+    bshape, xshape = draw(st.sampled_from(_SPLITS[n])), draw(st.sampled_from(_SPLITS[n]))
+    a = _square(draw, dtype, n).reshape(bshape + xshape)
+    b = array(draw, bshape, dtype, for_grad=True, salt=4)
+    axes = None
+    if draw(st.booleans()) and len(xshape) > 1:  # the x axes given first, moved by axes=
+        a = np.moveaxis(a, tuple(range(len(bshape), a.ndim)), tuple(range(len(xshape))))
+        axes = tuple(range(len(xshape)))
+    return (a, b), {"axes": axes}
+
+
+def _tensorinv_gen(draw, dtype, for_grad):
+    n = draw(st.sampled_from(sorted(_SPLITS)))
+    head, tail = draw(st.sampled_from(_SPLITS[n])), draw(st.sampled_from(_SPLITS[n]))
+    return (_square(draw, dtype, n).reshape(head + tail),), {"ind": len(head)}
+
+
 OPS = _FFT_ROWS + [
+    Op("linalg.tensorsolve", lnp.linalg.tensorsolve, np.linalg.tensorsolve, _tensorsolve_gen,
+       scalable=False, rtol={"float32": 1e-4}, atol={"float32": 1e-5}),
+    Op("linalg.tensorinv", lnp.linalg.tensorinv, np.linalg.tensorinv, _tensorinv_gen,
+       scalable=False, rtol={"float32": 1e-4}, atol={"float32": 1e-5}),
     Op("histogram", _hist, _hist_ref, _hist_gen(False), dtypes=("float32", "float64", "int32"),
        grad=False, out_dtype=_inexact, scalable=False),
     Op("histogram", _hist, _hist_ref, _hist_gen(True), dtypes=("float32", "float64"),
