@@ -251,3 +251,85 @@ def test_tensorsolve_tensorinv_match_jax_and_errors():
         lnp.linalg.tensorinv(np.ones((2, 3, 4)))
     with pytest.raises(ValueError, match="positive"):
         lnp.linalg.tensorinv(np.ones((2, 2)), 0)
+
+
+# ----------------------------------------------------------------------------- binomial
+@pytest.mark.parametrize("n,p", [(10, 0.3), (5, 0.9), (100, 0.5), (1000, 0.02), (1e6, 0.3),
+                                 (30, 0.99), (40.0, 0.3), (3, 0.5)])
+def test_binomial_moments(n, p):
+    x = np.asarray(lepton.random.binomial(lepton.random.key(7), n, p, shape=(40000,),
+                                          dtype=np.float64))
+    mean, var = n * p, n * p * (1 - p)
+    se = np.sqrt(var / x.size)
+    assert abs(x.mean() - mean) < 6 * se + 1e-9
+    assert abs(x.var() / var - 1) < 0.06
+    assert x.min() >= 0 and x.max() <= n and np.all(x == np.round(x))
+
+
+def test_binomial_pmf_small_n():
+    from math import comb
+    n, p = 6, 0.35
+    x = np.asarray(lepton.random.binomial(lepton.random.key(1), n, p, shape=(60000,)))
+    freq = np.bincount(x.astype(int), minlength=n + 1) / x.size
+    pmf = np.array([comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(n + 1)])
+    np.testing.assert_allclose(freq, pmf, atol=0.006)
+
+
+def test_binomial_edges_dtype_and_key():
+    n = np.array([0., 5, 5, 5, 5, -1, 5, 2.5, np.nan, np.inf, np.inf])
+    p = np.array([.3, 0, 1, -0.1, 1.1, .5, np.nan, .5, .5, .5, 0])
+    x = np.asarray(lepton.random.binomial(lepton.random.key(0), n, p))
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x[:3], [0, 0, 5])
+    assert np.isnan(x[3:7]).all() and x[7] in (0, 1, 2) and np.isnan(x[8])
+    assert x[9] == np.inf and x[10] == 0
+    k = lepton.random.key(3)
+    a = lepton.random.binomial(k, 20., np.array([0.1, 0.5, 0.7]), shape=(4, 3))
+    np.testing.assert_array_equal(a, lepton.random.binomial(k, 20., np.array([0.1, 0.5, 0.7]),
+                                                            shape=(4, 3)))
+    assert a.shape == (4, 3)
+    with pytest.raises(TypeError, match="dtype"):
+        lepton.random.binomial(k, 3., 0.5, dtype=np.int32)
+    with pytest.raises(ValueError, match="broadcast"):
+        lepton.random.binomial(k, np.ones(3), 0.5, shape=(2,))
+
+
+def test_binomial_and_multinomial_jit_and_vmap_match_eager():
+    rnd = lepton.random
+    keys = rnd.split(rnd.key(42), 3)
+    for f in (lambda k: rnd.binomial(k, np.array([0., 4., 15., 200.]), 0.4, (2, 4)),
+              lambda k: rnd.multinomial(k, np.array([5., 50.]), np.array([0.2, 0.3, 0.5]),
+                                        shape=(2, 3))):
+        eager = np.stack([np.asarray(f(k)) for k in keys])
+        jitted = np.stack([np.asarray(lepton.jit(f, backend="reference")(k)) for k in keys])
+        np.testing.assert_array_equal(jitted, eager)
+        np.testing.assert_array_equal(lepton.vmap(f)(keys), eager)
+
+
+def test_multinomial_counts_and_moments():
+    rnd = lepton.random
+    p = np.array([0.2, 0.3, 0.5])
+    x = np.asarray(rnd.multinomial(rnd.key(5), 20., p, shape=(30000, 3)))
+    assert x.dtype == np.float32 and x.shape == (30000, 3)
+    np.testing.assert_array_equal(x.sum(1), 20)
+    np.testing.assert_allclose(x.mean(0), 20 * p, atol=0.06)
+    cov = np.cov(x.T.astype(float))
+    np.testing.assert_allclose(cov[0, 1], -20 * 0.2 * 0.3, atol=0.06)
+    np.testing.assert_allclose(np.diag(cov), 20 * p * (1 - p), rtol=0.05)
+    # unnormalised p: the last outcome takes what is left, as JAX
+    y = np.asarray(rnd.multinomial(rnd.key(6), np.array([10., 20.]), np.array([1., 1., 2.]),
+                                   shape=(2, 3), dtype=np.float64))
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(y.sum(1), [10, 20])
+    with pytest.raises(ValueError, match="outcome axis"):
+        rnd.multinomial(rnd.key(0), 3., 0.5)
+
+
+def test_binomial_distribution_agrees_with_jax():
+    jax, _ = _jax()
+    n, p = 25.0, 0.3
+    ours = np.asarray(lepton.random.binomial(lepton.random.key(0), n, p, shape=(20000,)))
+    theirs = np.asarray(jax.random.binomial(jax.random.key(0), n, p, shape=(20000,)))
+    fo = np.bincount(ours.astype(int), minlength=26) / ours.size
+    ft = np.bincount(theirs.astype(int), minlength=26) / theirs.size
+    assert np.abs(fo - ft).max() < 0.015

@@ -21,9 +21,10 @@ __all__ = ["histogram", "histogram_bin_edges"]
 
 
 def histogram_bin_edges(a, bins=10, range=None, weights=None):
-    """Edges of ``bins`` equal bins over ``range`` (default: ``[a.min(), a.max()]``, widened by
-    0.5 each side when empty; [0, 1] for an empty ``a``, as NumPy), or ``bins`` itself when it is a 1-d array of edges; in ``a``'s
-    inexact dtype.  ``weights`` is unused (as JAX: string bin rules are not supported)."""
+    """Edges of ``bins`` equal bins over ``range`` (default: ``[a.min(), a.max()]``, widened
+    by 0.5 each side when empty; [0, 1] for an empty ``a``, as NumPy), or ``bins`` itself
+    when it is a 1-d array of edges; in ``a``'s inexact dtype.  ``weights`` is unused (as
+    JAX: string bin rules are not supported)."""
     del weights
     if isinstance(bins, str):
         raise NotImplementedError("histogram_bin_edges: string values for bins (NumPy's "
