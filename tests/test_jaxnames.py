@@ -333,3 +333,32 @@ def test_binomial_distribution_agrees_with_jax():
     fo = np.bincount(ours.astype(int), minlength=26) / ours.size
     ft = np.bincount(theirs.astype(int), minlength=26) / theirs.size
     assert np.abs(fo - ft).max() < 0.015
+
+
+# ----------------------------------------------------------------------------- eigh / cholesky
+def test_eigh_and_cholesky_symmetrize_as_jax():
+    jax, jnp = _jax()
+    import jax.scipy.linalg as jsl
+    import lepton.scipy.linalg as lsl
+    rng = np.random.default_rng(0)
+    b = rng.normal(size=(4, 4))
+    n = (b @ b.T + 4 * np.eye(4) + 0.3 * np.triu(rng.normal(size=(4, 4)), 1))
+    n = n.astype(np.float32)
+    w = rng.normal(size=(4, 4)).astype(np.float32)
+    pairs = [
+        (lnp.linalg.cholesky, jnp.linalg.cholesky),
+        (lambda a: lnp.linalg.cholesky(a, upper=True),
+         lambda a: jnp.linalg.cholesky(a, upper=True)),
+        (lnp.linalg.eigvalsh, jnp.linalg.eigvalsh),
+        (lambda a: lnp.linalg.eigvalsh(a, "U"), lambda a: jnp.linalg.eigvalsh(a, "U")),
+        (lambda a: lnp.linalg.eigh(a)[1] ** 2, lambda a: jnp.linalg.eigh(a)[1] ** 2),
+        (lambda a: lsl.cholesky(a, lower=True), lambda a: jsl.cholesky(a, lower=True)),
+        (lsl.cholesky, jsl.cholesky),  # upper: reads the upper triangle, as scipy
+    ]
+    for k, (lf, jf) in enumerate(pairs):
+        np.testing.assert_allclose(lf(n), jf(n), rtol=1e-4, atol=1e-4, err_msg=str(k))
+        g = lepton.grad(lambda a: (lf(a) * w).sum())(n)
+        h = jax.grad(lambda a: (jf(a) * w).sum())(n)
+        np.testing.assert_allclose(g, h, rtol=2e-3, atol=2e-3, err_msg=str(k))
+    with pytest.raises(ValueError, match="UPLO"):
+        lnp.linalg.eigh(n, "X")
