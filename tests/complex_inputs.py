@@ -65,6 +65,8 @@ REAL_ONLY = {
     "histogram": "binning orders the values: undefined for complex numbers (as JAX)",
     "histogram_weights": "binning orders the values: undefined for complex numbers (as JAX)",
     "histogram_bin_edges": "the edges span [min, max]: undefined for complex numbers",
+    "histogramdd": "binning orders the values: undefined for complex numbers (as JAX)",
+    "histogram2d": "binning orders the values: undefined for complex numbers (as JAX)",
     "bincount_weights": "NumPy's bincount takes real weights only",
     "pad_all_modes": "its statistic modes take a median, undefined for complex numbers (plain pad "
                      "rows cover complex)",

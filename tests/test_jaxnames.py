@@ -75,6 +75,29 @@ def test_histogram_errors():
         lnp.histogram(np.ones(3), bins=0)
 
 
+def test_histogram2d_and_dd_match_jax():
+    _, jnp = _jax()
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(2, 30)).astype(np.float32)
+    w = rng.random(30).astype(np.float32)
+    for kw in [dict(bins=3), dict(bins=[2, 4], range=[(-1, 1), None]),
+               dict(bins=3, weights=w, density=True)]:
+        got, want = lnp.histogram2d(x, y, **kw), jnp.histogram2d(x, y, **kw)
+        for g, v in zip(got, want):
+            assert g.dtype == v.dtype
+            np.testing.assert_allclose(g, v, rtol=1e-5, atol=1e-6)
+    s = np.stack([x, y, w], 1)
+    got, want = lnp.histogramdd(s, bins=(2, 3, 2)), jnp.histogramdd(s, bins=(2, 3, 2))
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[0].dtype == np.int32 and len(got[1]) == 3
+    f = lepton.jit(lambda s: lnp.histogramdd(s, 3)[0])
+    np.testing.assert_array_equal(f(s), np.histogramdd(s, 3)[0])
+    with pytest.raises(ValueError, match="one per dimension"):
+        lnp.histogramdd(s, bins=[2, 3])
+    with pytest.raises(ValueError, match="pairs or Nones"):
+        lnp.histogramdd(s, range=[(0, 1)])
+
+
 # ----------------------------------------------------------------------------- insert/delete
 def test_insert_matches_jax_and_numpy():
     _, jnp = _jax()

@@ -1,4 +1,4 @@
-"""histogram and histogram_bin_edges, as JAX: fixed-shape (the bin count is static), so they
+"""histogram, histogram_bin_edges, histogram2d and histogramdd, as JAX: fixed-shape (the bin count is static), so they
 trace, batch and differentiate (linear in ``weights``; piecewise constant in ``a``)."""
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ import operator
 
 import numpy as np
 
+from .. import dtypes
 from ..core import Tracer
 from ..errors import ConcretizationError
 from ..primitives.indexing import scatter_add
 from ..primitives.structural import full
 from ._creation import linspace
 from ._indexing import searchsorted
+from ._lookup import ix_, ravel_multi_index
 from ._reductions import max as _max, min as _min, sum as _sum
-from ._shape import ravel
+from ._shape import ravel, reshape, stack
 from ._ufuncs import where
-from .util import asarray, inexact_dtype, promote_args_inexact, to_dtype
+from .util import asarray, inexact_dtype, promote_args_inexact, result_type_of, to_dtype
 
-__all__ = ["histogram", "histogram_bin_edges"]
+import builtins
+import math
+
+__all__ = ["histogram", "histogram_bin_edges", "histogram2d", "histogramdd"]
 
 
 def histogram_bin_edges(a, bins=10, range=None, weights=None):
@@ -85,3 +90,71 @@ def histogram(a, bins=10, range=None, weights=None, density=None):
         widths = edges[1:] - edges[:-1]
         counts = counts / widths / _sum(counts)
     return counts, edges
+
+
+def histogramdd(sample, bins=10, range=None, weights=None, density=None):
+    """``(hist, [edges per dimension])`` of the ``(N, D)`` points ``sample``, as JAX:
+    ``bins`` is one count or edges array for all dimensions or a sequence of D of them;
+    ``range`` a sequence of D pairs or Nones.  As JAX (unlike NumPy's float64), the counts
+    are int32 without ``weights`` (weighted or ``density``: the inexact dtype)."""
+    sample = asarray(sample)
+    if weights is None:
+        sample, = promote_args_inexact("histogramdd", sample)
+    else:
+        weights = asarray(weights)
+        dt, weak = inexact_dtype(*result_type_of(sample, weights))
+        sample, weights = to_dtype(sample, dt, weak), to_dtype(weights, dt, weak)
+    if sample.ndim != 2:
+        raise ValueError(f"histogramdd: sample must be an (N, D) array of N points, got shape "
+                         f"{sample.shape}")
+    n, d = sample.shape
+    if weights is not None and weights.shape != (n,):
+        raise ValueError(f"histogramdd: weights (shape {weights.shape}) must hold one value per "
+                         f"point, shape ({n},)")
+    if range is not None and (len(range) != d or builtins.any(
+            r is not None and np.shape(r) != (2,) for r in range)):
+        raise ValueError(f"histogramdd: for sample.shape={(n, d)}, range must be a sequence of "
+                         f"{d} pairs or Nones; got {range!r}")
+    if isinstance(bins, (list, tuple)) or np.ndim(bins) >= 1:  # one entry per dimension
+        if len(bins) != d:
+            raise ValueError(f"histogramdd: bins must be one number or a sequence of {d} (one "
+                             f"per dimension), got {len(bins)}")
+    else:
+        bins = d * [bins]
+    idx, edges = [], []
+    for i in builtins.range(d):
+        col = sample[:, i]
+        e = histogram_bin_edges(col, bins[i], None if range is None else range[i])
+        k = searchsorted(e, col, side="right")
+        idx.append(where(col == e[-1], k - 1, k))
+        edges.append(e)
+    nbins = tuple(e.shape[0] + 1 for e in edges)  # with an under- and an overflow bin each
+    flat = ravel_multi_index(tuple(idx), nbins, mode="clip") if d else None
+    out_dt = dtypes.default_int() if weights is None else weights.dtype
+    w = full((n,), 1, out_dt) if weights is None else weights
+    size = math.prod(nbins)
+    hist = full((size,), 0, out_dt)
+    if d:
+        hist = scatter_add(hist, w, [flat], (0,), mode="drop")
+    hist = reshape(hist, nbins)[(slice(1, -1),) * d]
+    if density:
+        hist = to_dtype(hist, sample.dtype)  # counts: density in the sample's dtype
+        hist = hist / _sum(hist)
+        for width in ix_(*[e[1:] - e[:-1] for e in edges]):
+            hist = hist / width
+    return hist, edges
+
+
+def histogram2d(x, y, bins=10, range=None, weights=None, density=None):
+    """``(hist, xedges, yedges)`` of the points ``(x[i], y[i])``, as JAX (int32 counts
+    without ``weights``); see ``histogramdd``."""
+    x, y = asarray(x), asarray(y)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"histogram2d: x and y must be 1-d of one length, got shapes "
+                         f"{x.shape} and {y.shape}")
+    if not isinstance(bins, (list, tuple)) and np.ndim(bins) == 1:
+        # as NumPy: two numbers are the two axes' bins; any other array, both axes' edges
+        bins = list(bins) if np.shape(bins)[0] == 2 else [bins, bins]
+    sample = stack([x, y]).T
+    hist, edges = histogramdd(sample, bins, range, weights, density)
+    return hist, edges[0], edges[1]

@@ -64,6 +64,53 @@ def _edges_ref(a, bins, range=None):
     return np.histogram_bin_edges(a, bins, range).astype(_inexact(a.dtype))
 
 
+def _hdd_gen(two):
+    def gen(draw, dtype, for_grad):
+        n = draw(st.integers(0, 12))
+        d = 2 if two else draw(st.integers(1, 3))
+        pts = array(draw, (n, d), dtype, for_grad=True)
+        kw = {"density": draw(st.booleans()) and n > 0}
+        how = draw(st.sampled_from(["int", "each", "range"]))
+        if how == "each":
+            kw["bins"] = tuple(draw(st.integers(1, 4)) for _ in range(d))
+        else:
+            kw["bins"] = draw(st.integers(1, 4))
+        if how == "range" or n == 0:  # (NumPy needs a range for empty samples)
+            kw["range"] = tuple(None if n and draw(st.booleans()) else (-2.0, 2.0)
+                                for _ in range(d))
+        args = (pts[:, 0], pts[:, 1]) if two else (pts,)
+        if draw(st.booleans()) or for_grad:
+            args += (array(draw, (n,), dtype, "positive", True, salt=5),)
+        return args, kw
+
+    return gen
+
+
+def _hdd(*args, **kw):
+    if len(args) == 2:
+        return lnp.histogramdd(args[0], weights=args[1], **kw)
+    return lnp.histogramdd(*args, **kw)
+
+
+def _hdd_ref(*args, **kw):
+    w = args[1] if len(args) == 2 else None
+    hist, edges = np.histogramdd(args[0], weights=w, **kw)
+    dt = np.result_type(_inexact(args[0].dtype), *(() if w is None else (w.dtype,)))
+    return (hist.astype(dt if (w is not None or kw.get("density")) else np.int32),
+            [e.astype(dt) for e in edges])
+
+
+def _h2d(x, y, w=None, **kw):
+    return lnp.histogram2d(x, y, weights=w, **kw)
+
+
+def _h2d_ref(x, y, w=None, **kw):
+    hist, ex, ey = np.histogram2d(x, y, weights=w, **kw)
+    dt = np.result_type(_inexact(x.dtype), *(() if w is None else (w.dtype,)))
+    return (hist.astype(dt if (w is not None or kw.get("density")) else np.int32),
+            ex.astype(dt), ey.astype(dt))
+
+
 # ----------------------------------------------------------------------------- insert/delete
 def _axis_or_none(draw, ndim):
     return None if ndim == 0 or draw(st.booleans()) else draw(st.integers(-ndim, ndim - 1))
@@ -289,6 +336,10 @@ OPS = _FFT_ROWS + [
     Op("histogram_bin_edges", lnp.histogram_bin_edges, _edges_ref, _edges_gen,
        dtypes=("float32", "float64", "int32"), out_dtype=_inexact, scalable=False,
        rtol={"float32": 1e-5}, atol={"float32": 1e-5}),
+    Op("histogramdd", _hdd, _hdd_ref, _hdd_gen(False), dtypes=("float32", "float64"),
+       diff_args=(1,), scalable=False, check_dtype=False),
+    Op("histogram2d", _h2d, _h2d_ref, _hdd_gen(True), dtypes=("float32", "float64"),
+       diff_args=(2,), scalable=False, check_dtype=False),
     Op("insert", _insert, _insert_ref, _insert_gen, dtypes=NUMERIC + ("bool",)),
     Op("delete", _delete, _delete_ref, _delete_gen(False), dtypes=NUMERIC + ("bool",)),
     Op("delete", _delete, _delete_ref, _delete_gen(True), dtypes=NUMERIC,
