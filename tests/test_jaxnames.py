@@ -154,6 +154,9 @@ def test_put_along_axis():
     v = np.ones((3, 2))
     test_util.check_grads(lambda x, v: lnp.put_along_axis(x, idx, v, 1, inplace=False),
                           (a.astype(float), v), order=2)
+    oob = np.array([[7], [-1], [-9]])  # as JAX: dropped (NumPy raises), negatives wrap
+    np.testing.assert_array_equal(lnp.put_along_axis(a, oob, -1.0, 1, inplace=False),
+                                  jnp.put_along_axis(a, oob, -1.0, 1, inplace=False))
     flat = lnp.put_along_axis(a, np.array([1, -1]), np.array([5.0, 6.0]), None, inplace=False)
     assert flat.shape == (3, 4) and flat[0, 1] == 5 and flat[2, 3] == 6
 

@@ -122,7 +122,8 @@ def delete(arr, obj, axis=None, *, assume_unique_indices=False):
 def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
     """``arr`` with ``values`` written at ``indices`` along ``axis`` (the flattened array if
     None), as ``numpy.put_along_axis``.  JAX arrays are immutable: pass ``inplace=False``
-    (the default True raises, as in JAX)."""
+    (the default True raises, as in JAX).  As JAX, out-of-bounds indices are dropped (NumPy
+    raises) unless ``mode`` says otherwise ("clip", "drop", "promise_in_bounds")."""
     if inplace:
         raise ValueError("put_along_axis cannot modify arrays in place, because lepton (like "
                          "JAX) arrays are immutable. Pass inplace=False to get an updated copy.")
@@ -142,5 +143,7 @@ def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
                          f"to the indices' shape {i.shape}") from None
     idx = list(_indices(a.shape, sparse=True))
     idx[ax] = i
-    out = a.at[tuple(idx)].set(v, mode=mode)
+    # mode None is JAX's scatter default: negative indices count from the end, indices out of
+    # bounds are dropped (NumPy raises; lepton's eager x.at[...] follows NumPy there)
+    out = a.at[tuple(idx)].set(v, mode="drop" if mode is None else mode)
     return reshape(out, shape0) if axis is None else out
