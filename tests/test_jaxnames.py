@@ -45,6 +45,16 @@ def test_histogram_traced_and_batched():
     want = np.stack([np.histogram(r, 5, range=(-2, 2))[0] for r in a]).astype(float)
     np.testing.assert_array_equal(lepton.vmap(f)(a), want)
     np.testing.assert_array_equal(lepton.jit(lepton.vmap(f))(a), want)
+    # traced edges and a traced range
+    e = np.array([-1.0, 0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(lepton.jit(lambda b: lnp.histogram(a[0], b)[0])(e),
+                                  np.histogram(a[0], e)[0])
+    np.testing.assert_array_equal(
+        lepton.jit(lambda r: lnp.histogram(a[0], 3, range=(r, 1.0))[0])(-1.0),
+        np.histogram(a[0], 3, range=(-1, 1.0))[0])
+    np.testing.assert_array_equal(
+        lepton.jit(lambda r: lnp.histogramdd(a[0][:, None], 3, range=[r])[0])(np.array([-1, 1.])),
+        np.histogramdd(a[0][:, None], 3, range=[(-1, 1.0)])[0])
     # data-dependent range under jit: still a fixed shape (bins + 1 edges)
     c, e = lepton.jit(lambda x: lnp.histogram(x, 4))(a[0])
     wc, we = np.histogram(a[0], 4)

@@ -25,6 +25,18 @@ import math
 __all__ = ["histogram", "histogram_bin_edges", "histogram2d", "histogramdd"]
 
 
+def _is_pair(r):
+    """Whether ``r`` is a (min, max) pair (a sequence or a shape-(2,) array, maybe traced)."""
+    return len(r) == 2 if isinstance(r, (tuple, list)) else np.shape(asarray(r)) == (2,)
+
+
+def _pair(r):
+    if not _is_pair(r):
+        raise ValueError(f"histogram_bin_edges: range must be None or a pair (min, max), "
+                         f"got {r!r}")
+    return (r[0], r[1]) if isinstance(r, (tuple, list)) else (asarray(r)[0], asarray(r)[1])
+
+
 def histogram_bin_edges(a, bins=10, range=None, weights=None):
     """Edges of ``bins`` equal bins over ``range`` (default: ``[a.min(), a.max()]``, widened
     by 0.5 each side when empty; [0, 1] for an empty ``a``, as NumPy), or ``bins`` itself
@@ -55,11 +67,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
         else:
             lo, hi = _min(arr), _max(arr)
     else:
-        if np.shape(range) != (2,) and not (isinstance(range, (tuple, list))
-                                             and len(range) == 2):
-            raise ValueError(f"histogram_bin_edges: range must be None or a pair "
-                             f"(min, max), got {range!r}")
-        lo, hi = range
+        lo, hi = _pair(range)
     lo, hi = to_dtype(asarray(lo), dt), to_dtype(asarray(hi), dt)
     empty = hi - lo == 0
     lo, hi = where(empty, lo - 0.5, lo), where(empty, hi + 0.5, hi)
@@ -112,7 +120,7 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):
         raise ValueError(f"histogramdd: weights (shape {weights.shape}) must hold one value per "
                          f"point, shape ({n},)")
     if range is not None and (len(range) != d or builtins.any(
-            r is not None and np.shape(r) != (2,) for r in range)):
+            r is not None and not _is_pair(r) for r in range)):
         raise ValueError(f"histogramdd: for sample.shape={(n, d)}, range must be a sequence of "
                          f"{d} pairs or Nones; got {range!r}")
     if isinstance(bins, (list, tuple)) or np.ndim(bins) >= 1:  # one entry per dimension
