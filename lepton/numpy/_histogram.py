@@ -12,11 +12,11 @@ from ..errors import ConcretizationError
 from ..primitives.indexing import scatter_add
 from ..primitives.structural import full
 from ._creation import linspace
-from ._indexing import searchsorted
+from ._indexing import searchsorted, take
 from ._lookup import ix_, ravel_multi_index
 from ._reductions import max as _max, min as _min, sum as _sum
 from ._shape import ravel, reshape, stack
-from ._ufuncs import where
+from ._ufuncs import clip, where
 from .util import asarray, inexact_dtype, promote_args_inexact, result_type_of, to_dtype
 
 import builtins
@@ -74,6 +74,20 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     return linspace(lo, hi, nbins + 1, dtype=dt)
 
 
+def _equal_bin_index(a, edges, nbins):
+    """The bin of each ``a`` among ``nbins`` equal bins (last one closed; ``nbins`` for
+    values outside the edges and NaN): NumPy's guess ``(a - lo) * nbins / (hi - lo)``,
+    corrected by one against the edges themselves, so the answer is the one a search of
+    ``edges`` gives, in two reads instead of log2(nbins) rounds."""
+    lo, hi = edges[0], edges[-1]
+    inside = (a >= lo) & (a <= hi)
+    guess = where(inside, (a - lo) * (nbins / (hi - lo)), 0)
+    i = clip(guess, 0, nbins - 1).astype(dtypes.int32)
+    i = where(a < take(edges, i), i - 1, i)
+    i = where((a >= take(edges, i + 1)) & (i != nbins - 1), i + 1, i)
+    return where(inside, clip(i, 0, nbins - 1), nbins)
+
+
 def histogram(a, bins=10, range=None, weights=None, density=None):
     """``(counts, bin_edges)`` of the values of ``a`` (any shape, flattened), as JAX.
 
@@ -91,8 +105,11 @@ def histogram(a, bins=10, range=None, weights=None, density=None):
     edges = histogram_bin_edges(a, bins, range)
     a, w = ravel(a), ravel(w)
     n = edges.shape[0]
-    idx = searchsorted(edges, a, side="right")
-    idx = where(a == edges[-1], n - 1, idx)
+    if np.ndim(bins) == 0 and n > 1:  # equal bins: index by arithmetic, as NumPy
+        idx = _equal_bin_index(a, edges, n - 1) + 1
+    else:
+        idx = searchsorted(edges, a, side="right")
+        idx = where(a == edges[-1], n - 1, idx)
     counts = scatter_add(full((n,), 0, w.dtype), w, [idx], (0,), mode="drop")[1:]
     if density:
         widths = edges[1:] - edges[:-1]
