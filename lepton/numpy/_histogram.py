@@ -150,8 +150,11 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):
     for i in builtins.range(d):
         col = sample[:, i]
         e = histogram_bin_edges(col, bins[i], None if range is None else range[i])
-        k = searchsorted(e, col, side="right")
-        idx.append(where(col == e[-1], k - 1, k))
+        if np.ndim(bins[i]) == 0 and e.shape[0] > 1:  # equal bins (outside: overflow bin)
+            idx.append(_equal_bin_index(col, e, e.shape[0] - 1) + 1)
+        else:
+            k = searchsorted(e, col, side="right")
+            idx.append(where(col == e[-1], k - 1, k))
         edges.append(e)
     nbins = tuple(e.shape[0] + 1 for e in edges)  # with an under- and an overflow bin each
     flat = ravel_multi_index(tuple(idx), nbins, mode="clip") if d else None
