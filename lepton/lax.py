@@ -12,6 +12,7 @@ from .control_flow.scan import map, scan  # noqa: F401
 from .control_flow.while_loop import fori_loop, while_loop  # noqa: F401
 from .primitives.conv import (conv_dimension_numbers, conv_general_dilated,  # noqa: F401
                               reduce_window)
+from .primitives.fft import FftType, fft  # noqa: F401
 from .primitives.elementwise import (  # noqa: F401
     abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_not,
     bitwise_or, bitwise_xor, cbrt, ceil, complex, conj, convert_element_type, cos, cosh, div,

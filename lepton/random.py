@@ -1095,5 +1095,133 @@ def wald(key, mean, shape=None, dtype=None):
     return lnp.where(u <= mu / (mu + x), x, mu * mu / x)
 
 
+# ----------------------------------------------------------------------------- binomial
+# Counts as floats (JAX's signatures and dtypes).  The draws are exact in distribution but
+# not JAX's bits: fixed-size computations replace JAX's loops (lepton.random sits below
+# control flow), so they trace, batch and compile like every other sampler here.
+__all__ += ["binomial", "multinomial"]
+
+#: inversion covers means below 10: P(Binomial >= 48) < 1e-14 there, so 48 terms of the CDF
+_BINOMIAL_TERMS = 48
+#: BTRS accepts a round with probability above 0.8 for means >= 10: 16 rounds leave < 1e-11
+_BTRS_ROUNDS = 16
+
+
+def binomial(key, n, p, shape=None, dtype=None):
+    """Binomial(n, p) counts as floats (float32 by default, as JAX): inversion of the CDF
+    where ``n * min(p, 1 - p) < 10``, Hormann's BTRS transformed rejection (16 fixed rounds)
+    above.  ``n`` is floored (as JAX, ``n=2.5`` draws from Binomial(2, p)); ``n < 0`` or ``p``
+    outside [0, 1] (or NaN) give NaN; ``n = inf`` gives inf where ``0 < p``.
+
+    Deviation from JAX: same distribution, different bits for a given key."""
+    key = _take_key("binomial", key)
+    dtype = _dtype_arg("binomial", dtype, "f")
+    n, p = _param(n, dtype), _param(p, dtype)
+    shape = _sample_shape("binomial", shape, n.shape, p.shape)
+    return _binomial(key, lnp.broadcast_to(n, shape), lnp.broadcast_to(p, shape), shape,
+                     dtype)
+
+
+def _binomial(key, n, p, shape, dtype):
+    f64 = dtypes.float64
+    n, p = n.astype(f64), p.astype(f64)
+    valid = (n >= 0) & (p >= 0) & (p <= 1)
+    finite = valid & lnp.isfinite(n)
+    nf = lnp.floor(lnp.where(finite, n, 0.))
+    flip = p > 0.5
+    q = lnp.where(finite, lnp.where(flip, 1 - p, p), 0.)  # q <= 1/2: the smaller tail
+    small = nf * q < 10
+    k_inv, k_btrs = _split_list(key, 2)
+    k = lnp.where(small, _binomial_inversion(k_inv, lnp.where(small, nf, 0.),
+                                             lnp.where(small, q, 0.), shape),
+                  _btrs(k_btrs, lnp.where(small, 100., nf), lnp.where(small, 0.5, q), shape))
+    k = lnp.where(q == 0, 0., k)
+    k = lnp.where(flip, nf - k, k)
+    k = lnp.where(finite, k, lnp.where(valid & (p > 0), np.inf, 0.))
+    return lnp.where(valid, k, np.nan).astype(dtype)
+
+
+def _binomial_inversion(key, n, q, shape):
+    """The number of CDF terms below one uniform: exact up to ``_BINOMIAL_TERMS`` (the
+    probability mass functions are computed in logs with Lanczos' lgamma)."""
+    f64 = dtypes.float64
+    ks = broadcast_in_dim(iota(f64, (_BINOMIAL_TERMS,)), (_BINOMIAL_TERMS,) + shape, (0,))
+    nb = broadcast_in_dim(n, (_BINOMIAL_TERMS,) + shape, tuple(range(1, len(shape) + 1)))
+    qb = broadcast_in_dim(lnp.where(q > 0, q, 0.5), nb.shape, tuple(range(1, len(shape) + 1)))
+    inside = ks <= nb
+    rest = lnp.where(inside, nb - ks, 0.)
+    log_pmf = (_lgamma_ge1(nb + 1) - _lgamma_ge1(ks + 1) - _lgamma_ge1(rest + 1)
+               + ks * lnp.log(qb) + rest * lnp.log1p(-qb))
+    cdf = lnp.cumsum(lnp.where(inside, lnp.exp(log_pmf), 0.), axis=0)
+    u = broadcast_in_dim(_uniform(key, shape, f64), nb.shape, tuple(range(1, len(shape) + 1)))
+    return lnp.minimum(reduce_sum((cdf < u).astype(f64), (0,)), n)
+
+
+def _btrs(key, n, q, shape):
+    """Hormann's BTRS (1993) for n * q >= 10, q <= 1/2, with the exact acceptance test
+    (Lanczos' lgamma: every argument is >= 1); the first accepting round of
+    ``_BTRS_ROUNDS`` wins (none: the mode)."""
+    f64 = dtypes.float64
+    spq = lnp.sqrt(n * q * (1 - q))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * q
+    c = n * q + 0.5
+    v_r = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spq
+    lpq = lnp.log(q / (1 - q))
+    m = lnp.floor((n + 1) * q)
+    h = _lgamma_ge1(m + 1) + _lgamma_ge1(n - m + 1)
+    out = m
+    done = lnp.zeros(shape, dtypes.bool_)
+    for sub in _split_list(key, _BTRS_ROUNDS):
+        k_u, k_v = _split_list(sub, 2)
+        u = _uniform(k_u, shape, f64) - 0.5
+        v = _uniform(k_v, shape, f64)
+        us = 0.5 - lnp.abs(u)
+        k = lnp.floor((2 * a / us + b) * u + c)
+        quick = (us >= 0.07) & (v <= v_r)
+        inside = (k >= 0) & (k <= n)
+        ks = lnp.where(inside, k, m)
+        log_v = lnp.log(v * alpha / (a / (us * us) + b))
+        log_ratio = h - _lgamma_ge1(ks + 1) - _lgamma_ge1(n - ks + 1) + (ks - m) * lpq
+        exact = inside & (log_v <= log_ratio)
+        accept = ~done & (quick | exact)
+        out = lnp.where(accept, k, out)
+        done = done | accept
+    return out
+
+
+def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
+    """Multinomial counts of ``n`` trials over the outcomes on the last axis of ``p`` (as
+    JAX: one binomial per outcome of the trials left, with probability ``p_i`` over the
+    mass left; the counts sum to ``n``).  Float counts (float32 by default); ``shape`` is
+    the full result shape (``p.shape`` by default).  ``unroll`` is accepted for JAX's
+    signature: the outcomes are unrolled here.  Same distribution as JAX, different bits."""
+    del unroll
+    key = _take_key("multinomial", key)
+    dtype = _dtype_arg("multinomial", dtype, "f")
+    n, p = asarray(n), asarray(p)
+    work = dtypes.promote((n.dtype, n.aval.weak_type), (p.dtype, p.aval.weak_type),
+                          (dtypes.float32, True))[0]
+    if p.ndim == 0:
+        raise ShapeError(f"lepton.random.multinomial: p must have an outcome axis (its last); "
+                         f"got a scalar {p.aval.str_short()}")
+    shape = p.shape if shape is None else _shape_arg("multinomial", shape)
+    if not shape:
+        raise ShapeError("lepton.random.multinomial: shape must include the outcome axis")
+    _check_shape("multinomial", shape, p.shape)
+    _check_shape("multinomial", shape[:-1], n.shape)
+    n = lnp.broadcast_to(to_dtype(n, work), shape[:-1])
+    p = lnp.broadcast_to(to_dtype(p, work), shape)
+    left = lnp.flip(lnp.cumsum(lnp.flip(p, -1), axis=-1), -1)  # mass of outcomes i, i+1, ...
+    ratios = lnp.clip(p / lnp.where(left == 0, 1, left), 0, 1)
+    remainder, counts = n, []
+    for i, sub in enumerate(_split_list(key, shape[-1])):
+        count = _binomial(sub, remainder, ratios[..., i], shape[:-1], work)
+        counts.append(count)
+        remainder = remainder - count
+    return lnp.stack(counts, axis=-1).astype(dtype)
+
+
 if os.environ.get("LEPTON_DEBUG_KEY_REUSE", "").lower() in ("1", "true", "yes"):
     set_debug_key_reuse(True)

@@ -50,10 +50,23 @@ TAKES_COMPLEX = (
     "linalg.matrix_norm", "linalg.multi_dot", "linalg.outer", "linalg.svdvals", "linalg.trace",
     "linalg.vecdot", "linalg.vector_norm", "matrix_transpose", "matvec", "vecmat", "vecdot",
     "permute_dims", "trapezoid", "unstack",
+    # jaxnames:
+    "insert", "delete", "delete_unique_indices", "put_along_axis", "fft.fft", "fft.ifft",
+    "fft.irfft", "fft.hfft", "fft.fft2", "fft.ifft2", "fft.irfft2", "fft.fftn", "fft.ifftn",
+    "fft.irfftn", "fft.fftshift", "fft.ifftshift", "linalg.tensorsolve", "linalg.tensorinv",
 )
 
 #: row id -> why it takes no complex input
 REAL_ONLY = {
+    **{f"fft.{n}": "a transform of real input: JAX rejects complex operands (NumPy drops "
+                   "the imaginary part)" for n in ("rfft", "ihfft", "rfft2", "rfftn")},
+    "fft.fftfreq": "the sample spacing d is real",
+    "fft.rfftfreq": "the sample spacing d is real",
+    "histogram": "binning orders the values: undefined for complex numbers (as JAX)",
+    "histogram_weights": "binning orders the values: undefined for complex numbers (as JAX)",
+    "histogram_bin_edges": "the edges span [min, max]: undefined for complex numbers",
+    "histogramdd": "binning orders the values: undefined for complex numbers (as JAX)",
+    "histogram2d": "binning orders the values: undefined for complex numbers (as JAX)",
     "bincount_weights": "NumPy's bincount takes real weights only",
     "pad_all_modes": "its statistic modes take a median, undefined for complex numbers (plain pad "
                      "rows cover complex)",

@@ -48,12 +48,23 @@ def lower_symmetric(a):
 
 
 # ----------------------------------------------------------------------------- cholesky
-def test_cholesky_matches_numpy_and_reads_the_lower_triangle():
+def test_cholesky_matches_numpy_and_symmetrizes_as_jax():
     a = spd(2, 3)
-    junk = a + np.triu(rand(2, 3, 4, 4), 1)  # garbage above the diagonal is ignored
+    junk = a + np.triu(rand(2, 3, 4, 4), 1) * 0.1
+    sym = (junk + np.swapaxes(junk, -1, -2)) / 2
     np.testing.assert_allclose(la.cholesky(junk), np.linalg.cholesky(a), rtol=1e-12)
-    np.testing.assert_allclose(LA.cholesky(junk), np.linalg.cholesky(junk), rtol=1e-12)
+    # as JAX: the factor of (a + a^H) / 2
+    np.testing.assert_allclose(LA.cholesky(junk), np.linalg.cholesky(sym), rtol=1e-12)
+    np.testing.assert_allclose(LA.cholesky(junk, upper=True),
+                               np.linalg.cholesky(sym, upper=True), rtol=1e-12)
+    # symmetrize_input=False: one triangle is read, garbage in the other ignored (NumPy)
+    np.testing.assert_allclose(LA.cholesky(junk, symmetrize_input=False),
+                               np.linalg.cholesky(junk), rtol=1e-12)
     np.testing.assert_allclose(LA.cholesky(a, upper=True), np.linalg.cholesky(a, upper=True))
+    g = lepton.grad(lambda x: LA.cholesky(x, symmetrize_input=False).sum())(junk[0, 0])
+    assert np.all(np.triu(np.asarray(g), 1) == 0)  # the upper triangle is never read
+    g = np.asarray(lepton.grad(lambda x: LA.cholesky(x).sum())(junk[0, 0]))
+    np.testing.assert_allclose(g, g.T, rtol=1e-12)  # symmetric, as JAX
 
 
 def test_cholesky_grads():
@@ -218,13 +229,21 @@ def test_svd_full_matrices_grads_need_square():
     check_grads(lambda a: LA.svd(a), (spectral(3, 3),), order=1)
 
 
-def test_eigh_matches_numpy_and_reads_one_triangle():
+def test_eigh_matches_numpy_and_reads_one_triangle_without_symmetrizing():
     a = spd(2, 3)
     junk = a + np.triu(rand(2, 3, 4, 4), 1)
-    w, v = LA.eigh(junk)
+    w, v = LA.eigh(junk, symmetrize_input=False)
     np.testing.assert_allclose(w, np.linalg.eigh(junk).eigenvalues)
     np.testing.assert_allclose(np.abs(v), np.abs(np.linalg.eigh(junk).eigenvectors), atol=1e-10)
-    w_up, v_up = LA.eigh(a.swapaxes(-1, -2) + np.tril(rand(2, 3, 4, 4), -1), UPLO="U")
+    # as JAX by default: the eigensystem of (a + a^H) / 2
+    sym = (junk + np.swapaxes(junk, -1, -2)) / 2
+    np.testing.assert_allclose(LA.eigvalsh(junk), np.linalg.eigvalsh(sym), rtol=1e-12)
+    np.testing.assert_allclose(LA.eigh(junk, "U").eigenvalues, np.linalg.eigvalsh(sym),
+                               rtol=1e-12)
+    g = np.asarray(lepton.grad(lambda x: (LA.eigvalsh(x) ** 2).sum())(junk[0, 0]))
+    np.testing.assert_allclose(g, 2 * sym[0, 0], rtol=1e-10)  # d tr(S^2) = 2 S, symmetric
+    w_up, v_up = LA.eigh(a.swapaxes(-1, -2) + np.tril(rand(2, 3, 4, 4), -1), UPLO="U",
+                         symmetrize_input=False)
     np.testing.assert_allclose((np.asarray(v_up) * np.asarray(w_up)[..., None, :])
                                @ np.swapaxes(v_up, -1, -2), a, atol=1e-10)
 

@@ -478,8 +478,8 @@ def test_destinations_receive_outputs_in_place_or_by_copy():
 CPU_HOST_DEFAULTS = [
     "argmax", "argmin", "bitcast_convert_type", "cholesky", "concatenate", "cond", "cummax",
     "cummin", "cumprod", "cumsum", "custom_lin", "debug_callback", "digamma", "dynamic_slice",
-    "dynamic_update_slice", "eig", "eigh", "erf_inv", "gather", "igamma", "igamma_grad_a",
-    "igammac", "jit", "lu", "polygamma",
+    "dynamic_update_slice", "eig", "eigh", "erf_inv", "fft", "gather", "gcd", "igamma",
+    "igamma_grad_a", "igammac", "jit", "lcm", "lu", "polygamma",
     "pure_callback", "qr", "rev", "scan", "scatter", "scatter_add", "scatter_max",
     "scatter_min", "scatter_mul", "sort", "svd", "threefry2x32",
     "triangular_solve", "while",

@@ -21,6 +21,7 @@ from ._sorting import *  # noqa: F401,F403
 from ._misc import *  # noqa: F401,F403
 from ._products import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
+from . import fft  # noqa: F401  (numpy.fft, as jax.numpy.fft)
 from . import random  # noqa: F401  (numpy.random, as autograd.numpy.random)
 from ._indexing import *  # noqa: F401,F403
 from ._indexing import _getitem, _IndexUpdateHelper  # noqa: F401
@@ -32,6 +33,9 @@ from ._errstate import *  # noqa: F401,F403
 from ._compat import *  # noqa: F401,F403
 from ._nanquantile import *  # noqa: F401,F403
 from ._lookup import *  # noqa: F401,F403
+from ._histogram import *  # noqa: F401,F403
+from ._insert_delete import *  # noqa: F401,F403
+from ._gcd import *  # noqa: F401,F403
 
 # ----------------------------------------------------------------------------- types
 # Scalar types as in jax.numpy: lnp.float32(1.0) is a 0-d float32 array, and lnp.float32

@@ -89,10 +89,21 @@ def _hermitian_from(a, lower):
 
 
 # ----------------------------------------------------------------------------- decompositions
-def cholesky(a, *, upper=False):
-    """Lower (or upper) Cholesky factor, reading the lower (upper) triangle of ``a``."""
+def _symmetrized(a):
+    """``(a + a^H) / 2``: what JAX factors in eigh and cholesky, so that an asymmetric input
+    (rounding, or a gradient step) still has a well-defined, symmetric derivative."""
+    return ew.mul(ew.add(a, la.adjoint(a)), full(a.shape, 0.5, a.dtype))
+
+
+def cholesky(a, *, upper=False, symmetrize_input=True):
+    """Lower (or upper) Cholesky factor of ``(a + a^H) / 2``, as JAX.  With
+    ``symmetrize_input=False`` it reads only the lower (upper) triangle of ``a``, as NumPy
+    (and its derivative is that of the triangle read)."""
     a = _matrix("cholesky", a)
-    lower = la.cholesky(_hermitian_from(a, lower=not upper))
+    if symmetrize_input:
+        lower = la.cholesky(_symmetrized(a))
+    else:
+        lower = la.cholesky(_hermitian_from(a, lower=not upper))
     return la.adjoint(lower) if upper else lower
 
 
@@ -114,18 +125,22 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     return SVDResult(u, s, vt)
 
 
-def eigh(a, UPLO="L"):
-    """Ascending eigenvalues and eigenvectors of the Hermitian matrix in ``UPLO`` of ``a``."""
-    if UPLO not in ("L", "U"):
-        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+def eigh(a, UPLO=None, symmetrize_input=True):
+    """Ascending eigenvalues and eigenvectors of ``(a + a^H) / 2``, as JAX (so gradients are
+    symmetric).  With ``symmetrize_input=False``, of the Hermitian matrix in the ``UPLO``
+    triangle of ``a`` ("L", the default, or "U"), as NumPy."""
+    if UPLO not in (None, "L", "U"):
+        raise ValueError(f"eigh: UPLO must be None, 'L' or 'U', got {UPLO!r}")
     a = _matrix("eigh", a)
-    lower = UPLO == "L"
-    w, v = la.eigh(_hermitian_from(a, lower), lower=lower)  # the same LAPACK call as NumPy
+    lower = UPLO != "U"
+    h = _symmetrized(a) if symmetrize_input else _hermitian_from(a, lower)
+    w, v = la.eigh(h, lower=lower)  # the same LAPACK call as NumPy
     return EighResult(w, v)
 
 
-def eigvalsh(a, UPLO="L"):
-    return eigh(a, UPLO).eigenvalues
+def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
+    """Eigenvalues of ``eigh(a, UPLO, symmetrize_input)``."""
+    return eigh(a, UPLO, symmetrize_input).eigenvalues
 
 
 # ----------------------------------------------------------------------------- solving (via lu)
@@ -442,3 +457,4 @@ def eigvals(a):
     a = _matrix("eigvals", a)
     return eig_p.bind(a, vectors=False)[0]
 from ._linalg_compat import *  # noqa: F401,F403,E402  (array-API names)
+from ._linalg_tensor import *  # noqa: F401,F403,E402  (tensorsolve, tensorinv)

@@ -577,6 +577,14 @@ shift_left, shift_right_logical, shift_right_arithmetic = map(
 eq, ne, lt, le, gt, ge = map(_binary, (eq_p, ne_p, lt_p, le_p, gt_p, ge_p))
 complex = _binary(complex_p)
 
+# Greatest common divisor / least common multiple of integers: host steps on NumPy's ufuncs,
+# so every width's edge values (abs(INT_MIN) wrapping, overflowing products) are NumPy's.
+gcd_p = elementwise("gcd", np.gcd, "iu")
+defnondiff(gcd_p)
+lcm_p = elementwise("lcm", np.lcm, "iu")
+defnondiff(lcm_p)
+gcd, lcm = _binary(gcd_p), _binary(lcm_p)
+
 
 def integer_pow(x, y: int):
     return integer_pow_p.bind(x, y=int(y))

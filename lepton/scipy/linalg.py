@@ -41,9 +41,12 @@ def _herm(x):
 @quiet
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """The Cholesky factor of a Hermitian positive-definite ``a``: upper (``U^H U = a``)
-    by default, as scipy; lower with ``lower=True``."""
+    by default, as scipy; lower with ``lower=True``.  As scipy and JAX, only the named
+    triangle of ``a`` is read (no symmetrization, unlike ``lepton.numpy.linalg.cholesky``);
+    the derivative is JAX's (the whole tangent enters ``L^-1 dA L^-H``)."""
     del overwrite_a, check_finite
-    c = _lower_cholesky(_square("cholesky", a))
+    a = _square("cholesky", a)
+    c = _lower_cholesky(a if lower else _herm(a))
     return c if lower else _herm(c)
 
 
