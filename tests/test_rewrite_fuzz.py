@@ -290,6 +290,33 @@ def _boxes(draw, shape):
     return out
 
 
+def _view_source(view, shape):
+    """The shape of input 0 for ``view``, which ``_apply_view`` maps to ``shape``."""
+    lead, rest = shape[0], shape[1:]
+    return {"transpose": shape[::-1], "reshape": (int(np.prod(shape)),),
+            "pad": (max(lead - 1, 0),) + rest, "crop": (lead + 1,) + rest,
+            "slice": (lead + 2,) + rest, "strided": (2 * lead,) + rest}.get(view, shape)
+
+
+def _apply_view(view, v, shape):
+    if view == "transpose":
+        return lnp.transpose(v)
+    if view == "reshape":
+        return v.reshape(shape)
+    zero, rest = v.dtype.type(0), [(0, 0, 0)] * (v.ndim - 1)
+    if view == "pad":
+        return lax.pad(v, zero, [(1 if shape[0] else 0, 0, 0)] + rest)
+    if view == "crop":
+        return lax.pad(v, zero, [(-1, 0, 0)] + rest)
+    if view == "slice":
+        return v[1:-1]
+    if view == "strided":
+        return v[1::2]
+    if view == "rev":
+        return lax.rev(v, (v.ndim - 1,))
+    return v
+
+
 @st.composite
 def sliced_programs(draw, big=False):
     ndim = draw(st.integers(1, 3))
@@ -311,6 +338,11 @@ def sliced_programs(draw, big=False):
         else:
             s = shape
         in_shapes.append(s)
+    # input 0 (full shape) may reach the program through a view: the rewrite's operand
+    # slices then compose with that view's index arithmetic
+    view = draw(st.sampled_from(["plain", "plain", "transpose", "reshape", "pad", "crop",
+                                 "slice", "strided", "rev"]))
+    in_shapes[0] = _view_source(view, shape)
     unary, binary = _ops_for(dtype)
     steps = []
     for _ in range(draw(st.integers(1, 4))):
@@ -334,7 +366,7 @@ def sliced_programs(draw, big=False):
         values = [v.astype(dtype) if np.dtype(dtype) != np.bool_ else v > 0 for v in values]
     else:
         values = [draw(hnp.arrays(dtype, s, elements=_elements(dtype))) for s in in_shapes]
-    return dict(shape=shape, steps=steps, last=last, end=end, boxes=boxes, also=also, post=post,
+    return dict(shape=shape, view=view, steps=steps, last=last, end=end, boxes=boxes, also=also, post=post,
                 values=values)
 
 
@@ -342,7 +374,8 @@ def _make_sliced(p):
     """A fresh program: the expression, its slices, the post-processing."""
     def f(*ins):
         shape = p["shape"]
-        pool = [lnp.broadcast_to(v, shape) if k == 0 else v for k, v in enumerate(ins)]
+        pool = [lnp.broadcast_to(_apply_view(p["view"], v, shape), shape) if k == 0 else v
+                for k, v in enumerate(ins)]
         unary, binary = _ops_for(ins[0].dtype)
         for step in p["steps"]:
             if step[0] == "u":
