@@ -70,6 +70,14 @@ _UNARY = {
     "twice_plus": lambda a: 2.0 * a + 0.5, "sum_bcast": lambda a: lnp.broadcast_to(
         lnp.tanh(lnp.sum(a)), a.shape), "scalar_sq": lambda a: lnp.sum(a) * lnp.sum(a) * 0.1,
 }
+@lepton.custom_vjp
+def _cube(a):
+    """a**3 with a hand-written VJP: a custom rule inside the scan body."""
+    return a * a * a
+
+
+_cube.defvjp(lambda a: (a * a * a, a), lambda a, g: (3.0 * a * a * g,))
+_UNARY["custom_vjp_cube"] = _cube
 _BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b}
 
 
@@ -90,7 +98,13 @@ def scan_bodies(draw):
                 int_path=draw(st.booleans()),
                 pytree=draw(st.booleans()),
                 reverse=draw(st.booleans()),
-                checkpoint=draw(st.booleans()) and draw(st.booleans()))
+                checkpoint=draw(st.booleans()) and draw(st.booleans()),
+                embed=draw(st.sampled_from(_EMBEDS)))
+
+
+#: How the scan sits in the loss: alone, in an outer scan, in a cond branch, in an inner
+#: jit, under vmap, as a fori_loop.
+_EMBEDS = ("plain", "plain", "nested", "cond", "jit", "vmap", "fori")
 
 
 def _make_loss(body_spec, scalar_carry=False):
@@ -101,7 +115,8 @@ def _make_loss(body_spec, scalar_carry=False):
         pool = [h, x, w, lnp.tanh(w)]  # tanh(w): a loop-invariant nonlinear value
         if spec["int_path"]:
             # an integer residual: (x > 0) * 2 + 1 multiplies the carry
-            pool.append(h * ((x > 0).astype(np.int32) * 2 + 1 + k).astype(h.dtype))
+            pool.append(h * ((x > 0).astype(np.int32) * 2 + 1 + k.astype(np.int32))
+                        .astype(h.dtype))
         for step in spec["steps"]:
             if step[0] == "u":
                 v = _UNARY[step[1]](pool[step[2] % len(pool)])
@@ -122,7 +137,9 @@ def _make_loss(body_spec, scalar_carry=False):
             cell = run
             if spec["checkpoint"]:
                 cell = lepton.checkpoint(run)
-            new_h, ys = cell(h, x, w, k)
+            # the step count enters as a float: an int argument of a custom_vjp (which
+            # checkpoint is) under vmap fails (reported bug, not these rewrites')
+            new_h, ys = cell(h, x, w, k.astype(h.dtype))
             if spec["pytree"]:
                 return (new_h, (k + 1, acc * new_h + 1.0)), ys
             return (new_h, k + 1), ys
@@ -130,7 +147,26 @@ def _make_loss(body_spec, scalar_carry=False):
         h0 = lnp.ones((), xs.dtype) * 0.5 if scalar_carry else lnp.ones(xs.shape[1:], xs.dtype) * 0.5
         k0 = lnp.zeros((), np.int32)
         init = (h0, (k0, lnp.ones_like(h0))) if spec["pytree"] else (h0, k0)
-        carry, ys = lax.scan(body, init, xs, reverse=spec["reverse"])
+        def scan_it(init, xs):
+            return lax.scan(body, init, xs, reverse=spec["reverse"])
+
+        embed = spec["embed"]
+        if embed == "nested":
+            carry, ys = lax.scan(lambda c, x: scan_it(c, lnp.stack([x, x * 0.5])), init, xs)
+        elif embed == "cond":
+            carry, ys = lax.cond(lnp.sum(w) > -1e9, scan_it,
+                                 lambda i, x: scan_it(i, x * 2.0), init, xs)
+        elif embed == "jit":
+            carry, ys = lepton.jit(scan_it)(init, xs)
+        elif embed == "vmap":
+            carry, ys = lepton.vmap(scan_it, in_axes=(None, 1))(
+                init, lnp.stack([xs, xs * -0.5], axis=1))
+        elif embed == "fori":
+            carry = lax.fori_loop(0, xs.shape[0], lambda i, c: body(c, lnp.asarray(xs)[i])[0],
+                                  init)
+            ys = []
+        else:
+            carry, ys = scan_it(init, xs)
         total = lnp.sum(carry[0] * carry[0])
         if spec["pytree"]:
             total = total + lnp.sum(carry[1][1])
