@@ -114,9 +114,19 @@ def _make_loss(body_spec, scalar_carry=False):
     def run(h, x, w, k):
         pool = [h, x, w, lnp.tanh(w)]  # tanh(w): a loop-invariant nonlinear value
         if spec["int_path"]:
-            # an integer residual: (x > 0) * 2 + 1 multiplies the carry
-            pool.append(h * ((x > 0).astype(np.int32) * 2 + 1 + k.astype(np.int32))
-                        .astype(h.dtype))
+            # integer residuals: (x > 0) * 2 + 1 multiplies the carry; dynamic_slice
+            # start indices k and k * 2 + 1 (cheap int arithmetic on a kept residual)
+            ki = k.astype(np.int32)
+            pool.append(h * ((x > 0).astype(np.int32) * 2 + 1 + ki).astype(h.dtype))
+            twice = lnp.concatenate([lnp.atleast_1d(pool[-1]), lnp.atleast_1d(lnp.sin(h))])
+            n = max(h.size, 1)
+            pool.append(lax.dynamic_slice(twice, (ki,), (n,)).reshape(h.shape) *
+                        lax.dynamic_slice(twice, (ki * 2 + 1,), (n,)).reshape(h.shape))
+            # a bool residual rebuilt from a kept one: the broadcast of a scalar predicate
+            # that also selects between scalars
+            p = lnp.sum(x) > 0
+            pool.append(lnp.where(p, lnp.sum(pool[-1]), 0.5) *
+                        lnp.where(p, pool[-1], -0.5 * h))
         for step in spec["steps"]:
             if step[0] == "u":
                 v = _UNARY[step[1]](pool[step[2] % len(pool)])
@@ -193,21 +203,36 @@ def _grads_both_ways(monkeypatch, spec, args, scalar_carry, transform):
     return on, off
 
 
-def _check_remat(monkeypatch, spec, n, length, scalar_carry, dtype, deep):
+def _check_remat(monkeypatch, spec, n, length, scalar_carry, dtype, deep, jit=True):
     args = _remat_args(n, length, scalar_carry, dtype)
     grad = lambda loss: lepton.grad(loss, argnums=(0, 1))
     on, off = _grads_both_ways(monkeypatch, spec, args, scalar_carry, grad)
     _same(on, off, "eager grad, rewrite on vs off")
+    if jit:
+        _check_jit(monkeypatch, spec, args, scalar_carry, grad, on)
+    if not deep or length == 0:
+        return
+    _check_second_order(monkeypatch, spec, args, scalar_carry, jit)
+
+
+def _check_jit(monkeypatch, spec, args, scalar_carry, grad, on):
     jon, joff = _grads_both_ways(monkeypatch, spec, args, scalar_carry,
                                  lambda loss: lepton.jit(grad(loss)))
     _same(jon, joff, "jit grad, rewrite on vs off")
     _close(jon, on, "jit vs eager", f64=1e-12, f32=2e-5)
-    if not deep or length == 0:
-        return
+
+
+def _check_second_order(monkeypatch, spec, args, scalar_carry, jit):
+    dtype = args[0].dtype
     # Second order: hessian (grad of grad) and jvp of grad, on vs off.
     hon, hoff = _grads_both_ways(monkeypatch, spec, args, scalar_carry,
                                  lambda loss: lepton.hessian(loss))
     _same(hon, hoff, "hessian, rewrite on vs off")
+    if jit:
+        jon, joff = _grads_both_ways(monkeypatch, spec, args, scalar_carry,
+                                     lambda loss: lepton.jit(lepton.hessian(loss)))
+        _same(jon, joff, "jit hessian, rewrite on vs off")
+        _close(jon, hon, "jit vs eager hessian", f64=1e-11, f32=1e-4)
     v = np.full_like(args[0], 0.3)
     jvg = lambda loss: (lambda w, xs: lepton.jvp(lambda w: lepton.grad(loss)(w, xs), (w,), (v,)))
     gon, goff = _grads_both_ways(monkeypatch, spec, args, scalar_carry, jvg)
@@ -222,16 +247,17 @@ def _check_remat(monkeypatch, spec, n, length, scalar_carry, dtype, deep):
         check_grads(_make_loss(spec, scalar_carry), args, order=2, modes=("rev",))
 
 
-@_QUICK
+@settings(_QUICK, max_examples=8)
 @given(spec=scan_bodies(), length=st.sampled_from([0, 1, 3]), scalar=st.booleans())
 def test_remat_fuzz(monkeypatch, spec, length, scalar):
     _check_remat(monkeypatch, spec, 3, length, scalar, np.float64, deep=False)
 
 
-@_QUICK
+@settings(_QUICK, max_examples=5)
 @given(spec=scan_bodies())
 def test_remat_fuzz_second_order(monkeypatch, spec):
-    _check_remat(monkeypatch, spec, 2, 3, False, np.float64, deep=True)
+    """Eager only (jit compiles dominate the quick tier; the slow tier jits these too)."""
+    _check_remat(monkeypatch, spec, 2, 3, False, np.float64, deep=True, jit=False)
 
 
 @pytest.mark.slow
@@ -474,7 +500,7 @@ def _check_sliced(monkeypatch, p):
     return any(taken)
 
 
-@_QUICK
+@settings(_QUICK, max_examples=10)
 @given(p=sliced_programs())
 def test_slice_operands_first_fuzz(monkeypatch, p):
     _check_sliced(monkeypatch, p)
