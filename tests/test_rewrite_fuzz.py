@@ -428,12 +428,28 @@ def sliced_programs(draw, big=False):
         values = [v.astype(dtype) if np.dtype(dtype) != np.bool_ else v > 0 for v in values]
     else:
         values = [draw(hnp.arrays(dtype, s, elements=_elements(dtype))) for s in in_shapes]
-    return dict(shape=shape, view=view, steps=steps, last=last, end=end, boxes=boxes, also=also, post=post,
+    embed = "plain" if big else draw(st.sampled_from(["plain", "plain", "scan", "while"]))
+    return dict(shape=shape, view=view, steps=steps, last=last, end=end, embed=embed, boxes=boxes, also=also, post=post,
                 values=values)
 
 
 def _make_sliced(p):
-    """A fresh program: the expression, its slices, the post-processing."""
+    """A fresh program: the expression, its slices, the post-processing; at top level, as
+    a scan body (over input 0 and its reverse) or as a while loop's body."""
+    f = _make_sliced_body(p)
+
+    def in_scan(x0, *rest):
+        xs = lnp.stack([x0, lax.rev(x0, tuple(range(x0.ndim)))])
+        return lax.scan(lambda c, x: (c + 1, f(x, *rest)), 0, xs)[1]
+
+    def in_while(*ins):
+        return lax.while_loop(lambda c: c[0] < 2, lambda c: (c[0] + 1, f(*ins)),
+                              (0, f(*ins)))[1]
+
+    return {"plain": f, "scan": in_scan, "while": in_while}[p["embed"]]
+
+
+def _make_sliced_body(p):
     def f(*ins):
         shape = p["shape"]
         pool = [lnp.broadcast_to(_apply_view(p["view"], v, shape), shape) if k == 0 else v
