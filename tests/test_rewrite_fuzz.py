@@ -535,3 +535,27 @@ def test_slice_operands_first_fuzz_slow(monkeypatch, p):
 def test_slice_operands_first_fuzz_parallel_kernels(monkeypatch, p):
     """Past 1M elements the kernels run in parallel."""
     _check_sliced(monkeypatch, p)
+
+
+def test_slice_operands_first_is_linear_in_the_program(monkeypatch):
+    """A Python-unrolled program of many sliced sums: every sum is split, and each
+    equation is tried a bounded number of times (a restart per split tried each of the
+    400 sums' equations 400 times: 18 s of scheduling)."""
+    from lepton.backends.cpu.lowering import LOWERINGS
+
+    def f(x, y):
+        outs = []
+        for i in range(60):
+            z = x * y + float(i)  # mul, a broadcast literal, add: read by two slices
+            outs.append(z[:2] + z[2:])
+        return outs
+
+    jaxpr = lepton.make_jaxpr(f)(np.ones((4, 3)), np.ones((4, 3))).jaxpr
+    tries, real = [], schedule._sliced_reads
+    monkeypatch.setattr(schedule, "_sliced_reads", lambda *a: tries.append(1) or real(*a))
+    out = schedule.slice_operands_first(jaxpr.eqns, jaxpr.outvars, LOWERINGS)
+    names = [e.prim.name for e in out]
+    # each mul and add now writes the two halves: no full-size (4, 3) value is computed
+    assert names.count("mul") == names.count("add") - 60 == 120, names
+    assert all(e.outvars[0].aval.shape != (4, 3) for e in out if e.prim.name in ("mul", "add"))
+    assert len(tries) <= 3 * len(out), len(tries)
