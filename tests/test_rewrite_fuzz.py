@@ -99,7 +99,8 @@ def scan_bodies(draw):
                 pytree=draw(st.booleans()),
                 reverse=draw(st.booleans()),
                 checkpoint=draw(st.booleans()) and draw(st.booleans()),
-                embed=draw(st.sampled_from(_EMBEDS)))
+                embed=draw(st.sampled_from(_EMBEDS)),
+                unroll=draw(st.sampled_from([1, 1, 2, 3])))
 
 
 #: How the scan sits in the loss: alone, in an outer scan, in a cond branch, in an inner
@@ -158,7 +159,7 @@ def _make_loss(body_spec, scalar_carry=False):
         k0 = lnp.zeros((), np.int32)
         init = (h0, (k0, lnp.ones_like(h0))) if spec["pytree"] else (h0, k0)
         def scan_it(init, xs):
-            return lax.scan(body, init, xs, reverse=spec["reverse"])
+            return lax.scan(body, init, xs, reverse=spec["reverse"], unroll=spec["unroll"])
 
         embed = spec["embed"]
         if embed == "nested":
@@ -247,10 +248,17 @@ def _check_second_order(monkeypatch, spec, args, scalar_carry, jit):
         check_grads(_make_loss(spec, scalar_carry), args, order=2, modes=("rev",))
 
 
-@settings(_QUICK, max_examples=8)
+@settings(_QUICK, max_examples=10)
 @given(spec=scan_bodies(), length=st.sampled_from([0, 1, 3]), scalar=st.booleans())
 def test_remat_fuzz(monkeypatch, spec, length, scalar):
-    _check_remat(monkeypatch, spec, 3, length, scalar, np.float64, deep=False)
+    _check_remat(monkeypatch, spec, 3, length, scalar, np.float64, deep=False, jit=False)
+
+
+@settings(_QUICK, max_examples=3)
+@given(spec=scan_bodies(), length=st.sampled_from([1, 3]))
+def test_remat_fuzz_jit(monkeypatch, spec, length):
+    """Few examples: each compiles two gradient programs (the slow tier jits them all)."""
+    _check_remat(monkeypatch, spec, 3, length, False, np.float64, deep=False)
 
 
 @settings(_QUICK, max_examples=5)
