@@ -7,7 +7,8 @@
 * ``backends/schedule.slice_operands_first``: an elementwise value read only through
   disjoint slices is computed slice by slice.  Oracle: the cpu backend equals the
   reference interpreter (ints and bools bit for bit) and the cpu backend with the rewrite
-  off; programs the rewrite must take are checked to be taken.
+  off; hand-built programs of the same generator are checked to take the rewrite (at
+  top level, in scan and while bodies, through views, for floats, ints and bools).
 
 Each example builds a fresh function (scan splits and jit traces are memoised per
 function).  The default tier is small; ``-m slow`` runs the big variants.
@@ -155,9 +156,10 @@ def _make_loss(body_spec, scalar_carry=False):
                 return (new_h, (k + 1, acc * new_h + 1.0)), ys
             return (new_h, k + 1), ys
 
-        h0 = lnp.ones((), xs.dtype) * 0.5 if scalar_carry else lnp.ones(xs.shape[1:], xs.dtype) * 0.5
+        h0 = lnp.ones(xs.shape[1:], xs.dtype) * 0.5
         k0 = lnp.zeros((), np.int32)
         init = (h0, (k0, lnp.ones_like(h0))) if spec["pytree"] else (h0, k0)
+
         def scan_it(init, xs):
             return lax.scan(body, init, xs, reverse=spec["reverse"], unroll=spec["unroll"])
 
@@ -437,8 +439,8 @@ def sliced_programs(draw, big=False):
     else:
         values = [draw(hnp.arrays(dtype, s, elements=_elements(dtype))) for s in in_shapes]
     embed = "plain" if big else draw(st.sampled_from(["plain", "plain", "scan", "while"]))
-    return dict(shape=shape, view=view, steps=steps, last=last, end=end, embed=embed, boxes=boxes, also=also, post=post,
-                values=values)
+    return dict(shape=shape, view=view, steps=steps, last=last, end=end, embed=embed,
+                boxes=boxes, also=also, post=post, values=values)
 
 
 def _make_sliced(p):
@@ -528,6 +530,26 @@ def _check_sliced(monkeypatch, p):
 @given(p=sliced_programs())
 def test_slice_operands_first_fuzz(monkeypatch, p):
     _check_sliced(monkeypatch, p)
+
+
+@pytest.mark.parametrize("embed", ["plain", "scan", "while"])
+@pytest.mark.parametrize("view,dtype", [("plain", np.float32), ("transpose", np.float64),
+                                        ("pad", np.int32), ("strided", np.bool_)])
+def test_fuzzed_programs_take_the_rewrite(monkeypatch, embed, view, dtype):
+    """The generator's programs do reach the rewrite (so the fuzzing tests it): a sum of
+    an input and its square, read through two column blocks, a row block and an empty
+    box."""
+    shape = (4, 6)
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal(_view_source(view, shape)) * 4,
+              rng.standard_normal(shape[1:]) * 4]
+    values = [v > 0 if dtype == np.bool_ else v.astype(dtype) for v in values]
+    binary = "xor" if dtype == np.bool_ else "mul"
+    p = dict(shape=shape, view=view, steps=[("b", binary, 0, 1)], last=binary, end="none",
+             embed=embed, boxes=[((0, 4), (0, 2)), ((0, 1), (3, 6)), ((2, 4), (4, 6)),
+                                 ((4, 4), (0, 6))],
+             also="none", post=["plus", "pad", "transpose", "none"], values=values)
+    assert _check_sliced(monkeypatch, p)
 
 
 @pytest.mark.slow
