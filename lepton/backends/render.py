@@ -49,6 +49,10 @@ class Dialect:
     def loop(self, var: str, bounds: str, parallel: bool) -> str:
         raise NotImplementedError
 
+    def accumulate(self, eqn, acc: str, value: str) -> str:
+        """The source of reduction ``eqn``'s accumulator updated with ``value``."""
+        return self.lowerings.template(eqn).format(a=acc, v=value)
+
     def decorator(self, parallel: bool, reassociate: bool) -> str:
         raise NotImplementedError
 
@@ -199,7 +203,7 @@ class _Renderer:
             if row.reduction:
                 acc = names[out] = f"acc{len(accs)}"
                 accs.append((acc, e))
-                comb = self.table.template(e).format(a=acc, v=ops[0])
+                comb = self.dialect.accumulate(e, acc, ops[0])
                 lines.append(f"{acc} = {ty(acc_dtype(e))}({comb})")
                 continue
             fmt = self.table.template(e)
@@ -280,7 +284,7 @@ class _Renderer:
             lines[at:at] = ["    nb = 0"]
             lines.append("    nbig += nb")
         for k, ((o, i), acc, e) in enumerate(stores):
-            comb = self.table.template(e).format(a=acc, v=f"p{k}[c]")
+            comb = self.dialect.accumulate(e, acc, f"p{k}[c]")
             lines += [f"{acc} = {init(e)}", self.dialect.loop("c", "nc", False),
                       f"    {acc} = {ty(acc_dtype(e))}({comb})", f"{o}[{i}] = {acc}"]
         return lines

@@ -14,6 +14,7 @@ import threading
 from numba.core import config
 
 from .. import cache, render
+from ..templates import acc_dtype
 from . import helpers, noalias
 
 #: Decorator arguments of a generated serial kernel (``K`` is ``helpers`` in their source).
@@ -55,10 +56,19 @@ class NumbaCpu(render.Dialect):
         return f"for {var} in {'prange' if parallel else 'range'}({bounds}):"
 
     def decorator(self, parallel: bool, reassociate: bool) -> str:
-        flags = PARALLEL_KERNEL_OPTIONS if parallel else KERNEL_OPTIONS
-        if reassociate:
-            flags += ", fastmath={'reassoc'}"
-        return f"@njit({flags})"
+        # no kernel-wide fastmath: reassociation is allowed on accumulators only
+        # (``accumulate``), so products computed into a reduction keep their order
+        return f"@njit({PARALLEL_KERNEL_OPTIONS if parallel else KERNEL_OPTIONS})"
+
+    def accumulate(self, eqn, acc: str, value: str) -> str:
+        """Float sums and products accumulate through ``K.reassoc_add``/``reassoc_mul``:
+        the one instruction that LLVM may reorder, so the loop vectorises while the
+        values summed keep IEEE order (a kernel-wide ``fastmath={'reassoc'}`` turned
+        ``max((x * y) * x)`` into ``x * x * y``: inf for x = 1e20, y = 1e-20)."""
+        op = {"reduce_sum": "add", "reduce_prod": "mul"}.get(eqn.prim.name)
+        if op is not None and acc_dtype(eqn).kind == "f":
+            return f"K.reassoc_{op}({acc}, {value})"
+        return super().accumulate(eqn, acc, value)
 
 
 class _Quick(threading.local):

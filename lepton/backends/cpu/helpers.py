@@ -80,6 +80,28 @@ def logistic(x, one):
     return one / (one + e) if x >= 0 else e / (one + e)
 
 
+# ----------------------------------------------------------------------------- accumulators
+def _reassociable(opname: str):
+    """An intrinsic ``acc <op> value`` (value cast to the accumulator's float type) whose
+    one instruction carries LLVM's ``reassoc`` flag: a reduction loop vectorises (its
+    partial sums may be combined in any order) while the values it accumulates keep the
+    order the program gives them (no kernel-wide fast-math)."""
+    @intrinsic
+    def op(typingctx, acc, value):
+        if not isinstance(acc, types.Float) or not isinstance(value, types.Number):
+            return None
+
+        def codegen(context, builder, sig, args):
+            v = context.cast(builder, args[1], sig.args[1], sig.args[0])
+            return getattr(builder, opname)(args[0], v, flags=("reassoc",))
+        return acc(acc, value), codegen
+    return op
+
+
+reassoc_add = _reassociable("fadd")
+reassoc_mul = _reassociable("fmul")
+
+
 # ----------------------------------------------------------------------------- float64 core
 @intrinsic
 def _f64_from_bits(typingctx, bits):
