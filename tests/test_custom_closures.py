@@ -197,3 +197,19 @@ def test_custom_linear_solve_closing_over_traced_matrix_in_jit():
     np.testing.assert_allclose(float(lepton.jit(loss)(2.0, b)), ref(2.0), rtol=1e-12)
     gb = lepton.jit(lepton.grad(loss, argnums=1))(2.0, b)
     np.testing.assert_allclose(np.asarray(gb), minv.T @ np.ones(2), rtol=1e-10)
+
+
+def test_custom_vjp_and_checkpoint_with_an_unbatched_int_argument_under_vmap_and_grad():
+    """The int argument's cotangent (float0) is not summed over the batch (reduce_sum
+    refused it: a DTypeError from vmap of a custom_vjp or checkpoint inside grad)."""
+    @lepton.custom_vjp
+    def f(w, k):
+        return lnp.cos(w) * k
+    f.defvjp(lambda w, k: (f(w, k), (w, k)), lambda r, g: (-lnp.sin(r[0]) * r[1] * g, None))
+    g = lepton.checkpoint(lambda w, k: lnp.cos(w) * k)
+    w = np.linspace(0.1, 1.0, 6).reshape(2, 3)
+    want = -2 * np.sin(w)
+    for fn in (f, g):
+        loss = lambda w: lnp.sum(lepton.vmap(fn, in_axes=(0, None))(w, 2))  # noqa: E731
+        np.testing.assert_allclose(lepton.grad(loss)(w), want, rtol=1e-12)
+        np.testing.assert_allclose(lepton.jit(lepton.grad(loss))(w), want, rtol=1e-12)

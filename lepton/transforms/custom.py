@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from .. import core, tree
+from .. import core, dtypes, tree
 from ..core import ArrayBase, Primitive, Trace, concrete, set_trace
 from ..errors import ShapeError
 from ..primitives import elementwise as ew
@@ -353,10 +353,14 @@ def _batch_process_custom_vjp(self, fun, fwd, bwd, args):
     fun_b = vmap(fun, in_axes=tuple(dims), axis_size=size)
     fwd_b = vmap(fwd, in_axes=tuple(dims), axis_size=size)
 
+    def unbatch(x):  # an unbatched argument's cotangent: summed over the batch
+        if np.dtype(x.dtype) == dtypes.float0:  # an int argument's: there is nothing to sum
+            return np.zeros(np.shape(x)[1:], dtypes.float0)
+        return reduce_sum(x, (0,))
+
     def bwd_b(res, ct):
         cts = vmap(bwd, in_axes=(0, 0), axis_size=size)(res, ct)
-        return tuple(c if d is not None else tree.map(lambda x: reduce_sum(x, (0,)), c)
-                     for c, d in zip(cts, dims))
+        return tuple(c if d is not None else tree.map(unbatch, c) for c, d in zip(cts, dims))
 
     with set_trace(self.parent):
         out = self.parent.process_custom_vjp(fun_b, fwd_b, bwd_b, vals)
