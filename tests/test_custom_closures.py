@@ -213,3 +213,21 @@ def test_custom_vjp_and_checkpoint_with_an_unbatched_int_argument_under_vmap_and
         loss = lambda w: lnp.sum(lepton.vmap(fn, in_axes=(0, None))(w, 2))  # noqa: E731
         np.testing.assert_allclose(lepton.grad(loss)(w), want, rtol=1e-12)
         np.testing.assert_allclose(lepton.jit(lepton.grad(loss))(w), want, rtol=1e-12)
+
+
+def test_checkpoint_of_a_function_closing_over_the_differentiated_value():
+    """checkpoint stages its function first, so a closed-over weight is an input of the
+    rematerialised call (was a LeakedTracerError, or a TypeError inside a scan body)."""
+    w = np.linspace(0.1, 1.0, 3)
+    direct = lepton.grad(lambda w: lnp.sum(lnp.tanh(w * w)))(w)
+    closing = lepton.grad(lambda w: lnp.sum(lepton.checkpoint(lambda h: lnp.tanh(h * w))(w)))
+    np.testing.assert_allclose(closing(w), direct, rtol=1e-13)
+    np.testing.assert_allclose(lepton.jit(closing)(w), direct, rtol=1e-13)
+
+    def loss(w, remat):
+        cell = lambda h, x: (lnp.tanh(h * w + x), None)  # noqa: E731
+        body = lepton.checkpoint(cell) if remat else cell
+        return lnp.sum(lax.scan(body, np.ones(3), np.ones((2, 3)))[0])
+    np.testing.assert_allclose(lepton.grad(loss)(w, True), lepton.grad(loss)(w, False),
+                               rtol=1e-13)
+    lepton.test_util.check_grads(lambda w: loss(w, True), (w,), order=2, modes=("rev",))

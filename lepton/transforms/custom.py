@@ -380,33 +380,39 @@ def stop_gradient(x):
 def checkpoint(fun, *, static_argnums=()):
     """Rematerialise ``fun`` under reverse mode: save only its inputs, recompute the rest.
 
-    Trades compute for memory; see ``saved_residuals`` for what a function keeps.
+    Trades compute for memory; see ``saved_residuals`` for what a function keeps.  ``fun``
+    is staged first, so the values it closes over (a weight of the function being
+    differentiated, say) become inputs of the rematerialised call, with gradients, as in
+    JAX.
     """
     static = tuple(static_argnums) if not isinstance(static_argnums, int) else (static_argnums,)
 
     @functools.wraps(fun)
     def remat(*args):
+        from ..ir import eval_jaxpr
+        from .api import _abstractify, trace_to_jaxpr
         from .autodiff import vjp
-        f = custom_vjp(fun, nondiff_argnums=static)
+        dyn = [i for i in range(len(args)) if i not in static]
+        leaves, in_tree = tree.flatten([args[i] for i in dyn])
+        store = {}
 
-        def fwd(*a):
-            return fun(*a), a
+        def flat(*xs):
+            full = list(args)
+            for i, v in zip(dyn, tree.unflatten(in_tree, list(xs))):
+                full[i] = v
+            out, store["tree"] = tree.flatten(fun(*full))
+            return out
 
-        def bwd(*rest):
-            *_, res, ct = rest
-            full = list(res)  # all arguments, static ones included
-            dyn_pos = [i for i in range(len(full)) if i not in static]
+        closed = trace_to_jaxpr(flat, [_abstractify(x) for x in leaves], name="checkpoint")
+        jaxpr = closed.jaxpr
 
-            def g(*d):
-                x = list(full)
-                for i, v in zip(dyn_pos, d):
-                    x[i] = v
-                return fun(*x)
+        def run(consts, *xs):
+            return eval_jaxpr(jaxpr, consts, *xs)
 
-            return vjp(g, *[full[i] for i in dyn_pos])[1](ct)
-
-        f.defvjp(fwd, bwd)
-        return f(*args)
+        f = custom_vjp(run)
+        f.defvjp(lambda consts, *xs: (run(consts, *xs), (consts, xs)),
+                 lambda res, ct: vjp(run, res[0], *res[1])[1](ct))
+        return tree.unflatten(store["tree"], f(list(closed.consts), *leaves))
 
     return remat
 
