@@ -3,7 +3,6 @@
 Each test pins lepton's own answer; where JAX is installed the same program is also run in
 JAX and compared (skipped cleanly without it)."""
 import functools
-import sys
 
 import numpy as np
 import pytest
@@ -11,23 +10,13 @@ import pytest
 import lepton
 import lepton.numpy as jnp
 from lepton import lax
+from tests.peers import jax_x64_restored  # noqa: F401  (autouse)
 
 
 def _jax():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
     return jax
-
-
-@pytest.fixture(autouse=True)
-def _jax_x64_restored():
-    """``_jax`` turns JAX's x64 mode on: give later test files JAX's default back."""
-    jax = sys.modules.get("jax")
-    before = jax.config.jax_enable_x64 if jax is not None else False
-    yield
-    jax = sys.modules.get("jax")
-    if jax is not None:
-        jax.config.update("jax_enable_x64", before)
 
 
 # --------------------------------------------------------------------- jit on methods

@@ -11,25 +11,15 @@ import lepton
 import lepton.numpy as lnp
 from lepton import test_util
 from lepton.errors import ConcretizationError
+from tests.peers import jax_x64_restored  # noqa: F401  (autouse)
 
 
 def _jax():
     """JAX in its default 32-bit mode (other test files turn x64 on and may leave it on);
-    ``_jax_x64_restored`` puts the flag back after each test."""
+    ``peers.jax_x64_restored`` puts the flag back after each test."""
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", False)
     return jax, jax.numpy
-
-
-@pytest.fixture(autouse=True)
-def _jax_x64_restored():
-    import sys
-    jax = sys.modules.get("jax")
-    old = jax.config.jax_enable_x64 if jax is not None else None
-    yield
-    jax = sys.modules.get("jax")
-    if jax is not None:
-        jax.config.update("jax_enable_x64", bool(old))
 
 
 # ----------------------------------------------------------------------------- histogram
