@@ -277,3 +277,16 @@ def test_outer_product_of_an_operand_with_itself_and_with_a_constant():
     got = jf(x)
     np.testing.assert_array_equal(np.asarray(got[0]), np.einsum("bi,bj->bij", x, x))
     np.testing.assert_array_equal(np.asarray(got[1]), np.einsum("bi,bj->bij", x, c))
+
+
+def test_outer_product_zeros_keep_their_sign_on_every_backend():
+    """0 * -1 is -0: the reference multiplies (BLAS adds the product to +0 and gave +0,
+    where the compiled kernel gave -0; found by the op table's tiered test)."""
+    x = np.array([1.0, 0.0, -0.0], np.float32)
+    y = np.array([[-1.0, 2.0], [0.0, -3.0]], np.float32)
+    f = lambda x, y: lnp.einsum("j...,...->...j", x, y)  # noqa: E731
+    want = x[:, None, None] * y[None]
+    for backend in ("reference", "cpu"):
+        got = np.asarray(lepton.jit(f, backend=backend)(x, y))
+        np.testing.assert_array_equal(got, np.moveaxis(want, 0, -1))
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(np.moveaxis(want, 0, -1)))

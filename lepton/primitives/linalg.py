@@ -45,6 +45,8 @@ def _dot_numpy(x, y, dimension_numbers, preferred_element_type):
     (xc, yc), (xb, yb) = dimension_numbers
     if preferred_element_type is not None and preferred_element_type != x.dtype:
         x, y = x.astype(preferred_element_type), y.astype(preferred_element_type)
+    if not xc:  # an outer product: each element one IEEE multiply (BLAS adds it to +0,
+        return _outer(x, y, xb, yb)  # turning 0 * -1 into +0), as compiled kernels do
     if not xb:
         if len(xc) == 1 and x.ndim <= 2 and y.ndim <= 2:  # BLAS straight on the views
             xm = x if x.ndim == 1 or xc[0] == 1 else x.T
@@ -57,6 +59,16 @@ def _dot_numpy(x, y, dimension_numbers, preferred_element_type):
     a = x.transpose(xb + xf + xc).reshape(_prod(bs), _prod(ms), k)
     b = y.transpose(yb + yc + yf).reshape(_prod(bs), k, _prod(ns))
     return np.matmul(a, b).reshape(bs + ms + ns)
+
+
+def _outer(x, y, xb, yb):
+    """dot_general without contracting dimensions: batch, x's free, then y's free axes."""
+    xf, yf = _free(x.ndim, (), xb), _free(y.ndim, (), yb)
+    a = x.transpose(xb + xf).reshape(tuple(x.shape[i] for i in xb + xf)
+                                     + (1,) * len(yf))
+    b = y.transpose(yb + yf).reshape(tuple(y.shape[i] for i in yb) + (1,) * len(xf)
+                                     + tuple(y.shape[i] for i in yf))
+    return np.multiply(a, b, order="C")
 
 
 @functools.lru_cache(maxsize=4096)
