@@ -10,6 +10,8 @@ bit-for-bit the same while the loop carries fewer arrays.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from ..ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, live_eqns
 
 #: Elementwise primitives whose recomputation costs less than a store and a load.
@@ -28,9 +30,7 @@ def drop_cheap_residuals(known: ClosedJaxpr, unknown: Jaxpr, n_res: int):
     kj = known.jaxpr
     n_out = len(kj.outvars) - n_res
     res = kj.outvars[n_out:]
-    counts = {}
-    for v in res:
-        counts[id(v)] = counts.get(id(v), 0) + 1
+    counts = Counter(map(id, res))
     made = {id(o): e for e in kj.eqns for o in e.outvars}
     order = {id(o): k for k, e in enumerate(kj.eqns) for o in e.outvars}
     kept, plans = {id(v) for v in res}, {}
@@ -46,14 +46,15 @@ def drop_cheap_residuals(known: ClosedJaxpr, unknown: Jaxpr, n_res: int):
     if not plans:
         return known, unknown, n_res
     # Kept residuals are the body's invars; dropped ones become the rebuilds' outputs.
-    subst = {id(kv): uv for kv, uv in zip(res, unknown.invars[:n_res]) if id(kv) in kept}
-    targets = {id(kv): uv for kv, uv in zip(res, unknown.invars[:n_res]) if id(kv) in plans}
+    pairs = list(zip(res, unknown.invars[:n_res]))
+    subst = {id(kv): uv for kv, uv in pairs if id(kv) in kept}
+    targets = {id(kv): uv for kv, uv in pairs if id(kv) in plans}
     head = []
-    for kv in res:
+    for kv, _ in pairs:
         if id(kv) in plans:
             _emit(plans[id(kv)], targets, subst, head)
-    keep_res = [v for v in res if id(v) not in plans]
-    keep_in = [uv for kv, uv in zip(res, unknown.invars[:n_res]) if id(kv) not in plans]
+    keep_res = [kv for kv, _ in pairs if id(kv) not in plans]
+    keep_in = [uv for kv, uv in pairs if id(kv) not in plans]
     outs = kj.outvars[:n_out] + keep_res
     new_known = Jaxpr(kj.constvars, kj.invars, outs, kj.eqns)
     new_known = ClosedJaxpr(Jaxpr(kj.constvars, kj.invars, outs, live_eqns(new_known)),

@@ -264,12 +264,7 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
         (one per output) or a dict keyed by output name, ``metrics`` / ``weighted_metrics``
         a list of lists or a dict, ``loss_weights`` a list or dict (the reported ``loss``
         is the weighted sum, with ``<output>_loss`` for each)."""
-        unsupported = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"}
-        if unsupported:
-            raise TypeError(f"compile() got unexpected keyword arguments {sorted(unsupported)}")
-        if loss is None:
-            raise ValueError("compile needs loss=, e.g. loss='categorical_crossentropy'; "
-                             f"valid names: {', '.join(sorted(klosses.LOSSES))}")
+        self._check_compile_args(loss, kwargs)
         n = len(self.outputs)
         losses = self._per_output(loss, "loss", broadcast=True)
         if any(entry is None for entry in losses):
@@ -301,10 +296,7 @@ class Model(ktrainer.Trainer, metaclass=abc.ABCMeta):
                         m.name = f"weighted_{m.name}"
                     taken.add(m.name)
                     self.metrics.append(m)
-        self._run_eagerly = bool(kwargs.get("run_eagerly", False))
-        self._compiled = True
-        self._opt_state = None
-        self._train_step = self._eval_step = None
+        self._compiled_afresh(kwargs)
 
     def _per_output(self, value, what, broadcast, nested=False):
         """One entry per output from a value, a list or a dict keyed by output name."""

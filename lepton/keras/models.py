@@ -199,12 +199,7 @@ class Sequential(Trainer):
         """Keras's ``compile``.  ``metrics`` are plain means over the examples;
         ``weighted_metrics`` are weighted by fit's/evaluate's ``sample_weight`` (or
         ``class_weight``), named ``weighted_<name>`` where a plain metric has the name."""
-        unsupported = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"}
-        if unsupported:
-            raise TypeError(f"compile() got unexpected keyword arguments {sorted(unsupported)}")
-        if loss is None:
-            raise ValueError("compile needs loss=, e.g. loss='categorical_crossentropy'; "
-                             f"valid names: {', '.join(sorted(klosses.LOSSES))}")
+        self._check_compile_args(loss, kwargs)
         self.optimizer = kopt.get(optimizer)
         self.loss = klosses.get(loss)
         if isinstance(metrics, dict):
@@ -225,10 +220,7 @@ class Sequential(Trainer):
                 m.name = f"weighted_{m.name}"
             taken.add(m.name)
             self.metrics.append(m)
-        self._run_eagerly = bool(kwargs.get("run_eagerly", False))
-        self._compiled = True
-        self._opt_state = None
-        self._train_step = self._eval_step = None
+        self._compiled_afresh(kwargs)
 
     @property
     def _absorbed_activation(self):

@@ -36,6 +36,7 @@ from ..tree import map as tree_map
 from . import callbacks as cbks
 from . import data as kdata
 from . import layers as klayers
+from . import losses as klosses
 from . import optimizers as kopt
 from .errors import KerasInputError
 from .progress import ProgressBar
@@ -110,6 +111,24 @@ class Trainer:
         raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
                          f"{[layer.name for layer in layers]}")
 
+
+    @staticmethod
+    def _check_compile_args(loss, kwargs):
+        """``compile``'s checks for every model: known keyword arguments, and a loss."""
+        unsupported = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"}
+        if unsupported:
+            raise TypeError(f"compile() got unexpected keyword arguments {sorted(unsupported)}")
+        if loss is None:
+            raise ValueError("compile needs loss=, e.g. loss='categorical_crossentropy'; "
+                             f"valid names: {', '.join(sorted(klosses.LOSSES))}")
+
+    def _compiled_afresh(self, kwargs):
+        """``compile``'s last step: the train and eval steps and the optimizer state are
+        built again at the next fit."""
+        self._run_eagerly = bool(kwargs.get("run_eagerly", False))
+        self._compiled = True
+        self._opt_state = None
+        self._train_step = self._eval_step = None
 
     def _forget_steps(self):
         """The architecture changed: the steps and optimizer state start again."""
