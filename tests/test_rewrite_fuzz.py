@@ -529,7 +529,9 @@ def _check_sliced(monkeypatch, p):
         got = lepton.jit(_make_sliced(p), backend="cpu")(*args)
     # float32 work (the cpu's own exp, tanh, ...) converted to float64 keeps its error
     f64 = 2e-6 if any(np.asarray(a).dtype == np.float32 for a in args) else 1e-13
-    _close(got, want, "cpu vs reference", f64=f64, f32=2e-6)
+    # The reference's float32 exp is NumPy's (up to ~3 ulp; the cpu's is correctly
+    # rounded), and a chain amplifies it: exp(exp(3.125)) differed by 2.0e-6 relative.
+    _close(got, want, "cpu vs reference", f64=f64, f32=1e-5)
     with monkeypatch.context() as m:
         m.setattr(schedule, "slice_operands_first", lambda eqns, outvars, table: eqns)
         off = lepton.jit(_make_sliced(p), backend="cpu")(*args)
