@@ -17,7 +17,7 @@ def compile(jaxpr: Jaxpr, consts=()):
     invars, constvars, outvars = jaxpr.invars, jaxpr.constvars, jaxpr.outvars
 
     def run(*args, out=None):
-        """``out``: destination arrays (or None) to copy the outputs into."""
+        """``out``: destination arrays (or None) to copy the outputs into (and return)."""
         env = dict(zip(constvars, const_vals))
         env.update(zip(invars, args))
 
@@ -33,9 +33,11 @@ def compile(jaxpr: Jaxpr, consts=()):
                 else:
                     env[outs[0]] = _as_dtype(res, outs[0])
         results = [read(v) for v in outvars]
-        for r, d in zip(results, out or ()):
-            if d is not None:
-                d[...] = r
+        for k, d in enumerate(out or ()):
+            if d is not None:  # as a compiled driver: the destination is the result
+                if results[k] is not d:
+                    d[...] = results[k]
+                results[k] = d
         return results
 
     run.source = None  # interpreted: there is no generated source

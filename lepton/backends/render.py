@@ -110,6 +110,8 @@ class _Renderer:
         self.offset_reads: dict = {}  # offset leaf contents -> (index, guard) source
         self.consts: list = []      # values of the scalar arguments c0, c1, ...
         self.const_args: dict = {}  # (what, id of its leaf) -> argument name
+        self.segments: dict = {}    # innermost-axis bound check -> its per-segment flag
+        self.parallel = False       # the kernel's first loop may be a parallel one
 
     def idx(self, axes):
         """An index tuple.  Indices are cast to unsigned: Numba then skips its negative-index
@@ -131,24 +133,36 @@ class _Renderer:
         content = (leaf.base, leaf.amap, leaf.start, leaf.step, leaf.bounds)
         if content not in self.offset_reads:
             self.offset_reads[content] = self._offset_read(leaf)
-        return self.offset_reads[content]
+        index, terms = self.offset_reads[content]
+        return index, " and ".join(self.guard_term(t) for t in terms)
 
     def _offset_read(self, leaf):
+        """The read's index source and its bound checks, ``(ax, step, start, lo, hi)``
+        with ``q`` positions: ``q[lo] <= q[start] + step * i{ax} < q[hi]``."""
         key = (leaf.base, "base shape")
         if key not in self.args:
             self.args[key] = f"a{len(self.args)}"
             self.inputs.append((leaf.base, leaf.base.aval.shape))
-        index, guard = [], []
+        index, terms = [], []
         for a, d in enumerate(leaf.amap):
             ax = self.nest.axis(d)
-            expr = f"q[{self.param(leaf.start[a])}]"
-            if ax is not None:
-                expr += f" + i{ax}" if leaf.step[a] == 1 else f" + {leaf.step[a]} * i{ax}"
-            index.append(f"np.uint64({expr})")  # non-negative where read: see ``idx``
+            start = self.param(leaf.start[a])
+            index.append(f"np.uint64({_position(start, leaf.step[a], ax)})")  # see ``idx``
             if leaf.bounds[a] is not None:
                 lo, hi = leaf.bounds[a]
-                guard.append(f"q[{self.param(lo)}] <= {expr} < q[{self.param(hi)}]")
-        return f"{self.args[key]}[{', '.join(index)}]", " and ".join(guard)
+                terms.append((ax, leaf.step[a], start, self.param(lo), self.param(hi)))
+        return f"{self.args[key]}[{', '.join(index)}]", terms
+
+    def guard_term(self, term) -> str:
+        """A bound check's source.  One on the innermost loop axis (of a nest with outer
+        axes) is a per-segment flag ``jm<k>``: ``segment`` splits that loop where the
+        check can change, so the loop body reads each pad's array with a loop-invariant
+        test, which LLVM unswitches and vectorises (a masked read per element measured
+        3.3x slower: an LSTM's backward pad-sum of four gate gradients, 64x512)."""
+        ax, step, start, lo, hi = term
+        if ax is None or ax != len(self.nest.sizes) - 1 or (ax == 0 and self.parallel):
+            return f"q[{lo}] <= {_position(start, step, ax)} < q[{hi}]"
+        return self.segments.setdefault(term, f"jm{len(self.segments)}")
 
     def param(self, value) -> int:
         self.params.append(int(value))
@@ -222,6 +236,7 @@ class _Renderer:
 
     def render(self, parallel):
         g, nest = self.g, self.nest
+        self.parallel = parallel
         kept = tuple(d for d in range(len(g.domain)) if d not in (g.red_axes or ()))
         outputs = [(v, nest.sizes if v in g.values else nest.shape(kept)) for v in g.outputs]
         self.kept = nest.index(kept)
@@ -246,6 +261,38 @@ class _Renderer:
 
     def structure(self, body, accs, finals, parallel):
         """The loop nest around ``body``; returns (lines, whether it is parallel)."""
+        lines, parallel = self._structure(body, accs, finals, parallel)
+        return self.segment(lines) if self.segments else lines, parallel
+
+    def segment(self, lines):
+        """Split the innermost loop (``i<L>``, never a parallel one) into the
+        runs where every ``segments`` check is constant: between the points where some
+        ``q[start] + step * i`` enters or leaves its ``[q[lo], q[hi])``."""
+        last = len(self.nest.sizes) - 1
+        header = self.dialect.loop(f"i{last}", f"n[{last}]", False)
+        flags = tuple(self.segments.values())
+        for at, line in enumerate(lines):  # the loop around the body, not an init loop
+            pad = line[:len(line) - len(line.lstrip())]
+            end = next((k for k in range(at + 1, len(lines))
+                        if not lines[k].startswith(pad + "    ")), len(lines))
+            if line.strip() == header and any(f in ln for ln in lines[at + 1:end]
+                                               for f in flags):
+                break
+        else:
+            raise AssertionError("no innermost loop reads the segment flags")
+        run = [f"jb = 0", f"while jb < n[{last}]:", f"    je = n[{last}]"]
+        for (ax, step, start, lo, hi), flag in self.segments.items():
+            for bound in (lo, hi):
+                cut = (f"q[{bound}] - q[{start}]" if step == 1
+                       else f"-((q[{start}] - q[{bound}]) // {step})")  # ceil division
+                run += [f"    jt = {cut}", "    if jb < jt < je:", "        je = jt"]
+            run.append(f"    {flag} = q[{lo}] <= {_position(start, step, 'jb')} < q[{hi}]")
+        run.append("    " + self.dialect.loop(f"i{last}", "jb, je", False))
+        return (lines[:at] + [pad + ln for ln in run]
+                + ["    " + ln for ln in lines[at + 1:end]]
+                + [pad + "    jb = je"] + lines[end:])
+
+    def _structure(self, body, accs, finals, parallel):
         r, red = len(self.nest.sizes), self.nest.red
         stores = [(finals[e.outvars[0]], acc, e) for acc, e in accs]
         if red and red != tuple(range(r - len(red), r)):
@@ -309,3 +356,12 @@ class _Renderer:
         lines += self.loops(range(r), parallel, 0)
         lines += ["    " * r + ln for ln in body]
         return lines + copies, parallel
+
+
+def _position(start: int, step: int, ax) -> str:
+    """The source of base position ``q[start] + step * i<ax>`` (``ax`` a loop axis, a
+    variable name, or None for a fixed index)."""
+    if ax is None:
+        return f"q[{start}]"
+    i = ax if isinstance(ax, str) else f"i{ax}"
+    return f"q[{start}] + {i}" if step == 1 else f"q[{start}] + {step} * {i}"

@@ -60,17 +60,51 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     # A y the body returns twice (a transposed body's cotangent that feeds two sums) is
     # stacked once and returned twice: no second buffer, no per-step copy into it.
     first: dict = {}
-    owner = [first.setdefault(v, j) for j, v in enumerate(jaxpr.outvars[num_carry:])]
+    youts = jaxpr.outvars[num_carry:]
+    owner = [first.setdefault(v, j) for j, v in enumerate(youts)]
     stacks = [np.empty((length,) + v.aval.shape, v.aval.dtype) if owner[j] == j else None
-              for j, v in enumerate(jaxpr.outvars[num_carry:])]
-    no_dest = (None,) * num_carry
+              for j, v in enumerate(youts)]
+    threads = _threads(jaxpr.invars[num_consts:num_consts + num_carry], youts, owner)
+    steps = _steps(stacks, xs, length, reverse)
+    if not any(threads):
+        no_dest = (None,) * num_carry
+        for x, ys in steps:
+            carry = run(*consts, *carry, *x, out=no_dest + ys)[:num_carry]
+        return list(carry) + [stacks[o] for o in owner]
+    # A y that is the body's carry input k (an LSTM's h and c, kept for the backward
+    # pass) is the row its previous step wrote carry k into: the body writes carry k
+    # straight into the next step's row of that stack, which the next step reads as its
+    # carry and finds already in place as its y, instead of copying it there.
+    now = next(steps, None)
+    carry = list(carry)
+    for k, j in enumerate(threads):
+        if j is not None and now is not None:
+            now[1][j][...] = carry[k]
+            carry[k] = now[1][j]
+    while now is not None:
+        (x, ys), now = now, next(steps, None)
+        dests = tuple(None if j is None or now is None else now[1][j] for j in threads)
+        carry = run(*consts, *carry, *x, out=dests + ys)[:num_carry]
+    return list(carry) + [stacks[o] for o in owner]
+
+
+def _threads(carry_in, youts, owner):
+    """Per carry, the stack of the first y that is that carry's input, or None."""
+    found = {}
+    for j, v in enumerate(youts):
+        if owner[j] == j:
+            for k, c in enumerate(carry_in):
+                if c is v:
+                    found.setdefault(k, j)
+    return [found.get(k) for k in range(len(carry_in))]
+
+
+def _steps(stacks, xs, length, reverse):
+    """Per step in loop order: (its rows of ``xs``, its rows of the stacks)."""
     blocks = range(0, length, ROW_BLOCK)
     for lo in reversed(blocks) if reverse else blocks:
         hi = min(lo + ROW_BLOCK, length)
-        dests = [no_dest + ys for ys in _rows(stacks, lo, hi, reverse, writable=True)]
-        for x, out in zip(_rows(xs, lo, hi, reverse), dests):
-            carry = run(*consts, *carry, *x, out=out)[:num_carry]
-    return list(carry) + [stacks[o] for o in owner]
+        yield from zip(_rows(xs, lo, hi, reverse), _rows(stacks, lo, hi, reverse, writable=True))
 
 
 def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse, unroll):
