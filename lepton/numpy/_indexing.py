@@ -4,9 +4,12 @@
 integer arrays with NumPy's advanced-indexing rules (a group of advanced indices
 separated by a slice, None or Ellipsis moves to the front), concrete boolean masks,
 and tuples of these.  Basic indices lower to ``slice``/``rev``/``reshape``; integer
-arrays to ``gather``.  A concrete index out of bounds raises IndexError, as NumPy;
-traced indices are clamped by reads and dropped by ``.at`` updates (as JAX), since
-their values are unknown while tracing.
+arrays to ``gather``.  A read at a concrete index out of bounds raises IndexError, as
+NumPy (JAX clamps it: a read of another element would be a silent wrong answer); traced
+indices are clamped by reads, since their values are unknown while tracing.  ``.at``
+updates drop out-of-bounds indices, concrete or traced, as JAX does (NumPy raises): an
+update then means the same eagerly and under jit, and JAX code that marks unused slots
+with an out-of-range index (``x.at[ids].add(v)`` with ``ids == n``) runs unchanged.
 
 ``x.at[idx].set(v)`` (and add, subtract, multiply, divide, power, min, max) returns
 an updated copy built on the scatter primitives.  With repeated indices, ``add`` and
@@ -353,15 +356,20 @@ class _IndexUpdateRef:
                         out[eager] = v
                     else:
                         _UFUNC_AT[prim].at(out, eager, v)
+                return Array(out, x.aval)
+            except IndexError:  # out of bounds: dropped below, as under jit
+                pass
             except ValueError:
-                shape = np.shape(out[eager])
+                try:
+                    shape = np.shape(out[eager])
+                except IndexError:  # and out of bounds
+                    shape = _Plan(x.aval.shape, self.index, False, True).out_shape
                 raise ShapeError(
                     f".at[{_index_text(self.index)}].{_METHODS.get(prim, 'set')}: values of "
                     f"shape {v.shape} do not broadcast to shape {shape}, the part of "
                     f"{x.aval.str_short()} that the index selects; give values of shape "
                     f"{shape} (or one that broadcasts to it)") from None
-            return Array(out, x.aval)
-        plan = _Plan(x.aval.shape, self.index, mode is None, slices_as_arrays=True)
+        plan = _Plan(x.aval.shape, self.index, False, slices_as_arrays=True)
         v = to_dtype(values, x.aval.dtype, x.aval.weak_type)
         while v.ndim > len(plan.out_shape) and v.shape[0] == 1:  # as NumPy: drop leading 1s
             v = st.reshape(v, v.shape[1:])
@@ -389,7 +397,7 @@ class _IndexUpdateRef:
         """``func`` (a unary function) applied to the indexed elements.
 
         Deviation from JAX: an element indexed several times gets ``func`` applied once."""
-        return self.set(func(self.get(mode=mode)), mode=mode)
+        return self.set(func(self.get(mode="clip" if mode is None else mode)), mode=mode)
 
     def divide(self, values, *, mode=None):
         x = asarray(self.array)
