@@ -444,3 +444,30 @@ def test_corrcoef_gradient_and_vmap():
     batch = np.stack([x, x[::-1] * 2])
     np.testing.assert_allclose(np.asarray(lepton.vmap(lnp.corrcoef)(batch)),
                                np.stack([np.corrcoef(b) for b in batch]), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- compiled max/min
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [7, 1 << 20])  # serial, and the chunked parallel kernel
+def test_compiled_max_min_are_ieee_maximum_and_minimum(dt, size):
+    """Float max/min reductions run as ``llvm.maximum``/``minimum`` (they vectorise): NaN
+    anywhere wins, and a tie of -0.0 and +0.0 gives +0.0 for max and -0.0 for min in
+    either order, as JAX's do (NumPy's answer depends on the order)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(size).astype(dt)
+    jmax, jmin = lepton.jit(lnp.max, backend="cpu"), lepton.jit(lnp.min, backend="cpu")
+    assert jmax(x) == x.max() and jmin(x) == x.min()
+    for where in (0, size // 2, size - 1):
+        y = x.copy()
+        y[where] = np.nan
+        assert np.isnan(jmax(y)) and np.isnan(jmin(y))
+    for first, second in ((-0.0, 0.0), (0.0, -0.0)):
+        z = np.full(size, -1.0, dt)
+        z[0], z[-1] = first, second
+        assert jmax(z) == 0 and not np.signbit(jmax(z))
+        z = -z
+        z[0], z[-1] = first, second
+        assert jmin(z) == 0 and np.signbit(jmin(z))
+    rows = x[: size - size % 7].reshape(-1, 7)
+    np.testing.assert_array_equal(lepton.jit(lambda r: lnp.max(r, axis=1))(rows), rows.max(1))
+    np.testing.assert_array_equal(lepton.jit(lambda r: lnp.min(r, axis=0))(rows), rows.min(0))

@@ -64,10 +64,14 @@ class NumbaCpu(render.Dialect):
         """Float sums and products accumulate through ``K.reassoc_add``/``reassoc_mul``:
         the one instruction that LLVM may reorder, so the loop vectorises while the
         values summed keep IEEE order (a kernel-wide ``fastmath={'reassoc'}`` turned
-        ``max((x * y) * x)`` into ``x * x * y``: inf for x = 1e20, y = 1e-20)."""
+        ``max((x * y) * x)`` into ``x * x * y``: inf for x = 1e20, y = 1e-20).  Float
+        maxima and minima through ``K.maximum``/``K.minimum`` (``llvm.maximum``)."""
         op = {"reduce_sum": "add", "reduce_prod": "mul"}.get(eqn.prim.name)
         if op is not None and acc_dtype(eqn).kind == "f":
             return f"K.reassoc_{op}({acc}, {value})"
+        op = {"reduce_max": "maximum", "reduce_min": "minimum"}.get(eqn.prim.name)
+        if op is not None and acc_dtype(eqn).kind == "f":  # vectorises, unlike a select
+            return f"K.{op}({acc}, {value})"
         return super().accumulate(eqn, acc, value)
 
 
