@@ -75,9 +75,12 @@ class Driver:
         self.lines.append(f"{self.const(entry)}({', '.join(args)})")
         self.lines += after
 
-    def product(self, a: str, b: str, out: int):
-        """``out = a @ b`` on (transposed) views: ``a``/``b`` are expressions over slots."""
-        self.lines.append(f"s{out} = matmul({a}, {b})")
+    def product(self, a: str, b: str, out: int, call=None):
+        """``out = a @ b`` on (transposed) views: ``a``/``b`` are expressions over slots;
+        ``call`` replaces the device's ``matmul`` where the lowering knows better (a
+        product too small for the device's per-call choices)."""
+        fn = "matmul" if call is None else self.const(call)
+        self.lines.append(f"s{out} = {fn}({a}, {b})")
         self.contiguous.add(out)
 
     def call(self, step, in_slots, out_slots):

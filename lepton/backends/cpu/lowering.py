@@ -11,8 +11,10 @@ pins which do).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..lowering import VIEW, Table, direct, fused, library, reduction
-from . import conv, window
+from . import blas_threads, conv, window
 
 
 _f = fused
@@ -47,7 +49,10 @@ def _product(eqn, slot, drive) -> bool:
         a += ".T"
     if y.aval.ndim == 2 and yc[0] == 1:
         b += ".T"
-    drive.product(a, b, slot(eqn.outvars[0]))
+    m = x.aval.shape[1 - xc[0]] if x.aval.ndim == 2 else 1
+    n = y.aval.shape[1 - yc[0]] if y.aval.ndim == 2 else 1
+    small = m * x.aval.shape[xc[0]] * n < blas_threads.BIG  # never widened: call NumPy
+    drive.product(a, b, slot(eqn.outvars[0]), np.matmul if small else None)
     return True
 
 
