@@ -139,3 +139,142 @@ def test_float_bits_errors():
         lnp.spacing(np.complex64(1.0))
     with pytest.raises(NotImplementedError):
         lnp.modf(1.0, out=np.zeros(()))
+
+
+# ----------------------------------------------------------------------------- polynomials
+def _close(got, want, rtol=1e-5, atol=1e-6):
+    got = np.asarray(got)
+    assert got.shape == np.shape(want), (got.shape, np.shape(want))
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+
+
+P = np.array([1.5, -2.0, 3.0, 0.5])
+Q = np.array([2.0, -1.0])
+
+
+def test_polynomials_match_numpy():
+    x = np.linspace(-2, 2, 7)
+    _close(lnp.polyval(P, x), np.polyval(P, x))
+    _close(lnp.polyval(np.arange(6.0).reshape(3, 2), x[:, None]),
+           np.stack([np.polyval(c, x) for c in np.arange(6.0).reshape(3, 2).T], 1))
+    assert int(lnp.polyval(np.array([1, 2, 3], np.int32), 4)) == 27
+    assert lnp.polyval(np.array([1, 2, 3], np.int32), 4).dtype == np.int32
+    for a, b in [(P, Q), (Q, P), (P, P)]:
+        _close(lnp.polyadd(a, b), np.polyadd(a, b))
+        _close(lnp.polysub(a, b), np.polysub(a, b))
+        _close(lnp.polymul(a, b), np.polymul(a, b))
+    for m in range(0, 6):
+        _close(lnp.polyder(P, m), np.polyder(P, m) if m < 4 else np.zeros(0))
+    _close(lnp.polyint(P), np.polyint(P))
+    _close(lnp.polyint(P, 2, k=[4.0, 5.0]), np.polyint(P, 2, k=[4.0, 5.0]))
+    _close(lnp.polyint(P, 3, k=2.0), np.polyint(P, 3, k=2.0))
+    _close(lnp.poly([1.0, 2.0, -3.0]), np.poly([1.0, 2.0, -3.0]))
+    _close(lnp.poly(np.ones(0)), np.poly(np.ones(0)))
+    r = np.asarray(lnp.roots(np.array([0.0, 0.0, 1.0, -6.0, 11.0, -6.0])))
+    assert r.dtype == np.complex128
+    _close(np.sort_complex(r), np.sort_complex(np.roots([1.0, -6.0, 11.0, -6.0])))
+    _close(np.sort_complex(np.asarray(lnp.roots(np.array([1.0, 0.0, 1.0])))), [-1j, 1j])
+    assert lnp.roots(np.array([3.0])).shape == (0,)
+
+
+def test_polyfit_matches_numpy():
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 1, 20)
+    y = np.sin(3 * x) + 0.01 * rng.standard_normal(20)
+    y2 = np.stack([y, 2 * y + x], 1)
+    w = 1 + x
+    for deg in (0, 1, 3):
+        _close(lnp.polyfit(x, y, deg), np.polyfit(x, y, deg), rtol=1e-7)
+    _close(lnp.polyfit(x, y2, 2), np.polyfit(x, y2, 2), rtol=1e-7)
+    _close(lnp.polyfit(x, y, 2, w=w), np.polyfit(x, y, 2, w=w), rtol=1e-7)
+    for c in (True, "unscaled"):
+        got, want = lnp.polyfit(x, y, 2, cov=c, w=w), np.polyfit(x, y, 2, cov=c, w=w)
+        for g, wv in zip(got, want):
+            _close(g, wv, rtol=1e-6)
+        got, want = lnp.polyfit(x, y2, 2, cov=c), np.polyfit(x, y2, 2, cov=c)
+        for g, wv in zip(got, want):
+            _close(g, wv, rtol=1e-6)
+    p, res, rank, s, rc = lnp.polyfit(x, y, 2, full=True)
+    np_p, np_res, np_rank, np_s, np_rc = np.polyfit(x, y, 2, full=True)
+    _close(p, np_p, rtol=1e-7)
+    _close(res, np_res, rtol=1e-6)
+    assert int(rank) == np_rank and float(rc) == np_rc
+    _close(s, np_s, rtol=1e-7)
+
+
+def test_trim_zeros():
+    a = np.array([0, 0, 1, 2, 0, 3, 0, 0])
+    for trim in ("fb", "f", "b", "F"):
+        _close(lnp.trim_zeros(a, trim), np.trim_zeros(a, trim))
+    _close(lnp.trim_zeros(a, ""), a)        # JAX: no 'f'/'b' trims nothing (NumPy raises)
+    m = np.zeros((4, 5))
+    m[1:3, 2] = 1.0
+    _close(lnp.trim_zeros(m), m[1:3, 2:3])
+    _close(lnp.trim_zeros(m, axis=0), m[1:3])
+    _close(lnp.trim_zeros(np.zeros(3)), np.zeros(0))
+    with pytest.raises(TypeError, match="concrete"):
+        lepton.jit(lnp.trim_zeros)(a)
+
+
+def test_polynomials_match_jax():
+    rng = np.random.default_rng(1)
+    p = rng.standard_normal(5).astype(np.float32)
+    q = rng.standard_normal(3).astype(np.float32)
+    x = np.linspace(0, 1, 12).astype(np.float32)
+    y = np.cos(2 * x).astype(np.float32)
+    pi = np.array([0, 2, -1, 3], np.int32)
+    lead0 = np.array([0.0, 0.0, 1.0, -3.0, 2.0], np.float32)
+    with _jax(False) as jnp:
+        cases = [("polyval", (p, x), {}), ("polyval", (pi, np.int32(3)), {}),
+                 ("polyadd", (p, q), {}), ("polysub", (q, p), {}), ("polyadd", (pi, pi[:2]), {}),
+                 ("polymul", (p, q), {}), ("polymul", (pi, pi), {}),
+                 ("polymul", (lead0, q), {"trim_leading_zeros": True}),
+                 ("polyder", (p, 2), {}), ("polyder", (pi,), {}), ("polyint", (p, 2), {}),
+                 ("polyint", (pi, 1, np.float32(3)), {}), ("polyfit", (x, y, 3), {}),
+                 ("polyfit", (x, y, 2), {"full": True}), ("polyfit", (x, y, 2), {"cov": True}),
+                 ("poly", (q,), {}), ("poly", (np.eye(2, dtype=np.float32) * 2,), {}),
+                 ("roots", (lead0,), {}), ("roots", (lead0,), {"strip_zeros": False}),
+                 ("trim_zeros", (pi,), {})]
+        for name, args, kw in cases:
+            got, want = getattr(lnp, name)(*args, **kw), getattr(jnp, name)(*args, **kw)
+            got = got if isinstance(got, tuple) else (got,)
+            want = want if isinstance(want, tuple) else (want,)
+            for g, w in zip(got, want):
+                w = np.asarray(w)
+                assert np.asarray(g).dtype == w.dtype, (name, np.asarray(g).dtype, w.dtype)
+                if name == "roots":
+                    g, w = np.sort_complex(np.asarray(g)), np.sort_complex(w)
+                _close(g, w, rtol=2e-4, atol=1e-5)
+
+
+def test_polynomials_jit_vmap_grad():
+    x = np.linspace(-1, 1, 5)
+    f = lambda p, x: lnp.polyval(lnp.polymul(lnp.polyder(p), lnp.polyint(p)), x)
+    _close(lepton.jit(f)(P, x), f(P, x), rtol=1e-12)
+    ps = np.stack([P, 2 * P, P[::-1]])
+    _close(lepton.vmap(f, (0, None))(ps, x), np.stack([np.asarray(f(p, x)) for p in ps]))
+    check_grads(f, (P, x), order=2)
+    ys = np.stack([np.sin(x), np.cos(x)])
+    fit = lambda y: lnp.polyfit(x, y, 2)
+    _close(lepton.vmap(fit)(ys), np.stack([np.polyfit(x, y, 2) for y in ys]), rtol=1e-7)
+    _close(lepton.jit(fit)(ys[0]), np.polyfit(x, ys[0], 2), rtol=1e-7)
+    check_grads(fit, (ys[0],), order=1, modes=("rev",))
+    r = lepton.jit(lambda p: lnp.roots(p, strip_zeros=False))(np.array([0.0, 1.0, -3.0, 2.0]))
+    _close(np.sort_complex(np.asarray(r)[:2]), [1.0, 2.0])
+    assert np.isnan(np.asarray(r)[2])
+    with pytest.raises(TypeError, match="strip_zeros=False"):
+        lepton.jit(lnp.roots)(np.array([0.0, 1.0, -3.0, 2.0]))
+    check_grads(lambda z: lnp.poly(z), (np.array([1.0, 2.0, -0.5]),), order=2)
+
+
+def test_polynomial_errors():
+    with pytest.raises(ValueError, match="positive"):
+        lnp.polyder(P, -1)
+    with pytest.raises(ValueError, match="k must be"):
+        lnp.polyint(P, 2, k=[1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="same length"):
+        lnp.polyfit(np.arange(3.0), np.arange(4.0), 1)
+    with pytest.raises(ValueError, match="deg"):
+        lnp.polyfit(np.arange(3.0), np.arange(3.0), -1)
+    with pytest.raises(ValueError, match="rank-1"):
+        lnp.roots(np.ones((2, 2)))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
 from ..primitives import elementwise as ew
 from ..primitives.slicing import bitcast_convert_type
 from .util import asarray, broadcast_to, broadcast_shapes, promote_args_inexact, scalar_like
