@@ -278,3 +278,66 @@ def test_polynomial_errors():
         lnp.polyfit(np.arange(3.0), np.arange(3.0), -1)
     with pytest.raises(ValueError, match="rank-1"):
         lnp.roots(np.ones((2, 2)))
+
+
+# ----------------------------------------------------------------------------- windows, i0
+WINDOWS = ("hamming", "hanning", "blackman", "bartlett")
+
+
+def test_i0_matches_numpy():
+    x = np.array([0.0, 1e-3, 1.0, -3.0, 7.99, 8.0, 8.01, 20.0, -100.0, 700.0])
+    np.testing.assert_allclose(np.asarray(lnp.i0(x)), np.i0(x), rtol=1e-14)
+    got = np.asarray(lnp.i0(x[:8].astype(np.float32)))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, np.i0(x[:8]), rtol=2e-6)
+    assert np.asarray(lnp.i0(3)).dtype == np.float32
+    assert np.isnan(np.asarray(lnp.i0(np.nan)))
+    assert np.isnan(np.asarray(lnp.i0(np.array(np.inf))))     # nan, as NumPy and JAX
+    with pytest.raises(ValueError, match="real"):
+        lnp.i0(np.complex64(1))
+
+
+def test_i0_transforms():
+    x = np.array([0.5, -2.0, 7.5, 9.0, 15.0])
+    check_grads(lnp.i0, (x,), order=2)
+    assert float(lepton.grad(lnp.i0)(0.0)) == 0.0
+    assert float(lepton.grad(lnp.i0)(np.float32(0.0))) == 0.0
+    np.testing.assert_allclose(np.asarray(lepton.jit(lnp.i0)(x)), np.i0(x), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(lepton.vmap(lnp.i0)(x)), np.i0(x), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+def test_windows_match_numpy(name):
+    for M in (0, 1, 2, 3, 8, 51):
+        got, want = np.asarray(getattr(lnp, name)(M)), getattr(np, name)(M)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    with pytest.raises(TypeError, match="static"):
+        lepton.jit(getattr(lnp, name))(5)
+
+
+def test_kaiser():
+    for M, beta in [(0, 2.0), (1, 2.0), (2, 0.0), (5, 3.0), (16, 14.0), (9, 0.5)]:
+        got = np.asarray(lnp.kaiser(M, beta))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, np.kaiser(M, beta), rtol=2e-6, atol=1e-7)
+    betas = np.array([0.5, 3.0, 8.6])
+    np.testing.assert_allclose(np.asarray(lepton.vmap(lambda b: lnp.kaiser(7, b))(betas)),
+                               np.stack([np.kaiser(7, b) for b in betas]), rtol=2e-6)
+    np.testing.assert_allclose(np.asarray(lepton.jit(lambda b: lnp.kaiser(7, b))(3.0)),
+                               np.kaiser(7, 3.0), rtol=2e-6)
+    check_grads(lambda b: lnp.kaiser(6, b), (np.float64(3.0),), order=2)
+
+
+def test_windows_match_jax():
+    with _jax(False) as jnp:
+        for name in WINDOWS:
+            for M in (0, 1, 2, 7):
+                _close(getattr(lnp, name)(M), np.asarray(getattr(jnp, name)(M)), atol=1e-6)
+        _close(lnp.kaiser(9, 4.0), np.asarray(jnp.kaiser(9, 4.0)), rtol=2e-6)
+        x = np.array([0.0, 1.0, -3.0, 9.0, 30.0], np.float32)
+        _close(lnp.i0(x), np.asarray(jnp.i0(x)), rtol=2e-6)
+        jax = pytest.importorskip("jax")
+        for v in (0.0, 2.0, -9.0):
+            _close(lepton.grad(lnp.i0)(np.float32(v)), np.asarray(jax.grad(jnp.i0)(np.float32(v))),
+                   rtol=2e-6)
