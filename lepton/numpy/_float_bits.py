@@ -112,10 +112,14 @@ def nextafter(x, y, /):
 
 
 def spacing(x, /):
-    """Distance from x to the next float away from zero (JAX/NumPy; nan at inf/nan)."""
+    """Distance from x to the next float away from zero (nan at inf/nan).
+
+    As JAX, ``spacing(-0.0)`` is ``-smallest_subnormal`` (NumPy: ``+``); its derivative is
+    zero (JAX raises: nextafter has no derivative rule)."""
     (x,) = promote_args_inexact("spacing", x)
     if x.aval.dtype.kind == "c":
         raise ValueError("lnp.spacing is not defined for complex inputs.")
+    x = ew.stop_gradient(x)    # piecewise constant: zero derivative (as lax.nextafter's)
     inf = _const(x, np.inf)
     away = ew.select(_signbit(x), ew.neg(inf), inf)
     if x.aval.dtype == np.float16:

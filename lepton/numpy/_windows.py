@@ -78,15 +78,14 @@ def _length(M, name):
     return operator.index(M)
 
 
-def _grid(M):
-    """(n, M - 1) for a window of length M >= 2, in the default float dtype."""
-    return lnp.arange(M, dtype=lnp.asarray(1.0).dtype), M - 1
+def _grid(M, dt=None):
+    """(n, M - 1) for a window of length M >= 2, in the default float dtype (or ``dt``)."""
+    return lnp.arange(M, dtype=dt or lnp.asarray(1.0).dtype), M - 1
 
 
-def _small(M):
+def _small(M, dt=None):
     """Windows of length 0 and 1 are empty and [1.] (NumPy and JAX)."""
-    dt = lnp.asarray(1.0).dtype
-    return lnp.ones((max(M, 0),), dt)
+    return lnp.ones((max(M, 0),), dt or lnp.asarray(1.0).dtype)
 
 
 def hamming(M):
@@ -133,9 +132,11 @@ def kaiser(M, beta):
     beta = lnp.asarray(beta)
     if beta.dtype.kind == "c":
         raise ValueError(f"kaiser: beta must be real, got {beta.dtype}")
+    # The default float, or beta's wider float (the grid too, for float64 accuracy).
+    dt = lnp.result_type(beta, lnp.float32)
     if M < 2:
-        return _small(M)
-    n, d = _grid(M)
+        return _small(M, dt)
+    n, d = _grid(M, dt)
     alpha = 0.5 * d
     r = lnp.sqrt(lnp.maximum(1 - ((n - alpha) / alpha) ** 2, 0.0))
     return i0(beta * r) / i0(beta)
