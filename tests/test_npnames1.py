@@ -341,3 +341,26 @@ def test_windows_match_jax():
         for v in (0.0, 2.0, -9.0):
             _close(lepton.grad(lnp.i0)(np.float32(v)), np.asarray(jax.grad(jnp.i0)(np.float32(v))),
                    rtol=2e-6)
+
+
+def test_polydiv():
+    u, v = np.array([3.0, 5.0, -2.0, 7.0, 1.0]), np.array([2.0, -1.0, 0.5])
+    q, r = lnp.polydiv(u, v, trim_leading_zeros=True)
+    nq, nr = np.polydiv(u, v)
+    _close(q, nq, rtol=1e-12)
+    _close(r, nr, rtol=1e-12)
+    q, r = lnp.polydiv(u, v)                    # fixed length: u's, leading zeros kept
+    _close(q, nq, rtol=1e-12)
+    _close(r, np.concatenate([np.zeros(3), nr]), rtol=1e-12, atol=1e-12)
+    _close(lnp.polydiv(v, u)[0], [0.0])
+    qj, rj = lepton.jit(lnp.polydiv)(u, v)
+    _close(qj, nq, rtol=1e-12)
+    vs = np.stack([v, 2 * v])
+    _close(lepton.vmap(lambda d: lnp.polydiv(u, d)[0])(vs), np.stack([nq, nq / 2]), rtol=1e-12)
+    check_grads(lambda u, v: lnp.polydiv(u, v), (u, v), order=2)
+    with _jax(False) as jnp:
+        u32, v32 = u.astype(np.float32), v.astype(np.float32)
+        for kw in ({}, {"trim_leading_zeros": True}):
+            for g, w in zip(lnp.polydiv(u32, v32, **kw), jnp.polydiv(u32, v32, **kw)):
+                assert np.asarray(g).dtype == np.asarray(w).dtype
+                _close(g, np.asarray(w), rtol=1e-5, atol=1e-6)

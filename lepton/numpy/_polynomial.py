@@ -13,8 +13,8 @@ import numpy as np
 from .. import numpy as lnp   # the package: its names are looked up at call time
 from ..core import Tracer
 
-__all__ = ["polyval", "polyadd", "polysub", "polymul", "polyder", "polyint", "polyfit",
-           "poly", "roots", "trim_zeros"]
+__all__ = ["polyval", "polyadd", "polysub", "polymul", "polydiv", "polyder", "polyint",
+           "polyfit", "poly", "roots", "trim_zeros"]
 
 
 def _static_int(v, what):
@@ -75,6 +75,33 @@ def polymul(a1, a2, *, trim_leading_zeros=False):
     if a2.shape[0] == 0:
         a2 = lnp.zeros((1,), a1.dtype)
     return lnp.convolve(a1, a2, mode="full")
+
+
+def polydiv(u, v, *, trim_leading_zeros=False):
+    """Quotient and remainder of u / v by long division (floats), as JAX.
+
+    The remainder keeps u's length (leading zeros included, a fixed shape for jit) unless
+    ``trim_leading_zeros``, which drops leading entries below sqrt(eps) as NumPy does
+    (needs concrete inputs)."""
+    u, v = _promote(u, v, inexact=True)
+    if u.ndim != 1 or v.ndim != 1 or v.shape[0] == 0:
+        raise ValueError(f"polydiv: u and v must be 1-d (v non-empty), got shapes {u.shape} "
+                         f"and {v.shape}")
+    m, n = u.shape[0] - 1, v.shape[0] - 1
+    scale = 1.0 / v[0]
+    q = lnp.zeros((max(m - n + 1, 1),), u.dtype)
+    for k in range(0, m - n + 1):
+        d = scale * u[k]
+        q = q.at[k].set(d)
+        u = u.at[k:k + n + 1].add(-d * v)
+    if trim_leading_zeros:
+        if isinstance(u, Tracer):
+            raise TypeError("polydiv: trim_leading_zeros=True needs concrete inputs (the "
+                            "remainder's length depends on its values)")
+        tol = float(np.sqrt(np.finfo(u.dtype).eps))
+        small = np.abs(np.asarray(u)) < tol
+        u = u[int(small.argmin()):] if not small.all() else u[:0]
+    return q, u
 
 
 def polyder(p, m=1):
