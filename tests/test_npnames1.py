@@ -291,6 +291,8 @@ def test_i0_matches_numpy():
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, np.i0(x[:8]), rtol=2e-6)
     assert np.asarray(lnp.i0(3)).dtype == np.float32
+    h = np.array([0.0, 1.0, -3.0, 7.9, 10.0], np.float16)
+    _same(lnp.i0(h), np.i0(h.astype(np.float64)).astype(np.float16))
     assert np.isnan(np.asarray(lnp.i0(np.nan)))
     assert np.isnan(np.asarray(lnp.i0(np.array(np.inf))))     # nan, as NumPy and JAX
     with pytest.raises(ValueError, match="real"):
