@@ -71,3 +71,96 @@ def test_fromfunction():
     _same(g, 2.0 * np.subtract.outer(np.arange(3), np.arange(3)).astype(np.float32))
     jnp = _jnp()
     _same(lnp.fromfunction(f, (4, 2)), jnp.fromfunction(f, (4, 2)))
+
+
+# ----------------------------------------------------------------------------- unique_*, sets
+def test_unique_array_api_functions():
+    x = np.array([[3.0, 1.0, np.nan], [1.0, np.nan, 3.0]], np.float32)
+    v, i, inv, c = lnp.unique_all(x)
+    want = np.unique_all(x)
+    for g, w in zip((v, i, inv, c), want):
+        _same(g, w, dtype=False)
+    assert lnp.unique_all(x).counts is not None and lnp.unique_counts(x).counts.shape == (4,)
+    _same(lnp.unique_counts(x).values, np.unique_counts(x).values)
+    _same(lnp.unique_inverse(x).inverse_indices, np.unique_inverse(x).inverse_indices,
+          dtype=False)
+    _same(lnp.unique_values(x), np.unique_values(x))
+    jnp = _jnp()
+    for name in ("unique_all", "unique_counts", "unique_inverse"):
+        got, want = getattr(lnp, name)(x, size=5, fill_value=-1.0), getattr(jnp, name)(
+            x, size=5, fill_value=-1.0)
+        assert got._fields == want._fields
+        for field, g, w in zip(got._fields, got, want):
+            if field == "indices":  # padded first-index slots differ (lepton's unique: 0)
+                g, w = g[:4], w[:4]
+            _same(g, w)
+    _same(lnp.unique_values(x, size=2), jnp.unique_values(x, size=2))
+
+
+def test_unique_counts_jit_vmap_and_error():
+    x = np.array([[2, 2, 1, 0], [5, 4, 4, 4]], np.int32)
+    f = lambda r: tuple(lnp.unique_counts(r, size=3))  # noqa: E731
+    vals, counts = lepton.vmap(f)(x)
+    _same(vals, np.array([[0, 1, 2], [4, 5, 4]], np.int32))
+    _same(counts, [[1, 1, 2], [3, 1, 0]], dtype=False)
+    jv, jc = lepton.jit(f)(x[1])
+    _same(jv, np.array([4, 5, 4], np.int32))
+    with pytest.raises(ConcretizationError, match="size="):
+        lepton.jit(lnp.unique_all)(x)
+
+
+SET_CASES = [([3, 1, 2, 3, 5, 1], [2, 3, 7, 7]), ([1.5, -2.0, 1.5], [[1.5, 4.0], [0.0, -2.0]]),
+             ([], [1, 2]), ([1, 2], []), ([4, 4], [4]), ([1, 2, 3], [4, 5])]
+SET_OPS = ("intersect1d", "union1d", "setdiff1d", "setxor1d")
+
+
+@pytest.mark.parametrize("name", SET_OPS)
+@pytest.mark.parametrize("case", range(len(SET_CASES)))
+def test_set_ops_numpy(name, case):
+    a, b = (np.asarray(v, np.float32 if case == 1 else np.int32) for v in SET_CASES[case])
+    _same(getattr(lnp, name)(a, b), getattr(np, name)(a, b))
+    if name != "union1d" and case in (0, 5):  # assume_unique on unique inputs
+        a2, b2 = np.unique(a), np.unique(b)
+        _same(getattr(lnp, name)(a2, b2, assume_unique=True),
+              getattr(np, name)(a2, b2, assume_unique=True))
+
+
+@pytest.mark.parametrize("name", SET_OPS)
+@pytest.mark.parametrize("case", range(len(SET_CASES)))
+@pytest.mark.parametrize("size,fill", [(1, None), (7, None), (7, -9)])
+def test_set_ops_size_vs_jax(name, case, size, fill):
+    jnp = _jnp()
+    a, b = (np.asarray(v, np.float32 if case == 1 else np.int32) for v in SET_CASES[case])
+    want = getattr(jnp, name)(a, b, size=size, fill_value=fill)
+    got = getattr(lnp, name)(a, b, size=size, fill_value=fill)
+    _same(got, want)
+    jitted = lepton.jit(lambda x, y: getattr(lnp, name)(x, y, size=size, fill_value=fill))
+    _same(jitted(a, b), want)
+
+
+def test_intersect1d_return_indices():
+    a, b = np.array([5, 1, 3, 3, 9], np.int32), np.array([3, 9, 9, 0, 5], np.int32)
+    for g, w in zip(lnp.intersect1d(a, b, return_indices=True),
+                    np.intersect1d(a, b, return_indices=True)):
+        _same(g, w, dtype=False)
+    jnp = _jnp()
+    want = jnp.intersect1d(a, b, return_indices=True, size=5)
+    got = lepton.jit(lambda x, y: lnp.intersect1d(x, y, return_indices=True, size=5))(a, b)
+    for g, w in zip(got, want):
+        _same(g, w)
+
+
+def test_set_ops_vmap_and_errors():
+    jax = pytest.importorskip("jax")
+    A = np.array([[3, 1, 2, 3], [5, 5, 1, 0]], np.int32)
+    B = np.array([[2, 3, 7, 7], [0, 0, 1, 9]], np.int32)
+    for name in SET_OPS:
+        got = lepton.vmap(lambda x, y: getattr(lnp, name)(x, y, size=3))(A, B)
+        want = jax.vmap(lambda x, y: getattr(jax.numpy, name)(x, y, size=3))(A, B)
+        _same(got, want)
+        with pytest.raises(ConcretizationError, match="size="):
+            lepton.jit(getattr(lnp, name))(A[0], B[0])
+    with pytest.raises(ValueError, match="fill_value"):
+        lnp.union1d(np.zeros(0), np.zeros(0), size=2)
+    _same(lnp.union1d(np.zeros(0, np.int32), np.zeros(0, np.int32), size=2, fill_value=3),
+          np.array([3, 3], np.int32))
