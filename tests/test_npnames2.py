@@ -7,6 +7,7 @@ import pytest
 import lepton
 import lepton.numpy as lnp
 from lepton.errors import ConcretizationError
+from lepton.test_util import check_grads
 
 
 def _jnp():
@@ -164,3 +165,75 @@ def test_set_ops_vmap_and_errors():
         lnp.union1d(np.zeros(0), np.zeros(0), size=2)
     _same(lnp.union1d(np.zeros(0, np.int32), np.zeros(0, np.int32), size=2, fill_value=3),
           np.array([3, 3], np.int32))
+
+
+# ----------------------------------------------------------------------------- selection
+def test_choose_modes():
+    a = np.array([[0, 2], [1, 3]], np.int32)
+    ch = [np.arange(2, dtype=np.float32), np.full((2, 2), 10.0, np.float32),
+          np.float32(7.0), -np.ones((2, 1), np.float32)]
+    _same(lnp.choose(a, ch), np.choose(a, ch))
+    big = a + 3
+    for mode in ("wrap", "clip"):
+        _same(lnp.choose(big, ch, mode=mode), np.choose(big, ch, mode=mode))
+        _same(lepton.jit(lambda i, *c: lnp.choose(i, c, mode=mode))(big, *ch),
+              np.choose(big, ch, mode=mode))
+    with pytest.raises(ValueError, match="invalid entry"):
+        lnp.choose(big, ch)
+    with pytest.raises(ConcretizationError, match="wrap"):
+        lepton.jit(lambda i: lnp.choose(i, ch))(a)
+    with pytest.raises(TypeError, match="integer"):
+        lnp.choose(a.astype(np.float32), ch)
+    # differentiable in the choices
+    g = lepton.grad(lambda x: lnp.choose(np.array([1, 0, 1]), [x, 2 * x], mode="clip").sum())(
+        np.array([1.0, 2.0, 3.0]))
+    _same(g, np.array([2.0, 1.0, 2.0]))
+
+
+def test_compress_extract():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    for cond, axis in [([1, 0, 1], 0), ([0, 1, 1, 0], 1), ([1, 0, 1, 1, 0, 1], None),
+                       ([True, False], 0), ([0, 0, 0, 0], -1), ([1, 0, 1, 0, 0, 0], 1)]:
+        _same(lnp.compress(cond, a, axis=axis), np.compress(cond, a, axis=axis))
+    with pytest.raises(ValueError, match="beyond"):
+        lnp.compress([1, 0, 0, 1], a, axis=0)
+    jnp = _jnp()
+    c = np.array([1, 0, 1, 1], bool)
+    for size in (0, 2, 4):
+        want = jnp.compress(c, a, axis=1, size=size, fill_value=-1)
+        _same(lnp.compress(c, a, axis=1, size=size, fill_value=-1), want)
+        _same(lepton.jit(lambda cc, x: lnp.compress(cc, x, axis=1, size=size,
+                                                    fill_value=-1))(c, a), want)
+    with pytest.raises(ConcretizationError, match="size="):
+        lepton.jit(lambda cc: lnp.compress(cc, a, axis=1))(c)
+    cond2 = a % 3 == 0
+    _same(lnp.extract(cond2, a), np.extract(cond2, a))
+    _same(lnp.extract(cond2, a, size=6, fill_value=9), jnp.extract(cond2, a, size=6,
+                                                                     fill_value=9))
+    g = lepton.grad(lambda x: (lnp.compress(c, x, axis=1) ** 2).sum())(a.astype(np.float64))
+    _same(g, np.where(c, 2 * a, 0.0).astype(np.float64))
+
+
+@pytest.mark.parametrize("n,m", [(5, 3), (3, 5), (1, 4), (4, 4), (2, 1)])
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+def test_correlate(n, m, mode):
+    rng = np.random.default_rng(n * 10 + m)
+    a, v = rng.normal(size=n), rng.normal(size=m)
+    _same(lnp.correlate(a, v, mode), np.correlate(a, v, mode))
+    ac, vc = a + 1j * rng.normal(size=n), v - 2j * rng.normal(size=m)
+    _same(lnp.correlate(ac, vc, mode), np.correlate(ac, vc, mode))
+    ai, vi = np.arange(n, dtype=np.int32), np.arange(m, dtype=np.int32) - 1
+    _same(lnp.correlate(ai, vi, mode), np.correlate(ai, vi, mode), dtype=False)
+    check_grads(lambda x, y: lnp.correlate(x, y, mode), (a, v), order=1)
+
+
+def test_correlate_default_mode_and_jit_vs_jax():
+    jnp = _jnp()
+    a, v = np.arange(6, dtype=np.float32), np.array([1.0, -2.0, 0.5], np.float32)
+    _same(lnp.correlate(a, v), jnp.correlate(a, v))
+    _same(lepton.jit(lambda x, y: lnp.correlate(x, y, "same"))(a, v),
+          jnp.correlate(a, v, "same"))
+    with pytest.raises(ValueError, match="mode"):
+        lnp.correlate(a, v, "bogus")
+    with pytest.raises(ValueError, match="1-D"):
+        lnp.correlate(a.reshape(2, 3), v)
