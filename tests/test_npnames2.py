@@ -237,3 +237,80 @@ def test_correlate_default_mode_and_jit_vs_jax():
         lnp.correlate(a, v, "bogus")
     with pytest.raises(ValueError, match="1-D"):
         lnp.correlate(a.reshape(2, 3), v)
+
+
+def test_resize():
+    a = np.arange(5, dtype=np.float32)
+    for shape in [(2, 4), 7, (3,), (0, 2), (2, 2, 2), ()]:
+        _same(lnp.resize(a, shape), np.resize(a, shape))
+    _same(lnp.resize(np.zeros((0,), np.int32), (2, 3)), np.zeros((2, 3), np.int32))
+    with pytest.raises(ValueError, match="non-negative"):
+        lnp.resize(a, (-1, 2))
+    g = lepton.grad(lambda x: (lnp.resize(x, (3, 4)) * np.arange(12.0).reshape(3, 4)).sum())(
+        np.ones(5))
+    _same(g, np.bincount(np.arange(12) % 5, weights=np.arange(12.0)))
+
+
+def test_apply_along_axis():
+    a = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    cases = [(lambda r: r.sum(), lambda r: r.sum()), (lambda r: r[::-1] * 2, None),
+             (lambda r: lnp.outer(r, r), lambda r: np.outer(r, r)),
+             (lambda r: lnp.stack([r.min(), r.max()]), lambda r: np.stack([r.min(), r.max()]))]
+    for f, nf in cases:
+        for axis in (0, 1, -1):
+            _same(lnp.apply_along_axis(f, axis, a), np.apply_along_axis(nf or f, axis, a))
+    _same(lnp.apply_along_axis(lambda r, c: r * c, 1, a, 3.0), a * 3.0)
+    jf = lepton.jit(lambda x: lnp.apply_along_axis(lambda r: (r ** 2).sum(), 0, x))
+    _same(jf(a), (a ** 2).sum(0))
+    g = lepton.grad(lambda x: lnp.apply_along_axis(lambda r: lnp.sin(r).sum(), 2, x).sum())(a)
+    _same(g, np.cos(a))
+    with pytest.raises(ValueError, match="out of bounds"):
+        lnp.apply_along_axis(lambda r: r, 3, a)
+
+
+def test_apply_over_axes():
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for axes in ([0, 2], [1], 2, []):
+        _same(lnp.apply_over_axes(lnp.sum, a, axes), np.apply_over_axes(np.sum, a, axes))
+    _same(lnp.apply_over_axes(lambda x, ax: lnp.cumsum(x, ax), a, [0, 1]),
+          np.cumsum(np.cumsum(a, 0), 1))
+    with pytest.raises(ValueError, match="rank"):
+        lnp.apply_over_axes(lambda x, ax: x.sum(), a, [0])
+
+
+def test_fill_diagonal():
+    for shape, val in [((3, 3), 5.0), ((3, 5), [1.0, 2.0]), ((5, 2), [1.0, 2.0, 3.0]),
+                       ((3, 3, 3), 4.0), ((4, 4), np.arange(6.0).reshape(2, 3))]:
+        want = np.zeros(shape, np.float32)
+        np.fill_diagonal(want, val)
+        _same(lnp.fill_diagonal(np.zeros(shape, np.float32), val, inplace=False), want)
+    with pytest.raises(NotImplementedError, match="inplace=False"):
+        lnp.fill_diagonal(np.zeros((2, 2)), 1.0)
+    with pytest.raises(ValueError, match="equal length"):
+        lnp.fill_diagonal(np.zeros((2, 2, 3)), 1.0, inplace=False)
+    jnp = _jnp()
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    want = jnp.fill_diagonal(x, np.array([9.0, 8.0]), inplace=False)
+    _same(lepton.jit(lambda y, v: lnp.fill_diagonal(y, v, inplace=False))(
+        x, np.array([9.0, 8.0], np.float32)), want)
+    g = lepton.grad(lambda y: (lnp.fill_diagonal(y, 0.0, inplace=False) * 2).sum())(
+        np.ones((3, 3)))
+    _same(g, 2 * (1 - np.eye(3)))
+
+
+def test_block():
+    A, B = np.eye(2, dtype=np.float32), np.zeros((2, 1), np.float32)
+    C, D = np.ones((1, 2), np.float32), np.float32(5.0)
+    for arrays in ([[A, B], [C, D]], [1, 2, 3], [A, A], [[A], [C]], A, [[[A]]],
+                   [[np.ones((2, 2, 2)), np.zeros((2, 2, 1))]]):
+        _same(lnp.block(arrays), np.block(arrays), dtype=False)
+    with pytest.raises(ValueError, match="depths"):
+        lnp.block([[A], C])
+    with pytest.raises(ValueError, match="tuples"):
+        lnp.block((A, B))
+    with pytest.raises(ValueError, match="empty"):
+        lnp.block([])
+    jnp = _jnp()
+    _same(lnp.block([[A, B], [C, D]]), jnp.block([[A, B], [C, D]]))
+    g = lepton.grad(lambda x: (lnp.block([[x, x], [x, 2 * x]]) ** 2).sum())(np.ones((2, 2)))
+    _same(g, 14 * np.ones((2, 2)))
