@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import lepton
+import lepton.nn as lnn
 import lepton.numpy as lnp
 from lepton.errors import ConcretizationError
 from lepton.test_util import check_grads
@@ -314,3 +315,98 @@ def test_block():
     _same(lnp.block([[A, B], [C, D]]), jnp.block([[A, B], [C, D]]))
     g = lepton.grad(lambda x: (lnp.block([[x, x], [x, 2 * x]]) ** 2).sum())(np.ones((2, 2)))
     _same(g, 14 * np.ones((2, 2)))
+
+
+# ----------------------------------------------------------------------------- attention
+
+def _attn_ref(q, k, v, bias=None, mask=None, scale=None, is_causal=False):
+    """Plain NumPy attention, float64, one head group at a time."""
+    B, T, N, H = q.shape
+    S, K = k.shape[1], k.shape[2]
+    G = N // K
+    scale = 1 / np.sqrt(H) if scale is None else scale
+    kk, vv = np.repeat(k, G, axis=2), np.repeat(v, G, axis=2)  # head n uses kv head n // G
+    logits = np.einsum("btnh,bsnh->bnts", q, kk) * scale
+    if bias is not None:
+        logits = logits + bias
+    keep = np.ones(logits.shape, bool)
+    if mask is not None:
+        keep &= mask
+    if is_causal:
+        keep &= np.tril(np.ones((T, S), bool))
+    logits = np.where(keep, logits, -0.7 * np.finfo(np.float32).max)
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    return np.einsum("bnts,bsnh->btnh", p, vv)
+
+
+def _qkv(rng, B=2, T=3, N=4, K=2, S=5, H=3, dtype=np.float64):
+    return (rng.normal(size=(B, T, N, H)).astype(dtype), rng.normal(size=(B, S, K, H)).astype(dtype),
+            rng.normal(size=(B, S, K, H)).astype(dtype))
+
+
+@pytest.mark.parametrize("K", [1, 2, 4])
+@pytest.mark.parametrize("is_causal", [False, True])
+def test_attention_matches_reference(K, is_causal):
+    rng = np.random.default_rng(K)
+    q, k, v = _qkv(rng, K=K)
+    bias = rng.normal(size=(2, 1, 3, 5))
+    mask = rng.random((1, 4, 3, 5)) > 0.3
+    got = lnn.dot_product_attention(q, k, v, bias, mask, is_causal=is_causal, scale=0.7)
+    assert got.dtype == np.float64 and got.shape == q.shape
+    np.testing.assert_allclose(got, _attn_ref(q, k, v, bias, mask, 0.7, is_causal), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(lnn.dot_product_attention(q[0], k[0], v[0]),
+                               _attn_ref(q[:1], k[:1], v[:1])[0], rtol=1e-12, atol=1e-12)
+
+
+def test_attention_grads_jit_vmap():
+    rng = np.random.default_rng(7)
+    q, k, v = _qkv(rng, B=1, T=2, N=2, K=1, S=3, H=2)
+    bias = rng.normal(size=(1, 2, 2, 3))
+    f = lambda q, k, v, b: lnn.dot_product_attention(q, k, v, b, is_causal=True)  # noqa: E731
+    check_grads(f, (q, k, v, bias), order=1, modes=("rev",))
+    want = _attn_ref(q, k, v, bias, is_causal=True)
+    np.testing.assert_allclose(lepton.jit(f)(q, k, v, bias), want, rtol=1e-12, atol=1e-12)
+    qs, ks, vs = (np.stack([x, 2 * x]) for x in (q, k, v))
+    got = lepton.vmap(lambda a, b, c: lnn.dot_product_attention(a, b, c))(qs, ks, vs)
+    for i in range(2):
+        np.testing.assert_allclose(got[i], _attn_ref(qs[i], ks[i], vs[i]), rtol=1e-12, atol=1e-12)
+
+
+def test_attention_errors():
+    rng = np.random.default_rng(0)
+    q, k, v = _qkv(rng, N=3, K=2)
+    with pytest.raises(ValueError, match="multiple"):
+        lnn.dot_product_attention(q, k, v)
+    q, k, v = _qkv(rng)
+    with pytest.raises(ValueError, match="value dtype"):
+        lnn.dot_product_attention(q, k, v.astype(np.float32))
+    with pytest.raises(ValueError, match="mask dtype"):
+        lnn.dot_product_attention(q, k, v, mask=np.ones((1, 1, 3, 5)))
+    with pytest.raises(NotImplementedError, match="cudnn"):
+        lnn.dot_product_attention(q, k, v, implementation="cudnn")
+
+
+def test_attention_matches_jax_all_options():
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(1)
+    q, k, v = _qkv(rng, B=2, T=5, N=4, K=2, S=6, H=8, dtype=np.float32)
+    bias = rng.normal(size=(2, 1, 5, 6)).astype(np.float32)
+    mask = rng.random((1, 4, 5, 6)) > 0.3
+    kw = dict(is_causal=True, local_window_size=(2, 1),
+              query_seq_lengths=np.array([3, 5], np.int32),
+              key_value_seq_lengths=np.array([6, 4], np.int32))
+    np.testing.assert_allclose(lnn.dot_product_attention(q, k, v, bias, mask, **kw),
+                               jax.nn.dot_product_attention(q, k, v, bias, mask, **kw),
+                               rtol=1e-5, atol=1e-6)
+    got, res = lnn.dot_product_attention(q, k, v, local_window_size=1, return_residual=True)
+    want, wres = jax.nn.dot_product_attention(q, k, v, local_window_size=1,
+                                              return_residual=True)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(res, wres, rtol=1e-5, atol=1e-6)
+    assert got.dtype == np.float32 and res.shape == (2, 5, 4)
+    fully = np.zeros((1, 1, 5, 6), bool)  # every key masked: uniform attention, as JAX
+    np.testing.assert_allclose(lnn.dot_product_attention(q, k, v, mask=fully),
+                               jax.nn.dot_product_attention(q, k, v, mask=fully),
+                               rtol=1e-5, atol=1e-6)
