@@ -410,3 +410,14 @@ def test_attention_matches_jax_all_options():
     np.testing.assert_allclose(lnn.dot_product_attention(q, k, v, mask=fully),
                                jax.nn.dot_product_attention(q, k, v, mask=fully),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_set_ops_mixed_dtypes_vs_jax():
+    jnp = _jnp()
+    a, b = np.array([1, 2, 3], np.int32), np.array([2.5, 3.0], np.float32)
+    for name in SET_OPS:
+        for size in (None, 4):
+            _same(getattr(lnp, name)(a, b, size=size), getattr(jnp, name)(a, b, size=size))
+    x, y = np.array([True, False]), np.array([True])
+    for name in SET_OPS:
+        _same(getattr(lnp, name)(x, y), getattr(jnp, name)(x, y))

@@ -125,11 +125,13 @@ def unique_values(x, /, *, size=None, fill_value=None):
 
 
 # ----------------------------------------------------------------------------- set ops
-def _set_args(name, ar1, ar2, size):
-    """Both inputs flattened to the promoted dtype; a traced input needs ``size=``."""
+def _set_args(name, ar1, ar2, size, promote=True):
+    """Both inputs flattened (to the promoted dtype if ``promote``); a traced input needs
+    ``size=``."""
     a1, a2 = _lnp.ravel(_lnp.asarray(ar1)), _lnp.ravel(_lnp.asarray(ar2))
-    dt = _lnp.result_type(a1, a2)
-    a1, a2 = a1.astype(dt), a2.astype(dt)
+    if promote:
+        dt = _lnp.result_type(a1, a2)
+        a1, a2 = a1.astype(dt), a2.astype(dt)
     if size is None and (isinstance(a1, Tracer) or isinstance(a2, Tracer)):
         raise ConcretizationError(
             f"{name}: the result length depends on the values of traced inputs "
@@ -223,9 +225,9 @@ def union1d(ar1, ar2, *, size=None, fill_value=None):
 
 
 def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
-    """Sorted unique values of ``ar1`` not in ``ar2``.  With ``size=`` the result is
-    padded with ``fill_value`` (default 0, as JAX)."""
-    a1, a2, size = _set_args("setdiff1d", ar1, ar2, size)
+    """Sorted unique values of ``ar1`` not in ``ar2``, in ``ar1``'s dtype.  With ``size=``
+    the result is padded with ``fill_value`` (default 0, as JAX)."""
+    a1, a2, size = _set_args("setdiff1d", ar1, ar2, size, promote=False)
     if size is None:
         res = np.setdiff1d(*_concrete(a1, a2), assume_unique=assume_unique)
         return _lnp.asarray(res.astype(a1.dtype, copy=False))
