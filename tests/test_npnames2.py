@@ -421,3 +421,35 @@ def test_set_ops_mixed_dtypes_vs_jax():
     x, y = np.array([True, False]), np.array([True])
     for name in SET_OPS:
         _same(getattr(lnp, name)(x, y), getattr(jnp, name)(x, y))
+
+
+def test_selection_under_vmap_vs_jax():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    A = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    C = np.arange(12).reshape(3, 4) % 3 == 0
+    _same(lepton.vmap(lambda c, x: lnp.compress(c, x, size=2))(C, A),
+          jax.vmap(lambda c, x: jnp.compress(c, x, size=2))(C, A))
+    _same(lepton.vmap(lambda c, x: lnp.extract(c, x, size=2, fill_value=-1))(C, A),
+          jax.vmap(lambda c, x: jnp.extract(c, x, size=2, fill_value=-1))(C, A))
+    idx = np.array([[0, 1, 5], [1, 0, -1]], np.int32)
+    ch = [np.ones(3, np.float32), 2 * np.ones(3, np.float32)]
+    _same(lepton.vmap(lambda i: lnp.choose(i, ch, mode="wrap"))(idx),
+          jax.vmap(lambda i: jnp.choose(i, ch, mode="wrap"))(idx))
+    a = np.array([[1, 2, 3, 3], [4, 4, 1, 0]], np.int32)
+    b = np.array([[3, 1, 7, 7], [0, 4, 4, 2]], np.int32)
+    got = lepton.vmap(lambda x, y: lnp.intersect1d(x, y, return_indices=True, size=3))(a, b)
+    want = jax.vmap(lambda x, y: jnp.intersect1d(x, y, return_indices=True, size=3))(a, b)
+    for g, w in zip(got, want):
+        _same(g, w)
+    X = np.arange(8.0, dtype=np.float32).reshape(2, 2, 2)
+    _same(lepton.vmap(lambda x: lnp.fill_diagonal(x, 0.0, inplace=False))(X),
+          jax.vmap(lambda x: jnp.fill_diagonal(x, 0.0, inplace=False))(X))
+    _same(lepton.vmap(lambda x: lnp.resize(x, (3,)))(X[0]),
+          jax.vmap(lambda x: jnp.resize(x, (3,)))(X[0]))
+    _same(lepton.vmap(lambda x: lnp.block([[x, 2 * x]]))(X),
+          jax.vmap(lambda x: jnp.block([[x, 2 * x]]))(X))
+    _same(lepton.vmap(lambda x, y: lnp.correlate(x, y, "same"))(A, A[:, :3]),
+          jax.vmap(lambda x, y: jnp.correlate(x, y, "same"))(A, A[:, :3]))
+    _same(lepton.vmap(lambda x: lnp.apply_along_axis(lambda r: r[::-1], 0, x))(X),
+          X[:, ::-1, :])
