@@ -68,7 +68,8 @@ def test_fromfunction():
     _same(lnp.fromfunction(f, (2, 3), dtype=int), np.fromfunction(f, (2, 3), dtype=np.int32))
     _same(lnp.fromfunction(lambda i: i, (0,)), np.zeros(0, np.float32))
     _same(lnp.fromfunction(lambda i, j, k: i + j + k, (1, 2, 3), dtype=lnp.float64),
-          np.fromfunction(lambda i, j, k: i + j + k, (1, 2, 3)).astype(lnp.zeros(0, lnp.float64).dtype))
+          np.fromfunction(lambda i, j, k: i + j + k, (1, 2, 3)).astype(
+              lnp.zeros(0, lnp.float64).dtype))
     g = lnp.fromfunction(lambda i, j, c: c * (i - j), (3, 3), c=2.0)
     _same(g, 2.0 * np.subtract.outer(np.arange(3), np.arange(3)).astype(np.float32))
     jnp = _jnp()
@@ -341,7 +342,8 @@ def _attn_ref(q, k, v, bias=None, mask=None, scale=None, is_causal=False):
 
 
 def _qkv(rng, B=2, T=3, N=4, K=2, S=5, H=3, dtype=np.float64):
-    return (rng.normal(size=(B, T, N, H)).astype(dtype), rng.normal(size=(B, S, K, H)).astype(dtype),
+    return (rng.normal(size=(B, T, N, H)).astype(dtype),
+            rng.normal(size=(B, S, K, H)).astype(dtype),
             rng.normal(size=(B, S, K, H)).astype(dtype))
 
 

@@ -17,7 +17,8 @@ from ..errors import ConcretizationError
 from .. import numpy as _lnp  # this package; attributes are read at call time
 
 __all__ = ["mgrid", "ogrid", "fromfunction", "unique_all", "unique_counts", "unique_inverse",
-           "unique_values", "intersect1d", "union1d", "setdiff1d", "setxor1d", "choose", "compress", "extract", "correlate", "resize",
+           "unique_values", "intersect1d", "union1d", "setdiff1d", "setxor1d", "choose",
+           "compress", "extract", "correlate", "resize",
            "apply_along_axis", "apply_over_axes", "fill_diagonal", "block"]
 
 
