@@ -455,3 +455,14 @@ def test_selection_under_vmap_vs_jax():
           jax.vmap(lambda x, y: jnp.correlate(x, y, "same"))(A, A[:, :3]))
     _same(lepton.vmap(lambda x: lnp.apply_along_axis(lambda r: r[::-1], 0, x))(X),
           X[:, ::-1, :])
+
+
+def test_attention_grads_grouped_masked():
+    rng = np.random.default_rng(3)
+    q, k, v = _qkv(rng, B=2, T=3, N=4, K=2, S=3, H=2)
+    mask = rng.random((2, 1, 3, 3)) > 0.4
+    lens = np.array([2, 3], np.int32)
+    f = lambda q, k, v: lnn.dot_product_attention(  # noqa: E731
+        q, k, v, mask=mask, local_window_size=1, key_value_seq_lengths=lens)
+    check_grads(f, (q, k, v), order=1, modes=("fwd", "rev"))
+    check_grads(lepton.jit(f), (q, k, v), order=1, modes=("rev",))
