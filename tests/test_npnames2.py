@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 import lepton
 import lepton.nn as lnn
@@ -466,3 +468,20 @@ def test_attention_grads_grouped_masked():
         q, k, v, mask=mask, local_window_size=1, key_value_seq_lengths=lens)
     check_grads(f, (q, k, v), order=1, modes=("fwd", "rev"))
     check_grads(lepton.jit(f), (q, k, v), order=1, modes=("rev",))
+
+_small_ints = hst.lists(hst.integers(-3, 3), max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_small_ints, _small_ints, hst.integers(0, 8), hst.sampled_from(SET_OPS))
+def test_set_ops_size_property(a, b, size, name):
+    """The sized result is NumPy's result truncated, then padded with fill_value."""
+    a, b = np.asarray(a, np.int32), np.asarray(b, np.int32)
+    want = getattr(np, name)(a, b)
+    _same(getattr(lnp, name)(a, b), want.astype(np.int32))
+    if name == "union1d" and not (a.size or b.size):
+        return
+    got = np.asarray(getattr(lnp, name)(a, b, size=size, fill_value=-7))
+    k = min(size, want.size)
+    np.testing.assert_array_equal(got[:k], want[:k])
+    np.testing.assert_array_equal(got[k:], np.full(size - k, -7))
