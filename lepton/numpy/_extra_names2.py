@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import dtypes
 from ..core import ArrayBase, Tracer
-from ..errors import ConcretizationError
+from ..errors import ConcretizationError, DTypeError
 from .. import numpy as _lnp  # this package; attributes are read at call time
 
 __all__ = ["mgrid", "ogrid", "fromfunction", "unique_all", "unique_counts", "unique_inverse",
@@ -274,7 +274,7 @@ def choose(a, choices, out=None, mode="raise"):
     a = _lnp.asarray(a)
     choices = [_lnp.asarray(c) for c in choices]
     if a.dtype.kind not in "iu":
-        raise TypeError(f"choose: the index array a must be integer typed, got {a.dtype}")
+        raise DTypeError(f"choose: the index array a must be integer typed, got {a.dtype}")
     n = len(choices)
     if n == 0:
         raise ValueError("choose: choices must be a non-empty sequence of arrays")
