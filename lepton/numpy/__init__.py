@@ -36,6 +36,7 @@ from ._lookup import *  # noqa: F401,F403
 from ._histogram import *  # noqa: F401,F403
 from ._insert_delete import *  # noqa: F401,F403
 from ._gcd import *  # noqa: F401,F403
+from ._extra_names2 import *  # noqa: F401,F403
 
 from ._float_bits import *  # noqa: F401,F403
 from ._polynomial import *  # noqa: F401,F403
