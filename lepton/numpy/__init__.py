@@ -37,10 +37,10 @@ from ._histogram import *  # noqa: F401,F403
 from ._insert_delete import *  # noqa: F401,F403
 from ._gcd import *  # noqa: F401,F403
 from ._extra_names2 import *  # noqa: F401,F403
-
 from ._float_bits import *  # noqa: F401,F403
 from ._polynomial import *  # noqa: F401,F403
 from ._windows import *  # noqa: F401,F403
+
 # ----------------------------------------------------------------------------- types
 # Scalar types as in jax.numpy: lnp.float32(1.0) is a 0-d float32 array, and lnp.float32
 # is accepted as a dtype everywhere (dtype=..., np.dtype(...), x.dtype == lnp.float32).
