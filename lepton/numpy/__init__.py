@@ -36,7 +36,9 @@ from ._lookup import *  # noqa: F401,F403
 from ._histogram import *  # noqa: F401,F403
 from ._insert_delete import *  # noqa: F401,F403
 from ._gcd import *  # noqa: F401,F403
-from ._extra_names2 import *  # noqa: F401,F403
+from ._grids import *  # noqa: F401,F403
+from ._setops import *  # noqa: F401,F403
+from ._selection import *  # noqa: F401,F403
 from ._float_bits import *  # noqa: F401,F403
 from ._polynomial import *  # noqa: F401,F403
 from ._windows import *  # noqa: F401,F403
