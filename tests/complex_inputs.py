@@ -8,6 +8,8 @@ from __future__ import annotations
 COMPLEX_DTYPES = ("complex64", "complex128")
 
 TAKES_COMPLEX = (
+    "apply_over_axes", "choose", "compress", "correlate", "fill_diagonal", "resize",
+    "polyadd", "polysub", "polymul", "polyder", "polyint", "polyval",
     "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "linspace",
     "eye", "meshgrid", "array", "asarray", "copy", "getitem", "getitem_traced_indices",
     "at.set", "at.add", "at.subtract", "at.multiply", "at.divide", "at.power", "at.min",
@@ -58,6 +60,10 @@ TAKES_COMPLEX = (
 
 #: row id -> why it takes no complex input
 REAL_ONLY = {
+    **{n: "takes a float's exponent and mantissa or its neighbours: real only (JAX rejects "
+          "complex)" for n in ("frexp", "ldexp", "modf", "nextafter", "spacing")},
+    "i0": "the modified Bessel function on the real line (JAX rejects complex)",
+    "kaiser": "a window: real length and shape parameter",
     **{f"fft.{n}": "a transform of real input: JAX rejects complex operands (NumPy drops "
                    "the imaginary part)" for n in ("rfft", "ihfft", "rfft2", "rfftn")},
     "fft.fftfreq": "the sample spacing d is real",
