@@ -123,8 +123,7 @@ def test_stacked_carries_equal_a_python_loop(length, reverse, backend, monkeypat
     np.testing.assert_allclose(np.asarray(c), np.asarray(carry[1]), **close)
     np.testing.assert_array_equal(h0, h0_before)  # the initial carry was copied, not used
     # and bit for bit what the same backend computes with every carry copied
-    monkeypatch.setattr(scan_module, "_threads", lambda carry_in, youts, owner:
-                        [None] * len(carry_in))
+    monkeypatch.setattr(scan_module, "_threads", lambda carry_in, youts: [None] * len(carry_in))
     copied = lepton.jit(run, backend=backend)(h0, c0, xs)
     for a, b in zip(lepton.tree_util.tree_leaves(got), lepton.tree_util.tree_leaves(copied)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
@@ -151,5 +150,5 @@ def test_threads_pair_each_carry_with_its_first_stack():
     from lepton.ir import Var
     from lepton.core import ShapedArray
     a, b, c = (Var(ShapedArray((), np.float32)) for _ in range(3))
-    assert scan_module._threads([a, b], [c, b, a, b], [0, 1, 2, 1]) == [2, 1]
-    assert scan_module._threads([a], [c], [0]) == [None]
+    assert scan_module._threads([a, b], [c, b, a, b]) == [2, 1]
+    assert scan_module._threads([a], [c]) == [None]

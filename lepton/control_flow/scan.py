@@ -64,7 +64,7 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     owner = [first.setdefault(v, j) for j, v in enumerate(youts)]
     stacks = [np.empty((length,) + v.aval.shape, v.aval.dtype) if owner[j] == j else None
               for j, v in enumerate(youts)]
-    threads = _threads(jaxpr.invars[num_consts:num_consts + num_carry], youts, owner)
+    threads = _threads(jaxpr.invars[num_consts:num_consts + num_carry], youts)
     steps = _steps(stacks, xs, length, reverse)
     if not any(threads):
         no_dest = (None,) * num_carry
@@ -88,15 +88,10 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     return list(carry) + [stacks[o] for o in owner]
 
 
-def _threads(carry_in, youts, owner):
-    """Per carry, the stack of the first y that is that carry's input, or None."""
-    found = {}
-    for j, v in enumerate(youts):
-        if owner[j] == j:
-            for k, c in enumerate(carry_in):
-                if c is v:
-                    found.setdefault(k, j)
-    return [found.get(k) for k in range(len(carry_in))]
+def _threads(carry_in, youts):
+    """Per carry, the stack of the first y that is that carry's input (its owner, as the
+    first y of a value), or None."""
+    return [next((j for j, v in enumerate(youts) if v is c), None) for c in carry_in]
 
 
 def _steps(stacks, xs, length, reverse):

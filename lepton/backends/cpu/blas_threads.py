@@ -189,6 +189,11 @@ def _widened(fn):
     return call
 
 
+def widens(m: int, k: int, n: int) -> bool:
+    """Whether an (m x k) @ (k x n) product is big enough to get every BLAS thread."""
+    return m * k * n >= BIG
+
+
 def matmul():
     """The driver's product: ``np.matmul``, widened for products of ``BIG`` or more."""
     wide = _widened(np.matmul)
@@ -198,7 +203,7 @@ def matmul():
     def product(a, b):
         m = a.shape[0] if a.ndim == 2 else 1
         n = b.shape[-1] if b.ndim == 2 else 1
-        return wide(a, b) if m * a.shape[-1] * n >= BIG else np.matmul(a, b)
+        return wide(a, b) if widens(m, a.shape[-1], n) else np.matmul(a, b)
     return product
 
 

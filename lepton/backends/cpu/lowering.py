@@ -51,7 +51,7 @@ def _product(eqn, slot, drive) -> bool:
         b += ".T"
     m = x.aval.shape[1 - xc[0]] if x.aval.ndim == 2 else 1
     n = y.aval.shape[1 - yc[0]] if y.aval.ndim == 2 else 1
-    small = m * x.aval.shape[xc[0]] * n < blas_threads.BIG  # never widened: call NumPy
+    small = not blas_threads.widens(m, x.aval.shape[xc[0]], n)  # never widened: NumPy's
     drive.product(a, b, slot(eqn.outvars[0]), np.matmul if small else None)
     return True
 
